@@ -1,0 +1,54 @@
+"""Constants for the EG4 integration."""
+
+from __future__ import annotations
+
+from typing import Final
+
+DOMAIN: Final = "eg4"
+
+# Config entry data keys (a contract shared with tests and the README).
+CONF_TRANSPORT: Final = "transport"
+CONF_PROFILE: Final = "profile"
+CONF_STATE_TOPIC_PREFIX: Final = "state_topic_prefix"
+CONF_INVERTER_PREFIX: Final = "inverter_prefix"
+CONF_BATTERY_PREFIX: Final = "battery_prefix"
+CONF_COMMAND_TOPIC_PREFIX: Final = "command_topic_prefix"
+CONF_TOPIC_PREFIX: Final = "topic_prefix"
+CONF_INVERTER_COUNT: Final = "inverter_count"
+CONF_PACK_COUNT: Final = "pack_count"
+CONF_CMD_MAX_CHARGE_CURRENT: Final = "max_charge_current_command"
+CONF_CMD_MAX_UTILITY_CHARGE_CURRENT: Final = "max_utility_charge_current_command"
+CONF_CMD_STOP_CHARGE_VOLTAGE: Final = "stop_charge_voltage_command"
+
+# Options.
+CONF_STALE_TIMEOUT: Final = "stale_timeout"
+CONF_CONFIRM_TIMEOUT: Final = "confirm_timeout"
+
+TRANSPORT_MQTT: Final = "mqtt"
+
+PROFILE_POWERMON_LVX: Final = "powermon_lvx"
+PROFILE_SOLAR_ASSISTANT: Final = "solar_assistant"
+PROFILES: Final = (PROFILE_POWERMON_LVX, PROFILE_SOLAR_ASSISTANT)
+
+DEFAULT_STATE_TOPIC_PREFIX: Final = "homeassistant/sensor"
+DEFAULT_INVERTER_PREFIX: Final = "lvx6048"
+DEFAULT_BATTERY_PREFIX: Final = "lifepower4"
+DEFAULT_COMMAND_TOPIC_PREFIX: Final = "solar/control/lvx6048"
+DEFAULT_TOPIC_PREFIX: Final = "solar_assistant"
+DEFAULT_INVERTER_COUNT: Final = 2
+DEFAULT_PACK_COUNT: Final = 6
+DEFAULT_CMD_MAX_CHARGE_CURRENT: Final = "max_charge_current"
+DEFAULT_CMD_MAX_UTILITY_CHARGE_CURRENT: Final = "max_utility_charge_current"
+DEFAULT_CMD_STOP_CHARGE_VOLTAGE: Final = "stop_charge_voltage"
+
+MAX_INVERTERS: Final = 9
+MAX_PACKS: Final = 32
+
+DEFAULT_STALE_TIMEOUT: Final = 180  # seconds without a message before a source is stale
+MIN_STALE_TIMEOUT: Final = 30
+MAX_STALE_TIMEOUT: Final = 3600
+DEFAULT_CONFIRM_TIMEOUT: Final = 60  # seconds to wait for a readback after a write
+MIN_CONFIRM_TIMEOUT: Final = 5
+MAX_CONFIRM_TIMEOUT: Final = 600
+
+MANUFACTURER: Final = "EG4 Electronics"

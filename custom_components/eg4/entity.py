@@ -1,0 +1,77 @@
+"""Base entity: device info, availability per source, and per-key state updates."""
+
+from __future__ import annotations
+
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .const import DOMAIN, MANUFACTURER
+from .coordinator import Eg4Coordinator
+from .model import SourceId, SourceKind
+
+MODELS = {SourceKind.INVERTER: "Inverter", SourceKind.PACK: "Battery pack"}
+
+
+def device_info(coordinator: Eg4Coordinator, source: SourceId | None) -> DeviceInfo:
+    """Device info for the group (None), an inverter, or a pack."""
+    entry = coordinator.config_entry
+    system = (DOMAIN, f"{entry.entry_id}_system")
+    if source is None:
+        return DeviceInfo(
+            identifiers={system},
+            manufacturer=MANUFACTURER,
+            model="Parallel group",
+            name=entry.title,
+        )
+    label = "Inverter" if source.kind is SourceKind.INVERTER else "Battery"
+    return DeviceInfo(
+        identifiers={(DOMAIN, f"{entry.entry_id}_{source}")},
+        manufacturer=MANUFACTURER,
+        model=MODELS[source.kind],
+        name=f"{entry.title} {label} {source.index}",
+        via_device=system,
+    )
+
+
+class Eg4Entity(CoordinatorEntity[Eg4Coordinator]):
+    """An entity of one source (inverter or pack) or of the whole group (source None)."""
+
+    _attr_has_entity_name = True
+
+    def __init__(
+        self,
+        coordinator: Eg4Coordinator,
+        description: EntityDescription,
+        source: SourceId | None,
+    ) -> None:
+        """Bind the entity to its description and source."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        self._source = source
+        scope = "system" if source is None else str(source)
+        self._attr_unique_id = f"{coordinator.config_entry.entry_id}_{scope}_{description.key}"
+        self._attr_device_info = device_info(coordinator, source)
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while the source (or, for group entities, any inverter) is stale."""
+        return super().available and self.coordinator.is_available(self._source)
+
+    def listen_keys(self) -> list[tuple[SourceId, str]]:
+        """The (source, key) pairs whose change must refresh this entity."""
+        if self._source is None:
+            return []
+        return [(self._source, self.entity_description.key)]
+
+    async def async_added_to_hass(self) -> None:
+        """Listen for the keys this entity shows, besides availability changes."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.coordinator.async_add_key_listener(self.listen_keys(), self._handle_key_update)
+        )
+
+    @callback
+    def _handle_key_update(self) -> None:
+        self.async_write_ha_state()

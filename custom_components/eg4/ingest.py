@@ -1,0 +1,118 @@
+"""Apply decoded readings to the SystemState (pure, no Home Assistant imports)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .model import InverterState, MetricValue, PackState, SettingValue, SourceId, SystemState
+from .profiles.base import Reading
+
+TEMPERATURE_PREFIX = "temperature_"
+DERIVED_TEMPERATURE = "temperature_max"
+PROTECTION = "protection"
+
+
+@dataclass(slots=True)
+class Change:
+    """What one message changed: the keys whose values moved and the sources it revived."""
+
+    keys: set[tuple[SourceId, str]] = field(default_factory=set)
+    revived: set[SourceId] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        """True when anything changed."""
+        return bool(self.keys or self.revived)
+
+
+def apply_readings(state: SystemState, readings: Iterable[Reading], now: float) -> Change:
+    """Store readings, refresh derived values and freshness; report what changed."""
+    change = Change()
+    for reading in readings:
+        device = state.device(reading.source)
+        if device is None:
+            continue
+        if device.last_seen is None or reading.source in state.stale:
+            change.revived.add(reading.source)
+            state.stale.discard(reading.source)
+        device.last_seen = now
+        if reading.setting is not None and isinstance(device, InverterState):
+            if _store_setting(device, reading):
+                change.keys.add((reading.source, reading.key))
+            continue
+        if isinstance(device, PackState) and reading.key == PROTECTION:
+            if _store_protection(device, str(reading.value)):
+                change.keys.add((reading.source, PROTECTION))
+            continue
+        if _store(device.metrics, reading.key, reading.value):
+            change.keys.add((reading.source, reading.key))
+            if isinstance(device, PackState):
+                change.keys.update(
+                    (reading.source, key) for key in _derive_pack(device, reading.key)
+                )
+    return change
+
+
+def _store(metrics: dict[str, MetricValue], key: str, value: object) -> bool:
+    if not isinstance(value, float | str | bool):
+        return False
+    if metrics.get(key) == value and key in metrics:
+        return False
+    metrics[key] = value
+    return True
+
+
+def _store_setting(device: InverterState, reading: Reading) -> bool:
+    assert reading.setting is not None  # noqa: S101 - guarded by the caller
+    value: SettingValue = reading.value  # type: ignore[assignment]
+    if device.settings.get(reading.setting) == value and reading.setting in device.settings:
+        return False
+    device.settings[reading.setting] = value
+    return True
+
+
+def _store_protection(device: PackState, text: str) -> bool:
+    flags = tuple(flag for flag in text.split(",") if flag)
+    active = bool(flags)
+    if device.protection_flags == flags and device.metrics.get(PROTECTION) is active:
+        return False
+    device.protection_flags = flags
+    device.metrics[PROTECTION] = active
+    return True
+
+
+def _derive_pack(pack: PackState, key: str) -> list[str]:
+    """Recompute values derived from ``key``; return the derived keys that changed."""
+    changed: list[str] = []
+    metrics = pack.metrics
+    if key in ("cell_voltage_max", "cell_voltage_min") and not pack.delta_reported:
+        high, low = metrics.get("cell_voltage_max"), metrics.get("cell_voltage_min")
+        if isinstance(high, float) and isinstance(low, float) and high >= low:
+            delta = round((high - low) * 1000, 1)
+            if _store(metrics, "cell_voltage_delta", delta):
+                changed.append("cell_voltage_delta")
+    elif key == "cell_voltage_delta":
+        pack.delta_reported = True
+    if key.startswith(TEMPERATURE_PREFIX) and key != DERIVED_TEMPERATURE:
+        temps = [
+            value
+            for name, value in metrics.items()
+            if name.startswith(TEMPERATURE_PREFIX)
+            and name != DERIVED_TEMPERATURE
+            and isinstance(value, float)
+        ]
+        if temps and _store(metrics, DERIVED_TEMPERATURE, max(temps)):
+            changed.append(DERIVED_TEMPERATURE)
+    return changed
+
+
+def mark_stale(state: SystemState, now: float, timeout: float) -> set[SourceId]:
+    """Mark sources silent for longer than ``timeout``; return the newly stale ones."""
+    newly: set[SourceId] = set()
+    for device in [*state.inverters.values(), *state.packs.values()]:
+        if device.last_seen is None or device.source in state.stale:
+            continue
+        if now - device.last_seen > timeout:
+            state.stale.add(device.source)
+            newly.add(device.source)
+    return newly

@@ -1,0 +1,157 @@
+"""Plain data model of an EG4 system: inverters, packs, settings, freshness.
+
+No Home Assistant imports: this module is shared by transports, the coordinator,
+the safety and calibration logic, and is unit-tested on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class OutputPriority(StrEnum):
+    """Inverter output source priority (Voltronic/PI family)."""
+
+    SUB = "sub"  # Solar - Utility - Battery: the grid carries loads, battery is kept
+    SBU = "sbu"  # Solar - Battery - Utility: everyday self-consumption
+    USB = "usb"  # Utility - Solar - Battery (utility first), where a bridge offers it
+
+
+class ChargerPriority(StrEnum):
+    """Inverter charger source priority."""
+
+    SOLAR_FIRST = "solar_first"
+    SOLAR_AND_UTILITY = "solar_and_utility"
+    SOLAR_ONLY = "solar_only"
+    UTILITY_FIRST = "utility_first"
+
+
+class SettingKey(StrEnum):
+    """Settings the integration reads back and, where a profile allows, writes."""
+
+    OUTPUT_PRIORITY = "output_priority"
+    CHARGER_PRIORITY = "charger_priority"
+    MAX_CHARGE_CURRENT = "max_charge_current"
+    MAX_UTILITY_CHARGE_CURRENT = "max_utility_charge_current"
+    STOP_CHARGE_VOLTAGE = "stop_charge_voltage"  # "battery re-discharge voltage"
+    RECHARGE_VOLTAGE = "recharge_voltage"
+    BULK_VOLTAGE = "bulk_voltage"
+    FLOAT_VOLTAGE = "float_voltage"
+
+
+class SourceKind(StrEnum):
+    """Kinds of telemetry source, each with its own freshness."""
+
+    INVERTER = "inverter"
+    PACK = "pack"
+
+
+type SettingValue = float | OutputPriority | ChargerPriority
+type MetricValue = float | str | bool
+
+
+@dataclass(frozen=True, slots=True)
+class SourceId:
+    """One source of telemetry: an inverter or a pack, 1-based like the bridges."""
+
+    kind: SourceKind
+    index: int
+
+    def __str__(self) -> str:
+        """Return a short, stable label such as ``pack_3``."""
+        return f"{self.kind.value}_{self.index}"
+
+
+@dataclass(slots=True)
+class DeviceState:
+    """Readings of one inverter or pack."""
+
+    source: SourceId
+    metrics: dict[str, MetricValue] = field(default_factory=dict)
+    last_seen: float | None = None  # monotonic seconds of the last accepted reading
+
+
+@dataclass(slots=True)
+class InverterState(DeviceState):
+    """One inverter: telemetry plus the settings it reports."""
+
+    settings: dict[SettingKey, SettingValue] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class PackState(DeviceState):
+    """One battery pack as its BMS reports it."""
+
+    protection_flags: tuple[str, ...] = ()
+    # True once the BMS itself reported a cell delta; until then it is derived from max - min.
+    delta_reported: bool = False
+
+
+@dataclass(slots=True)
+class SystemState:
+    """Everything known about one parallel group and its bank."""
+
+    inverters: dict[int, InverterState]
+    packs: dict[int, PackState]
+    stale: set[SourceId] = field(default_factory=set)
+
+    @classmethod
+    def empty(cls, inverter_count: int, pack_count: int) -> SystemState:
+        """Build a state with every expected source present and nothing known yet."""
+        return cls(
+            inverters={
+                n: InverterState(SourceId(SourceKind.INVERTER, n))
+                for n in range(1, inverter_count + 1)
+            },
+            packs={n: PackState(SourceId(SourceKind.PACK, n)) for n in range(1, pack_count + 1)},
+        )
+
+    def device(self, source: SourceId) -> DeviceState | None:
+        """Return the state of one source, if it is part of this system."""
+        if source.kind is SourceKind.INVERTER:
+            return self.inverters.get(source.index)
+        return self.packs.get(source.index)
+
+    def is_fresh(self, source: SourceId) -> bool:
+        """True when the source has reported and is not stale."""
+        device = self.device(source)
+        return device is not None and device.last_seen is not None and source not in self.stale
+
+    def setting_values(self, key: SettingKey) -> dict[int, SettingValue | None]:
+        """Return each inverter's reported value of one setting (None when unknown)."""
+        return {n: inv.settings.get(key) for n, inv in self.inverters.items()}
+
+    def group_setting(self, key: SettingKey) -> SettingValue | None:
+        """Return the setting's value when every unit reports the same, else None."""
+        values = list(self.setting_values(key).values())
+        if not values or any(v is None for v in values):
+            return None
+        first = values[0]
+        if all(_same(first, v) for v in values[1:]):
+            return first
+        return None
+
+    def mismatched_settings(self) -> list[SettingKey]:
+        """Settings that two or more units report with different values."""
+        out: list[SettingKey] = []
+        for key in SettingKey:
+            known = [v for v in self.setting_values(key).values() if v is not None]
+            if len(known) > 1 and not all(_same(known[0], v) for v in known[1:]):
+                out.append(key)
+        return out
+
+
+def _same(a: SettingValue | None, b: SettingValue | None) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) < 1e-6
+    return a == b
+
+
+def values_match(a: SettingValue | None, b: SettingValue | None, tolerance: float) -> bool:
+    """Compare a read-back value with a target, numbers within ``tolerance``."""
+    if isinstance(a, StrEnum) or isinstance(b, StrEnum):
+        return a == b
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) <= tolerance
+    return False

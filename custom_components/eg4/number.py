@@ -1,0 +1,99 @@
+"""Numbers for the parallel group: charge currents and stop-charge voltage (verified writes)."""
+
+from __future__ import annotations
+
+from homeassistant.components.number import (
+    NumberDeviceClass,
+    NumberEntity,
+    NumberEntityDescription,
+    NumberMode,
+)
+from homeassistant.const import EntityCategory, UnitOfElectricCurrent, UnitOfElectricPotential
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from . import Eg4ConfigEntry
+from .coordinator import Eg4Coordinator
+from .entity import Eg4Entity
+from .model import SettingKey, SourceId, SourceKind
+from .settings import NumberSetting
+
+PARALLEL_UPDATES = 1
+
+DESCRIPTIONS: tuple[NumberEntityDescription, ...] = (
+    NumberEntityDescription(
+        key=SettingKey.MAX_CHARGE_CURRENT,
+        translation_key="max_charge_current",
+        device_class=NumberDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        entity_category=EntityCategory.CONFIG,
+        mode=NumberMode.BOX,
+    ),
+    NumberEntityDescription(
+        key=SettingKey.MAX_UTILITY_CHARGE_CURRENT,
+        translation_key="max_utility_charge_current",
+        device_class=NumberDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        entity_category=EntityCategory.CONFIG,
+        mode=NumberMode.BOX,
+    ),
+    NumberEntityDescription(
+        key=SettingKey.STOP_CHARGE_VOLTAGE,
+        translation_key="stop_charge_voltage",
+        device_class=NumberDeviceClass.VOLTAGE,
+        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+        entity_category=EntityCategory.CONFIG,
+        mode=NumberMode.BOX,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: Eg4ConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Create the numbers the transport can write."""
+    del hass
+    coordinator = entry.runtime_data.coordinator
+    writable = coordinator.capabilities.writable
+    async_add_entities(
+        Eg4SettingNumber(coordinator, description, setting)
+        for description in DESCRIPTIONS
+        if isinstance(setting := writable.get(SettingKey(description.key)), NumberSetting)
+    )
+
+
+class Eg4SettingNumber(Eg4Entity, NumberEntity):
+    """A group-wide numeric setting; shows the value every unit confirms."""
+
+    def __init__(
+        self,
+        coordinator: Eg4Coordinator,
+        description: NumberEntityDescription,
+        setting: NumberSetting,
+    ) -> None:
+        """Bind to a writable numeric setting."""
+        super().__init__(coordinator, description, None)
+        self._setting = setting
+        self._attr_native_min_value = setting.minimum
+        self._attr_native_max_value = setting.maximum
+        self._attr_native_step = setting.step
+
+    def listen_keys(self) -> list[tuple[SourceId, str]]:
+        """This setting on every unit."""
+        return [
+            (SourceId(SourceKind.INVERTER, index), self._setting.key)
+            for index in self.coordinator.data.inverters
+        ]
+
+    @property
+    def native_value(self) -> float | None:
+        """The value all units report; None while unknown or while they disagree."""
+        value = self.coordinator.data.group_setting(self._setting.key)
+        return value if isinstance(value, float) else None
+
+    async def async_set_native_value(self, value: float) -> None:
+        """Write to every unit and return once read-back confirms it."""
+        await self.coordinator.async_write_setting(self._setting.key, value)
+        self.async_write_ha_state()

@@ -1,0 +1,193 @@
+"""The profile interface and the scalar parsers every profile shares (pure)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..model import MetricValue, SettingKey, SettingValue, SourceId
+from ..settings import SettingDef
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One decoded value from one source: a metric or a reported setting."""
+
+    source: SourceId
+    key: str
+    value: MetricValue | SettingValue
+    setting: SettingKey | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """What one message carried."""
+
+    readings: tuple[Reading, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A message on one of our topics whose payload could not be trusted."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    """A bridge's reply to a command (Solar Assistant's response message)."""
+
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One MQTT publish that asks the bridge to change a setting."""
+
+    topic: str
+    payload: str
+
+
+type DecodeResult = Decoded | Rejected | CommandResult | None
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a profile can read and write; entities are created from this."""
+
+    inverter_metrics: frozenset[str]
+    pack_metrics: frozenset[str]
+    readable_settings: frozenset[SettingKey]
+    writable: Mapping[SettingKey, SettingDef] = field(default_factory=dict)
+    # True when one command reaches every parallel unit (the bridge fans it out);
+    # False when the integration must send one command per unit.
+    broadcast_writes: bool = True
+    # True when the bridge answers each command (so a refusal is known at once).
+    command_replies: bool = False
+
+
+class Profile(Protocol):
+    """A bridge's topic map and codecs."""
+
+    @property
+    def name(self) -> str:
+        """The profile's identifier."""
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the bridge can read and write."""
+
+    def subscriptions(self) -> list[str]:
+        """MQTT topic filters to subscribe to."""
+
+    def decode(self, topic: str, payload: str) -> DecodeResult:
+        """Decode one message; None when the topic is not ours."""
+
+    def encode(self, key: SettingKey, value: SettingValue, unit: int | None) -> list[Command]:
+        """Commands that set ``key`` to ``value`` (on ``unit``, or all when None)."""
+
+    def alternative_encodings(
+        self, key: SettingKey, value: SettingValue, unit: int | None
+    ) -> list[list[Command]]:
+        """Other encodings of the same command, tried when the first is not applied."""
+
+    def describe(self) -> dict[str, str | int]:
+        """The non-secret parameters, for diagnostics."""
+
+
+# ---- scalar parsers: return a value, or raise ValueError -------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """The range a physical reading can plausibly take."""
+
+    low: float
+    high: float
+
+
+VOLTAGE_BANK = Bounds(0.0, 80.0)
+VOLTAGE_CELL = Bounds(0.0, 5.0)
+VOLTAGE_AC = Bounds(0.0, 400.0)
+VOLTAGE_PV = Bounds(0.0, 1000.0)
+CURRENT = Bounds(-1000.0, 1000.0)
+POWER = Bounds(-100_000.0, 100_000.0)
+PERCENT = Bounds(0.0, 100.0)
+LOAD_PERCENT = Bounds(0.0, 300.0)
+TEMPERATURE = Bounds(-50.0, 150.0)
+MILLIVOLT_DELTA = Bounds(0.0, 5000.0)
+FREQUENCY = Bounds(0.0, 100.0)
+COUNT = Bounds(0.0, 1_000_000.0)
+
+
+def parse_number(payload: str, bounds: Bounds) -> float:
+    """Parse a finite number within bounds from a scalar payload."""
+    text = payload.strip()
+    if not text or len(text) > 32:
+        raise ValueError("empty or oversized number")
+    number = float(text)  # raises ValueError on garbage
+    if not math.isfinite(number):
+        raise ValueError("not finite")
+    if not bounds.low <= number <= bounds.high:
+        raise ValueError("out of bounds")
+    return number
+
+
+def number_parser(bounds: Bounds) -> Callable[[str], float]:
+    """Return a parser for numbers within ``bounds``."""
+
+    def parse(payload: str) -> float:
+        return parse_number(payload, bounds)
+
+    return parse
+
+
+def normalize(text: str) -> str:
+    """Fold a human-readable option to lowercase letters and digits only."""
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def option_parser[T](table: Mapping[str, T]) -> Callable[[str], T]:
+    """Return a parser for option strings; ``table`` keys are normalized strings."""
+
+    def parse(payload: str) -> T:
+        if len(payload) > 64:
+            raise ValueError("oversized option")
+        key = normalize(payload)
+        if key not in table:
+            raise ValueError("unknown option")
+        return table[key]
+
+    return parse
+
+
+DEVICE_MODES: dict[str, str] = {
+    "poweron": "power_on",
+    "standby": "standby",
+    "bypass": "bypass",
+    "line": "line",
+    "grid": "line",
+    "battery": "battery",
+    "fault": "fault",
+    "hybrid": "hybrid",
+    "solar": "battery",
+    "eco": "eco",
+    "shutdown": "shutdown",
+}
+DEVICE_MODE_OPTIONS = sorted(set(DEVICE_MODES.values()))
+
+
+def parse_device_mode(payload: str) -> str:
+    """Map the bridges' device-mode strings to a small fixed set of states."""
+    text = payload.strip().lower()
+    if not text or len(text) > 64:
+        raise ValueError("bad device mode")
+    # PI18 strings look like "Hybrid mode(Line mode, Grid mode)": the first word decides.
+    head = normalize(text.split("(")[0].replace("mode", ""))
+    for token, mode in DEVICE_MODES.items():
+        if head.startswith(token):
+            return mode
+    raise ValueError("unknown device mode")

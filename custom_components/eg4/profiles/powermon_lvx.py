@@ -1,0 +1,320 @@
+"""powermon (PI18) telemetry + lvx-control commands: the EG4 LVX6048 installation.
+
+Telemetry: ``<state_prefix>/<inverter_prefix>_<n>_<key>/state`` and
+``<state_prefix>/<battery_prefix>_<n>_<key>/state``, plain scalars, not retained.
+Commands: ``<command_prefix>/<setting>``; the bridge applies each to every parallel unit,
+and each unit's state topics carry the readback.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..const import (
+    CONF_BATTERY_PREFIX,
+    CONF_CMD_MAX_CHARGE_CURRENT,
+    CONF_CMD_MAX_UTILITY_CHARGE_CURRENT,
+    CONF_CMD_STOP_CHARGE_VOLTAGE,
+    CONF_COMMAND_TOPIC_PREFIX,
+    CONF_INVERTER_COUNT,
+    CONF_INVERTER_PREFIX,
+    CONF_PACK_COUNT,
+    CONF_STATE_TOPIC_PREFIX,
+    DEFAULT_CMD_MAX_CHARGE_CURRENT,
+    DEFAULT_CMD_MAX_UTILITY_CHARGE_CURRENT,
+    DEFAULT_CMD_STOP_CHARGE_VOLTAGE,
+    PROFILE_POWERMON_LVX,
+)
+from ..model import (
+    ChargerPriority,
+    MetricValue,
+    OutputPriority,
+    SettingKey,
+    SettingValue,
+    SourceId,
+    SourceKind,
+)
+from ..settings import (
+    MAX_CHARGE_CURRENT,
+    MAX_UTILITY_CHARGE_CURRENT,
+    STOP_CHARGE_VOLTAGE,
+    OptionSetting,
+    SettingDef,
+)
+from .base import (
+    CURRENT,
+    LOAD_PERCENT,
+    MILLIVOLT_DELTA,
+    PERCENT,
+    POWER,
+    TEMPERATURE,
+    VOLTAGE_AC,
+    VOLTAGE_BANK,
+    VOLTAGE_CELL,
+    VOLTAGE_PV,
+    Capabilities,
+    Command,
+    Decoded,
+    DecodeResult,
+    Reading,
+    Rejected,
+    number_parser,
+    option_parser,
+    parse_device_mode,
+)
+from .common import (
+    CHARGER_PRIORITY_READBACK,
+    DIRECTIONS,
+    OUTPUT_PRIORITY_READBACK,
+    parse_protection,
+)
+
+type Parser = Callable[[str], MetricValue | SettingValue]
+
+# powermon key -> (canonical key, parser, setting it reports or None)
+INVERTER_KEYS: dict[str, tuple[str, Parser, SettingKey | None]] = {
+    "battery_voltage": ("battery_voltage", number_parser(VOLTAGE_BANK), None),
+    "battery_charging_current": ("battery_charge_current", number_parser(CURRENT), None),
+    "battery_discharge_current": ("battery_discharge_current", number_parser(CURRENT), None),
+    "battery_capacity": ("battery_soc", number_parser(PERCENT), None),
+    "mppt1_input_power": ("pv_power", number_parser(POWER), None),
+    "mppt1_input_voltage": ("pv_voltage", number_parser(VOLTAGE_PV), None),
+    "ac_output_active_power": ("output_power", number_parser(POWER), None),
+    "ac_output_load": ("output_load", number_parser(LOAD_PERCENT), None),
+    "ac_input_voltage": ("grid_voltage", number_parser(VOLTAGE_AC), None),
+    "ac_output_voltage": ("output_voltage", number_parser(VOLTAGE_AC), None),
+    "device_mode": ("device_mode", parse_device_mode, None),
+    "line_power_direction": ("line_direction", option_parser(DIRECTIONS), None),
+    "battery_power_direction": ("battery_direction", option_parser(DIRECTIONS), None),
+    "output_source_priority": (
+        SettingKey.OUTPUT_PRIORITY,
+        option_parser(OUTPUT_PRIORITY_READBACK),
+        SettingKey.OUTPUT_PRIORITY,
+    ),
+    "charger_source_priority": (
+        SettingKey.CHARGER_PRIORITY,
+        option_parser(CHARGER_PRIORITY_READBACK),
+        SettingKey.CHARGER_PRIORITY,
+    ),
+    "max_charging_current": (
+        SettingKey.MAX_CHARGE_CURRENT,
+        number_parser(CURRENT),
+        SettingKey.MAX_CHARGE_CURRENT,
+    ),
+    "max_ac_charging_current": (
+        SettingKey.MAX_UTILITY_CHARGE_CURRENT,
+        number_parser(CURRENT),
+        SettingKey.MAX_UTILITY_CHARGE_CURRENT,
+    ),
+    "battery_re-discharge_voltage": (
+        SettingKey.STOP_CHARGE_VOLTAGE,
+        number_parser(VOLTAGE_BANK),
+        SettingKey.STOP_CHARGE_VOLTAGE,
+    ),
+    "battery_re-charge_voltage": (
+        SettingKey.RECHARGE_VOLTAGE,
+        number_parser(VOLTAGE_BANK),
+        SettingKey.RECHARGE_VOLTAGE,
+    ),
+    "battery_bulk_charge_voltage": (
+        SettingKey.BULK_VOLTAGE,
+        number_parser(VOLTAGE_BANK),
+        SettingKey.BULK_VOLTAGE,
+    ),
+    "battery_float_charge_voltage": (
+        SettingKey.FLOAT_VOLTAGE,
+        number_parser(VOLTAGE_BANK),
+        SettingKey.FLOAT_VOLTAGE,
+    ),
+}
+
+PACK_KEYS: dict[str, tuple[str, Parser]] = {
+    "soc": ("soc", number_parser(PERCENT)),
+    "pack_voltage": ("voltage", number_parser(VOLTAGE_BANK)),
+    "pack_current": ("current", number_parser(CURRENT)),
+    "cell_voltage_max": ("cell_voltage_max", number_parser(VOLTAGE_CELL)),
+    "cell_voltage_min": ("cell_voltage_min", number_parser(VOLTAGE_CELL)),
+    "cell_voltage_delta_mv": ("cell_voltage_delta", number_parser(MILLIVOLT_DELTA)),
+}
+PACK_TEMPERATURE_PREFIX = "temperature_"
+_TEMPERATURE_KEY = re.compile(r"^temperature_[a-z0-9]{1,16}$")
+# Pack temperatures that get their own sensor; any other ``temperature_*`` still counts
+# towards the pack's maximum temperature.
+PACK_TEMPERATURE_SENSORS = ("temperature_1", "temperature_2", "temperature_pcb")
+_TEMPERATURE = number_parser(TEMPERATURE)
+
+OUTPUT_PRIORITY_COMMANDS: dict[OutputPriority, str] = {
+    OutputPriority.SUB: "solar_utility_battery",
+    OutputPriority.SBU: "solar_battery_utility",
+}
+CHARGER_PRIORITY_COMMANDS: dict[ChargerPriority, str] = {
+    ChargerPriority.SOLAR_FIRST: "solar_first",
+    ChargerPriority.SOLAR_AND_UTILITY: "solar_and_utility",
+    ChargerPriority.SOLAR_ONLY: "solar_only",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PowermonLvxProfile:
+    """Topic map and codecs for powermon + lvx-control."""
+
+    state_topic_prefix: str
+    inverter_prefix: str
+    battery_prefix: str
+    command_topic_prefix: str
+    inverter_count: int
+    pack_count: int
+    number_commands: Mapping[SettingKey, str]
+    name: str = PROFILE_POWERMON_LVX
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> PowermonLvxProfile:
+        """Build from config-entry data."""
+        names = {
+            SettingKey.MAX_CHARGE_CURRENT: config.get(
+                CONF_CMD_MAX_CHARGE_CURRENT, DEFAULT_CMD_MAX_CHARGE_CURRENT
+            ),
+            SettingKey.MAX_UTILITY_CHARGE_CURRENT: config.get(
+                CONF_CMD_MAX_UTILITY_CHARGE_CURRENT, DEFAULT_CMD_MAX_UTILITY_CHARGE_CURRENT
+            ),
+            SettingKey.STOP_CHARGE_VOLTAGE: config.get(
+                CONF_CMD_STOP_CHARGE_VOLTAGE, DEFAULT_CMD_STOP_CHARGE_VOLTAGE
+            ),
+        }
+        return cls(
+            state_topic_prefix=str(config[CONF_STATE_TOPIC_PREFIX]).strip("/"),
+            inverter_prefix=str(config[CONF_INVERTER_PREFIX]),
+            battery_prefix=str(config[CONF_BATTERY_PREFIX]),
+            command_topic_prefix=str(config[CONF_COMMAND_TOPIC_PREFIX]).strip("/"),
+            inverter_count=int(config[CONF_INVERTER_COUNT]),
+            pack_count=int(config[CONF_PACK_COUNT]),
+            number_commands={key: str(name) for key, name in names.items() if name},
+        )
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this installation can read and write."""
+        writable: dict[SettingKey, SettingDef] = {
+            SettingKey.OUTPUT_PRIORITY: OptionSetting(
+                key=SettingKey.OUTPUT_PRIORITY, options=tuple(OUTPUT_PRIORITY_COMMANDS)
+            ),
+            SettingKey.CHARGER_PRIORITY: OptionSetting(
+                key=SettingKey.CHARGER_PRIORITY, options=tuple(CHARGER_PRIORITY_COMMANDS)
+            ),
+        }
+        for setting in (MAX_CHARGE_CURRENT, MAX_UTILITY_CHARGE_CURRENT, STOP_CHARGE_VOLTAGE):
+            if setting.key in self.number_commands:
+                writable[setting.key] = setting
+        return Capabilities(
+            inverter_metrics=frozenset(
+                canonical for canonical, _, setting in INVERTER_KEYS.values() if setting is None
+            ),
+            pack_metrics=frozenset(
+                [canonical for canonical, _ in PACK_KEYS.values()]
+                + list(PACK_TEMPERATURE_SENSORS)
+                + ["temperature_max", "protection"]
+            ),
+            readable_settings=frozenset(
+                setting for _, _, setting in INVERTER_KEYS.values() if setting is not None
+            ),
+            writable=writable,
+            broadcast_writes=True,
+            command_replies=False,
+        )
+
+    def subscriptions(self) -> list[str]:
+        """One wildcard over the state prefix; foreign topics are dropped by prefix."""
+        return [f"{self.state_topic_prefix}/+/state"]
+
+    def decode(self, topic: str, payload: str) -> DecodeResult:
+        """Decode one telemetry message."""
+        head = self.state_topic_prefix + "/"
+        if not topic.startswith(head) or not topic.endswith("/state"):
+            return None
+        level = topic[len(head) : -len("/state")]
+        for prefix, kind, count in sorted(
+            (
+                (self.inverter_prefix, SourceKind.INVERTER, self.inverter_count),
+                (self.battery_prefix, SourceKind.PACK, self.pack_count),
+            ),
+            key=lambda item: -len(item[0]),
+        ):
+            if level.startswith(prefix + "_"):
+                return self._decode_source(level[len(prefix) + 1 :], kind, count, payload)
+        return None
+
+    def _decode_source(self, rest: str, kind: SourceKind, count: int, payload: str) -> DecodeResult:
+        index_text, sep, key = rest.partition("_")
+        if not sep or not index_text.isdigit():
+            return None
+        index = int(index_text)
+        if not 1 <= index <= count:
+            return None  # a unit this entry is not configured for
+        source = SourceId(kind, index)
+        if kind is SourceKind.INVERTER:
+            return _decode_inverter(source, key, payload)
+        return _decode_pack(source, key, payload)
+
+    def encode(self, key: SettingKey, value: SettingValue, unit: int | None) -> list[Command]:
+        """lvx-control takes one command for the whole parallel group."""
+        del unit  # the bridge applies every command to each parallel unit
+        base = self.command_topic_prefix
+        if key is SettingKey.OUTPUT_PRIORITY and isinstance(value, OutputPriority):
+            return [Command(f"{base}/output_priority", OUTPUT_PRIORITY_COMMANDS[value])]
+        if key is SettingKey.CHARGER_PRIORITY and isinstance(value, ChargerPriority):
+            return [Command(f"{base}/charger_priority", CHARGER_PRIORITY_COMMANDS[value])]
+        if key in self.number_commands and isinstance(value, float):
+            text = f"{value:.1f}" if key is SettingKey.STOP_CHARGE_VOLTAGE else f"{value:.0f}"
+            return [Command(f"{base}/{self.number_commands[key]}", text)]
+        msg = f"{self.name} cannot write {key} = {value!r}"
+        raise ValueError(msg)
+
+    def alternative_encodings(
+        self, key: SettingKey, value: SettingValue, unit: int | None
+    ) -> list[list[Command]]:
+        """lvx-control knows one encoding per setting."""
+        del key, value, unit
+        return []
+
+    def describe(self) -> dict[str, str | int]:
+        """Non-secret parameters for diagnostics."""
+        return {
+            "profile": self.name,
+            "state_topic_prefix": self.state_topic_prefix,
+            "inverter_prefix": self.inverter_prefix,
+            "battery_prefix": self.battery_prefix,
+            "command_topic_prefix": self.command_topic_prefix,
+            "inverter_count": self.inverter_count,
+            "pack_count": self.pack_count,
+        }
+
+
+def _decode_inverter(source: SourceId, key: str, payload: str) -> DecodeResult:
+    spec = INVERTER_KEYS.get(key)
+    if spec is None:
+        return None
+    canonical, parser, setting = spec
+    try:
+        value = parser(payload)
+    except ValueError:
+        return Rejected(f"{source.kind}:{canonical}")
+    return Decoded((Reading(source, canonical, value, setting),))
+
+
+def _decode_pack(source: SourceId, key: str, payload: str) -> DecodeResult:
+    try:
+        if key == "protection":
+            flags = parse_protection(payload)
+            return Decoded((Reading(source, "protection", ",".join(flags)),))
+        if _TEMPERATURE_KEY.match(key) and key != "temperature_max":
+            return Decoded((Reading(source, key, _TEMPERATURE(payload)),))
+        spec = PACK_KEYS.get(key)
+        if spec is None:
+            return None
+        canonical, parser = spec
+        return Decoded((Reading(source, canonical, parser(payload)),))
+    except ValueError:
+        return Rejected(f"{source.kind}:{key}")

@@ -1,0 +1,80 @@
+"""Selects for the parallel group: output priority and charger priority (verified writes)."""
+
+from __future__ import annotations
+
+from homeassistant.components.select import SelectEntity, SelectEntityDescription
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from . import Eg4ConfigEntry
+from .coordinator import Eg4Coordinator
+from .entity import Eg4Entity
+from .model import ChargerPriority, OutputPriority, SettingKey, SourceId, SourceKind
+from .settings import OptionSetting
+
+PARALLEL_UPDATES = 1
+
+DESCRIPTIONS: tuple[SelectEntityDescription, ...] = (
+    SelectEntityDescription(
+        key=SettingKey.OUTPUT_PRIORITY,
+        translation_key="output_priority",
+        entity_category=EntityCategory.CONFIG,
+    ),
+    SelectEntityDescription(
+        key=SettingKey.CHARGER_PRIORITY,
+        translation_key="charger_priority",
+        entity_category=EntityCategory.CONFIG,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: Eg4ConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Create the selects the transport can write."""
+    del hass
+    coordinator = entry.runtime_data.coordinator
+    writable = coordinator.capabilities.writable
+    async_add_entities(
+        Eg4SettingSelect(coordinator, description, setting)
+        for description in DESCRIPTIONS
+        if isinstance(setting := writable.get(SettingKey(description.key)), OptionSetting)
+    )
+
+
+class Eg4SettingSelect(Eg4Entity, SelectEntity):
+    """A group-wide option setting; shows the value every unit confirms."""
+
+    def __init__(
+        self,
+        coordinator: Eg4Coordinator,
+        description: SelectEntityDescription,
+        setting: OptionSetting,
+    ) -> None:
+        """Bind to a writable option setting."""
+        super().__init__(coordinator, description, None)
+        self._setting = setting
+        self._attr_options = [option.value for option in setting.options]
+
+    def listen_keys(self) -> list[tuple[SourceId, str]]:
+        """This setting on every unit."""
+        return [
+            (SourceId(SourceKind.INVERTER, index), self._setting.key)
+            for index in self.coordinator.data.inverters
+        ]
+
+    @property
+    def current_option(self) -> str | None:
+        """The option all units report; None while unknown or while they disagree."""
+        value = self.coordinator.data.group_setting(self._setting.key)
+        if isinstance(value, OutputPriority | ChargerPriority) and value.value in self.options:
+            return value.value
+        return None
+
+    async def async_select_option(self, option: str) -> None:
+        """Write to every unit and return once read-back confirms it."""
+        await self.coordinator.async_write_setting(self._setting.key, option)
+        self.async_write_ha_state()

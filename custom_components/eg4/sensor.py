@@ -1,0 +1,266 @@
+"""Sensors: inverter telemetry and setting read-backs, pack telemetry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    PERCENTAGE,
+    EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfPower,
+    UnitOfTemperature,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from . import Eg4ConfigEntry
+from .entity import Eg4Entity
+from .model import (
+    ChargerPriority,
+    DeviceState,
+    InverterState,
+    OutputPriority,
+    SettingKey,
+    SourceId,
+    SourceKind,
+)
+from .profiles.base import DEVICE_MODE_OPTIONS
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Eg4SensorEntityDescription(SensorEntityDescription):
+    """A sensor reading one metric (or one reported setting) of one source."""
+
+    value_fn: Callable[[DeviceState], StateType] | None = None
+
+
+def _metric(device: DeviceState, key: str) -> StateType:
+    value = device.metrics.get(key)
+    return value if isinstance(value, float | str) and not isinstance(value, bool) else None
+
+
+def _setting(key: SettingKey) -> Callable[[DeviceState], StateType]:
+    def value(device: DeviceState) -> StateType:
+        if not isinstance(device, InverterState):
+            return None
+        setting = device.settings.get(key)
+        if isinstance(setting, OutputPriority | ChargerPriority):
+            return setting.value
+        return setting
+
+    return value
+
+
+def _voltage(key: str, **overrides: object) -> Eg4SensorEntityDescription:
+    fields: dict[str, object] = {
+        "key": key,
+        "translation_key": key,
+        "device_class": SensorDeviceClass.VOLTAGE,
+        "state_class": SensorStateClass.MEASUREMENT,
+        "native_unit_of_measurement": UnitOfElectricPotential.VOLT,
+    }
+    fields.update(overrides)
+    return Eg4SensorEntityDescription(**fields)  # type: ignore[arg-type]
+
+
+def _current(key: str, **overrides: object) -> Eg4SensorEntityDescription:
+    fields: dict[str, object] = {
+        "key": key,
+        "translation_key": key,
+        "device_class": SensorDeviceClass.CURRENT,
+        "state_class": SensorStateClass.MEASUREMENT,
+        "native_unit_of_measurement": UnitOfElectricCurrent.AMPERE,
+    }
+    fields.update(overrides)
+    return Eg4SensorEntityDescription(**fields)  # type: ignore[arg-type]
+
+
+def _power(key: str) -> Eg4SensorEntityDescription:
+    return Eg4SensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+    )
+
+
+def _temperature(key: str) -> Eg4SensorEntityDescription:
+    return Eg4SensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.TEMPERATURE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+    )
+
+
+def _enum(key: str, options: list[str]) -> Eg4SensorEntityDescription:
+    return Eg4SensorEntityDescription(
+        key=key, translation_key=key, device_class=SensorDeviceClass.ENUM, options=options
+    )
+
+
+INVERTER_SENSORS: tuple[Eg4SensorEntityDescription, ...] = (
+    _voltage("battery_voltage"),
+    _current("battery_current"),
+    _current("battery_charge_current"),
+    _current("battery_discharge_current"),
+    Eg4SensorEntityDescription(
+        key="battery_soc",
+        translation_key="battery_soc",
+        device_class=SensorDeviceClass.BATTERY,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+    ),
+    _power("pv_power"),
+    _voltage("pv_voltage"),
+    _power("output_power"),
+    Eg4SensorEntityDescription(
+        key="output_load",
+        translation_key="output_load",
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+    ),
+    _voltage("grid_voltage"),
+    _voltage("output_voltage"),
+    _temperature("temperature"),
+    _enum("device_mode", DEVICE_MODE_OPTIONS),
+    _enum("line_direction", ["input", "output", "idle"]),
+    _enum("battery_direction", ["charge", "discharge", "idle"]),
+)
+
+SETTING_SENSORS: tuple[Eg4SensorEntityDescription, ...] = (
+    Eg4SensorEntityDescription(
+        key=SettingKey.OUTPUT_PRIORITY,
+        translation_key="output_priority_readback",
+        device_class=SensorDeviceClass.ENUM,
+        options=[option.value for option in OutputPriority],
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_setting(SettingKey.OUTPUT_PRIORITY),
+    ),
+    Eg4SensorEntityDescription(
+        key=SettingKey.CHARGER_PRIORITY,
+        translation_key="charger_priority_readback",
+        device_class=SensorDeviceClass.ENUM,
+        options=[option.value for option in ChargerPriority],
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_setting(SettingKey.CHARGER_PRIORITY),
+    ),
+    *(
+        _current(
+            key,
+            translation_key=f"{key}_readback",
+            entity_category=EntityCategory.DIAGNOSTIC,
+            value_fn=_setting(key),
+            state_class=None,
+        )
+        for key in (SettingKey.MAX_CHARGE_CURRENT, SettingKey.MAX_UTILITY_CHARGE_CURRENT)
+    ),
+    *(
+        _voltage(
+            key,
+            translation_key=f"{key}_readback",
+            entity_category=EntityCategory.DIAGNOSTIC,
+            value_fn=_setting(key),
+            state_class=None,
+        )
+        for key in (
+            SettingKey.STOP_CHARGE_VOLTAGE,
+            SettingKey.RECHARGE_VOLTAGE,
+            SettingKey.BULK_VOLTAGE,
+            SettingKey.FLOAT_VOLTAGE,
+        )
+    ),
+)
+
+PACK_SENSORS: tuple[Eg4SensorEntityDescription, ...] = (
+    Eg4SensorEntityDescription(
+        key="soc",
+        translation_key="pack_soc",
+        device_class=SensorDeviceClass.BATTERY,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+    ),
+    _voltage("voltage", translation_key="pack_voltage", suggested_display_precision=2),
+    _current("current", translation_key="pack_current"),
+    _power("power"),
+    _voltage("cell_voltage_max", suggested_display_precision=3),
+    _voltage("cell_voltage_min", suggested_display_precision=3),
+    Eg4SensorEntityDescription(
+        key="cell_voltage_delta",
+        translation_key="cell_voltage_delta",
+        device_class=SensorDeviceClass.VOLTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfElectricPotential.MILLIVOLT,
+    ),
+    _temperature("temperature_1"),
+    _temperature("temperature_2"),
+    _temperature("temperature_pcb"),
+    _temperature("temperature_max"),
+    Eg4SensorEntityDescription(
+        key="cycles",
+        translation_key="cycles",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: Eg4ConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Create the sensors this transport's capabilities allow."""
+    del hass
+    coordinator = entry.runtime_data.coordinator
+    caps = coordinator.capabilities
+    entities: list[Eg4Sensor] = []
+    for index in coordinator.data.inverters:
+        source = SourceId(SourceKind.INVERTER, index)
+        entities.extend(
+            Eg4Sensor(coordinator, d, source)
+            for d in INVERTER_SENSORS
+            if d.key in caps.inverter_metrics
+        )
+        entities.extend(
+            Eg4Sensor(coordinator, d, source)
+            for d in SETTING_SENSORS
+            if d.key in caps.readable_settings
+        )
+    for index in coordinator.data.packs:
+        source = SourceId(SourceKind.PACK, index)
+        entities.extend(
+            Eg4Sensor(coordinator, d, source) for d in PACK_SENSORS if d.key in caps.pack_metrics
+        )
+    async_add_entities(entities)
+
+
+class Eg4Sensor(Eg4Entity, SensorEntity):
+    """A sensor showing one value of one inverter or pack."""
+
+    entity_description: Eg4SensorEntityDescription
+    _source: SourceId
+
+    @property
+    def native_value(self) -> StateType:
+        """The value last reported (never a value that failed validation)."""
+        device = self.coordinator.data.device(self._source)
+        if device is None:
+            return None
+        if self.entity_description.value_fn is not None:
+            return self.entity_description.value_fn(device)
+        return _metric(device, self.entity_description.key)

@@ -1,0 +1,130 @@
+"""Setting definitions and write validation (pure, no Home Assistant imports).
+
+Validation runs before anything is sent to a device, and every refusal carries a
+reason key (translated by the integration) plus the placeholders that explain it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .model import ChargerPriority, OutputPriority, SettingKey, SettingValue, SystemState
+
+
+class SettingRejectedError(ValueError):
+    """A requested value was refused before any write was attempted."""
+
+    def __init__(self, reason: str, **placeholders: str) -> None:
+        """Store a translation reason key and its placeholders."""
+        super().__init__(reason)
+        self.reason = reason
+        self.placeholders = placeholders
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NumberSetting:
+    """A numeric setting with its unit, range and step."""
+
+    key: SettingKey
+    unit: str
+    minimum: float
+    maximum: float
+    step: float
+
+    @property
+    def tolerance(self) -> float:
+        """How far a read-back value may be from the target and still confirm it."""
+        return self.step / 2
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OptionSetting:
+    """A setting chosen from a fixed list of options."""
+
+    key: SettingKey
+    options: tuple[OutputPriority, ...] | tuple[ChargerPriority, ...]
+
+    @property
+    def tolerance(self) -> float:
+        """Options match exactly."""
+        return 0.0
+
+
+type SettingDef = NumberSetting | OptionSetting
+
+# Limits of the EG4 LVX6048 (PI18 protocol): MCHGC/MUCHGC take 010-080 A in 10 A steps,
+# BUCD's stop-charge field takes whole volts 48-58 V (the firmware refuses anything above float).
+MAX_CHARGE_CURRENT = NumberSetting(
+    key=SettingKey.MAX_CHARGE_CURRENT, unit="A", minimum=10, maximum=80, step=10
+)
+MAX_UTILITY_CHARGE_CURRENT = NumberSetting(
+    key=SettingKey.MAX_UTILITY_CHARGE_CURRENT, unit="A", minimum=10, maximum=80, step=10
+)
+STOP_CHARGE_VOLTAGE = NumberSetting(
+    key=SettingKey.STOP_CHARGE_VOLTAGE, unit="V", minimum=48, maximum=58, step=1
+)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def validate(setting: SettingDef, value: object, state: SystemState) -> SettingValue:
+    """Return the value to write, or raise SettingRejectedError saying why not."""
+    if isinstance(setting, OptionSetting):
+        return _validate_option(setting, value)
+    number = _validate_number(setting, value)
+    if setting.key is SettingKey.STOP_CHARGE_VOLTAGE:
+        _check_stop_charge(number, state)
+    return number
+
+
+def _validate_option(setting: OptionSetting, value: object) -> SettingValue:
+    for option in setting.options:
+        if value in (option, option.value):
+            return option
+    raise SettingRejectedError(
+        "invalid_option",
+        value=str(value),
+        options=", ".join(option.value for option in setting.options),
+    )
+
+
+def _validate_number(setting: NumberSetting, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SettingRejectedError("not_a_number", value=str(value))
+    number = float(value)
+    if not math.isfinite(number):
+        raise SettingRejectedError("not_a_number", value=str(value))
+    if not setting.minimum <= number <= setting.maximum:
+        raise SettingRejectedError(
+            "out_of_range",
+            value=_fmt(number),
+            minimum=_fmt(setting.minimum),
+            maximum=_fmt(setting.maximum),
+            unit=setting.unit,
+        )
+    steps = (number - setting.minimum) / setting.step
+    if abs(steps - round(steps)) > 1e-6:
+        raise SettingRejectedError(
+            "not_on_step", value=_fmt(number), step=_fmt(setting.step), unit=setting.unit
+        )
+    return float(round(setting.minimum + round(steps) * setting.step, 6))
+
+
+def _check_stop_charge(value: float, state: SystemState) -> None:
+    """Firmware rule from the field: stop-charge must not exceed any unit's float voltage."""
+    floats = [inv.settings.get(SettingKey.FLOAT_VOLTAGE) for inv in state.inverters.values()]
+    known = [v for v in floats if isinstance(v, float)]
+    if len(known) != len(floats):
+        raise SettingRejectedError("float_voltage_unknown", value=_fmt(value))
+    limit = min(known)
+    if value > limit + 1e-6:
+        raise SettingRejectedError("above_float_voltage", value=_fmt(value), limit=_fmt(limit))
+    recharges = [inv.settings.get(SettingKey.RECHARGE_VOLTAGE) for inv in state.inverters.values()]
+    known_recharge = [v for v in recharges if isinstance(v, float)]
+    if known_recharge and value <= max(known_recharge) + 1e-6:
+        raise SettingRejectedError(
+            "below_recharge_voltage", value=_fmt(value), limit=_fmt(max(known_recharge))
+        )

@@ -1,0 +1,1 @@
+"""Ways of reaching the hardware, all behind one small interface."""

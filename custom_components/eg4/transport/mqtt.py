@@ -1,0 +1,98 @@
+"""MQTT transport over Home Assistant's own ``mqtt`` integration."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from homeassistant.components import mqtt
+from homeassistant.core import HomeAssistant, callback
+
+from ..model import SettingKey, SettingValue
+from ..profiles import Profile
+from ..profiles.base import Capabilities, Command
+from .base import MessageHandler, TransportError
+
+_LOGGER = logging.getLogger(__name__)
+MAX_PAYLOAD = 1024
+
+
+class MqttTransport:
+    """Subscribe to a profile's topics and publish its commands (never retained)."""
+
+    def __init__(self, hass: HomeAssistant, profile: Profile) -> None:
+        """Bind to Home Assistant and one bridge profile."""
+        self._hass = hass
+        self._profile = profile
+        self._unsubscribers: list[Callable[[], None]] = []
+        self._handler: MessageHandler | None = None
+
+    @property
+    def profile(self) -> Profile:
+        """The bridge profile in use."""
+        return self._profile
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the profile can read and write."""
+        return self._profile.capabilities
+
+    async def async_start(self, handler: MessageHandler) -> None:
+        """Subscribe to every topic filter of the profile."""
+        self._handler = handler
+        for topic in self._profile.subscriptions():
+            self._unsubscribers.append(
+                await mqtt.async_subscribe(self._hass, topic, self._on_message, qos=0)
+            )
+
+    async def async_stop(self) -> None:
+        """Unsubscribe from everything."""
+        while self._unsubscribers:
+            self._unsubscribers.pop()()
+        self._handler = None
+
+    @callback
+    def _on_message(self, msg: mqtt.ReceiveMessage) -> None:
+        handler = self._handler
+        if handler is None:
+            return
+        payload = msg.payload
+        if not isinstance(payload, str):
+            try:
+                payload = bytes(payload).decode("utf-8")
+            except UnicodeDecodeError:
+                return
+        if len(payload) > MAX_PAYLOAD:
+            return
+        result = self._profile.decode(msg.topic, payload)
+        if result is not None:
+            handler(result)
+
+    def encodings(self, key: SettingKey, value: SettingValue, unit: int | None) -> int:
+        """Primary encoding plus the profile's alternatives."""
+        return 1 + len(self._profile.alternative_encodings(key, value, unit))
+
+    async def async_send(
+        self, key: SettingKey, value: SettingValue, unit: int | None, attempt: int = 0
+    ) -> None:
+        """Publish the command for ``key`` (QoS 1, never retained)."""
+        commands: list[Command]
+        if attempt == 0:
+            commands = self._profile.encode(key, value, unit)
+        else:
+            alternatives = self._profile.alternative_encodings(key, value, unit)
+            commands = alternatives[(attempt - 1) % len(alternatives)] if alternatives else []
+            if not commands:
+                commands = self._profile.encode(key, value, unit)
+        for command in commands:
+            _LOGGER.debug("Publishing %s to %s", command.payload, command.topic)
+            try:
+                await mqtt.async_publish(
+                    self._hass, command.topic, command.payload, qos=1, retain=False
+                )
+            except Exception as err:  # HomeAssistantError, or the client's own errors
+                raise TransportError(str(err)) from err
+
+    def describe(self) -> dict[str, str | int]:
+        """Non-secret parameters, for diagnostics."""
+        return {"transport": "mqtt", **self._profile.describe()}

@@ -1,0 +1,215 @@
+"""Verified writes: validate, send to every unit, confirm by read-back, roll back on failure."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+
+from .const import DOMAIN
+from .model import SettingKey, SettingValue, values_match
+from .profiles.base import CommandResult
+from .settings import SettingDef, SettingRejectedError, validate
+from .transport.base import TransportError
+
+if TYPE_CHECKING:
+    from .coordinator import Eg4Coordinator
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOutcome:
+    """The result of a confirmed write."""
+
+    key: SettingKey
+    value: SettingValue
+    changed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WritePlan:
+    """A validated write: what to send, to which units, and what they had before."""
+
+    setting: SettingDef
+    value: SettingValue
+    previous: dict[int, SettingValue | None]
+
+    @property
+    def key(self) -> SettingKey:
+        """The setting being written."""
+        return self.setting.key
+
+    @classmethod
+    def build(cls, coordinator: Eg4Coordinator, key: SettingKey, value: object) -> WritePlan:
+        """Validate a request against the capabilities, the limits and the live state."""
+        setting = coordinator.capabilities.writable.get(key)
+        if setting is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="setting_not_supported",
+                translation_placeholders={"setting": key.value},
+            )
+        try:
+            validated = validate(setting, value, coordinator.data)
+        except SettingRejectedError as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key=f"rejected_{err.reason}",
+                translation_placeholders={"setting": key.value, **err.placeholders},
+            ) from err
+        if not coordinator.is_available(None):
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="telemetry_stale",
+                translation_placeholders={"setting": key.value},
+            )
+        return cls(setting, validated, coordinator.data.setting_values(key))
+
+
+def _fmt(value: SettingValue | None) -> str:
+    if value is None:
+        return "unknown"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return value.value
+
+
+async def run_write(coordinator: Eg4Coordinator, plan: WritePlan) -> WriteOutcome:
+    """Carry out a validated write plan."""
+    units = sorted(plan.previous)
+    tolerance = plan.setting.tolerance
+    state = coordinator.data
+    if all(
+        values_match(state.inverters[u].settings.get(plan.key), plan.value, tolerance)
+        for u in units
+    ):
+        return WriteOutcome(plan.key, plan.value, changed=False)
+    if coordinator.capabilities.broadcast_writes:
+        await _write_broadcast(coordinator, plan, units)
+    else:
+        await _write_per_unit(coordinator, plan, units)
+    _LOGGER.info(
+        "%s set to %s on %d unit(s), confirmed by read-back", plan.key, _fmt(plan.value), len(units)
+    )
+    return WriteOutcome(plan.key, plan.value, changed=True)
+
+
+async def _send(
+    coordinator: Eg4Coordinator, key: SettingKey, value: SettingValue, unit: int | None
+) -> None:
+    try:
+        await coordinator.transport.async_send(key, value, unit)
+    except TransportError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="send_failed",
+            translation_placeholders={"setting": key.value, "error": str(err)},
+        ) from err
+
+
+async def _write_broadcast(coordinator: Eg4Coordinator, plan: WritePlan, units: list[int]) -> None:
+    await _send(coordinator, plan.key, plan.value, None)
+    ok, replies = await coordinator.async_wait_for(
+        plan.key, plan.value, frozenset(units), plan.setting.tolerance, coordinator.confirm_timeout
+    )
+    if ok:
+        return
+    changed = [
+        u
+        for u in units
+        if values_match(
+            coordinator.data.inverters[u].settings.get(plan.key), plan.value, plan.setting.tolerance
+        )
+        and not values_match(plan.previous[u], plan.value, plan.setting.tolerance)
+    ]
+    rolled_back = await _rollback_broadcast(coordinator, plan, changed)
+    _raise_not_confirmed(
+        plan, [u for u in units if u not in changed], replies, rolled_back, changed
+    )
+
+
+async def _rollback_broadcast(
+    coordinator: Eg4Coordinator, plan: WritePlan, changed: list[int]
+) -> bool | None:
+    """Put back the old value where some units took the new one; None if nothing to undo."""
+    if not changed:
+        return None
+    previous = {plan.previous[u] for u in plan.previous}
+    old = next(iter(previous))
+    if len(previous) != 1 or old is None:
+        return False  # units disagreed before: no single value to restore
+    _LOGGER.warning("%s applied on only some units: rolling back to %s", plan.key, _fmt(old))
+    await _send(coordinator, plan.key, old, None)
+    ok, _ = await coordinator.async_wait_for(
+        plan.key, old, frozenset(plan.previous), plan.setting.tolerance, coordinator.confirm_timeout
+    )
+    return ok
+
+
+async def _write_per_unit(coordinator: Eg4Coordinator, plan: WritePlan, units: list[int]) -> None:
+    done: list[int] = []
+    for unit in units:
+        await _send(coordinator, plan.key, plan.value, unit)
+        ok, replies = await coordinator.async_wait_for(
+            plan.key,
+            plan.value,
+            frozenset([unit]),
+            plan.setting.tolerance,
+            coordinator.confirm_timeout,
+        )
+        if not ok:
+            rolled_back = await _rollback_per_unit(coordinator, plan, done)
+            _raise_not_confirmed(plan, [unit], replies, rolled_back, done)
+        done.append(unit)
+
+
+async def _rollback_per_unit(
+    coordinator: Eg4Coordinator, plan: WritePlan, done: list[int]
+) -> bool | None:
+    if not done:
+        return None
+    all_ok = True
+    for unit in done:
+        old = plan.previous[unit]
+        if old is None:
+            all_ok = False
+            continue
+        _LOGGER.warning("Rolling %s back to %s on unit %d", plan.key, _fmt(old), unit)
+        await _send(coordinator, plan.key, old, unit)
+        ok, _ = await coordinator.async_wait_for(
+            plan.key, old, frozenset([unit]), plan.setting.tolerance, coordinator.confirm_timeout
+        )
+        all_ok = all_ok and ok
+    return all_ok
+
+
+def _raise_not_confirmed(
+    plan: WritePlan,
+    failed: list[int],
+    replies: list[CommandResult],
+    rolled_back: bool | None,
+    changed: list[int],
+) -> None:
+    refusal = next((r for r in replies if getattr(r, "ok", True) is False), None)
+    placeholders = {
+        "setting": plan.key.value,
+        "value": _fmt(plan.value),
+        "units": ", ".join(str(u) for u in failed) or "-",
+    }
+    if refusal is not None:
+        key = "write_refused"
+        placeholders["message"] = refusal.message
+    elif rolled_back is None:
+        key = "write_not_confirmed"
+    elif rolled_back:
+        key = "write_rolled_back"
+        placeholders["changed"] = ", ".join(str(u) for u in changed)
+    else:
+        key = "write_rollback_failed"
+        placeholders["changed"] = ", ".join(str(u) for u in changed)
+    raise HomeAssistantError(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )

@@ -1,0 +1,69 @@
+# Shared helpers for scripts/*: locating Python 3.13.0 and building pinned venvs.
+# Venvs live outside the clone (~/.cache/eg4/), keyed by a hash of their requirements file,
+# so a fresh clone on the same machine reuses them and a changed pin rebuilds by itself.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+CACHE_DIR="${EG4_CACHE_DIR:-$HOME/.cache/eg4}"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf '\033[31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }
+
+find_python() {
+  local want="3.13.0" candidate
+  for candidate in \
+    "${EG4_PYTHON:-}" \
+    "$(command -v pyenv >/dev/null 2>&1 && echo "$(pyenv root)/versions/$want/bin/python" || true)" \
+    "$HOME/.pyenv/versions/$want/bin/python" \
+    "$(command -v python3.13 || true)"; do
+    if [[ -n "$candidate" && -x "$candidate" ]]; then
+      if "$candidate" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 13) else 1)' 2>/dev/null; then
+        echo "$candidate"; return 0
+      fi
+    fi
+  done
+  die "Python 3.13 not found. Install it (e.g. 'pyenv install 3.13.0') or set EG4_PYTHON=/path/to/python3.13."
+}
+
+# ensure_venv <requirements file> [extra pip args...] -> prints the venv path
+ensure_venv() {
+  local req="$1"; shift
+  [[ -f "$req" ]] || die "requirements file missing: $req"
+  local name hash venv py
+  name="$(basename "$req" .txt)"
+  hash="$( (cat "$req"; echo "$*") | sha256sum | cut -c1-12)"
+  venv="$CACHE_DIR/venv-$name-$hash"
+  if [[ -x "$venv/bin/python" && -f "$venv/.complete" ]]; then
+    echo "$venv"; return 0
+  fi
+  py="$(find_python)"
+  log "Building $name environment in $venv (first run only, a few minutes)"
+  rm -rf "$venv"
+  mkdir -p "$CACHE_DIR"
+  "$py" -m venv "$venv" >&2
+  "$venv/bin/python" -m pip install --quiet --upgrade pip >/dev/null 2>&1 || die "pip upgrade failed for $name"
+  local rc=0
+  "$venv/bin/python" -m pip install --quiet "$@" -r "$req" >"$CACHE_DIR/pip-$name.log" 2>&1 || rc=$?
+  grep -v "^WARNING: Location" "$CACHE_DIR/pip-$name.log" >&2 || true
+  [[ $rc -eq 0 ]] || die "installing $req failed (log: $CACHE_DIR/pip-$name.log)"
+  touch "$venv/.complete"
+  echo "$venv"
+}
+
+venv_ha2026() { ensure_venv "$REPO_ROOT/requirements/test-ha2026.txt" --ignore-requires-python; }
+venv_ha2025() { ensure_venv "$REPO_ROOT/requirements/test-ha2025.txt"; }
+
+ensure_mosquitto() {
+  if command -v mosquitto >/dev/null 2>&1 || [[ -x /usr/sbin/mosquitto ]]; then return 0; fi
+  if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
+    log "Installing mosquitto with apt-get"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto) >&2 \
+      || die "apt-get install mosquitto failed"
+  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [[ -z "${CI:-}" ]]; then
+    log "Installing mosquitto with sudo apt-get"
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto
+  else
+    die "mosquitto is not installed and cannot be installed automatically; install it (apt-get install mosquitto) and retry."
+  fi
+  command -v mosquitto >/dev/null 2>&1 || [[ -x /usr/sbin/mosquitto ]] || die "mosquitto still not found after install"
+}
