@@ -58,16 +58,32 @@ async def async_setup_entry(hass: HomeAssistant, entry: Eg4ConfigEntry) -> bool:
     entry.runtime_data = Eg4RuntimeData(coordinator=coordinator)
 
     # The group device first: inverter and pack devices hang off it (via_device).
-    dr.async_get(hass).async_get_or_create(
+    registry = dr.async_get(hass)
+    registry.async_get_or_create(
         config_entry_id=entry.entry_id,
         identifiers={(DOMAIN, f"{entry.entry_id}_system")},
         manufacturer=MANUFACTURER,
         name=entry.title,
         model="Parallel group",
     )
+    _remove_departed_devices(registry, entry, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
     return True
+
+
+def _remove_departed_devices(
+    registry: dr.DeviceRegistry, entry: Eg4ConfigEntry, coordinator: Eg4Coordinator
+) -> None:
+    """Drop devices of inverters or packs this entry no longer has (after a reconfigure)."""
+    state = coordinator.data
+    current = {f"{entry.entry_id}_system"}
+    current.update(f"{entry.entry_id}_{inv.source}" for inv in state.inverters.values())
+    current.update(f"{entry.entry_id}_{pack.source}" for pack in state.packs.values())
+    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        ours = {ident for domain, ident in device.identifiers if domain == DOMAIN}
+        if ours and not ours & current:
+            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
 
 
 async def _async_reload_on_update(hass: HomeAssistant, entry: Eg4ConfigEntry) -> None:

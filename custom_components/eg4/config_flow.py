@@ -63,6 +63,11 @@ from .const import (
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _TOPIC_LEVELS = re.compile(r"^[A-Za-z0-9_.\-/]{1,128}$")
+COMMAND_FIELDS = (
+    CONF_CMD_MAX_CHARGE_CURRENT,
+    CONF_CMD_MAX_UTILITY_CHARGE_CURRENT,
+    CONF_CMD_STOP_CHARGE_VOLTAGE,
+)
 # "mqtt" is Home Assistant's MQTT-discovery step name, so the menu entry has its own.
 STEP_LOCAL_MQTT = "local_mqtt"
 _COMMAND_NAME = re.compile(r"^[A-Za-z0-9_\-/]{0,64}$")
@@ -102,17 +107,27 @@ def _powermon_schema(values: Mapping[str, Any]) -> vol.Schema:
             ): _count(MAX_PACKS),
             vol.Optional(
                 CONF_CMD_MAX_CHARGE_CURRENT,
-                default=default(CONF_CMD_MAX_CHARGE_CURRENT, DEFAULT_CMD_MAX_CHARGE_CURRENT),
+                description={
+                    "suggested_value": default(
+                        CONF_CMD_MAX_CHARGE_CURRENT, DEFAULT_CMD_MAX_CHARGE_CURRENT
+                    )
+                },
             ): TextSelector(),
             vol.Optional(
                 CONF_CMD_MAX_UTILITY_CHARGE_CURRENT,
-                default=default(
-                    CONF_CMD_MAX_UTILITY_CHARGE_CURRENT, DEFAULT_CMD_MAX_UTILITY_CHARGE_CURRENT
-                ),
+                description={
+                    "suggested_value": default(
+                        CONF_CMD_MAX_UTILITY_CHARGE_CURRENT, DEFAULT_CMD_MAX_UTILITY_CHARGE_CURRENT
+                    )
+                },
             ): TextSelector(),
             vol.Optional(
                 CONF_CMD_STOP_CHARGE_VOLTAGE,
-                default=default(CONF_CMD_STOP_CHARGE_VOLTAGE, DEFAULT_CMD_STOP_CHARGE_VOLTAGE),
+                description={
+                    "suggested_value": default(
+                        CONF_CMD_STOP_CHARGE_VOLTAGE, DEFAULT_CMD_STOP_CHARGE_VOLTAGE
+                    )
+                },
             ): TextSelector(),
         }
     )
@@ -167,11 +182,7 @@ def _validate(profile: str, data: dict[str, Any]) -> dict[str, str]:
             or battery.startswith(inverter + "_")
         ):
             errors[CONF_BATTERY_PREFIX] = "prefix_conflict"
-    for key in (
-        CONF_CMD_MAX_CHARGE_CURRENT,
-        CONF_CMD_MAX_UTILITY_CHARGE_CURRENT,
-        CONF_CMD_STOP_CHARGE_VOLTAGE,
-    ):
+    for key in COMMAND_FIELDS:
         name = str(data.get(key, ""))
         if not _COMMAND_NAME.match(name) or name.startswith("/") or name.endswith("/"):
             errors[key] = "invalid_command_name"
@@ -183,7 +194,13 @@ def _normalize(profile: str, user_input: dict[str, Any]) -> dict[str, Any]:
     for key, value in user_input.items():
         data[key] = value.strip() if isinstance(value, str) else value
     for key in (CONF_INVERTER_COUNT, CONF_PACK_COUNT):
-        data[key] = int(data[key])
+        value = data.get(key)
+        if isinstance(value, float) and value.is_integer():
+            data[key] = int(value)
+    if profile == PROFILE_POWERMON_LVX:
+        # A cleared optional field is left out of the submission: it means "no such command".
+        for key in COMMAND_FIELDS:
+            data.setdefault(key, "")
     return data
 
 

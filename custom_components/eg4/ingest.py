@@ -44,6 +44,8 @@ def apply_readings(state: SystemState, readings: Iterable[Reading], now: float) 
             if _store_protection(device, str(reading.value)):
                 change.keys.add((reading.source, PROTECTION))
             continue
+        if isinstance(device, PackState) and reading.key == "cell_voltage_delta":
+            device.delta_reported = True  # the BMS's own figure wins over max - min from now on
         if _store(device.metrics, reading.key, reading.value):
             change.keys.add((reading.source, reading.key))
             if isinstance(device, PackState):
@@ -91,8 +93,6 @@ def _derive_pack(pack: PackState, key: str) -> list[str]:
             delta = round((high - low) * 1000, 1)
             if _store(metrics, "cell_voltage_delta", delta):
                 changed.append("cell_voltage_delta")
-    elif key == "cell_voltage_delta":
-        pack.delta_reported = True
     if key.startswith(TEMPERATURE_PREFIX) and key != DERIVED_TEMPERATURE:
         temps = [
             value

@@ -69,7 +69,7 @@ class DeviceState:
 
     source: SourceId
     metrics: dict[str, MetricValue] = field(default_factory=dict)
-    last_seen: float | None = None  # monotonic seconds of the last accepted reading
+    last_seen: float | None = None  # timestamp (s) of the last accepted reading
 
 
 @dataclass(slots=True)

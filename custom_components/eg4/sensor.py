@@ -94,6 +94,7 @@ def _power(key: str) -> Eg4SensorEntityDescription:
         device_class=SensorDeviceClass.POWER,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
     )
 
 
@@ -124,6 +125,7 @@ INVERTER_SENSORS: tuple[Eg4SensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.BATTERY,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
     ),
     _power("pv_power"),
     _voltage("pv_voltage"),
@@ -133,6 +135,7 @@ INVERTER_SENSORS: tuple[Eg4SensorEntityDescription, ...] = (
         translation_key="output_load",
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
     ),
     _voltage("grid_voltage"),
     _voltage("output_voltage"),
@@ -193,6 +196,7 @@ PACK_SENSORS: tuple[Eg4SensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.BATTERY,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
     ),
     _voltage("voltage", translation_key="pack_voltage", suggested_display_precision=2),
     _current("current", translation_key="pack_current"),
@@ -205,6 +209,7 @@ PACK_SENSORS: tuple[Eg4SensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.VOLTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfElectricPotential.MILLIVOLT,
+        suggested_display_precision=0,
     ),
     _temperature("temperature_1"),
     _temperature("temperature_2"),

@@ -94,7 +94,10 @@ def _validate_option(setting: OptionSetting, value: object) -> SettingValue:
 def _validate_number(setting: NumberSetting, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise SettingRejectedError("not_a_number", value=str(value))
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError as err:
+        raise SettingRejectedError("not_a_number", value=str(value)[:20]) from err
     if not math.isfinite(number):
         raise SettingRejectedError("not_a_number", value=str(value))
     if not setting.minimum <= number <= setting.maximum:

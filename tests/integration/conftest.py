@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+from unittest.mock import Mock
 
 import pytest
-from homeassistant.const import MAJOR_VERSION, MINOR_VERSION
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
-from pytest_homeassistant_custom_component.typing import MqttMockHAClient
+from pytest_homeassistant_custom_component.typing import MqttMockHAClient, MqttMockPahoClient
 
 from custom_components.eg4.const import (
     CONF_BATTERY_PREFIX,
@@ -53,16 +53,20 @@ SOLAR_ASSISTANT_DATA: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-def expected_lingering_timers() -> bool:
-    """Tolerate the MQTT client's own misc-loop timer on the 2025.4 harness.
+@pytest.fixture(autouse=True)
+async def close_mqtt_socket(
+    hass: HomeAssistant, mqtt_client_mock: MqttMockPahoClient
+) -> AsyncIterator[None]:
+    """Close the mocked broker socket at teardown.
 
-    With pytest-homeassistant-custom-component 0.13.236 (HA 2025.4.4) the mocked MQTT
-    client leaves ``MQTT._async_start_misc_periodic`` scheduled at teardown, in Home
-    Assistant's code, not ours. On 2026.2.3 the check stays strict, so a timer of our own
-    that lingers is still caught there.
+    Home Assistant 2025.4's MQTT client only cancels its one-second misc-loop timer when the
+    socket closes, which the mocked client never does; the timer would fail the test as a
+    lingering timer. (2026.x does not need this; closing the socket there is harmless.)
     """
-    return (MAJOR_VERSION, MINOR_VERSION) < (2026, 1)
+    yield
+    on_socket_close = mqtt_client_mock.on_socket_close
+    if not isinstance(on_socket_close, Mock):  # only once MQTT set itself up
+        on_socket_close(mqtt_client_mock, None, Mock(fileno=Mock(return_value=-1)))
 
 
 @pytest.fixture(autouse=True)

@@ -89,9 +89,7 @@ async def test_stop_charge_within_limits_is_sent_with_one_decimal(
     mqtt_mock.async_publish.reset_mock()
     call = start_call(hass, "number", "set_value", {"entity_id": STOP_CHARGE, "value": 54})
     await settle()
-    assert published(mqtt_mock) == [
-        ("solar/control/lvx6048/stop_charge_voltage", "54.0", 1, False)
-    ]
+    assert published(mqtt_mock) == [("solar/control/lvx6048/stop_charge_voltage", "54.0", 1, False)]
     readback(hass, "battery_re-discharge_voltage", "54.0")
     await call
     assert hass.states.get(STOP_CHARGE).state == "54.0"

@@ -67,7 +67,9 @@ async def test_never_confirmed_raises_translated_error(
     hass: HomeAssistant, mqtt_mock: Any, powermon_loaded: MockConfigEntry
 ) -> None:
     """No read-back within the confirm timeout: translated error, device value shown."""
-    call = start_call(hass, "select", "select_option", {"entity_id": CHARGER, "option": "solar_and_utility"})
+    call = start_call(
+        hass, "select", "select_option", {"entity_id": CHARGER, "option": "solar_and_utility"}
+    )
     await settle()
     await pass_time(hass, 61)
     with pytest.raises(HomeAssistantError) as err:

@@ -51,8 +51,9 @@ def parse_protection(payload: str) -> tuple[str, ...]:
         raise ValueError("oversized protection payload")
     if text in _NO_PROTECTION:
         return ()
-    if text.isdigit():
-        return (f"code_{int(text)}",)
+    if text.isascii() and text.isdigit():
+        code = int(text)  # at most 256 digits: well within int()'s limit
+        return (f"code_{code}",) if code else ()
     flags = tuple(part for part in re.split(r"[,;\s]+", text) if part)
     if not flags or len(flags) > MAX_FLAGS or not all(_FLAG.match(flag) for flag in flags):
         raise ValueError("unrecognised protection payload")

@@ -140,7 +140,8 @@ PACK_KEYS: dict[str, tuple[str, Parser]] = {
     "cell_voltage_delta_mv": ("cell_voltage_delta", number_parser(MILLIVOLT_DELTA)),
 }
 PACK_TEMPERATURE_PREFIX = "temperature_"
-_TEMPERATURE_KEY = re.compile(r"^temperature_[a-z0-9]{1,16}$")
+_TEMPERATURE_KEY = re.compile(r"temperature_[a-z0-9]{1,16}")
+_UNIT_INDEX = re.compile(r"[0-9]{1,3}")
 # Pack temperatures that get their own sensor; any other ``temperature_*`` still counts
 # towards the pack's maximum temperature.
 PACK_TEMPERATURE_SENSORS = ("temperature_1", "temperature_2", "temperature_pcb")
@@ -248,7 +249,7 @@ class PowermonLvxProfile:
 
     def _decode_source(self, rest: str, kind: SourceKind, count: int, payload: str) -> DecodeResult:
         index_text, sep, key = rest.partition("_")
-        if not sep or not index_text.isdigit():
+        if not sep or not _UNIT_INDEX.fullmatch(index_text):
             return None
         index = int(index_text)
         if not 1 <= index <= count:
@@ -262,10 +263,12 @@ class PowermonLvxProfile:
         """lvx-control takes one command for the whole parallel group."""
         del unit  # the bridge applies every command to each parallel unit
         base = self.command_topic_prefix
-        if key is SettingKey.OUTPUT_PRIORITY and isinstance(value, OutputPriority):
-            return [Command(f"{base}/output_priority", OUTPUT_PRIORITY_COMMANDS[value])]
-        if key is SettingKey.CHARGER_PRIORITY and isinstance(value, ChargerPriority):
-            return [Command(f"{base}/charger_priority", CHARGER_PRIORITY_COMMANDS[value])]
+        if key is SettingKey.OUTPUT_PRIORITY and value in OUTPUT_PRIORITY_COMMANDS:
+            payload = OUTPUT_PRIORITY_COMMANDS[value]  # type: ignore[index]
+            return [Command(f"{base}/output_priority", payload)]
+        if key is SettingKey.CHARGER_PRIORITY and value in CHARGER_PRIORITY_COMMANDS:
+            payload = CHARGER_PRIORITY_COMMANDS[value]  # type: ignore[index]
+            return [Command(f"{base}/charger_priority", payload)]
         if key in self.number_commands and isinstance(value, float):
             text = f"{value:.1f}" if key is SettingKey.STOP_CHARGE_VOLTAGE else f"{value:.0f}"
             return [Command(f"{base}/{self.number_commands[key]}", text)]
@@ -309,7 +312,7 @@ def _decode_pack(source: SourceId, key: str, payload: str) -> DecodeResult:
         if key == "protection":
             flags = parse_protection(payload)
             return Decoded((Reading(source, "protection", ",".join(flags)),))
-        if _TEMPERATURE_KEY.match(key) and key != "temperature_max":
+        if _TEMPERATURE_KEY.fullmatch(key) and key != "temperature_max":
             return Decoded((Reading(source, key, _TEMPERATURE(payload)),))
         spec = PACK_KEYS.get(key)
         if spec is None:
@@ -317,4 +320,5 @@ def _decode_pack(source: SourceId, key: str, payload: str) -> DecodeResult:
         canonical, parser = spec
         return Decoded((Reading(source, canonical, parser(payload)),))
     except ValueError:
-        return Rejected(f"{source.kind}:{key}")
+        spec = PACK_KEYS.get(key)
+        return Rejected(f"{source.kind}:{spec[0] if spec else key}")

@@ -7,6 +7,7 @@ one per unit; the reply arrives on ``<prefix>/set/response_message/state``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -128,6 +129,13 @@ SETTING_TOPICS: dict[SettingKey, str] = {
     SettingKey.MAX_UTILITY_CHARGE_CURRENT: "max_grid_charge_current",
     SettingKey.STOP_CHARGE_VOLTAGE: "back_to_battery_voltage",
 }
+NUMBER_KEYS = frozenset(
+    {
+        SettingKey.MAX_CHARGE_CURRENT,
+        SettingKey.MAX_UTILITY_CHARGE_CURRENT,
+        SettingKey.STOP_CHARGE_VOLTAGE,
+    }
+)
 OUTPUT_PRIORITY_COMMANDS: dict[OutputPriority, str] = {
     OutputPriority.SBU: "Solar/Battery/Utility",
     OutputPriority.SUB: "Solar/Utility/Battery",
@@ -144,6 +152,7 @@ OUTPUT_PRIORITY_ALTERNATIVES: dict[OutputPriority, str] = {
     OutputPriority.SUB: "SUB",
 }
 MAX_RESPONSE = 256
+_UNIT_INDEX = re.compile(r"[0-9]{1,3}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -209,7 +218,7 @@ class SolarAssistantProfile:
         if device == "set" and metric == "response_message":
             return _decode_response(payload)
         kind, _, index_text = device.rpartition("_")
-        if not index_text.isdigit():
+        if not _UNIT_INDEX.fullmatch(index_text):
             return None
         index = int(index_text)
         if kind == "inverter" and 1 <= index <= self.inverter_count:
@@ -223,7 +232,8 @@ class SolarAssistantProfile:
         if unit is None:
             msg = "Solar Assistant needs one command per unit"
             raise ValueError(msg)
-        return [Command(self._set_topic(key, unit), _payload(key, value))]
+        payload = _payload(key, value)
+        return [Command(self._set_topic(key, unit), payload)]
 
     def alternative_encodings(
         self, key: SettingKey, value: SettingValue, unit: int | None
@@ -248,13 +258,14 @@ class SolarAssistantProfile:
 
 
 def _payload(key: SettingKey, value: SettingValue) -> str:
-    if isinstance(value, OutputPriority):
-        return OUTPUT_PRIORITY_COMMANDS[value]
-    if isinstance(value, ChargerPriority):
-        return CHARGER_PRIORITY_COMMANDS[value]
-    if key is SettingKey.STOP_CHARGE_VOLTAGE:
-        return f"{value:.1f}"
-    return f"{value:.0f}"
+    if key is SettingKey.OUTPUT_PRIORITY and value in OUTPUT_PRIORITY_COMMANDS:
+        return OUTPUT_PRIORITY_COMMANDS[value]  # type: ignore[index]
+    if key is SettingKey.CHARGER_PRIORITY and value in CHARGER_PRIORITY_COMMANDS:
+        return CHARGER_PRIORITY_COMMANDS[value]  # type: ignore[index]
+    if key in NUMBER_KEYS and isinstance(value, float):
+        return f"{value:.1f}" if key is SettingKey.STOP_CHARGE_VOLTAGE else f"{value:.0f}"
+    msg = f"Solar Assistant cannot write {key} = {value!r}"
+    raise ValueError(msg)
 
 
 def _decode_response(payload: str) -> DecodeResult:

@@ -1,0 +1,884 @@
+"""powermon (PI18) telemetry + lvx-control commands (profiles/powermon_lvx.py)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from custom_components.eg4.ingest import apply_readings
+from custom_components.eg4.model import (
+    ChargerPriority,
+    OutputPriority,
+    SettingKey,
+    SettingValue,
+    SourceKind,
+    SystemState,
+    values_match,
+)
+from custom_components.eg4.profiles import build_profile
+from custom_components.eg4.profiles.base import (
+    Command,
+    CommandResult,
+    Decoded,
+    Reading,
+    Rejected,
+)
+from custom_components.eg4.profiles.powermon_lvx import (
+    CHARGER_PRIORITY_COMMANDS,
+    INVERTER_KEYS,
+    OUTPUT_PRIORITY_COMMANDS,
+    PACK_KEYS,
+    PACK_TEMPERATURE_SENSORS,
+    PowermonLvxProfile,
+)
+from custom_components.eg4.settings import NumberSetting, OptionSetting
+
+from .helpers import POWERMON_CONFIG, inv, pack, payloads
+
+S = "homeassistant/sensor"
+
+
+def make(**overrides: Any) -> PowermonLvxProfile:
+    profile = PowermonLvxProfile.from_config({**POWERMON_CONFIG, **overrides})
+    assert isinstance(profile, PowermonLvxProfile)
+    return profile
+
+
+@pytest.fixture
+def profile() -> PowermonLvxProfile:
+    return make()
+
+
+def single(result: object) -> Reading:
+    assert isinstance(result, Decoded), result
+    assert len(result.readings) == 1
+    return result.readings[0]
+
+
+# ---- construction ------------------------------------------------------------------------
+
+
+def test_from_config(profile: PowermonLvxProfile) -> None:
+    assert profile.name == "powermon_lvx"
+    assert profile.state_topic_prefix == "homeassistant/sensor"
+    assert profile.inverter_prefix == "lvx6048"
+    assert profile.battery_prefix == "lifepower4"
+    assert profile.command_topic_prefix == "solar/control/lvx6048"
+    assert profile.inverter_count == 2
+    assert profile.pack_count == 6
+    assert dict(profile.number_commands) == {
+        SettingKey.MAX_CHARGE_CURRENT: "max_charge_current",
+        SettingKey.MAX_UTILITY_CHARGE_CURRENT: "max_utility_charge_current",
+        SettingKey.STOP_CHARGE_VOLTAGE: "stop_charge_voltage",
+    }
+
+
+def test_from_config_strips_slashes_and_coerces_counts() -> None:
+    profile = make(
+        state_topic_prefix="/homeassistant/sensor/",
+        command_topic_prefix="solar/control/lvx6048/",
+        inverter_count="3",
+        pack_count=4.0,
+    )
+    assert profile.state_topic_prefix == "homeassistant/sensor"
+    assert profile.command_topic_prefix == "solar/control/lvx6048"
+    assert profile.inverter_count == 3
+    assert profile.pack_count == 4
+    assert profile.subscriptions() == ["homeassistant/sensor/+/state"]
+
+
+def test_from_config_default_command_names() -> None:
+    config = {k: v for k, v in POWERMON_CONFIG.items() if not k.endswith("_command")}
+    profile = PowermonLvxProfile.from_config(config)
+    assert dict(profile.number_commands) == {
+        SettingKey.MAX_CHARGE_CURRENT: "max_charge_current",
+        SettingKey.MAX_UTILITY_CHARGE_CURRENT: "max_utility_charge_current",
+        SettingKey.STOP_CHARGE_VOLTAGE: "stop_charge_voltage",
+    }
+
+
+@pytest.mark.parametrize(
+    ("conf", "key"),
+    [
+        ("max_charge_current_command", SettingKey.MAX_CHARGE_CURRENT),
+        ("max_utility_charge_current_command", SettingKey.MAX_UTILITY_CHARGE_CURRENT),
+        ("stop_charge_voltage_command", SettingKey.STOP_CHARGE_VOLTAGE),
+    ],
+)
+def test_empty_command_name_makes_the_number_read_only(conf: str, key: SettingKey) -> None:
+    profile = make(**{conf: ""})
+    assert key not in profile.number_commands
+    caps = profile.capabilities
+    assert key not in caps.writable
+    assert key in caps.readable_settings  # still read back
+    with pytest.raises(ValueError, match="cannot write"):
+        profile.encode(key, 50.0, None)
+
+
+def test_custom_command_names_are_used() -> None:
+    profile = make(
+        max_charge_current_command="mchgc",
+        max_utility_charge_current_command="muchgc",
+        stop_charge_voltage_command="bucd_stop",
+    )
+    assert profile.encode(SettingKey.MAX_CHARGE_CURRENT, 30.0, None) == [
+        Command("solar/control/lvx6048/mchgc", "30")
+    ]
+    assert profile.encode(SettingKey.MAX_UTILITY_CHARGE_CURRENT, 20.0, None) == [
+        Command("solar/control/lvx6048/muchgc", "20")
+    ]
+    assert profile.encode(SettingKey.STOP_CHARGE_VOLTAGE, 54.0, None) == [
+        Command("solar/control/lvx6048/bucd_stop", "54.0")
+    ]
+
+
+def test_describe(profile: PowermonLvxProfile) -> None:
+    assert profile.describe() == {
+        "profile": "powermon_lvx",
+        "state_topic_prefix": "homeassistant/sensor",
+        "inverter_prefix": "lvx6048",
+        "battery_prefix": "lifepower4",
+        "command_topic_prefix": "solar/control/lvx6048",
+        "inverter_count": 2,
+        "pack_count": 6,
+    }
+
+
+def test_subscriptions(profile: PowermonLvxProfile) -> None:
+    assert profile.subscriptions() == ["homeassistant/sensor/+/state"]
+
+
+def test_capabilities(profile: PowermonLvxProfile) -> None:
+    caps = profile.capabilities
+    assert caps.inverter_metrics == {
+        "battery_voltage",
+        "battery_charge_current",
+        "battery_discharge_current",
+        "battery_soc",
+        "pv_power",
+        "pv_voltage",
+        "output_power",
+        "output_load",
+        "grid_voltage",
+        "output_voltage",
+        "device_mode",
+        "line_direction",
+        "battery_direction",
+    }
+    assert caps.pack_metrics == {
+        "soc",
+        "voltage",
+        "current",
+        "cell_voltage_max",
+        "cell_voltage_min",
+        "cell_voltage_delta",
+        "temperature_1",
+        "temperature_2",
+        "temperature_pcb",
+        "temperature_max",
+        "protection",
+    }
+    assert caps.readable_settings == set(SettingKey)
+    assert set(caps.writable) == {
+        SettingKey.OUTPUT_PRIORITY,
+        SettingKey.CHARGER_PRIORITY,
+        SettingKey.MAX_CHARGE_CURRENT,
+        SettingKey.MAX_UTILITY_CHARGE_CURRENT,
+        SettingKey.STOP_CHARGE_VOLTAGE,
+    }
+    for key, definition in caps.writable.items():
+        assert definition.key is key
+    assert caps.broadcast_writes is True
+    assert caps.command_replies is False
+
+
+def test_profile_is_frozen(profile: PowermonLvxProfile) -> None:
+    with pytest.raises(AttributeError):
+        profile.inverter_count = 3  # type: ignore[misc]
+
+
+# ---- decoding: inverter keys --------------------------------------------------------------
+
+INVERTER_SAMPLES: list[tuple[str, str, str, object, SettingKey | None]] = [
+    ("battery_voltage", "53.4", "battery_voltage", 53.4, None),
+    ("battery_charging_current", "12", "battery_charge_current", 12.0, None),
+    ("battery_discharge_current", "0", "battery_discharge_current", 0.0, None),
+    ("battery_capacity", "87", "battery_soc", 87.0, None),
+    ("mppt1_input_power", "1520", "pv_power", 1520.0, None),
+    ("mppt1_input_voltage", "312.5", "pv_voltage", 312.5, None),
+    ("ac_output_active_power", "850", "output_power", 850.0, None),
+    ("ac_output_load", "17", "output_load", 17.0, None),
+    ("ac_input_voltage", "240.1", "grid_voltage", 240.1, None),
+    ("ac_output_voltage", "239.8", "output_voltage", 239.8, None),
+    ("device_mode", "Hybrid mode(Line mode, Grid mode)", "device_mode", "hybrid", None),
+    ("line_power_direction", "Input", "line_direction", "input", None),
+    ("battery_power_direction", "Do nothing", "battery_direction", "idle", None),
+    (
+        "output_source_priority",
+        "Solar - Battery - Utility",
+        "output_priority",
+        OutputPriority.SBU,
+        SettingKey.OUTPUT_PRIORITY,
+    ),
+    (
+        "charger_source_priority",
+        "Solar and Utility",
+        "charger_priority",
+        ChargerPriority.SOLAR_AND_UTILITY,
+        SettingKey.CHARGER_PRIORITY,
+    ),
+    ("max_charging_current", "60", "max_charge_current", 60.0, SettingKey.MAX_CHARGE_CURRENT),
+    (
+        "max_ac_charging_current",
+        "30",
+        "max_utility_charge_current",
+        30.0,
+        SettingKey.MAX_UTILITY_CHARGE_CURRENT,
+    ),
+    (
+        "battery_re-discharge_voltage",
+        "54.0",
+        "stop_charge_voltage",
+        54.0,
+        SettingKey.STOP_CHARGE_VOLTAGE,
+    ),
+    (
+        "battery_re-charge_voltage",
+        "52.0",
+        "recharge_voltage",
+        52.0,
+        SettingKey.RECHARGE_VOLTAGE,
+    ),
+    ("battery_bulk_charge_voltage", "56.4", "bulk_voltage", 56.4, SettingKey.BULK_VOLTAGE),
+    ("battery_float_charge_voltage", "54", "float_voltage", 54.0, SettingKey.FLOAT_VOLTAGE),
+]
+
+
+def test_samples_cover_every_inverter_key() -> None:
+    assert {s[0] for s in INVERTER_SAMPLES} == set(INVERTER_KEYS)
+
+
+@pytest.mark.parametrize(
+    ("key", "payload", "canonical", "value", "setting"),
+    INVERTER_SAMPLES,
+    ids=[s[0] for s in INVERTER_SAMPLES],
+)
+def test_decode_inverter_key(
+    profile: PowermonLvxProfile,
+    key: str,
+    payload: str,
+    canonical: str,
+    value: object,
+    setting: SettingKey | None,
+) -> None:
+    for unit in (1, 2):
+        r = single(profile.decode(f"{S}/lvx6048_{unit}_{key}/state", payload))
+        assert r.source == inv(unit)
+        assert r.key == canonical
+        assert r.value == value
+        assert type(r.value) is type(value)
+        assert r.setting is setting
+
+
+INVERTER_BAD = [
+    ("battery_voltage", "80.1"),
+    ("battery_voltage", "-1"),
+    ("battery_voltage", "nan"),
+    ("battery_charging_current", "1001"),
+    ("battery_capacity", "101"),
+    ("mppt1_input_power", "inf"),
+    ("mppt1_input_voltage", "1000.5"),
+    ("ac_output_load", "301"),
+    ("ac_input_voltage", "401"),
+    ("ac_output_voltage", ""),
+    ("device_mode", "Warp mode"),
+    ("device_mode", ""),
+    ("line_power_direction", "sideways"),
+    ("battery_power_direction", "x" * 65),
+    ("output_source_priority", "Battery first"),
+    ("output_source_priority", ""),
+    ("charger_source_priority", "Wind first"),
+    ("max_charging_current", "abc"),
+    ("max_ac_charging_current", "1e400"),
+    ("battery_re-discharge_voltage", "81"),
+    ("battery_re-charge_voltage", "fifty"),
+    ("battery_bulk_charge_voltage", "56.4V"),
+    ("battery_float_charge_voltage", "-0.5"),
+]
+
+
+@pytest.mark.parametrize(("key", "payload"), INVERTER_BAD)
+def test_decode_inverter_rejects_bad_payload(
+    profile: PowermonLvxProfile, key: str, payload: str
+) -> None:
+    canonical = INVERTER_KEYS[key][0]
+    assert profile.decode(f"{S}/lvx6048_1_{key}/state", payload) == Rejected(
+        f"inverter:{canonical}"
+    )
+
+
+# ---- decoding: pack keys -----------------------------------------------------------------
+
+PACK_SAMPLES = [
+    ("soc", "76", "soc", 76.0),
+    ("pack_voltage", "53.12", "voltage", 53.12),
+    ("pack_current", "-20.5", "current", -20.5),
+    ("cell_voltage_max", "3.401", "cell_voltage_max", 3.401),
+    ("cell_voltage_min", "3.385", "cell_voltage_min", 3.385),
+    ("cell_voltage_delta_mv", "16", "cell_voltage_delta", 16.0),
+]
+
+
+def test_pack_samples_cover_every_pack_key() -> None:
+    assert {s[0] for s in PACK_SAMPLES} == set(PACK_KEYS)
+
+
+@pytest.mark.parametrize(("key", "payload", "canonical", "value"), PACK_SAMPLES)
+def test_decode_pack_key(
+    profile: PowermonLvxProfile, key: str, payload: str, canonical: str, value: float
+) -> None:
+    for unit in (1, 6):
+        r = single(profile.decode(f"{S}/lifepower4_{unit}_{key}/state", payload))
+        assert r == Reading(pack(unit), canonical, value)
+
+
+@pytest.mark.parametrize(
+    ("key", "payload"),
+    [
+        ("soc", "100.5"),
+        ("pack_voltage", "81"),
+        ("pack_current", "nan"),
+        ("cell_voltage_max", "5.1"),
+        ("cell_voltage_min", "3,3"),
+        ("cell_voltage_delta_mv", "5001"),
+        ("cell_voltage_delta_mv", "-1"),
+    ],
+)
+def test_decode_pack_rejects_bad_payload(
+    profile: PowermonLvxProfile, key: str, payload: str
+) -> None:
+    # the reason names the canonical metric, like the inverter rejections
+    assert profile.decode(f"{S}/lifepower4_2_{key}/state", payload) == Rejected(
+        f"pack:{PACK_KEYS[key][0]}"
+    )
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "temperature_1",
+        "temperature_2",
+        "temperature_pcb",
+        "temperature_x9",
+        "temperature_" + "a" * 16,
+    ],
+)
+def test_decode_pack_temperatures(profile: PowermonLvxProfile, key: str) -> None:
+    for payload, value in [("25.5", 25.5), ("-10", -10.0), ("-50", -50.0), ("150", 150.0)]:
+        r = single(profile.decode(f"{S}/lifepower4_3_{key}/state", payload))
+        assert r == Reading(pack(3), key, value)
+
+
+def test_temperature_sensor_keys_decode(profile: PowermonLvxProfile) -> None:
+    for key in PACK_TEMPERATURE_SENSORS:
+        assert single(profile.decode(f"{S}/lifepower4_1_{key}/state", "20")).key == key
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "temperature_max",  # derived by the integration, never taken from the bridge
+        "temperature_",
+        "temperature",
+        "temperature_" + "a" * 17,
+        "temperature_PCB",
+        "temperature_a-b",
+        "temperature_a_b",
+        "temperature_1 ",
+        "temperature_1\n",
+        "temperatures_1",
+        "xtemperature_1",
+    ],
+)
+def test_decode_pack_ignores_invalid_temperature_keys(
+    profile: PowermonLvxProfile, key: str
+) -> None:
+    result = profile.decode(f"{S}/lifepower4_1_{key}/state", "25")
+    assert result is None, result
+
+
+@pytest.mark.parametrize("payload", ["150.5", "-51", "nan", "", "hot"])
+def test_decode_pack_temperature_rejects_bad_payload(
+    profile: PowermonLvxProfile, payload: str
+) -> None:
+    assert profile.decode(f"{S}/lifepower4_1_temperature_1/state", payload) == Rejected(
+        "pack:temperature_1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("payload", "value"),
+    [
+        ("none", ""),
+        ("", ""),
+        ("Normal", ""),
+        ("0", ""),
+        ("ovp", "ovp"),
+        ("OVP,OTP", "ovp,otp"),
+        ("ovp; otp", "ovp,otp"),
+        ("cell_over_voltage pack_over_temp", "cell_over_voltage,pack_over_temp"),
+        ("12", "code_12"),
+    ],
+)
+def test_decode_protection_forms(profile: PowermonLvxProfile, payload: str, value: str) -> None:
+    r = single(profile.decode(f"{S}/lifepower4_4_protection/state", payload))
+    assert r == Reading(pack(4), "protection", value)
+
+
+@pytest.mark.parametrize(
+    "payload", ["ovp!", "over-voltage", ",", "a,b,c,d,e,f,g,h,i", "x" * 257, "1.5"]
+)
+def test_decode_protection_rejects(profile: PowermonLvxProfile, payload: str) -> None:
+    assert profile.decode(f"{S}/lifepower4_4_protection/state", payload) == Rejected(
+        "pack:protection"
+    )
+
+
+def test_inverter_keys_are_not_pack_keys(profile: PowermonLvxProfile) -> None:
+    assert profile.decode(f"{S}/lifepower4_1_battery_voltage/state", "53") is None
+    assert profile.decode(f"{S}/lvx6048_1_pack_voltage/state", "53") is None
+    assert profile.decode(f"{S}/lvx6048_1_protection/state", "none") is None
+    assert profile.decode(f"{S}/lvx6048_1_temperature_1/state", "25") is None
+
+
+# ---- decoding: topic edge cases ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "topic",
+    [
+        "homeassistant/sensor/lvx6048_1_battery_voltage",  # no /state
+        "homeassistant/sensor/lvx6048_1_battery_voltage/state/",
+        "homeassistant/sensor/lvx6048_1_battery_voltage/config",
+        "homeassistant/sensors/lvx6048_1_battery_voltage/state",
+        "homeassistant/lvx6048_1_battery_voltage/state",
+        "other/sensor/lvx6048_1_battery_voltage/state",
+        "xhomeassistant/sensor/lvx6048_1_battery_voltage/state",
+        "/homeassistant/sensor/lvx6048_1_battery_voltage/state",
+        "homeassistant/sensor/state",
+        "homeassistant/sensor//state",
+        "homeassistant/sensor/lvx6048/state",
+        "homeassistant/sensor/lvx6048_/state",
+        "homeassistant/sensor/lvx6048_1/state",
+        "homeassistant/sensor/lvx6048_1_/state",
+        "homeassistant/sensor/lvx6048_0_battery_voltage/state",  # units are 1-based
+        "homeassistant/sensor/lvx6048_3_battery_voltage/state",  # only 2 configured
+        "homeassistant/sensor/lvx6048_10_battery_voltage/state",
+        "homeassistant/sensor/lvx6048_-1_battery_voltage/state",
+        "homeassistant/sensor/lvx6048_x_battery_voltage/state",
+        "homeassistant/sensor/lvx6048_1a_battery_voltage/state",
+        "homeassistant/sensor/lvx6048_ 1_battery_voltage/state",
+        "homeassistant/sensor/lvx6048_1.0_battery_voltage/state",
+        "homeassistant/sensor/lvx6048_battery_voltage/state",
+        "homeassistant/sensor/lvx60481_battery_voltage/state",
+        "homeassistant/sensor/lvx6048x_1_battery_voltage/state",
+        "homeassistant/sensor/xlvx6048_1_battery_voltage/state",
+        "homeassistant/sensor/LVX6048_1_battery_voltage/state",
+        "homeassistant/sensor/lvx6048_1_Battery_Voltage/state",
+        "homeassistant/sensor/lvx6048_1_battery_voltage_2/state",
+        "homeassistant/sensor/lvx6048_1_unknown_key/state",
+        "homeassistant/sensor/lvx6048_1_dc/ac_power_direction/state",  # extra level
+        "homeassistant/sensor/lvx6048_1_battery_voltage/x/state",
+        "homeassistant/sensor/x/lvx6048_1_battery_voltage/state",
+        "homeassistant/sensor/lvx6048_1/battery_voltage/state",
+        "homeassistant/sensor/lifepower4_0_soc/state",
+        "homeassistant/sensor/lifepower4_7_soc/state",  # only 6 packs
+        "homeassistant/sensor/lifepower4_soc/state",
+        "homeassistant/sensor/lifepower4_1_unknown/state",
+        "homeassistant/sensor/lifepower4_1_temperature_1/x/state",
+        "homeassistant/sensor/solar_assistant_1_battery_voltage/state",
+        "",
+        "/state",
+        "state",
+    ],
+)
+def test_decode_ignores_topics_that_are_not_ours(profile: PowermonLvxProfile, topic: str) -> None:
+    assert profile.decode(topic, "53.4") is None
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        "\u00b9",  # superscript 1: str.isdigit() is True but int() refuses it
+        "\u00b2\u00b3",
+        "\u0661",  # Arabic-Indic 1
+        "\uff11",  # full-width 1
+        "1" * 5000,  # beyond int()'s 4300-digit limit
+    ],
+    ids=["superscript-1", "superscript-23", "arabic-indic-1", "fullwidth-1", "5000-digits"],
+)
+@pytest.mark.parametrize("prefix", ["lvx6048", "lifepower4"])
+def test_decode_non_ascii_or_huge_unit_index_is_not_ours(
+    profile: PowermonLvxProfile, prefix: str, index: str
+) -> None:
+    # Must not raise, and a unit number written in non-ASCII digits is not a configured unit.
+    key = "battery_voltage" if prefix == "lvx6048" else "soc"
+    assert profile.decode(f"{S}/{prefix}_{index}_{key}/state", "50") is None
+
+
+def test_leading_zero_index_is_that_unit(profile: PowermonLvxProfile) -> None:
+    r = single(profile.decode(f"{S}/lvx6048_02_battery_voltage/state", "50"))
+    assert r.source == inv(2)
+
+
+@pytest.mark.parametrize(
+    ("key", "setting"),
+    [
+        ("battery_re-discharge_voltage", SettingKey.STOP_CHARGE_VOLTAGE),
+        ("battery_re-charge_voltage", SettingKey.RECHARGE_VOLTAGE),
+    ],
+)
+def test_hyphenated_keys(profile: PowermonLvxProfile, key: str, setting: SettingKey) -> None:
+    r = single(profile.decode(f"{S}/lvx6048_2_{key}/state", "52.0"))
+    assert r == Reading(inv(2), setting, 52.0, setting)
+    # the underscore spelling is not what powermon publishes
+    underscored = key.replace("-", "_")
+    assert profile.decode(f"{S}/lvx6048_2_{underscored}/state", "52.0") is None
+
+
+def test_state_prefix_with_several_levels() -> None:
+    profile = make(state_topic_prefix="site/a/b/sensor")
+    assert (
+        single(profile.decode("site/a/b/sensor/lvx6048_1_battery_voltage/state", "50")).value
+        == 50.0
+    )
+    assert profile.decode("homeassistant/sensor/lvx6048_1_battery_voltage/state", "50") is None
+    assert profile.subscriptions() == ["site/a/b/sensor/+/state"]
+
+
+@pytest.mark.parametrize(
+    ("inverter_prefix", "battery_prefix"),
+    [("lvx", "lvx_bat"), ("lvx_bat", "lvx"), ("eg4", "eg4_pack_bms")],
+)
+def test_overlapping_prefixes_longest_wins(inverter_prefix: str, battery_prefix: str) -> None:
+    profile = make(inverter_prefix=inverter_prefix, battery_prefix=battery_prefix)
+    r = single(profile.decode(f"{S}/{battery_prefix}_3_soc/state", "80"))
+    assert r.source == pack(3)
+    assert r.key == "soc"
+    r = single(profile.decode(f"{S}/{inverter_prefix}_2_battery_capacity/state", "80"))
+    assert r.source == inv(2)
+    assert r.key == "battery_soc"
+
+
+def test_overlapping_prefix_shorter_one_still_matches_its_own_topics() -> None:
+    profile = make(inverter_prefix="lvx", battery_prefix="lvx_bat")
+    # "lvx_battery_voltage" is an inverter topic missing its index, not a pack topic
+    assert profile.decode(f"{S}/lvx_battery_voltage/state", "50") is None
+    r = single(profile.decode(f"{S}/lvx_1_battery_voltage/state", "50"))
+    assert r.source == inv(1)
+
+
+@pytest.mark.parametrize(("inverter_count", "pack_count"), [(1, 1), (9, 32)])
+def test_unit_count_bounds(inverter_count: int, pack_count: int) -> None:
+    profile = make(inverter_count=inverter_count, pack_count=pack_count)
+    top_inv = f"{S}/lvx6048_{inverter_count}_battery_voltage/state"
+    assert single(profile.decode(top_inv, "50")).source == inv(inverter_count)
+    assert profile.decode(f"{S}/lvx6048_{inverter_count + 1}_battery_voltage/state", "50") is None
+    assert single(profile.decode(f"{S}/lifepower4_{pack_count}_soc/state", "50")).source == pack(
+        pack_count
+    )
+    assert profile.decode(f"{S}/lifepower4_{pack_count + 1}_soc/state", "50") is None
+
+
+# ---- encoding ----------------------------------------------------------------------------
+
+C = "solar/control/lvx6048"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "topic", "payload"),
+    [
+        (
+            SettingKey.OUTPUT_PRIORITY,
+            OutputPriority.SUB,
+            f"{C}/output_priority",
+            "solar_utility_battery",
+        ),
+        (
+            SettingKey.OUTPUT_PRIORITY,
+            OutputPriority.SBU,
+            f"{C}/output_priority",
+            "solar_battery_utility",
+        ),
+        (
+            SettingKey.CHARGER_PRIORITY,
+            ChargerPriority.SOLAR_FIRST,
+            f"{C}/charger_priority",
+            "solar_first",
+        ),
+        (
+            SettingKey.CHARGER_PRIORITY,
+            ChargerPriority.SOLAR_AND_UTILITY,
+            f"{C}/charger_priority",
+            "solar_and_utility",
+        ),
+        (
+            SettingKey.CHARGER_PRIORITY,
+            ChargerPriority.SOLAR_ONLY,
+            f"{C}/charger_priority",
+            "solar_only",
+        ),
+        (SettingKey.MAX_CHARGE_CURRENT, 10.0, f"{C}/max_charge_current", "10"),
+        (SettingKey.MAX_CHARGE_CURRENT, 80.0, f"{C}/max_charge_current", "80"),
+        (SettingKey.MAX_UTILITY_CHARGE_CURRENT, 30.0, f"{C}/max_utility_charge_current", "30"),
+        (SettingKey.STOP_CHARGE_VOLTAGE, 54.0, f"{C}/stop_charge_voltage", "54.0"),
+        (SettingKey.STOP_CHARGE_VOLTAGE, 48.0, f"{C}/stop_charge_voltage", "48.0"),
+    ],
+)
+def test_encode(
+    profile: PowermonLvxProfile,
+    key: SettingKey,
+    value: SettingValue,
+    topic: str,
+    payload: str,
+) -> None:
+    # One command for the whole parallel group, whatever unit is asked for.
+    for unit in (None, 1, 2):
+        assert profile.encode(key, value, unit) == [Command(topic, payload)]
+        assert profile.alternative_encodings(key, value, unit) == []
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        (SettingKey.OUTPUT_PRIORITY, OutputPriority.USB),  # readable, lvx-control cannot set it
+        (SettingKey.CHARGER_PRIORITY, ChargerPriority.UTILITY_FIRST),
+        (SettingKey.OUTPUT_PRIORITY, ChargerPriority.SOLAR_FIRST),
+        (SettingKey.CHARGER_PRIORITY, OutputPriority.SUB),
+        (SettingKey.OUTPUT_PRIORITY, 1.0),
+        (SettingKey.MAX_CHARGE_CURRENT, OutputPriority.SUB),
+        (SettingKey.MAX_CHARGE_CURRENT, 30),  # validated values are floats
+        (SettingKey.FLOAT_VOLTAGE, 54.0),
+        (SettingKey.BULK_VOLTAGE, 56.0),
+        (SettingKey.RECHARGE_VOLTAGE, 52.0),
+    ],
+)
+def test_encode_refuses_what_it_cannot_write(
+    profile: PowermonLvxProfile, key: SettingKey, value: SettingValue
+) -> None:
+    with pytest.raises(ValueError, match="cannot write"):
+        profile.encode(key, value, None)
+
+
+def test_encode_tables_cover_the_writable_options(profile: PowermonLvxProfile) -> None:
+    caps = profile.capabilities
+    out = caps.writable[SettingKey.OUTPUT_PRIORITY]
+    chg = caps.writable[SettingKey.CHARGER_PRIORITY]
+    assert isinstance(out, OptionSetting)
+    assert isinstance(chg, OptionSetting)
+    assert set(out.options) == set(OUTPUT_PRIORITY_COMMANDS)
+    assert set(chg.options) == set(CHARGER_PRIORITY_COMMANDS)
+
+
+# ---- encode -> bridge -> readback -> decode ----------------------------------------------
+
+# What lvx-control does with each command, and how powermon reports the result.
+BRIDGE_STATE_KEY = {
+    "output_priority": "output_source_priority",
+    "charger_priority": "charger_source_priority",
+    "max_charge_current": "max_charging_current",
+    "max_utility_charge_current": "max_ac_charging_current",
+    "stop_charge_voltage": "battery_re-discharge_voltage",
+}
+BRIDGE_READBACKS = {
+    "solar_utility_battery": [
+        "Solar - Utility - Battery",
+        "Solar-Utility-Battery",
+        "Solar Utility Battery",
+    ],
+    "solar_battery_utility": [
+        "Solar - Battery - Utility",
+        "Solar-Battery-Utility",
+        "Solar Battery Utility",
+    ],
+    "solar_first": ["Solar First"],
+    "solar_and_utility": ["Solar and Utility"],
+    "solar_only": ["Only Solar"],
+}
+
+
+def bridge_readbacks(command: Command, units: int) -> list[list[tuple[str, str]]]:
+    """Every way powermon may report the applied command, one message per unit."""
+    name = command.topic.removeprefix(C + "/")
+    state_key = BRIDGE_STATE_KEY[name]
+    if command.payload in BRIDGE_READBACKS:
+        texts = BRIDGE_READBACKS[command.payload]
+    else:
+        number = float(command.payload)
+        texts = [command.payload, f"{number:.1f}", f"{number:g}", f"{number:.0f}"]
+    return [
+        [(f"{S}/lvx6048_{n}_{state_key}/state", text) for n in range(1, units + 1)]
+        for text in texts
+    ]
+
+
+def writable_cases() -> list[tuple[SettingKey, SettingValue]]:
+    caps = make().capabilities
+    cases: list[tuple[SettingKey, SettingValue]] = []
+    for key, definition in caps.writable.items():
+        if isinstance(definition, OptionSetting):
+            cases.extend((key, option) for option in definition.options)
+        else:
+            assert isinstance(definition, NumberSetting)
+            steps = round((definition.maximum - definition.minimum) / definition.step)
+            cases.extend(
+                (key, float(definition.minimum + i * definition.step)) for i in range(steps + 1)
+            )
+    return cases
+
+
+WRITABLE = writable_cases()
+
+
+def test_round_trip_covers_every_writable_setting() -> None:
+    assert {key for key, _ in WRITABLE} == {
+        SettingKey.OUTPUT_PRIORITY,
+        SettingKey.CHARGER_PRIORITY,
+        SettingKey.MAX_CHARGE_CURRENT,
+        SettingKey.MAX_UTILITY_CHARGE_CURRENT,
+        SettingKey.STOP_CHARGE_VOLTAGE,
+    }
+    assert len(WRITABLE) == 2 + 3 + 8 + 8 + 11
+
+
+@pytest.mark.parametrize("key", sorted({key for key, _ in WRITABLE}))
+def test_encode_bridge_readback_decode_round_trip(key: SettingKey) -> None:
+    profile = make()
+    definition = profile.capabilities.writable[key]
+    for value in [v for k, v in WRITABLE if k is key]:
+        (command,) = profile.encode(key, value, None)
+        for messages in bridge_readbacks(command, profile.inverter_count):
+            state = SystemState.empty(profile.inverter_count, profile.pack_count)
+            readings = []
+            for topic, payload in messages:
+                r = single(profile.decode(topic, payload))
+                assert r.setting is key
+                assert r.key == key
+                readings.append(r)
+            apply_readings(state, readings, now=1.0)
+            assert state.group_setting(key) == value, messages
+            assert values_match(state.group_setting(key), value, definition.tolerance)
+            assert state.mismatched_settings() == []
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ("Solar - Utility - Battery", OutputPriority.SUB),
+        ("Solar-Utility-Battery", OutputPriority.SUB),
+        ("Solar Utility Battery", OutputPriority.SUB),
+        ("Solar - Battery - Utility", OutputPriority.SBU),
+        ("Utility - Solar - Battery", OutputPriority.USB),
+    ],
+)
+def test_output_priority_readbacks(
+    profile: PowermonLvxProfile, payload: str, expected: OutputPriority
+) -> None:
+    r = single(profile.decode(f"{S}/lvx6048_1_output_source_priority/state", payload))
+    assert r.value is expected
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ("Solar First", ChargerPriority.SOLAR_FIRST),
+        ("Solar and Utility", ChargerPriority.SOLAR_AND_UTILITY),
+        ("Only Solar", ChargerPriority.SOLAR_ONLY),
+        ("Utility First", ChargerPriority.UTILITY_FIRST),
+    ],
+)
+def test_charger_priority_readbacks(
+    profile: PowermonLvxProfile, payload: str, expected: ChargerPriority
+) -> None:
+    r = single(profile.decode(f"{S}/lvx6048_2_charger_source_priority/state", payload))
+    assert r.value is expected
+
+
+def test_build_profile_returns_powermon() -> None:
+    profile = build_profile(POWERMON_CONFIG)
+    assert isinstance(profile, PowermonLvxProfile)
+    assert profile == make()
+
+
+# ---- property: decode never raises -------------------------------------------------------
+
+_ALL_KEYS = [
+    *INVERTER_KEYS,
+    *PACK_KEYS,
+    "protection",
+    "temperature_1",
+    "temperature_pcb",
+    "temperature_x9",
+    "temperature_max",
+    "dc/ac_power_direction",
+]
+_indices = st.one_of(
+    st.integers(min_value=-2, max_value=40).map(str),
+    st.sampled_from(["", "01", "\u00b9", "\u00b2", "\u0661", "\uff11", " 1", "1 "]),
+    st.text(max_size=4),
+)
+_structured_topics = st.builds(
+    lambda head, prefix, index, key, tail: f"{head}{prefix}_{index}_{key}{tail}",
+    st.sampled_from([f"{S}/", "homeassistant/", "", f"{S}/x/"]),
+    st.sampled_from(["lvx6048", "lifepower4", "lvx", "lifepower"]),
+    _indices,
+    st.one_of(st.sampled_from(_ALL_KEYS), st.text(max_size=24)),
+    st.sampled_from(["/state", "", "/state/", "/config", "/x/state"]),
+)
+
+
+def _check_result(result: object, inverter_count: int, pack_count: int) -> None:
+    assert result is None or isinstance(result, Decoded | Rejected)
+    assert not isinstance(result, CommandResult)  # powermon has no command replies
+    if isinstance(result, Rejected):
+        assert isinstance(result.reason, str)
+        assert result.reason
+    if isinstance(result, Decoded):
+        assert result.readings
+        for r in result.readings:
+            if r.source.kind is SourceKind.INVERTER:
+                assert 1 <= r.source.index <= inverter_count
+            else:
+                assert 1 <= r.source.index <= pack_count
+            assert isinstance(r.value, float | str | bool)
+            if isinstance(r.value, float):
+                assert math.isfinite(r.value)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(topic=st.one_of(_structured_topics, st.text(max_size=80)), payload=payloads)
+@example(topic=f"{S}/lvx6048_\u00b9_battery_voltage/state", payload="50")
+@example(topic=f"{S}/lifepower4_1_protection/state", payload="\u00b2")
+def test_decode_never_raises(topic: str, payload: str) -> None:
+    profile = make()
+    _check_result(profile.decode(topic, payload), profile.inverter_count, profile.pack_count)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    key=st.sampled_from([*INVERTER_KEYS, *PACK_KEYS, "protection", "temperature_1"]),
+    unit=st.integers(min_value=1, max_value=2),
+    payload=payloads,
+)
+def test_decode_known_topic_any_payload_is_decoded_or_rejected(
+    key: str, unit: int, payload: str
+) -> None:
+    profile = make()
+    prefix = "lvx6048" if key in INVERTER_KEYS else "lifepower4"
+    result = profile.decode(f"{S}/{prefix}_{unit}_{key}/state", payload)
+    assert isinstance(result, Decoded | Rejected)
+    _check_result(result, profile.inverter_count, profile.pack_count)
