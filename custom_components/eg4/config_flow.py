@@ -28,6 +28,7 @@ from .const import (
     CONF_CMD_STOP_CHARGE_VOLTAGE,
     CONF_COMMAND_TOPIC_PREFIX,
     CONF_CONFIRM_TIMEOUT,
+    CONF_DATALOGS,
     CONF_INVERTER_COUNT,
     CONF_INVERTER_PREFIX,
     CONF_PACK_COUNT,
@@ -44,6 +45,7 @@ from .const import (
     DEFAULT_CONFIRM_TIMEOUT,
     DEFAULT_INVERTER_COUNT,
     DEFAULT_INVERTER_PREFIX,
+    DEFAULT_LXP_TOPIC_PREFIX,
     DEFAULT_PACK_COUNT,
     DEFAULT_STALE_TIMEOUT,
     DEFAULT_STATE_TOPIC_PREFIX,
@@ -55,6 +57,7 @@ from .const import (
     MAX_STALE_TIMEOUT,
     MIN_CONFIRM_TIMEOUT,
     MIN_STALE_TIMEOUT,
+    PROFILE_LXP_BRIDGE,
     PROFILE_POWERMON_LVX,
     PROFILE_SOLAR_ASSISTANT,
     PROFILES,
@@ -149,6 +152,34 @@ def _solar_assistant_schema(values: Mapping[str, Any]) -> vol.Schema:
     )
 
 
+def _lxp_schema(values: Mapping[str, Any]) -> vol.Schema:
+    datalogs = values.get(CONF_DATALOGS, "")
+    if isinstance(datalogs, list):
+        datalogs = ", ".join(datalogs)
+    return vol.Schema(
+        {
+            vol.Required(
+                CONF_TOPIC_PREFIX, default=values.get(CONF_TOPIC_PREFIX, DEFAULT_LXP_TOPIC_PREFIX)
+            ): TextSelector(),
+            vol.Required(CONF_DATALOGS, default=datalogs): TextSelector(),
+        }
+    )
+
+
+SCHEMAS = {
+    PROFILE_POWERMON_LVX: _powermon_schema,
+    PROFILE_SOLAR_ASSISTANT: _solar_assistant_schema,
+    PROFILE_LXP_BRIDGE: _lxp_schema,
+}
+_DATALOG = re.compile(r"^[A-Za-z0-9]{1,16}$")
+
+
+def _split_datalogs(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(part).strip() for part in value]
+    return [part.strip() for part in str(value).split(",") if part.strip()]
+
+
 def _valid_topic_prefix(value: str) -> bool:
     value = value.strip()
     if not _TOPIC_LEVELS.match(value) or value.startswith("/") or value.endswith("/"):
@@ -156,18 +187,33 @@ def _valid_topic_prefix(value: str) -> bool:
     return "//" not in value
 
 
-def _validate(profile: str, data: dict[str, Any]) -> dict[str, str]:
-    """Field errors for a profile's topic settings (empty when all is well)."""
+def _validate_lxp(data: dict[str, Any]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not _valid_topic_prefix(str(data.get(CONF_TOPIC_PREFIX, ""))):
+        errors[CONF_TOPIC_PREFIX] = "invalid_topic"
+    datalogs = data.get(CONF_DATALOGS, [])
+    if (
+        not isinstance(datalogs, list)
+        or not 1 <= len(datalogs) <= MAX_INVERTERS
+        or len(set(datalogs)) != len(datalogs)
+        or not all(_DATALOG.match(d) for d in datalogs)
+    ):
+        errors[CONF_DATALOGS] = "invalid_datalogs"
+    return errors
+
+
+def _validate_counts(data: dict[str, Any]) -> dict[str, str]:
     errors: dict[str, str] = {}
     for key in (CONF_INVERTER_COUNT, CONF_PACK_COUNT):
         value = data.get(key)
         maximum = MAX_INVERTERS if key == CONF_INVERTER_COUNT else MAX_PACKS
         if not isinstance(value, int | float) or int(value) != value or not 1 <= value <= maximum:
             errors[key] = "invalid_count"
-    if profile == PROFILE_SOLAR_ASSISTANT:
-        if not _valid_topic_prefix(str(data.get(CONF_TOPIC_PREFIX, ""))):
-            errors[CONF_TOPIC_PREFIX] = "invalid_topic"
-        return errors
+    return errors
+
+
+def _validate_powermon(data: dict[str, Any]) -> dict[str, str]:
+    errors: dict[str, str] = {}
     for key in (CONF_STATE_TOPIC_PREFIX, CONF_COMMAND_TOPIC_PREFIX):
         if not _valid_topic_prefix(str(data.get(key, ""))):
             errors[key] = "invalid_topic"
@@ -189,10 +235,26 @@ def _validate(profile: str, data: dict[str, Any]) -> dict[str, str]:
     return errors
 
 
+def _validate(profile: str, data: dict[str, Any]) -> dict[str, str]:
+    """Field errors for a profile's topic settings (empty when all is well)."""
+    if profile == PROFILE_LXP_BRIDGE:
+        return _validate_lxp(data)
+    errors = _validate_counts(data)
+    if profile == PROFILE_SOLAR_ASSISTANT:
+        if not _valid_topic_prefix(str(data.get(CONF_TOPIC_PREFIX, ""))):
+            errors[CONF_TOPIC_PREFIX] = "invalid_topic"
+        return errors
+    return {**errors, **_validate_powermon(data)}
+
+
 def _normalize(profile: str, user_input: dict[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {CONF_TRANSPORT: TRANSPORT_MQTT, CONF_PROFILE: profile}
     for key, value in user_input.items():
         data[key] = value.strip() if isinstance(value, str) else value
+    if profile == PROFILE_LXP_BRIDGE:
+        data[CONF_DATALOGS] = _split_datalogs(data.get(CONF_DATALOGS, ""))
+        data[CONF_INVERTER_COUNT] = data[CONF_PACK_COUNT] = len(data[CONF_DATALOGS])
+        return data
     for key in (CONF_INVERTER_COUNT, CONF_PACK_COUNT):
         value = data.get(key)
         if isinstance(value, float) and value.is_integer():
@@ -205,6 +267,8 @@ def _normalize(profile: str, user_input: dict[str, Any]) -> dict[str, Any]:
 
 
 def _unique_id(data: Mapping[str, Any]) -> str:
+    if data[CONF_PROFILE] == PROFILE_LXP_BRIDGE:
+        return f"{PROFILE_LXP_BRIDGE}:{data[CONF_TOPIC_PREFIX]}:{','.join(data[CONF_DATALOGS])}"
     if data[CONF_PROFILE] == PROFILE_SOLAR_ASSISTANT:
         return f"{PROFILE_SOLAR_ASSISTANT}:{data[CONF_TOPIC_PREFIX]}"
     return ":".join(
@@ -218,6 +282,8 @@ def _unique_id(data: Mapping[str, Any]) -> str:
 
 
 def _title(data: Mapping[str, Any]) -> str:
+    if data[CONF_PROFILE] == PROFILE_LXP_BRIDGE:
+        return f"EG4 via lxp-bridge ({data[CONF_TOPIC_PREFIX]})"
     if data[CONF_PROFILE] == PROFILE_SOLAR_ASSISTANT:
         return f"EG4 via Solar Assistant ({data[CONF_TOPIC_PREFIX]})"
     return f"EG4 {data[CONF_INVERTER_PREFIX]}"
@@ -250,6 +316,8 @@ class Eg4ConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             if user_input[CONF_PROFILE] == PROFILE_SOLAR_ASSISTANT:
                 return await self.async_step_solar_assistant()
+            if user_input[CONF_PROFILE] == PROFILE_LXP_BRIDGE:
+                return await self.async_step_lxp_bridge()
             return await self.async_step_powermon_lvx()
         return self.async_show_form(
             step_id=STEP_LOCAL_MQTT,
@@ -278,6 +346,12 @@ class Eg4ConfigFlow(ConfigFlow, domain=DOMAIN):
         """Solar Assistant's topic prefix and the size of the system."""
         return await self._async_profile_step(PROFILE_SOLAR_ASSISTANT, user_input)
 
+    async def async_step_lxp_bridge(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """lxp-bridge's namespace and the datalog of each inverter."""
+        return await self._async_profile_step(PROFILE_LXP_BRIDGE, user_input)
+
     async def _async_profile_step(
         self, profile: str, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
@@ -289,7 +363,7 @@ class Eg4ConfigFlow(ConfigFlow, domain=DOMAIN):
                 await self.async_set_unique_id(_unique_id(data))
                 self._abort_if_unique_id_configured()
                 return self.async_create_entry(title=_title(data), data=data)
-        schema = _powermon_schema if profile == PROFILE_POWERMON_LVX else _solar_assistant_schema
+        schema = SCHEMAS[profile]
         return self.async_show_form(
             step_id=profile,
             data_schema=schema(user_input or {}),
@@ -316,7 +390,7 @@ class Eg4ConfigFlow(ConfigFlow, domain=DOMAIN):
                     entry, data=data, unique_id=unique_id, title=_title(data)
                 )
                 return self.async_abort(reason="reconfigure_successful")
-        schema = _powermon_schema if profile == PROFILE_POWERMON_LVX else _solar_assistant_schema
+        schema = SCHEMAS[profile]
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=schema(user_input or entry.data),
@@ -352,6 +426,7 @@ class Eg4OptionsFlow(OptionsFlow):
                     ),
                     vol.Required(
                         CONF_CONFIRM_TIMEOUT,
+                        CONF_DATALOGS,
                         default=options.get(CONF_CONFIRM_TIMEOUT, DEFAULT_CONFIRM_TIMEOUT),
                     ): NumberSelector(
                         NumberSelectorConfig(

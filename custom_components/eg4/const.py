@@ -19,6 +19,7 @@ CONF_PACK_COUNT: Final = "pack_count"
 CONF_CMD_MAX_CHARGE_CURRENT: Final = "max_charge_current_command"
 CONF_CMD_MAX_UTILITY_CHARGE_CURRENT: Final = "max_utility_charge_current_command"
 CONF_CMD_STOP_CHARGE_VOLTAGE: Final = "stop_charge_voltage_command"
+CONF_DATALOGS: Final = "datalogs"
 
 # Options.
 CONF_STALE_TIMEOUT: Final = "stale_timeout"
@@ -28,13 +29,15 @@ TRANSPORT_MQTT: Final = "mqtt"
 
 PROFILE_POWERMON_LVX: Final = "powermon_lvx"
 PROFILE_SOLAR_ASSISTANT: Final = "solar_assistant"
-PROFILES: Final = (PROFILE_POWERMON_LVX, PROFILE_SOLAR_ASSISTANT)
+PROFILE_LXP_BRIDGE: Final = "lxp_bridge"
+PROFILES: Final = (PROFILE_POWERMON_LVX, PROFILE_SOLAR_ASSISTANT, PROFILE_LXP_BRIDGE)
 
 DEFAULT_STATE_TOPIC_PREFIX: Final = "homeassistant/sensor"
 DEFAULT_INVERTER_PREFIX: Final = "lvx6048"
 DEFAULT_BATTERY_PREFIX: Final = "lifepower4"
 DEFAULT_COMMAND_TOPIC_PREFIX: Final = "solar/control/lvx6048"
 DEFAULT_TOPIC_PREFIX: Final = "solar_assistant"
+DEFAULT_LXP_TOPIC_PREFIX: Final = "lxp"
 DEFAULT_INVERTER_COUNT: Final = 2
 DEFAULT_PACK_COUNT: Final = 6
 DEFAULT_CMD_MAX_CHARGE_CURRENT: Final = "max_charge_current"

@@ -243,7 +243,8 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
             return await future, waiter.replies
         finally:
             cancel_timer()
-            self._waiters.remove(waiter)
+            if waiter in self._waiters:  # async_stop may already have cleared them
+                self._waiters.remove(waiter)
 
     async def async_write_setting(self, key: SettingKey, value: object) -> WriteOutcome:
         """Validate, send to every unit, confirm by read-back, roll back a partial write."""

@@ -23,6 +23,7 @@ TO_REDACT = {
     "station_id",
     "plant_id",
     "datalog",
+    "datalogs",
     "state_topic_prefix",
     "inverter_prefix",
     "battery_prefix",

@@ -38,6 +38,10 @@ class SettingKey(StrEnum):
     RECHARGE_VOLTAGE = "recharge_voltage"
     BULK_VOLTAGE = "bulk_voltage"
     FLOAT_VOLTAGE = "float_voltage"
+    # EG4 hybrid / LuxPower family (cloud, lxp-bridge)
+    DISCHARGE_CURRENT = "discharge_current"
+    AC_CHARGE_SOC_LIMIT = "ac_charge_soc_limit"
+    CHARGE_SOC_LIMIT = "charge_soc_limit"
 
 
 class SourceKind(StrEnum):

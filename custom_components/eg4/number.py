@@ -8,7 +8,12 @@ from homeassistant.components.number import (
     NumberEntityDescription,
     NumberMode,
 )
-from homeassistant.const import EntityCategory, UnitOfElectricCurrent, UnitOfElectricPotential
+from homeassistant.const import (
+    PERCENTAGE,
+    EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -42,6 +47,28 @@ DESCRIPTIONS: tuple[NumberEntityDescription, ...] = (
         translation_key="stop_charge_voltage",
         device_class=NumberDeviceClass.VOLTAGE,
         native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+        entity_category=EntityCategory.CONFIG,
+        mode=NumberMode.BOX,
+    ),
+    NumberEntityDescription(
+        key=SettingKey.DISCHARGE_CURRENT,
+        translation_key="discharge_current",
+        device_class=NumberDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        entity_category=EntityCategory.CONFIG,
+        mode=NumberMode.BOX,
+    ),
+    NumberEntityDescription(
+        key=SettingKey.AC_CHARGE_SOC_LIMIT,
+        translation_key="ac_charge_soc_limit",
+        native_unit_of_measurement=PERCENTAGE,
+        entity_category=EntityCategory.CONFIG,
+        mode=NumberMode.BOX,
+    ),
+    NumberEntityDescription(
+        key=SettingKey.CHARGE_SOC_LIMIT,
+        translation_key="charge_soc_limit",
+        native_unit_of_measurement=PERCENTAGE,
         entity_category=EntityCategory.CONFIG,
         mode=NumberMode.BOX,
     ),

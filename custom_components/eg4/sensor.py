@@ -170,7 +170,21 @@ SETTING_SENSORS: tuple[Eg4SensorEntityDescription, ...] = (
             value_fn=_setting(key),
             state_class=None,
         )
-        for key in (SettingKey.MAX_CHARGE_CURRENT, SettingKey.MAX_UTILITY_CHARGE_CURRENT)
+        for key in (
+            SettingKey.MAX_CHARGE_CURRENT,
+            SettingKey.MAX_UTILITY_CHARGE_CURRENT,
+            SettingKey.DISCHARGE_CURRENT,
+        )
+    ),
+    *(
+        Eg4SensorEntityDescription(
+            key=key,
+            translation_key=f"{key}_readback",
+            native_unit_of_measurement=PERCENTAGE,
+            entity_category=EntityCategory.DIAGNOSTIC,
+            value_fn=_setting(key),
+        )
+        for key in (SettingKey.AC_CHARGE_SOC_LIMIT, SettingKey.CHARGE_SOC_LIMIT)
     ),
     *(
         _voltage(
@@ -214,6 +228,8 @@ PACK_SENSORS: tuple[Eg4SensorEntityDescription, ...] = (
     _temperature("temperature_1"),
     _temperature("temperature_2"),
     _temperature("temperature_pcb"),
+    _temperature("temperature_cell_max"),
+    _temperature("temperature_cell_min"),
     _temperature("temperature_max"),
     Eg4SensorEntityDescription(
         key="cycles",

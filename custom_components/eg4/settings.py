@@ -66,6 +66,22 @@ STOP_CHARGE_VOLTAGE = NumberSetting(
 )
 
 
+# EG4 hybrid family (18kPV, 12kPV, FlexBOSS, 6000XP/12000XP): holding registers 101/102 take whole
+# amps; the portal and EG4's own app allow 0-250 A. SoC limits are whole percent.
+HYBRID_CHARGE_CURRENT = NumberSetting(
+    key=SettingKey.MAX_CHARGE_CURRENT, unit="A", minimum=0, maximum=250, step=1
+)
+HYBRID_DISCHARGE_CURRENT = NumberSetting(
+    key=SettingKey.DISCHARGE_CURRENT, unit="A", minimum=0, maximum=250, step=1
+)
+AC_CHARGE_SOC_LIMIT = NumberSetting(
+    key=SettingKey.AC_CHARGE_SOC_LIMIT, unit="%", minimum=0, maximum=100, step=1
+)
+CHARGE_SOC_LIMIT = NumberSetting(
+    key=SettingKey.CHARGE_SOC_LIMIT, unit="%", minimum=10, maximum=101, step=1
+)
+
+
 def _fmt(value: float) -> str:
     return f"{value:g}"
 

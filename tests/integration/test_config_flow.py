@@ -721,3 +721,48 @@ async def test_options_outside_the_range_are_refused(
     with pytest.raises(InvalidData):
         await hass.config_entries.options.async_configure(result["flow_id"], options)
     assert powermon_loaded.options == {}
+
+
+async def test_lxp_bridge_creates_entry(hass: HomeAssistant, mqtt_mock: MqttMockHAClient) -> None:
+    """Datalogs are split in unit order; counts follow them."""
+    result = await _profile_step(hass, "lxp_bridge")
+    assert _prefill(result) == {"topic_prefix": "lxp", "datalogs": ""}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"topic_prefix": "lxp", "datalogs": " BA12345678 , BA87654321 "}
+    )
+    entry = _entry(hass, result)
+    assert entry.title == "EG4 via lxp-bridge (lxp)"
+    assert entry.unique_id == "lxp_bridge:lxp:BA12345678,BA87654321"
+    assert dict(entry.data) == {
+        "transport": "mqtt",
+        "profile": "lxp_bridge",
+        "topic_prefix": "lxp",
+        "datalogs": ["BA12345678", "BA87654321"],
+        "inverter_count": 2,
+        "pack_count": 2,
+    }
+    assert entry.state is ConfigEntryState.LOADED
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("datalogs", "", "invalid_datalogs"),
+        ("datalogs", "BA1, BA1", "invalid_datalogs"),
+        ("datalogs", "BA 1", "invalid_datalogs"),
+        ("datalogs", ",".join(f"D{n}" for n in range(10)), "invalid_datalogs"),
+        ("topic_prefix", "lxp/#", "invalid_topic"),
+    ],
+)
+async def test_lxp_bridge_error_then_recovery(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, field: str, value: str, error: str
+) -> None:
+    result = await _profile_step(hass, "lxp_bridge")
+    good = {"topic_prefix": "lxp", "datalogs": "BA12345678"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**good, field: value}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {field: error}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], good)
+    assert _entry(hass, result).data["datalogs"] == ["BA12345678"]

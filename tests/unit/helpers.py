@@ -116,3 +116,18 @@ payloads = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True).map(str),
     st.integers(min_value=-(10**6), max_value=10**6).map(str),
 )
+
+
+# The settings a Voltronic/PI-family bridge (powermon + lvx-control, Solar Assistant) reports.
+PI_FAMILY_SETTINGS = frozenset(
+    {
+        SettingKey.OUTPUT_PRIORITY,
+        SettingKey.CHARGER_PRIORITY,
+        SettingKey.MAX_CHARGE_CURRENT,
+        SettingKey.MAX_UTILITY_CHARGE_CURRENT,
+        SettingKey.STOP_CHARGE_VOLTAGE,
+        SettingKey.RECHARGE_VOLTAGE,
+        SettingKey.BULK_VOLTAGE,
+        SettingKey.FLOAT_VOLTAGE,
+    }
+)

@@ -39,6 +39,9 @@ def test_enum_values_are_the_wire_contract() -> None:
         "recharge_voltage",
         "bulk_voltage",
         "float_voltage",
+        "discharge_current",
+        "ac_charge_soc_limit",
+        "charge_soc_limit",
     ]
     assert [k.value for k in SourceKind] == ["inverter", "pack"]
 

@@ -37,7 +37,7 @@ from custom_components.eg4.profiles.powermon_lvx import (
 )
 from custom_components.eg4.settings import NumberSetting, OptionSetting
 
-from .helpers import POWERMON_CONFIG, inv, pack, payloads
+from .helpers import PI_FAMILY_SETTINGS, POWERMON_CONFIG, inv, pack, payloads
 
 S = "homeassistant/sensor"
 
@@ -182,7 +182,7 @@ def test_capabilities(profile: PowermonLvxProfile) -> None:
         "temperature_max",
         "protection",
     }
-    assert caps.readable_settings == set(SettingKey)
+    assert caps.readable_settings == PI_FAMILY_SETTINGS
     assert set(caps.writable) == {
         SettingKey.OUTPUT_PRIORITY,
         SettingKey.CHARGER_PRIORITY,

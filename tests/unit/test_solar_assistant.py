@@ -39,7 +39,7 @@ from custom_components.eg4.profiles.solar_assistant import (
 )
 from custom_components.eg4.settings import NumberSetting, OptionSetting
 
-from .helpers import SA_CONFIG, inv, pack, payloads
+from .helpers import PI_FAMILY_SETTINGS, SA_CONFIG, inv, pack, payloads
 
 P = "solar_assistant"
 RESPONSE = f"{P}/set/response_message/state"
@@ -119,7 +119,7 @@ def test_capabilities(profile: SolarAssistantProfile) -> None:
         "cell_voltage_delta",
         "temperature_max",
     }
-    assert caps.readable_settings == set(SettingKey)
+    assert caps.readable_settings == PI_FAMILY_SETTINGS
     assert set(caps.writable) == set(SETTING_TOPICS)
     for key, definition in caps.writable.items():
         assert definition.key is key

@@ -1,0 +1,264 @@
+"""lxp-bridge / eg4-bridge: EG4 hybrid inverters (18kPV, 12kPV, FlexBOSS, 6000XP) on local MQTT.
+
+Telemetry: ``<prefix>/<datalog>/inputs/all`` (JSON, not retained). Settings read back from the
+retained ``<prefix>/<datalog>/hold/<register>`` topics. Commands go to
+``<prefix>/cmd/<datalog>/set/...`` and the bridge answers on ``<prefix>/result/<datalog>/...``
+with ``OK`` (the inverter echoed the value) or ``FAIL``. One datalog per inverter; the battery
+bank each inverter's BMS port reports is shown as that unit's battery.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..const import CONF_DATALOGS, CONF_TOPIC_PREFIX, PROFILE_LXP_BRIDGE
+from ..model import ChargerPriority, SettingKey, SettingValue, SourceId, SourceKind
+from ..settings import (
+    AC_CHARGE_SOC_LIMIT,
+    HYBRID_CHARGE_CURRENT,
+    HYBRID_DISCHARGE_CURRENT,
+    OptionSetting,
+    SettingDef,
+)
+from .base import (
+    CURRENT,
+    PERCENT,
+    POWER,
+    TEMPERATURE,
+    VOLTAGE_AC,
+    VOLTAGE_BANK,
+    VOLTAGE_CELL,
+    Bounds,
+    Capabilities,
+    Command,
+    CommandResult,
+    Decoded,
+    DecodeResult,
+    Reading,
+    Rejected,
+)
+
+# inputs/all key -> (source kind, canonical key, bounds)
+INPUT_KEYS: dict[str, tuple[SourceKind, str, Bounds]] = {
+    "v_bat": (SourceKind.INVERTER, "battery_voltage", VOLTAGE_BANK),
+    "soc": (SourceKind.INVERTER, "battery_soc", PERCENT),
+    "p_pv": (SourceKind.INVERTER, "pv_power", POWER),
+    "p_inv": (SourceKind.INVERTER, "output_power", POWER),
+    "v_ac_r": (SourceKind.INVERTER, "grid_voltage", VOLTAGE_AC),
+    "t_inner": (SourceKind.INVERTER, "temperature", TEMPERATURE),
+    "bat_current": (SourceKind.PACK, "current", CURRENT),
+    "max_cell_voltage": (SourceKind.PACK, "cell_voltage_max", VOLTAGE_CELL),
+    "min_cell_voltage": (SourceKind.PACK, "cell_voltage_min", VOLTAGE_CELL),
+    "max_cell_temp": (SourceKind.PACK, "temperature_cell_max", TEMPERATURE),
+    "min_cell_temp": (SourceKind.PACK, "temperature_cell_min", TEMPERATURE),
+}
+# The bank's SoC and voltage belong to the pack as well as to the inverter's view.
+PACK_COPIES = {"soc": "soc", "v_bat": "voltage"}
+
+HOLD_REGISTERS: dict[int, SettingKey] = {
+    101: SettingKey.MAX_CHARGE_CURRENT,
+    102: SettingKey.DISCHARGE_CURRENT,
+    67: SettingKey.AC_CHARGE_SOC_LIMIT,
+}
+REGISTER_OF = {key: register for register, key in HOLD_REGISTERS.items()}
+FUNC_REGISTER = 21
+AC_CHARGE_BIT = 1 << 7
+_DATALOG = re.compile(r"[A-Za-z0-9]{1,16}")
+MAX_JSON = 8192
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LxpBridgeProfile:
+    """Topic map and codecs for lxp-bridge."""
+
+    topic_prefix: str
+    datalogs: tuple[str, ...]
+    name: str = PROFILE_LXP_BRIDGE
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> LxpBridgeProfile:
+        """Build from config-entry data."""
+        datalogs = config[CONF_DATALOGS]
+        if isinstance(datalogs, str):
+            datalogs = [part.strip() for part in datalogs.split(",") if part.strip()]
+        return cls(topic_prefix=str(config[CONF_TOPIC_PREFIX]).strip("/"), datalogs=tuple(datalogs))
+
+    @property
+    def inverter_count(self) -> int:
+        """One inverter per datalog."""
+        return len(self.datalogs)
+
+    @property
+    def pack_count(self) -> int:
+        """Each inverter's BMS port reports its bank as one battery."""
+        return len(self.datalogs)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Charge/discharge current, AC-charge SoC limit and AC charge on/off."""
+        writable: dict[SettingKey, SettingDef] = {
+            SettingKey.MAX_CHARGE_CURRENT: HYBRID_CHARGE_CURRENT,
+            SettingKey.DISCHARGE_CURRENT: HYBRID_DISCHARGE_CURRENT,
+            SettingKey.AC_CHARGE_SOC_LIMIT: AC_CHARGE_SOC_LIMIT,
+            SettingKey.CHARGER_PRIORITY: OptionSetting(
+                key=SettingKey.CHARGER_PRIORITY,
+                options=(ChargerPriority.SOLAR_FIRST, ChargerPriority.SOLAR_AND_UTILITY),
+            ),
+        }
+        return Capabilities(
+            inverter_metrics=frozenset(
+                canonical
+                for kind, canonical, _ in INPUT_KEYS.values()
+                if kind is SourceKind.INVERTER
+            ),
+            pack_metrics=frozenset(
+                [c for kind, c, _ in INPUT_KEYS.values() if kind is SourceKind.PACK]
+                + list(PACK_COPIES.values())
+                + ["cell_voltage_delta", "temperature_max"]
+            ),
+            readable_settings=frozenset(writable),
+            writable=writable,
+            broadcast_writes=False,
+            command_replies=True,
+        )
+
+    def subscriptions(self) -> list[str]:
+        """Inputs, retained holding registers and command results of our datalogs."""
+        topics: list[str] = []
+        for datalog in self.datalogs:
+            topics.append(f"{self.topic_prefix}/{datalog}/inputs/all")
+            topics.append(f"{self.topic_prefix}/{datalog}/hold/+")
+            topics.append(f"{self.topic_prefix}/result/{datalog}/#")
+        return topics
+
+    def _unit(self, datalog: str) -> int | None:
+        try:
+            return self.datalogs.index(datalog) + 1
+        except ValueError:
+            return None
+
+    def decode(self, topic: str, payload: str) -> DecodeResult:
+        """Decode inputs, register read-backs and command results."""
+        head = self.topic_prefix + "/"
+        if not topic.startswith(head):
+            return None
+        parts = topic[len(head) :].split("/")
+        if parts[0] == "result" and len(parts) >= 3:
+            if self._unit(parts[1]) is None:
+                return None
+            return _decode_result(payload)
+        if len(parts) != 3:
+            return None
+        unit = self._unit(parts[0])
+        if unit is None:
+            return None
+        if parts[1:] == ["inputs", "all"]:
+            return _decode_inputs(unit, payload)
+        if parts[1] == "hold" and parts[2].isascii() and parts[2].isdigit():
+            return _decode_hold(unit, int(parts[2]), payload)
+        return None
+
+    def encode(self, key: SettingKey, value: SettingValue, unit: int | None) -> list[Command]:
+        """One command per datalog."""
+        if unit is None or not 1 <= unit <= len(self.datalogs):
+            msg = "lxp-bridge needs one command per unit"
+            raise ValueError(msg)
+        base = f"{self.topic_prefix}/cmd/{self.datalogs[unit - 1]}/set"
+        if key is SettingKey.CHARGER_PRIORITY and value in (
+            ChargerPriority.SOLAR_FIRST,
+            ChargerPriority.SOLAR_AND_UTILITY,
+        ):
+            on = value is ChargerPriority.SOLAR_AND_UTILITY
+            return [Command(f"{base}/ac_charge", "true" if on else "false")]
+        if key in REGISTER_OF and isinstance(value, float) and value.is_integer():
+            return [Command(f"{base}/hold/{REGISTER_OF[key]}", str(int(value)))]
+        msg = f"lxp-bridge cannot write {key} = {value!r}"
+        raise ValueError(msg)
+
+    def alternative_encodings(
+        self, key: SettingKey, value: SettingValue, unit: int | None
+    ) -> list[list[Command]]:
+        """AC charge can also be set through the function register's read-modify-write path."""
+        del key, value, unit
+        return []
+
+    def describe(self) -> dict[str, str | int]:
+        """Non-secret parameters for diagnostics (datalog serials are redacted there)."""
+        return {
+            "profile": self.name,
+            "topic_prefix": self.topic_prefix,
+            "inverter_count": len(self.datalogs),
+        }
+
+
+def _number(value: object, bounds: Bounds) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("not a number")  # noqa: TRY004 - callers catch ValueError
+    number = float(value)
+    if not math.isfinite(number) or not bounds.low <= number <= bounds.high:
+        raise ValueError("out of bounds")
+    return number
+
+
+def _decode_inputs(unit: int, payload: str) -> DecodeResult:
+    if len(payload) > MAX_JSON:
+        return Rejected("inverter:inputs")
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return Rejected("inverter:inputs")
+    if not isinstance(data, dict):
+        return Rejected("inverter:inputs")
+    readings: list[Reading] = []
+    rejected = 0
+    for raw_key, (kind, canonical, bounds) in INPUT_KEYS.items():
+        if raw_key not in data:
+            continue
+        try:
+            value = _number(data[raw_key], bounds)
+        except ValueError:
+            rejected += 1
+            continue
+        readings.append(Reading(SourceId(kind, unit), canonical, value))
+        if raw_key in PACK_COPIES:
+            readings.append(Reading(SourceId(SourceKind.PACK, unit), PACK_COPIES[raw_key], value))
+    if not readings:
+        return Rejected("inverter:inputs")
+    return Decoded(tuple(readings))
+
+
+def _decode_hold(unit: int, register: int, payload: str) -> DecodeResult:
+    source = SourceId(SourceKind.INVERTER, unit)
+    if register != FUNC_REGISTER and register not in HOLD_REGISTERS:
+        return None
+    text = payload.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 5:
+        return Rejected(f"inverter:hold_{register}")
+    raw = int(text)
+    if raw > 0xFFFF:
+        return Rejected(f"inverter:hold_{register}")
+    if register == FUNC_REGISTER:
+        priority = (
+            ChargerPriority.SOLAR_AND_UTILITY
+            if raw & AC_CHARGE_BIT
+            else ChargerPriority.SOLAR_FIRST
+        )
+        return Decoded(
+            (Reading(source, SettingKey.CHARGER_PRIORITY, priority, SettingKey.CHARGER_PRIORITY),)
+        )
+    key = HOLD_REGISTERS[register]
+    return Decoded((Reading(source, key, float(raw), key),))
+
+
+def _decode_result(payload: str) -> DecodeResult:
+    text = payload.strip().upper()
+    if text == "OK":
+        return CommandResult(ok=True, message="OK")
+    if text == "FAIL":
+        return CommandResult(ok=False, message="FAIL")
+    return Rejected("result:invalid")

@@ -1,0 +1,180 @@
+"""lxp-bridge profile: inputs JSON, retained register read-backs, per-datalog commands."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from custom_components.eg4.model import ChargerPriority, SettingKey, SourceId, SourceKind
+from custom_components.eg4.profiles.base import Command, CommandResult, Decoded, Rejected
+from custom_components.eg4.profiles.lxp_bridge import LxpBridgeProfile
+
+PROFILE = LxpBridgeProfile.from_config(
+    {"topic_prefix": "lxp", "datalogs": "BA12345678, BA87654321"}
+)
+INV1 = SourceId(SourceKind.INVERTER, 1)
+INV2 = SourceId(SourceKind.INVERTER, 2)
+PACK2 = SourceId(SourceKind.PACK, 2)
+INPUTS = {
+    "v_bat": 53.1,
+    "soc": 87,
+    "p_pv": 4120,
+    "p_inv": 2210,
+    "v_ac_r": 241.2,
+    "t_inner": 41,
+    "bat_current": 34.4,
+    "max_cell_voltage": 3.342,
+    "min_cell_voltage": 3.331,
+    "max_cell_temp": 26.0,
+    "min_cell_temp": 23.0,
+    "bat_count": 6,
+}
+
+
+def test_config_splits_datalogs_in_unit_order() -> None:
+    assert PROFILE.datalogs == ("BA12345678", "BA87654321")
+    assert PROFILE.inverter_count == 2
+    assert PROFILE.subscriptions() == [
+        "lxp/BA12345678/inputs/all",
+        "lxp/BA12345678/hold/+",
+        "lxp/result/BA12345678/#",
+        "lxp/BA87654321/inputs/all",
+        "lxp/BA87654321/hold/+",
+        "lxp/result/BA87654321/#",
+    ]
+
+
+def test_inputs_all_feed_inverter_and_its_battery() -> None:
+    result = PROFILE.decode("lxp/BA87654321/inputs/all", json.dumps(INPUTS))
+    assert isinstance(result, Decoded)
+    got = {(r.source, r.key): r.value for r in result.readings}
+    assert got[(INV2, "battery_voltage")] == 53.1
+    assert got[(INV2, "battery_soc")] == 87.0
+    assert got[(PACK2, "soc")] == 87.0
+    assert got[(PACK2, "voltage")] == 53.1
+    assert got[(PACK2, "cell_voltage_max")] == 3.342
+    assert got[(PACK2, "temperature_cell_max")] == 26.0
+    assert (INV2, "bat_count") not in got
+
+
+@pytest.mark.parametrize(
+    "payload", ["", "not json", "[]", "null", json.dumps({"v_bat": "x"}), "{" * 9000]
+)
+def test_bad_inputs_are_rejected(payload: str) -> None:
+    assert isinstance(PROFILE.decode("lxp/BA12345678/inputs/all", payload), Rejected)
+
+
+def test_out_of_range_values_are_dropped_not_stored() -> None:
+    result = PROFILE.decode(
+        "lxp/BA12345678/inputs/all", json.dumps({"v_bat": 1e9, "soc": 50, "t_inner": True})
+    )
+    assert isinstance(result, Decoded)
+    assert {r.key for r in result.readings} == {"battery_soc", "soc"}
+
+
+@pytest.mark.parametrize(
+    ("register", "payload", "key", "value"),
+    [
+        (101, "100", SettingKey.MAX_CHARGE_CURRENT, 100.0),
+        (102, "150", SettingKey.DISCHARGE_CURRENT, 150.0),
+        (67, "90", SettingKey.AC_CHARGE_SOC_LIMIT, 90.0),
+        (21, str(30033), SettingKey.CHARGER_PRIORITY, ChargerPriority.SOLAR_FIRST),
+        (21, str(30033 | 0x80), SettingKey.CHARGER_PRIORITY, ChargerPriority.SOLAR_AND_UTILITY),
+    ],
+)
+def test_hold_registers_read_back(
+    register: int, payload: str, key: SettingKey, value: object
+) -> None:
+    result = PROFILE.decode(f"lxp/BA12345678/hold/{register}", payload)
+    assert isinstance(result, Decoded)
+    (reading,) = result.readings
+    assert (reading.source, reading.setting, reading.value) == (INV1, key, value)
+
+
+@pytest.mark.parametrize("payload", ["", "-1", "65536", "1.5", "abc", "1" * 10])
+def test_bad_register_payloads_rejected(payload: str) -> None:
+    assert isinstance(PROFILE.decode("lxp/BA12345678/hold/101", payload), Rejected)
+
+
+@pytest.mark.parametrize(
+    "topic",
+    [
+        "lxp/BA00000000/hold/101",  # not our datalog
+        "lxp/BA12345678/hold/999",  # a register we do not read
+        "lxp/BA12345678/hold/21/bits",
+        "lxp/LWT",
+        "other/BA12345678/hold/101",
+        "lxp/BA12345678/inputs/1",
+    ],
+)
+def test_foreign_topics_are_not_ours(topic: str) -> None:
+    assert PROFILE.decode(topic, "1") is None
+
+
+@pytest.mark.parametrize(
+    ("payload", "ok"), [("OK", True), ("ok\n", True), ("FAIL", False), ("fail", False)]
+)
+def test_command_results(payload: str, ok: bool) -> None:
+    result = PROFILE.decode("lxp/result/BA87654321/set/hold/101", payload)
+    assert result == CommandResult(ok=ok, message=payload.strip().upper())
+
+
+def test_result_for_another_datalog_is_ignored() -> None:
+    assert PROFILE.decode("lxp/result/BA00000000/set/hold/101", "OK") is None
+
+
+def test_encode_per_datalog() -> None:
+    assert PROFILE.encode(SettingKey.MAX_CHARGE_CURRENT, 80.0, 2) == [
+        Command("lxp/cmd/BA87654321/set/hold/101", "80")
+    ]
+    assert PROFILE.encode(SettingKey.DISCHARGE_CURRENT, 120.0, 1) == [
+        Command("lxp/cmd/BA12345678/set/hold/102", "120")
+    ]
+    assert PROFILE.encode(SettingKey.AC_CHARGE_SOC_LIMIT, 100.0, 1) == [
+        Command("lxp/cmd/BA12345678/set/hold/67", "100")
+    ]
+    assert PROFILE.encode(SettingKey.CHARGER_PRIORITY, ChargerPriority.SOLAR_AND_UTILITY, 1) == [
+        Command("lxp/cmd/BA12345678/set/ac_charge", "true")
+    ]
+    assert PROFILE.encode(SettingKey.CHARGER_PRIORITY, ChargerPriority.SOLAR_FIRST, 2) == [
+        Command("lxp/cmd/BA87654321/set/ac_charge", "false")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "unit"),
+    [
+        (SettingKey.MAX_CHARGE_CURRENT, 80.0, None),
+        (SettingKey.MAX_CHARGE_CURRENT, 80.0, 3),
+        (SettingKey.MAX_CHARGE_CURRENT, 80.5, 1),
+        (SettingKey.CHARGER_PRIORITY, ChargerPriority.SOLAR_ONLY, 1),
+        (SettingKey.OUTPUT_PRIORITY, 1.0, 1),
+    ],
+)
+def test_encode_refuses_what_it_cannot_write(
+    key: SettingKey, value: object, unit: int | None
+) -> None:
+    with pytest.raises(ValueError, match="lxp-bridge"):
+        PROFILE.encode(key, value, unit)  # type: ignore[arg-type]
+
+
+def test_capabilities() -> None:
+    caps = PROFILE.capabilities
+    assert set(caps.writable) == {
+        SettingKey.MAX_CHARGE_CURRENT,
+        SettingKey.DISCHARGE_CURRENT,
+        SettingKey.AC_CHARGE_SOC_LIMIT,
+        SettingKey.CHARGER_PRIORITY,
+    }
+    assert caps.writable[SettingKey.MAX_CHARGE_CURRENT].maximum == 250  # type: ignore[union-attr]
+    assert not caps.broadcast_writes
+    assert caps.command_replies
+
+
+@given(topic=st.text(max_size=60), payload=st.text(max_size=200))
+def test_decode_never_raises(topic: str, payload: str) -> None:
+    result = PROFILE.decode("lxp/" + topic, payload)
+    assert result is None or isinstance(result, Decoded | Rejected | CommandResult)
