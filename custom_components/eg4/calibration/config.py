@@ -1,0 +1,99 @@
+"""Thresholds and time bounds of a calibration run (validated on construction)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from ..safety import Limits, UnsafeLimitError
+from .plan import Method
+
+HOUR = 3600.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunConfig:
+    """How a run decides when to move on, and when to give up.
+
+    Times are in seconds, currents in amps (+ = charging), voltages in volts.
+    """
+
+    limits: Limits = field(default_factory=Limits)
+    max_duration_s: float = 8 * HOUR  # from start() to the end of verification
+    engage_write_timeout_s: float = 900.0  # start() until engaged() confirms the writes
+    # After engaged(): the bank must be charging within this (None = only max_duration bounds
+    # it, the default of the solar method: the sun comes when it comes).
+    engage_timeout_s: float | None = 600.0
+    engage_current_a: float = 5.0  # total pack current that proves the bank is charging
+    absorption_cell_voltage: float = 3.45  # highest cell at which absorption begins
+    bulk_voltage_margin_v: float = 0.2  # or: bank voltage within this of the bulk setting
+    taper_current_a: float = 5.0  # per pack: ~0.05 C of a 100 Ah pack
+    taper_discharge_a: float = 1.0  # a pack discharging more than this is not a taper
+    taper_hold_s: float = 600.0  # the taper must hold this long (absorption finishes)
+    reanchor_soc: float = 99.0  # every pack must read at least this
+    reanchor_voltage_spread: float = 0.1  # with pack voltages agreeing within this
+    verify_hold_s: float = 300.0  # ... held this long
+    verify_timeout_s: float = 1800.0  # after the taper; then not_reanchored
+
+    def __post_init__(self) -> None:
+        """Refuse nonsense: non-numbers, non-positive bounds, unreachable thresholds."""
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name == "limits" or (item.name == "engage_timeout_s" and value is None):
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise UnsafeLimitError("not_a_number", field=item.name, value=str(value))
+            if not math.isfinite(value) or value < 0:
+                raise UnsafeLimitError("not_a_number", field=item.name, value=str(value))
+        if not isinstance(self.limits, Limits):
+            raise UnsafeLimitError("not_a_mapping", field="limits", value=str(self.limits))
+        for name in ("max_duration_s", "engage_current_a", "taper_current_a"):
+            if getattr(self, name) <= 0:
+                raise UnsafeLimitError("below_floor", field=name, value="0", limit="0")
+        if self.absorption_cell_voltage >= self.limits.cell_voltage_max:
+            raise UnsafeLimitError(
+                "absorption_above_cell_limit",
+                field="absorption_cell_voltage",
+                value=f"{self.absorption_cell_voltage:g}",
+                limit=f"{self.limits.cell_voltage_max:g}",
+            )
+        if not 90.0 <= self.reanchor_soc <= 100.0:
+            raise UnsafeLimitError(
+                "out_of_range", field="reanchor_soc", value=f"{self.reanchor_soc:g}", limit="90-100"
+            )
+        if not 0 < self.reanchor_voltage_spread <= self.limits.voltage_spread_max:
+            raise UnsafeLimitError(
+                "out_of_range",
+                field="reanchor_voltage_spread",
+                value=f"{self.reanchor_voltage_spread:g}",
+                limit=f"{self.limits.voltage_spread_max:g}",
+            )
+
+    @classmethod
+    def for_method(cls, method: Method, **overrides: Any) -> RunConfig:
+        """Defaults suited to a method (solar: no engage bound), then the caller's overrides."""
+        base = cls() if method is Method.GRID else cls(engage_timeout_s=None)
+        return replace(base, **overrides)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        out: dict[str, Any] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            out[item.name] = value.to_dict() if isinstance(value, Limits) else value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: object) -> RunConfig:
+        """Rebuild (and re-validate) a config."""
+        if not isinstance(data, dict):
+            raise UnsafeLimitError("not_a_mapping", value=type(data).__name__)
+        names = {item.name for item in fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise UnsafeLimitError("unknown_field", field=", ".join(map(str, unknown)))
+        values = dict(data)
+        if "limits" in values:
+            values["limits"] = Limits.from_dict(values["limits"])
+        return cls(**values)

@@ -1,0 +1,131 @@
+"""What a calibration writes and what it restores (pure, no Home Assistant imports)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+
+from ..model import (
+    ChargerPriority,
+    OutputPriority,
+    SettingKey,
+    SettingValue,
+    SystemState,
+    values_match,
+)
+
+
+class Method(StrEnum):
+    """How the full charge is brought about."""
+
+    GRID = "grid"  # engage the grid-charge levers, supervise, always revert
+    SOLAR = "solar"  # change nothing: supervise a sunny day's full charge and verify
+
+
+# Lever order matters: the enabling setting first, the one that starts the charge last, so a
+# revert (the reverse order) stops the charge with its first write.
+# Voltronic/PI family (LVX6048 via powermon, Solar Assistant): a grid charge needs SUB output
+# priority AND solar_and_utility charger priority; charger priority alone does nothing under SBU.
+PI_FAMILY_LEVERS: Mapping[SettingKey, SettingValue] = MappingProxyType(
+    {
+        SettingKey.CHARGER_PRIORITY: ChargerPriority.SOLAR_AND_UTILITY,
+        SettingKey.OUTPUT_PRIORITY: OutputPriority.SUB,
+    }
+)
+# EG4 hybrid family (cloud, lxp-bridge): AC charge up to 100 % with the utility allowed.
+CLOUD_FAMILY_LEVERS: Mapping[SettingKey, SettingValue] = MappingProxyType(
+    {
+        SettingKey.AC_CHARGE_SOC_LIMIT: 100.0,
+        SettingKey.CHARGER_PRIORITY: ChargerPriority.SOLAR_AND_UTILITY,
+    }
+)
+
+VALUE_TOLERANCE = 1e-3  # float settings are compared within this after a read-back
+
+
+class PlanError(ValueError):
+    """A plan could not be built; ``reason`` is a translation key."""
+
+    def __init__(self, reason: str, **placeholders: str) -> None:
+        """Store a translation reason key and its placeholders."""
+        super().__init__(reason)
+        self.reason = reason
+        self.placeholders = placeholders
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanItem:
+    """One setting of one unit: its value before and the value to write."""
+
+    setting: SettingKey
+    unit: int
+    from_value: SettingValue
+    to_value: SettingValue
+
+    @property
+    def changes(self) -> bool:
+        """False when the unit already holds the target value."""
+        return not values_match(self.from_value, self.to_value, VALUE_TOLERANCE)
+
+
+def build_plan(
+    method: Method, state: SystemState, levers: Mapping[SettingKey, SettingValue]
+) -> list[PlanItem]:
+    """Every unit, every lever: from its read-back value to the lever value.
+
+    Items come grouped by setting, in the levers' order, units ascending. Items whose unit
+    already holds the target are kept (``changes`` is False) so the revert restores them too.
+    The solar method writes nothing. Raises PlanError when a value to restore is unknown.
+    """
+    if method is Method.SOLAR:
+        return []
+    if not levers:
+        raise PlanError("no_levers")
+    if not state.inverters:
+        raise PlanError("no_inverters")
+    items: list[PlanItem] = []
+    for key, target in levers.items():
+        for unit, current in sorted(state.setting_values(key).items()):
+            if current is None:
+                raise PlanError("setting_unknown", setting=key.value, unit=str(unit))
+            items.append(PlanItem(setting=key, unit=unit, from_value=current, to_value=target))
+    return items
+
+
+def revert_plan(plan: Sequence[PlanItem]) -> list[PlanItem]:
+    """The reverse of a plan: last lever first, each back to the value it had before."""
+    return [
+        PlanItem(setting=i.setting, unit=i.unit, from_value=i.to_value, to_value=i.from_value)
+        for i in reversed(plan)
+    ]
+
+
+def saved_settings(plan: Sequence[PlanItem]) -> dict[int, dict[SettingKey, SettingValue]]:
+    """What to restore, per unit."""
+    saved: dict[int, dict[SettingKey, SettingValue]] = {}
+    for item in plan:
+        saved.setdefault(item.unit, {})[item.setting] = item.from_value
+    return saved
+
+
+def restore_mismatches(
+    plan: Sequence[PlanItem], restored: Mapping[int, Mapping[SettingKey, SettingValue | None]]
+) -> list[str]:
+    """Compare read-back values after a revert with what was saved; describe every mismatch."""
+    out: list[str] = []
+    for unit, settings in saved_settings(plan).items():
+        for key, value in settings.items():
+            got = restored.get(unit, {}).get(key)
+            if not values_match(got, value, VALUE_TOLERANCE):
+                out.append(f"inverter_{unit} {key.value}: {_text(got)} != {_text(value)}")
+    return out
+
+
+def _text(value: SettingValue | None) -> str:
+    if value is None:
+        return "unknown"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return value.value

@@ -1,0 +1,95 @@
+"""Builders of realistic bank states for the calibration, safety and drift tests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from custom_components.eg4.ingest import apply_readings
+from custom_components.eg4.model import (
+    ChargerPriority,
+    OutputPriority,
+    SettingKey,
+    SettingValue,
+    SystemState,
+)
+
+from ..helpers import inv, pack, reading
+
+T0 = 1_700_000_000.0
+
+# The everyday profile of the field installation: SBU + solar_first.
+EVERYDAY_PI: dict[SettingKey, SettingValue] = {
+    SettingKey.OUTPUT_PRIORITY: OutputPriority.SBU,
+    SettingKey.CHARGER_PRIORITY: ChargerPriority.SOLAR_FIRST,
+    SettingKey.BULK_VOLTAGE: 56.4,
+    SettingKey.FLOAT_VOLTAGE: 54.0,
+}
+
+# A healthy bank at rest: voltages agree, cells tight, 25 °C, no protection.
+HEALTHY: dict[str, Any] = {
+    "soc": 60.0,
+    "voltage": 53.4,
+    "current": 0.0,
+    "cell_voltage_max": 3.340,
+    "cell_voltage_min": 3.335,
+    "temperature_1": 25.0,
+    "temperature_2": 24.0,
+    "protection": "",
+}
+
+
+def per_pack(value: Any, index: int) -> Any:
+    """A scalar applies to every pack; a list gives pack 1, 2, ...; a dict names packs."""
+    if isinstance(value, Mapping):
+        return value.get(index)
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return value[index - 1]
+    return value
+
+
+def update(state: SystemState, now: float, **metrics: Any) -> SystemState:
+    """Feed pack readings through the real ingest path, and a heartbeat from every inverter.
+
+    A value of None for a pack leaves that metric alone for that pack.
+    """
+    readings = []
+    for index in sorted(state.packs):
+        for key, value in metrics.items():
+            v = per_pack(value, index)
+            if v is None:
+                continue
+            readings.append(reading(pack(index), key, v if isinstance(v, str) else float(v)))
+        if not metrics:
+            readings.append(reading(pack(index), "heartbeat", 1.0))
+    readings.extend(reading(inv(n), "heartbeat", 1.0) for n in sorted(state.inverters))
+    apply_readings(state, readings, now)
+    return state
+
+
+def bank(
+    packs: int = 6,
+    inverters: int = 2,
+    *,
+    now: float = T0,
+    settings: Mapping[SettingKey, SettingValue] | None = None,
+    **metrics: Any,
+) -> SystemState:
+    """A state whose every source reported at ``now``: HEALTHY overridden by ``metrics``."""
+    state = SystemState.empty(inverters, packs)
+    for inverter in state.inverters.values():
+        inverter.settings.update(EVERYDAY_PI if settings is None else settings)
+    update(state, now, **{**HEALTHY, **metrics})
+    return state
+
+
+def field_drift_bank(now: float = T0) -> SystemState:
+    """The field's signature of drift: 76 % on one pack vs 50-55 % on the others at 53.4 V."""
+    return bank(
+        6,
+        now=now,
+        soc=[76.0, 50.0, 52.0, 55.0, 53.0, 51.0],
+        voltage=53.4,
+        cell_voltage_max=3.339,
+        cell_voltage_min=3.335,
+    )
