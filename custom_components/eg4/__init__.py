@@ -3,19 +3,38 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import Platform
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.aiohttp_client import async_create_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .const import CONF_TRANSPORT, DOMAIN, MANUFACTURER, TRANSPORT_MQTT
+from .cloud import Eg4CloudClient
+from .const import (
+    CONF_INVERTER_COUNT,
+    CONF_PACK_COUNT,
+    CONF_PLANT_ID,
+    CONF_SCAN_INTERVAL,
+    CONF_SERVER,
+    CONF_TRANSPORT,
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+    MANUFACTURER,
+    TRANSPORT_CLOUD,
+    TRANSPORT_MQTT,
+)
 from .coordinator import Eg4Coordinator
 from .profiles import build_profile
+from .services import async_setup_services
+from .supervisor import CalibrationSupervisor
+from .transport.base import Transport, TransportAuthError, TransportUnavailableError
+from .transport.cloud import CloudTransport
 from .transport.mqtt import MqttTransport
 
 PLATFORMS: list[Platform] = [
@@ -33,6 +52,7 @@ class Eg4RuntimeData:
     """What a loaded entry holds."""
 
     coordinator: Eg4Coordinator
+    supervisor: CalibrationSupervisor
 
 
 type Eg4ConfigEntry = ConfigEntry[Eg4RuntimeData]
@@ -40,22 +60,22 @@ type Eg4ConfigEntry = ConfigEntry[Eg4RuntimeData]
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up the integration (domain-wide actions are registered here)."""
-    del hass, config
+    del config
+    async_setup_services(hass)
     return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: Eg4ConfigEntry) -> bool:
     """Set up one EG4 system from a config entry."""
-    if entry.data.get(CONF_TRANSPORT, TRANSPORT_MQTT) != TRANSPORT_MQTT:
-        raise ConfigEntryError(translation_domain=DOMAIN, translation_key="unknown_transport")
-    if not await mqtt.async_wait_for_mqtt_client(hass):
-        raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="mqtt_unavailable")
-    transport = MqttTransport(hass, build_profile(entry.data))
+    transport = await _async_build_transport(hass, entry)
     coordinator = Eg4Coordinator(hass, entry, transport)
     await coordinator.async_config_entry_first_refresh()
     await coordinator.async_start()
     entry.async_on_unload(coordinator.async_stop)
-    entry.runtime_data = Eg4RuntimeData(coordinator=coordinator)
+    supervisor = CalibrationSupervisor(hass, entry.entry_id, coordinator)
+    await supervisor.async_setup()
+    entry.async_on_unload(supervisor.async_unload)
+    entry.runtime_data = Eg4RuntimeData(coordinator=coordinator, supervisor=supervisor)
 
     # The group device first: inverter and pack devices hang off it (via_device).
     registry = dr.async_get(hass)
@@ -70,6 +90,46 @@ async def async_setup_entry(hass: HomeAssistant, entry: Eg4ConfigEntry) -> bool:
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
     return True
+
+
+async def _async_build_transport(hass: HomeAssistant, entry: Eg4ConfigEntry) -> Transport:
+    """The transport the entry describes, connected and ready."""
+    kind = entry.data.get(CONF_TRANSPORT, TRANSPORT_MQTT)
+    if kind == TRANSPORT_MQTT:
+        if not await mqtt.async_wait_for_mqtt_client(hass):
+            raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="mqtt_unavailable")
+        return MqttTransport(
+            hass,
+            build_profile(entry.data),
+            inverter_count=int(entry.data[CONF_INVERTER_COUNT]),
+            pack_count=int(entry.data[CONF_PACK_COUNT]),
+        )
+    if kind == TRANSPORT_CLOUD:
+        # A session of its own per entry: entries sharing a cookie jar log each other out.
+        client = Eg4CloudClient(
+            async_create_clientsession(hass),
+            base_url=entry.data[CONF_SERVER],
+            username=entry.data[CONF_USERNAME],
+            password=entry.data[CONF_PASSWORD],
+        )
+        interval = timedelta(
+            seconds=int(entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL))
+        )
+        try:
+            return await CloudTransport.async_discover(
+                client, int(entry.data[CONF_PLANT_ID]), scan_interval=interval
+            )
+        except TransportAuthError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="auth_failed"
+            ) from err
+        except TransportUnavailableError as err:
+            raise ConfigEntryNotReady(
+                translation_domain=DOMAIN,
+                translation_key="service_unavailable",
+                translation_placeholders={"error": str(err)},
+            ) from err
+    raise ConfigEntryError(translation_domain=DOMAIN, translation_key="unknown_transport")
 
 
 def _remove_departed_devices(

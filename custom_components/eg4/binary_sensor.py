@@ -16,6 +16,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from . import Eg4ConfigEntry
 from .entity import Eg4Entity
 from .model import PackState, SettingKey, SourceId, SourceKind
+from .system_entities import SOC_DRIFT, SocDriftBinarySensor
 
 PARALLEL_UPDATES = 0
 
@@ -46,6 +47,8 @@ async def async_setup_entry(
             PackProtectionSensor(coordinator, PROTECTION, SourceId(SourceKind.PACK, index))
             for index in coordinator.data.packs
         )
+    if coordinator.data.packs:
+        entities.append(SocDriftBinarySensor(coordinator, SOC_DRIFT, None))
     if len(coordinator.data.inverters) > 1:
         entities.append(SettingsMismatchSensor(coordinator, SETTINGS_MISMATCH, None))
     async_add_entities(entities)

@@ -26,6 +26,15 @@ CONF_STALE_TIMEOUT: Final = "stale_timeout"
 CONF_CONFIRM_TIMEOUT: Final = "confirm_timeout"
 
 TRANSPORT_MQTT: Final = "mqtt"
+TRANSPORT_CLOUD: Final = "cloud"
+
+# Cloud entries: CONF_USERNAME / CONF_PASSWORD from homeassistant.const, plus:
+CONF_SERVER: Final = "server"  # a region key of cloud.SERVERS ("eg4", "eu", ...) or an https URL
+CONF_PLANT_ID: Final = "plant_id"  # int
+CONF_SCAN_INTERVAL: Final = "scan_interval"  # option, seconds
+DEFAULT_SCAN_INTERVAL: Final = 60
+MIN_SCAN_INTERVAL: Final = 30
+MAX_SCAN_INTERVAL: Final = 600
 
 PROFILE_POWERMON_LVX: Final = "powermon_lvx"
 PROFILE_SOLAR_ASSISTANT: Final = "solar_assistant"

@@ -11,14 +11,13 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_CONFIRM_TIMEOUT,
-    CONF_INVERTER_COUNT,
-    CONF_PACK_COUNT,
     CONF_STALE_TIMEOUT,
     DEFAULT_CONFIRM_TIMEOUT,
     DEFAULT_STALE_TIMEOUT,
@@ -26,7 +25,13 @@ from .const import (
 )
 from .ingest import Change, apply_readings, mark_stale
 from .model import SettingKey, SettingValue, SourceId, SourceKind, SystemState, values_match
-from .profiles.base import CommandResult, Decoded, Rejected
+from .profiles.base import CommandResult, Rejected
+from .transport.base import (
+    Offline,
+    TransportAuthError,
+    TransportResult,
+    TransportUnavailableError,
+)
 from .writes import WriteOutcome, WritePlan, run_write
 
 if TYPE_CHECKING:
@@ -63,13 +68,16 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
             _LOGGER,
             config_entry=entry,
             name=f"{DOMAIN} {entry.title}",
-            update_interval=None,
+            update_interval=transport.poll_interval,
             always_update=True,
         )
         self.transport = transport
         self.capabilities = transport.capabilities
-        self.data = SystemState.empty(entry.data[CONF_INVERTER_COUNT], entry.data[CONF_PACK_COUNT])
-        self.stale_timeout = float(entry.options.get(CONF_STALE_TIMEOUT, DEFAULT_STALE_TIMEOUT))
+        self.data = SystemState.empty(transport.inverter_count, transport.pack_count)
+        stale = float(entry.options.get(CONF_STALE_TIMEOUT, DEFAULT_STALE_TIMEOUT))
+        if transport.poll_interval is not None:  # a polled source is stale after 3 missed polls
+            stale = max(stale, 3 * transport.poll_interval.total_seconds())
+        self.stale_timeout = stale
         self.confirm_timeout = float(
             entry.options.get(CONF_CONFIRM_TIMEOUT, DEFAULT_CONFIRM_TIMEOUT)
         )
@@ -83,7 +91,21 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
         self._unsub_watchdog: CALLBACK_TYPE | None = None
 
     async def _async_update_data(self) -> SystemState:
-        """Push-based: a refresh returns what the transport has delivered."""
+        """Poll a polling transport; for push transports return what has been delivered."""
+        if self.transport.poll_interval is None:
+            return self.data
+        try:
+            await self.transport.async_poll()
+        except TransportAuthError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="auth_failed"
+            ) from err
+        except TransportUnavailableError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="service_unavailable",
+                translation_placeholders={"error": str(err)},
+            ) from err
         return self.data
 
     async def async_start(self) -> None:
@@ -145,9 +167,12 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
     # ---- ingest --------------------------------------------------------------------------
 
     @callback
-    def _handle_message(self, result: Decoded | Rejected | CommandResult) -> None:
+    def _handle_message(self, result: TransportResult) -> None:
         if isinstance(result, Rejected):
             self.rejected[result.reason] += 1
+            return
+        if isinstance(result, Offline):
+            self._mark_offline(result.sources)
             return
         if isinstance(result, CommandResult):
             self._handle_reply(result)
@@ -179,6 +204,18 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
             waiter.replies.append(reply)
             if not reply.ok and not waiter.future.done():
                 waiter.future.set_result(False)
+
+    @callback
+    def _mark_offline(self, sources: frozenset[SourceId]) -> None:
+        newly = sources - self.data.stale
+        if not newly:
+            return
+        self.data.stale.update(newly)
+        for source in sorted(newly, key=str):
+            _LOGGER.info("%s is reported offline: marked unavailable", source)
+        self.async_update_listeners()
+        for state_listener in list(self._state_listeners):
+            state_listener(self.data, Change())
 
     @callback
     def _check_staleness(self, _now: object = None) -> None:
@@ -246,8 +283,13 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
             if waiter in self._waiters:  # async_stop may already have cleared them
                 self._waiters.remove(waiter)
 
-    async def async_write_setting(self, key: SettingKey, value: object) -> WriteOutcome:
-        """Validate, send to every unit, confirm by read-back, roll back a partial write."""
+    async def async_write_setting(
+        self, key: SettingKey, value: object, *, attempt: int = 0
+    ) -> WriteOutcome:
+        """Validate, send to every unit, confirm by read-back, roll back a partial write.
+
+        ``attempt`` > 0 selects the transport's alternative encodings (used by retries).
+        """
         async with self._write_lock:
-            plan = WritePlan.build(self, key, value)
+            plan = WritePlan.build(self, key, value, attempt=attempt)
             return await run_write(self, plan)

@@ -35,6 +35,18 @@ from .model import (
     SourceKind,
 )
 from .profiles.base import DEVICE_MODE_OPTIONS
+from .system_entities import (
+    CALIBRATION_STATE,
+    LAST_CALIBRATION,
+    LAST_RESULT,
+    SOC_SPREAD,
+    VOLTAGE_SPREAD,
+    CalibrationStateSensor,
+    LastCalibrationSensor,
+    LastResultSensor,
+    SocSpreadSensor,
+    VoltageSpreadSensor,
+)
 
 PARALLEL_UPDATES = 0
 
@@ -268,6 +280,15 @@ async def async_setup_entry(
             Eg4Sensor(coordinator, d, source) for d in PACK_SENSORS if d.key in caps.pack_metrics
         )
     async_add_entities(entities)
+    supervisor = entry.runtime_data.supervisor
+    group: list[SensorEntity] = [
+        SocSpreadSensor(coordinator, SOC_SPREAD, None),
+        VoltageSpreadSensor(coordinator, VOLTAGE_SPREAD, None),
+        CalibrationStateSensor(coordinator, CALIBRATION_STATE, supervisor),
+        LastCalibrationSensor(coordinator, LAST_CALIBRATION, supervisor),
+        LastResultSensor(coordinator, LAST_RESULT, supervisor),
+    ]
+    async_add_entities(group)
 
 
 class Eg4Sensor(Eg4Entity, SensorEntity):

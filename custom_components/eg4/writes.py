@@ -36,6 +36,7 @@ class WritePlan:
     setting: SettingDef
     value: SettingValue
     previous: dict[int, SettingValue | None]
+    attempt: int = 0
 
     @property
     def key(self) -> SettingKey:
@@ -43,7 +44,9 @@ class WritePlan:
         return self.setting.key
 
     @classmethod
-    def build(cls, coordinator: Eg4Coordinator, key: SettingKey, value: object) -> WritePlan:
+    def build(
+        cls, coordinator: Eg4Coordinator, key: SettingKey, value: object, *, attempt: int = 0
+    ) -> WritePlan:
         """Validate a request against the capabilities, the limits and the live state."""
         setting = coordinator.capabilities.writable.get(key)
         if setting is None:
@@ -66,7 +69,7 @@ class WritePlan:
                 translation_key="telemetry_stale",
                 translation_placeholders={"setting": key.value},
             )
-        return cls(setting, validated, coordinator.data.setting_values(key))
+        return cls(setting, validated, coordinator.data.setting_values(key), attempt)
 
 
 def _fmt(value: SettingValue | None) -> str:
@@ -98,10 +101,14 @@ async def run_write(coordinator: Eg4Coordinator, plan: WritePlan) -> WriteOutcom
 
 
 async def _send(
-    coordinator: Eg4Coordinator, key: SettingKey, value: SettingValue, unit: int | None
+    coordinator: Eg4Coordinator,
+    key: SettingKey,
+    value: SettingValue,
+    unit: int | None,
+    attempt: int = 0,
 ) -> None:
     try:
-        await coordinator.transport.async_send(key, value, unit)
+        await coordinator.transport.async_send(key, value, unit, attempt)
     except TransportError as err:
         raise HomeAssistantError(
             translation_domain=DOMAIN,
@@ -111,7 +118,7 @@ async def _send(
 
 
 async def _write_broadcast(coordinator: Eg4Coordinator, plan: WritePlan, units: list[int]) -> None:
-    await _send(coordinator, plan.key, plan.value, None)
+    await _send(coordinator, plan.key, plan.value, None, plan.attempt)
     ok, replies = await coordinator.async_wait_for(
         plan.key, plan.value, frozenset(units), plan.setting.tolerance, coordinator.confirm_timeout
     )
@@ -152,7 +159,7 @@ async def _rollback_broadcast(
 async def _write_per_unit(coordinator: Eg4Coordinator, plan: WritePlan, units: list[int]) -> None:
     done: list[int] = []
     for unit in units:
-        await _send(coordinator, plan.key, plan.value, unit)
+        await _send(coordinator, plan.key, plan.value, unit, plan.attempt)
         ok, replies = await coordinator.async_wait_for(
             plan.key,
             plan.value,

@@ -66,11 +66,22 @@ async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: 
 async def test_unavailable_before_any_message(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient, powermon_entry: MockConfigEntry
 ) -> None:
-    """Nothing shows a value until its source has reported."""
+    """Nothing shows a value until its source has reported.
+
+    The calibration record (state, last run, last result) is the exception: it comes from
+    Home Assistant's own storage, not from the inverters.
+    """
     await setup_entry(hass, powermon_entry)
     ids = entity_ids(hass, powermon_entry)
-    assert len(ids) == 102 + 6 + 1 + 2 + 3
-    assert unavailable(hass, powermon_entry) == set(ids)
+    record = {
+        "sensor.eg4_lvx6048_calibration",
+        "sensor.eg4_lvx6048_last_calibration",
+        "sensor.eg4_lvx6048_last_calibration_result",
+    }
+    assert len(ids) == 102 + 6 + 1 + 2 + 3 + 6
+    assert record <= set(ids)
+    assert unavailable(hass, powermon_entry) == set(ids) - record
+    assert hass.states.get("sensor.eg4_lvx6048_calibration").state == "idle"
 
 
 async def test_available_after_messages(

@@ -41,7 +41,7 @@ async def _start(hass: HomeAssistant) -> FlowResult:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "user"
-    assert result["menu_options"] == ["local_mqtt"]
+    assert result["menu_options"] == ["local_mqtt", "cloud"]
     return await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "local_mqtt"}
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from homeassistant.components import mqtt
 from homeassistant.core import HomeAssistant, callback
@@ -20,10 +21,14 @@ MAX_PAYLOAD = 1024
 class MqttTransport:
     """Subscribe to a profile's topics and publish its commands (never retained)."""
 
-    def __init__(self, hass: HomeAssistant, profile: Profile) -> None:
+    def __init__(
+        self, hass: HomeAssistant, profile: Profile, *, inverter_count: int, pack_count: int
+    ) -> None:
         """Bind to Home Assistant and one bridge profile."""
         self._hass = hass
         self._profile = profile
+        self._inverter_count = inverter_count
+        self._pack_count = pack_count
         self._unsubscribers: list[Callable[[], None]] = []
         self._handler: MessageHandler | None = None
 
@@ -36,6 +41,24 @@ class MqttTransport:
     def capabilities(self) -> Capabilities:
         """What the profile can read and write."""
         return self._profile.capabilities
+
+    @property
+    def inverter_count(self) -> int:
+        """Units of the parallel group, as configured."""
+        return self._inverter_count
+
+    @property
+    def pack_count(self) -> int:
+        """Battery packs, as configured."""
+        return self._pack_count
+
+    @property
+    def poll_interval(self) -> timedelta | None:
+        """MQTT pushes: no polling."""
+        return None
+
+    async def async_poll(self) -> None:
+        """Nothing to poll: the bridge publishes."""
 
     async def async_start(self, handler: MessageHandler) -> None:
         """Subscribe to every topic filter of the profile."""

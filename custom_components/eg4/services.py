@@ -1,0 +1,136 @@
+"""Actions: ``eg4.run_calibration`` and ``eg4.cancel_calibration`` (admin only)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import voluptuous as vol
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.exceptions import ServiceValidationError, Unauthorized
+from homeassistant.helpers import config_validation as cv
+
+from .calibration import Method, RunConfig
+from .const import DOMAIN
+from .safety import UnsafeLimitError
+from .supervisor import CalibrationSupervisor, limits_from
+
+if TYPE_CHECKING:
+    from . import Eg4ConfigEntry
+
+ATTR_CONFIG_ENTRY_ID = "config_entry_id"
+ATTR_METHOD = "method"
+ATTR_DRY_RUN = "dry_run"
+ATTR_MAX_DURATION = "max_duration"
+ATTR_CELL_VOLTAGE_LIMIT = "cell_voltage_limit"
+ATTR_TEMPERATURE_LIMIT = "temperature_limit"
+SERVICE_RUN = "run_calibration"
+SERVICE_CANCEL = "cancel_calibration"
+MAX_DURATION_CAP = timedelta(hours=12)
+
+RUN_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional(ATTR_METHOD, default=Method.GRID.value): vol.In([m.value for m in Method]),
+        vol.Optional(ATTR_DRY_RUN, default=False): cv.boolean,
+        vol.Optional(ATTR_MAX_DURATION): cv.positive_time_period,
+        vol.Optional(ATTR_CELL_VOLTAGE_LIMIT): vol.Coerce(float),
+        vol.Optional(ATTR_TEMPERATURE_LIMIT): vol.Coerce(float),
+    }
+)
+CANCEL_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
+
+
+async def _require_admin(hass: HomeAssistant, call: ServiceCall) -> None:
+    """Setting-changing actions are for administrators (automations run as the system)."""
+    user_id = call.context.user_id
+    if user_id is None:
+        return
+    user = await hass.auth.async_get_user(user_id)
+    if user is None or not user.is_admin:
+        raise Unauthorized(context=call.context)
+
+
+def _supervisor(hass: HomeAssistant, entry_id: str) -> CalibrationSupervisor:
+    entry: Eg4ConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != DOMAIN:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_config_entry",
+            translation_placeholders={"entry_id": entry_id},
+        )
+    if entry.state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="unloaded_config_entry",
+            translation_placeholders={"title": entry.title},
+        )
+    return entry.runtime_data.supervisor
+
+
+def _capped(duration: timedelta) -> timedelta:
+    if duration > MAX_DURATION_CAP:
+        raise UnsafeLimitError(
+            "above_ceiling",
+            field=ATTR_MAX_DURATION,
+            value=str(duration),
+            limit=str(MAX_DURATION_CAP),
+        )
+    return duration
+
+
+def _run_config(method: Method, data: dict[str, Any]) -> RunConfig:
+    overrides: dict[str, Any] = {}
+    try:
+        overrides["limits"] = limits_from(
+            data.get(ATTR_CELL_VOLTAGE_LIMIT), data.get(ATTR_TEMPERATURE_LIMIT)
+        )
+        duration: timedelta | None = data.get(ATTR_MAX_DURATION)
+        if duration is not None:
+            overrides["max_duration_s"] = _capped(duration).total_seconds()
+        return RunConfig.for_method(method, **overrides)
+    except UnsafeLimitError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key=f"limit_{err.reason}",
+            translation_placeholders={
+                "field": err.placeholders.get("field", ""),
+                "value": err.placeholders.get("value", ""),
+                "limit": err.placeholders.get("limit", ""),
+            },
+        ) from err
+
+
+async def _async_run(call: ServiceCall) -> ServiceResponse:
+    hass = call.hass
+    await _require_admin(hass, call)
+    supervisor = _supervisor(hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    method = Method(call.data[ATTR_METHOD])
+    config = _run_config(method, dict(call.data))
+    return await supervisor.async_run(method, dry_run=call.data[ATTR_DRY_RUN], config=config)
+
+
+async def _async_cancel(call: ServiceCall) -> ServiceResponse:
+    hass = call.hass
+    await _require_admin(hass, call)
+    supervisor = _supervisor(hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    return await supervisor.async_cancel()
+
+
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the integration's actions (once, in async_setup)."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_RUN,
+        _async_run,
+        schema=RUN_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_CANCEL,
+        _async_cancel,
+        schema=CANCEL_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )

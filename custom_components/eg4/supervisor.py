@@ -1,0 +1,501 @@
+"""The calibration charge inside Home Assistant: storage, writes, events, repairs.
+
+The decisions live in ``calibration`` (pure); this module carries them out: it persists the
+run before the first write, applies and reverts settings through the coordinator's verified
+write path, watches every coordinator update (a breach is handled on the message that carries
+it), retries an unconfirmed revert while Home Assistant runs, and reverts a run that was active
+when Home Assistant stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components import persistent_notification
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .calibration import (
+    CLOUD_FAMILY_LEVERS,
+    PI_FAMILY_LEVERS,
+    Action,
+    ApplyPlan,
+    CalibrationRun,
+    EnterPhase,
+    Finish,
+    Method,
+    Outcome,
+    PlanError,
+    PlanItem,
+    RunConfig,
+    RunDataError,
+    StartRevert,
+    build_plan,
+)
+from .const import DOMAIN
+from .drift import DriftReport, DriftVerdict, analyze
+from .ingest import Change
+from .model import SettingKey, SettingValue, SystemState
+from .safety import Limits, preflight
+
+if TYPE_CHECKING:
+    from .coordinator import Eg4Coordinator
+
+_LOGGER = logging.getLogger(__name__)
+
+STORAGE_VERSION = 1
+EVENT_CALIBRATION = "eg4_calibration"
+TICK = timedelta(seconds=30)
+REVERT_ATTEMPTS = 3
+REVERT_BACKOFF_S = (5.0, 15.0)
+REVERT_RETRY_S = 300.0  # while a revert stays unconfirmed, try again this often
+SHUTDOWN_REVERT_S = 25.0
+DRIFT_REPAIR_AFTER_S = 24 * 3600.0
+
+
+def signal_update(entry_id: str) -> str:
+    """Dispatcher signal for the calibration entities of one entry."""
+    return f"{DOMAIN}_calibration_{entry_id}"
+
+
+def _value_text(value: SettingValue) -> str | float:
+    return value if isinstance(value, float) else value.value
+
+
+def plan_response(plan: Sequence[PlanItem]) -> list[dict[str, Any]]:
+    """The plan as response data: setting, unit, from -> to."""
+    return [
+        {
+            "setting": item.setting.value,
+            "unit": item.unit,
+            "from": _value_text(item.from_value),
+            "to": _value_text(item.to_value),
+            "changes": item.changes,
+        }
+        for item in plan
+    ]
+
+
+def _settings_in_order(items: Sequence[PlanItem]) -> list[tuple[SettingKey, SettingValue]]:
+    """One group write per setting, in plan order (every unit carries the same value)."""
+    seen: dict[SettingKey, SettingValue] = {}
+    for item in items:
+        seen.setdefault(item.setting, item.to_value)
+    return list(seen.items())
+
+
+class CalibrationSupervisor:
+    """Runs at most one calibration of one config entry."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str, coordinator: Eg4Coordinator) -> None:
+        """Bind to an entry and its coordinator."""
+        self.hass = hass
+        self.entry_id = entry_id
+        self.coordinator = coordinator
+        self.run: CalibrationRun | None = None
+        self.last: dict[str, Any] | None = None
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.calibration.{entry_id}"
+        )
+        self._unsubs: list[CALLBACK_TYPE] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._revert_lock = asyncio.Lock()
+        self._revert_done: asyncio.Event = asyncio.Event()
+        self._retry_unsub: CALLBACK_TYPE | None = None
+        self.drift: DriftReport | None = None
+        self.drift_since: float | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    async def async_setup(self) -> None:
+        """Load the stored record; revert a run that was active when Home Assistant stopped."""
+        stored = await self._store.async_load() or {}
+        self.last = stored.get("last") if isinstance(stored.get("last"), dict) else None
+        self._unsubs.append(self.coordinator.async_add_state_listener(self._on_state))
+        self._unsubs.append(async_track_time_interval(self.hass, self._on_tick, TICK))
+        self._unsubs.append(
+            self.hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, self._on_stop)
+        )
+        raw = stored.get("run")
+        if raw is None:
+            return
+        try:
+            run = CalibrationRun.from_dict(raw)
+        except RunDataError as err:
+            _LOGGER.error(  # noqa: TRY400 - the reason is enough, no traceback
+                "The stored calibration run could not be read (%s); check the settings", err
+            )
+            self._raise_revert_issue("stored run unreadable")
+            return
+        if run.needs_recovery or (run.outcome is Outcome.FAILED and run.restored_at is None):
+            self.run = run
+            _LOGGER.warning("Calibration %s was interrupted: restoring the settings", run.run_id)
+            self._execute(run.recover(self._now()))
+            if run.outcome is Outcome.FAILED:
+                self._start_revert(run.revert_items)
+
+    async def async_unload(self) -> None:
+        """Stop listening; keep the stored run (a restart recovers it)."""
+        while self._unsubs:
+            self._unsubs.pop()()
+        if self._retry_unsub is not None:
+            self._retry_unsub()
+            self._retry_unsub = None
+        for task in list(self._tasks):
+            task.cancel()
+
+    # ---- actions (called by services) ------------------------------------------------------
+
+    def levers(self) -> dict[SettingKey, SettingValue]:
+        """The settings that force a grid charge on this transport's family."""
+        writable = self.coordinator.capabilities.writable
+        family = PI_FAMILY_LEVERS if SettingKey.OUTPUT_PRIORITY in writable else CLOUD_FAMILY_LEVERS
+        return {key: value for key, value in family.items() if key in writable}
+
+    async def async_run(
+        self, method: Method, *, dry_run: bool, config: RunConfig
+    ) -> dict[str, Any]:
+        """Pre-flight, plan, and (unless a dry run) start the calibration."""
+        state = self.coordinator.data
+        now = self._now()
+        levers = self.levers() if method is Method.GRID else {}
+        failures = preflight(
+            state,
+            now=now,
+            limits=config.limits,
+            stale_after_s=self.coordinator.stale_timeout,
+            run_active=self.run is not None and self.run.is_active,
+            required_settings=levers,
+        )
+        checks = [{"check": f.check.value, **f.placeholders} for f in failures]
+        if method is Method.GRID and not levers:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="calibration_unsupported"
+            )
+        try:
+            plan = build_plan(method, state, levers)
+        except PlanError as err:
+            if not failures:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key=f"plan_{err.reason}",
+                    translation_placeholders=err.placeholders,
+                ) from err
+            plan = []
+        response: dict[str, Any] = {
+            "run_id": None,
+            "dry_run": dry_run,
+            "method": method.value,
+            "preflight": {"ok": not failures, "failed_checks": checks},
+            "plan": plan_response(plan),
+        }
+        if dry_run:
+            return response
+        if failures:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="preflight_failed",
+                translation_placeholders={
+                    "checks": "; ".join(_describe(check) for check in checks)
+                },
+            )
+        run = CalibrationRun.create(
+            run_id=uuid.uuid4().hex[:12],
+            method=method,
+            plan=plan,
+            state=state,
+            now=now,
+            config=config,
+        )
+        self.run = run
+        await self._async_save()  # before the first write: a restart can always revert
+        _LOGGER.info("Calibration %s started (%s method)", run.run_id, method.value)
+        self._execute(run.start(now))
+        response["run_id"] = run.run_id
+        return response
+
+    async def async_cancel(self) -> dict[str, Any]:
+        """Stop the active run, revert, and report what was restored and confirmed."""
+        run = self.run
+        if run is None or not run.is_active:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="no_active_calibration"
+            )
+        self._revert_done.clear()
+        self._execute(run.cancel(self._now()))
+        if run.plan:
+            await self._revert_done.wait()
+        restored = [
+            {"setting": item.setting.value, "unit": item.unit, "value": _value_text(item.to_value)}
+            for item in run.revert_items
+        ]
+        return {
+            "run_id": run.run_id,
+            "outcome": None if run.outcome is None else run.outcome.value,
+            "restored": restored,
+            "confirmed": run.restored_at is not None or not run.plan,
+        }
+
+    # ---- driving the machine ---------------------------------------------------------------
+
+    def _now(self) -> float:
+        return dt_util.utcnow().timestamp()
+
+    @callback
+    def _on_state(self, state: SystemState, change: Change) -> None:
+        """Every coordinator update: judge it at once (breaches abort on this message)."""
+        del change
+        run = self.run
+        if run is not None and run.is_active:
+            self._execute(run.on_update(state, self._now()))
+
+    @callback
+    def _on_tick(self, _now: object) -> None:
+        """Time limits and silence are noticed even when no message arrives."""
+        self._on_state(self.coordinator.data, Change())
+        self._watch_drift()
+
+    @callback
+    def _watch_drift(self) -> None:
+        """Suggest a calibration (repair issue) when counters stay drifted for a day."""
+        now = self._now()
+        report = analyze(
+            self.coordinator.data, now=now, stale_after_s=self.coordinator.stale_timeout
+        )
+        self.drift = report
+        issue_id = f"drift_{self.entry_id}"
+        if report.verdict is DriftVerdict.DRIFT:
+            if self.drift_since is None:
+                self.drift_since = now
+            if now - self.drift_since >= DRIFT_REPAIR_AFTER_S:
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    issue_id,
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.WARNING,
+                    translation_key="soc_drift",
+                    translation_placeholders={
+                        "spread": f"{report.soc_spread:g}" if report.soc_spread else "?",
+                        "pack": str(report.outlier) if report.outlier else "?",
+                    },
+                )
+        elif report.verdict is not DriftVerdict.UNKNOWN:
+            self.drift_since = None
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+    @callback
+    def _execute(self, actions: list[Action]) -> None:
+        run = self.run
+        if run is None:
+            return
+        for action in actions:
+            if isinstance(action, EnterPhase):
+                _LOGGER.info("Calibration %s: %s", run.run_id, action.phase.value)
+                self._fire(run, action.phase.value)
+                self._schedule_save()
+            elif isinstance(action, ApplyPlan):
+                self._spawn(self._async_apply(run, action.items))
+            elif isinstance(action, StartRevert):
+                self._start_revert(action.items)
+            elif isinstance(action, Finish):
+                self._finish(run, action)
+        async_dispatcher_send(self.hass, signal_update(self.entry_id))
+
+    def _spawn(self, coro: Any, *, eager: bool = False) -> None:
+        task = self.hass.async_create_task(coro, eager_start=eager)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _start_revert(self, items: Sequence[PlanItem]) -> None:
+        # Eager: the first revert command is published while the breach is being handled.
+        self._spawn(self._async_revert(items), eager=True)
+
+    async def _async_apply(self, run: CalibrationRun, items: Sequence[PlanItem]) -> None:
+        for key, value in _settings_in_order(items):
+            try:
+                await self.coordinator.async_write_setting(key, value)
+            except HomeAssistantError as err:
+                _LOGGER.warning("Calibration %s did not engage: %s", run.run_id, err)
+                self._execute(run.engage_failed(self._now(), f"{key.value}: {err}"))
+                return
+            if self.run is not run or not run.is_active:
+                return  # stopped meanwhile (a breach or a cancel): the revert handles it
+        self._execute(run.engaged(self._now()))
+
+    async def _async_revert(self, items: Sequence[PlanItem]) -> None:
+        run = self.run
+        if run is None:
+            return
+        async with self._revert_lock:
+            detail = ""
+            for attempt in range(REVERT_ATTEMPTS):
+                try:
+                    for key, value in _settings_in_order(items):
+                        await self.coordinator.async_write_setting(key, value, attempt=attempt)
+                except HomeAssistantError as err:
+                    detail = str(err)
+                    _LOGGER.warning(
+                        "Calibration %s: revert attempt %d not confirmed: %s",
+                        run.run_id,
+                        attempt + 1,
+                        detail,
+                    )
+                    if attempt < len(REVERT_BACKOFF_S):
+                        await asyncio.sleep(REVERT_BACKOFF_S[attempt])
+                    continue
+                restored = {
+                    unit: {item.setting: inv.settings.get(item.setting) for item in items}
+                    for unit, inv in self.coordinator.data.inverters.items()
+                }
+                was_failed = run.outcome is Outcome.FAILED
+                self._execute(run.revert_confirmed(self._now(), restored))
+                if run.outcome is Outcome.FAILED and run.restored_at is None:
+                    detail = run.revert_detail or "read-back differs"
+                    break
+                if was_failed:
+                    self._clear_revert_issue(run)
+                    await self._async_close(run)
+                self._revert_done.set()
+                return
+            self._execute(run.revert_failed(self._now(), detail))
+            self._revert_done.set()
+            self._schedule_retry(items)
+
+    def _schedule_retry(self, items: Sequence[PlanItem]) -> None:
+        if self._retry_unsub is not None:
+            self._retry_unsub()
+
+        @callback
+        def _retry(_now: object) -> None:
+            self._retry_unsub = None
+            if self.run is not None and self.run.restored_at is None:
+                self._start_revert(items)
+
+        self._retry_unsub = async_call_later(self.hass, REVERT_RETRY_S, _retry)
+
+    def _finish(self, run: CalibrationRun, action: Finish) -> None:
+        summary = run.summary()
+        _LOGGER.info(
+            "Calibration %s ended: %s (%s)",
+            run.run_id,
+            action.outcome.value,
+            None if action.reason is None else action.reason.value,
+        )
+        self._fire(run, action.outcome.value)
+        if action.outcome is Outcome.FAILED:
+            self._fire(run, "revert_failed")
+            self._raise_revert_issue(run.revert_detail or run.detail)
+            persistent_notification.async_create(
+                self.hass,
+                (
+                    "The EG4 calibration could not confirm that the everyday settings were "
+                    f"restored ({run.revert_detail or 'no read-back'}). Check the inverters' "
+                    "output and charger priority now. Home Assistant keeps retrying."
+                ),
+                title="EG4 calibration: settings not restored",
+                notification_id=f"{DOMAIN}_revert_{self.entry_id}",
+            )
+            self.last = summary
+            self._schedule_save()
+            return
+        self.last = summary
+        self.run = None
+        self._schedule_save()
+
+    async def _async_close(self, run: CalibrationRun) -> None:
+        """A failed run whose revert finally went through: record it and forget it."""
+        self.last = run.summary()
+        if self.run is run:
+            self.run = None
+        await self._async_save()
+
+    def _raise_revert_issue(self, detail: str) -> None:
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"revert_failed_{self.entry_id}",
+            is_fixable=False,
+            is_persistent=True,
+            severity=ir.IssueSeverity.CRITICAL,
+            translation_key="revert_failed",
+            translation_placeholders={"detail": detail or "no read-back"},
+        )
+
+    def _clear_revert_issue(self, run: CalibrationRun) -> None:
+        ir.async_delete_issue(self.hass, DOMAIN, f"revert_failed_{self.entry_id}")
+        persistent_notification.async_dismiss(self.hass, f"{DOMAIN}_revert_{self.entry_id}")
+        self._fire(run, "revert_confirmed")
+
+    def _fire(self, run: CalibrationRun, phase: str) -> None:
+        self.hass.bus.async_fire(
+            EVENT_CALIBRATION,
+            {
+                "config_entry_id": self.entry_id,
+                "run_id": run.run_id,
+                "phase": phase,
+                "method": run.method.value,
+                "reason": None if run.reason is None else run.reason.value,
+                "detail": run.detail,
+            },
+        )
+
+    # ---- storage and shutdown --------------------------------------------------------------
+
+    def _data(self) -> dict[str, Any]:
+        return {"run": None if self.run is None else self.run.to_dict(), "last": self.last}
+
+    async def _async_save(self) -> None:
+        await self._store.async_save(self._data())
+
+    def _schedule_save(self) -> None:
+        self._spawn(self._async_save())
+
+    async def _on_stop(self, _event: Event) -> None:
+        """Home Assistant is stopping: try to restore the settings before it goes.
+
+        The run stays stored as active, so the next start reverts again (idempotent) and
+        records the run as interrupted.
+        """
+        run = self.run
+        if run is None or not run.is_active or not run.plan:
+            return
+        _LOGGER.warning("Home Assistant is stopping during calibration %s: reverting", run.run_id)
+        try:
+            async with asyncio.timeout(SHUTDOWN_REVERT_S):
+                for key, value in _settings_in_order(run.revert_items):
+                    await self.coordinator.async_write_setting(key, value)
+        except (TimeoutError, HomeAssistantError) as err:
+            _LOGGER.error(  # noqa: TRY400 - the reason is enough, no traceback
+                "Revert at shutdown not confirmed (%s): it runs again at startup", err
+            )
+        await self._async_save()
+
+
+def _describe(check: dict[str, str]) -> str:
+    details = ", ".join(f"{k}: {v}" for k, v in check.items() if k != "check")
+    return f"{check['check']} ({details})" if details else check["check"]
+
+
+def limits_from(cell_voltage_limit: float | None, temperature_limit: float | None) -> Limits:
+    """Default limits, made stricter where the caller asks (never looser)."""
+    kwargs: dict[str, float] = {}
+    if cell_voltage_limit is not None:
+        kwargs["cell_voltage_max"] = float(cell_voltage_limit)
+    if temperature_limit is not None:
+        kwargs["temperature_max"] = float(temperature_limit)
+    return Limits(**kwargs)
+
+
+type SupervisorGetter = Callable[[str], CalibrationSupervisor]

@@ -1,0 +1,437 @@
+"""An aiohttp server speaking the EG4 cloud portal API ("WManage"), backed by a :class:`Twin`.
+
+```python
+server = CloudApiServer(build_twin("drifted"), username="demo", password="demo")
+base_url = await server.start()          # http://127.0.0.1:<port>
+...                                      # point Eg4CloudClient at base_url
+server.expire_sessions()                 # next request gets the HTML login page
+server.inject_error("DATAFRAME_TIMEOUT", count=2, path="getInverterRuntime")
+server.set_offline(server.serials[1])    # that unit's dongle is lost
+await server.stop()
+```
+
+Form-encoded POSTs in, JSON out; the session is a ``JSESSIONID`` cookie. The twin is not
+stepped here: whoever drives the twin advances it. Unit ``n`` (1-based) of the twin is
+``serials[n - 1]``; the bank's BMS link is on the first unit, whose ``getBatteryInfo`` lists
+every pack (the other units report the bank aggregate with an empty ``batteryArray``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aiohttp import web
+
+from . import cloud_payloads as bodies
+from .twin import Twin
+
+LOGIN = "/WManage/api/login"
+COOKIE = "JSESSIONID"
+LOGIN_PAGE = (
+    "<!DOCTYPE html><html><head><title>Login</title></head><body>"
+    '<form action="/WManage/web/login" method="post"><input name="account"></form>'
+    "</body></html>"
+)
+UNKNOWN_DEVICE = "DEVICE_NOT_EXIST"  # invented: the portal's code for a foreign serial is unknown
+OFFLINE_ERROR = "DATAFRAME_TIMEOUT"  # the relay to a lost dongle times out
+
+type ExpiryStyle = Literal["html", "401"]
+type Fields = dict[str, str]
+
+
+@dataclass
+class _Injection:
+    msg: str
+    remaining: int
+    path: str | None
+    status: int
+
+    def matches(self, path: str) -> bool:
+        if self.path is None:
+            return path != LOGIN
+        wanted = self.path if self.path.startswith("/") else "/" + self.path
+        return path == wanted or path.endswith(wanted)
+
+
+class CloudApiServer:
+    """The portal for one account with one plant whose devices are the twin's units."""
+
+    def __init__(
+        self,
+        twin: Twin,
+        *,
+        username: str = "demo",
+        password: str = "demo",  # noqa: S107 - the simulator's demo account
+        serials: Sequence[str] | None = None,
+        session_ttl_s: float | None = None,
+        latency_s: float = 0.0,
+        model: str = "18KPV",
+        plant_id: int = 10001,
+        plant_name: str = "Simulated Station",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Serve ``twin``; ``serials`` default to ``4500000001``, ``4500000002``, ..."""
+        count = len(twin.inverters)
+        chosen = (
+            list(serials) if serials is not None else [f"45{n:08d}" for n in range(1, count + 1)]
+        )
+        if len(chosen) != count or len(set(chosen)) != count:
+            raise ValueError("need one distinct serial per twin inverter")
+        self.twin = twin
+        self.serials: tuple[str, ...] = tuple(chosen)
+        self.username = username
+        self.password = password
+        self.session_ttl_s = session_ttl_s
+        self.latency_s = latency_s
+        self.model = model
+        self.plant_id = plant_id
+        self.plant_name = plant_name
+        self.expiry_style: ExpiryStyle = "html"
+        self.params = bodies.ParamStore(twin, off_grid=bodies.is_off_grid(model))
+        self.requests: Counter[str] = Counter()
+        self.logins = 0
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self._clock = clock
+        self._sessions: dict[str, float] = {}
+        self._injections: list[_Injection] = []
+        self._offline: set[int] = set()
+        self._mirrors: dict[int, dict[str, Any]] = {}
+        self._runner: web.AppRunner | None = None
+        self._base_url: str | None = None
+        self._routes: dict[str, Callable[[Fields], dict[str, Any]]] = {
+            "/WManage/web/config/plant/list/viewer": self._plants,
+            "/WManage/web/config/plant/list": self._plants,
+            "/WManage/api/inverterOverview/list": self._devices,
+            "/WManage/api/inverterOverview/getParallelGroupDetails": self._group,
+            "/WManage/api/inverter/getInverterRuntime": self._runtime,
+            "/WManage/api/battery/getBatteryInfo": self._battery,
+            "/WManage/web/maintain/remoteRead/read": self._read,
+            "/WManage/web/maintain/remoteSet/write": self._write,
+            "/WManage/web/maintain/remoteSet/functionControl": self._function,
+        }
+
+    # ------------------------------------------------------------------ lifecycle
+    @property
+    def base_url(self) -> str:
+        """``http://host:port`` once started."""
+        if self._base_url is None:
+            raise RuntimeError("server not started")
+        return self._base_url
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Listen (port 0 = any free port) and return the base URL."""
+        app = web.Application()
+        app.router.add_post("/WManage/{tail:.*}", self._handle)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        self._runner = runner
+        bound_host, bound_port = runner.addresses[0][:2]
+        self._base_url = f"http://{bound_host}:{bound_port}"
+        return self._base_url
+
+    async def stop(self) -> None:
+        """Stop listening and drop every session."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        self._sessions.clear()
+
+    # ------------------------------------------------------------------ test controls
+    def expire_sessions(self, style: ExpiryStyle = "html") -> None:
+        """Forget every session: the next request gets the HTML login page or HTTP 401."""
+        self._sessions.clear()
+        self.expiry_style = style
+
+    def inject_error(
+        self, msg: str, count: int = 1, path: str | None = None, *, status: int = 200
+    ) -> None:
+        """Answer the next ``count`` matching requests with ``{"success": false, "msg": msg}``.
+
+        ``path`` is a full path or its tail (``"getInverterRuntime"``); None matches every
+        path but the login. A ``status`` other than 200 answers with that HTTP status instead.
+        """
+        self._injections.append(_Injection(msg, count, path, status))
+
+    def set_offline(self, serial: str, offline: bool = True) -> None:
+        """Mark a unit's dongle lost (``lost: true``, frozen values) or back online."""
+        unit = self._unit(serial)
+        if unit is None:
+            raise KeyError(serial)
+        if offline:
+            self._mirrors.setdefault(unit, bodies.runtime(self.twin, unit, self.serials[unit - 1]))
+            self._offline.add(unit)
+        else:
+            self._offline.discard(unit)
+
+    @property
+    def total_requests(self) -> int:
+        """Every request received, logins included."""
+        return sum(self.requests.values())
+
+    # ------------------------------------------------------------------ dispatch
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
+        self.requests[path] += 1
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            if self.latency_s > 0:
+                await asyncio.sleep(self.latency_s)
+            form = await request.post()
+            fields = {k: v for k, v in form.items() if isinstance(v, str)}
+            if path == LOGIN:
+                injected = self._injected(path)
+                return self._login(fields) if injected is None else injected
+            route = self._routes.get(path)
+            if route is None:
+                return web.Response(status=404, text="Not Found")
+            if not self._session_valid(request.cookies.get(COOKIE)):
+                return self._expired()
+            # (no ``or``: an aiohttp response is a mapping, falsy while empty on some versions)
+            injected = self._injected(path)
+            return web.json_response(route(fields)) if injected is None else injected
+        finally:
+            self.in_flight -= 1
+
+    def _injected(self, path: str) -> web.Response | None:
+        for rule in self._injections:
+            if rule.remaining > 0 and rule.matches(path):
+                rule.remaining -= 1
+                if rule.status != 200:
+                    return web.Response(status=rule.status, text=rule.msg)
+                return web.json_response({"success": False, "msg": rule.msg})
+        return None
+
+    def _session_valid(self, token: str | None) -> bool:
+        if token is None or token not in self._sessions:
+            return False
+        ttl = self.session_ttl_s
+        if ttl is not None and self._clock() - self._sessions[token] >= ttl:
+            del self._sessions[token]
+            return False
+        return True
+
+    def _expired(self) -> web.Response:
+        if self.expiry_style == "401":
+            return web.Response(status=401, text="Unauthorized")
+        return web.Response(text=LOGIN_PAGE, content_type="text/html")
+
+    def _unit(self, serial: str | None) -> int | None:
+        if serial in self.serials:
+            return self.serials.index(serial) + 1
+        return None
+
+    # ------------------------------------------------------------------ endpoints
+    def _login(self, fields: Fields) -> web.Response:
+        account = fields.get("account", "")
+        password = fields.get("password", "")
+        ok = secrets.compare_digest(account.encode(), self.username.encode())
+        ok = secrets.compare_digest(password.encode(), self.password.encode()) and ok
+        if not ok:
+            return web.json_response(
+                {"success": False, "msg": "LOGIN_ERROR_DISMATCH", "msgCode": 101}
+            )
+        token = secrets.token_hex(16).upper()
+        self._sessions[token] = self._clock()
+        self.logins += 1
+        response = web.json_response(self._login_body())
+        response.set_cookie(COOKIE, token, path="/WManage", httponly=True)
+        return response
+
+    def _login_body(self) -> dict[str, Any]:
+        inverters = [
+            {
+                "serialNum": serial,
+                "phase": 1,
+                "lost": unit in self._offline,
+                "dtc": 1,
+                "deviceType": 6,
+                "subDeviceType": 164,
+                "powerRating": 6,
+                "deviceTypeText4APP": self.model,
+                "deviceTypeText": self.model,
+                "batteryType": "LITHIUM",
+                "withbatteryData": True,
+                "protocolVersion": 5,
+            }
+            for unit, serial in enumerate(self.serials, start=1)
+        ]
+        plant: dict[str, Any] = {
+            "plantId": self.plant_id,
+            "name": self.plant_name,
+            "timezoneHourOffset": -8,
+            "timezoneMinuteOffset": 0,
+            "inverters": inverters,
+        }
+        if len(self.serials) > 1:
+            plant["parallelGroups"] = [
+                {"parallelGroup": "A", "parallelFirstDeviceSn": self.serials[0]}
+            ]
+        return {
+            "success": True,
+            "userId": 5001,
+            "username": self.username,
+            "readonly": False,
+            "role": "VIEWER",
+            "language": "ENGLISH",
+            "platform": "EG4",
+            "timezone": "WEST8",
+            "plants": [plant],
+        }
+
+    def _plants(self, fields: Fields) -> dict[str, Any]:
+        row = {
+            "id": self.plant_id,
+            "plantId": self.plant_id,
+            "name": self.plant_name,
+            "nominalPower": round(sum(i.rated_w for i in self.twin.inverters)),
+            "country": "United States of America",
+            "timezone": "GMT -8",
+            "daylightSavingTime": True,
+            "createDate": "2026-01-15",
+        }
+        return {"total": 1, "rows": [row]}
+
+    def _devices(self, fields: Fields) -> dict[str, Any]:
+        plant = _int(fields.get("plantId"), -1)
+        rows = [self._overview_row(u) for u in range(1, len(self.serials) + 1)]
+        if plant not in (-1, self.plant_id):
+            rows = []
+        page = max(1, _int(fields.get("page"), 1))
+        size = max(1, _int(fields.get("rows"), 30))
+        chunk = rows[(page - 1) * size : page * size]
+        return {"success": True, "total": len(rows), "rows": chunk}
+
+    def _overview_row(self, unit: int) -> dict[str, Any]:
+        serial = self.serials[unit - 1]
+        live = self._runtime_body(unit)
+        grouped = len(self.serials) > 1
+        return {
+            "serialNum": serial,
+            "statusText": "offline" if unit in self._offline else live.get("statusText"),
+            "deviceType": 6,
+            "deviceTypeText": self.model,
+            "phase": 1,
+            "plantId": self.plant_id,
+            "plantName": self.plant_name,
+            "ppv": live.get("ppv", 0),
+            "ppvText": f"{live.get('ppv', 0)} W",
+            "pCharge": live.get("pCharge", 0),
+            "pDisCharge": live.get("pDisCharge", 0),
+            "soc": f"{live['soc']} %" if "soc" in live else "",
+            "vBat": live.get("vBat", 0),
+            "parallelGroup": "A" if grouped else "",
+            "parallelIndex": str(unit) if grouped else "",
+            "parallelInfo": f"A{unit}, Parallel" if grouped else "",
+            "parallelModel": "PARALLEL" if grouped else "",
+        }
+
+    def _group(self, fields: Fields) -> dict[str, Any]:
+        if self._unit(fields.get("serialNum")) is None:
+            return {"success": False, "msg": UNKNOWN_DEVICE}
+        if len(self.serials) < 2:
+            return {"success": True, "total": 0, "devices": []}
+        devices = []
+        for unit, serial in enumerate(self.serials, start=1):
+            live = self._runtime_body(unit)
+            devices.append(
+                {
+                    "serialNum": serial,
+                    "deviceType": 6,
+                    "parallelIndex": str(unit),
+                    "parallelNumText": f"A{unit}",
+                    "lost": unit in self._offline,
+                    "roleText": "Primary" if unit == 1 else "Subordinates",
+                    "soc": live.get("soc"),
+                    "vBat": live.get("vBat"),
+                    "ppv1": live.get("ppv1"),
+                    "pCharge": live.get("pCharge"),
+                    "pDisCharge": live.get("pDisCharge"),
+                }
+            )
+        return {"success": True, "deviceType": 6, "total": len(devices), "devices": devices}
+
+    def _runtime_body(self, unit: int) -> dict[str, Any]:
+        if unit in self._offline:
+            return bodies.offline_runtime(self._mirrors[unit])
+        body = bodies.runtime(self.twin, unit, self.serials[unit - 1])
+        self._mirrors[unit] = body
+        return body
+
+    def _runtime(self, fields: Fields) -> dict[str, Any]:
+        unit = self._unit(fields.get("serialNum"))
+        if unit is None:
+            return {"success": False, "msg": UNKNOWN_DEVICE}
+        return self._runtime_body(unit)
+
+    def _battery(self, fields: Fields) -> dict[str, Any]:
+        serial = fields.get("serialNum", "")
+        unit = self._unit(serial)
+        if unit is None:
+            return {"success": False, "msg": UNKNOWN_DEVICE}
+        if unit in self._offline:
+            return bodies.offline_battery(serial)
+        return bodies.battery(self.twin, serial, with_packs=unit == 1)
+
+    def _device_call(self, fields: Fields) -> tuple[int | None, dict[str, Any] | None]:
+        unit = self._unit(fields.get("inverterSn"))
+        if unit is None:
+            return None, {"success": False, "msg": UNKNOWN_DEVICE}
+        if unit in self._offline:
+            return None, {"success": False, "msg": OFFLINE_ERROR}
+        return unit, None
+
+    def _read(self, fields: Fields) -> dict[str, Any]:
+        unit, error = self._device_call(fields)
+        if unit is None:
+            return error or {}
+        start = _int(fields.get("startRegister"), -1)
+        count = _int(fields.get("pointNumber"), -1)
+        if start < 0 or not 1 <= count <= 127:
+            return {"success": False, "msg": "PARAM_ERROR"}
+        return {
+            "success": True,
+            "inverterSn": self.serials[unit - 1],
+            "deviceType": 6,
+            "startRegister": start,
+            "pointNumber": count,
+            "inverterRuntimeDeviceTime": bodies.device_time(self.twin),
+            **self.params.read(unit, start, count),
+        }
+
+    def _write(self, fields: Fields) -> dict[str, Any]:
+        unit, error = self._device_call(fields)
+        if unit is None:
+            return error or {}
+        reason = self.params.write(unit, fields.get("holdParam", ""), fields.get("valueText", ""))
+        return _ack(reason)
+
+    def _function(self, fields: Fields) -> dict[str, Any]:
+        unit, error = self._device_call(fields)
+        if unit is None:
+            return error or {}
+        enable = fields.get("enable", "").strip().lower()
+        if enable not in ("true", "false"):
+            return _ack(bodies.REJECTED)
+        name = fields.get("functionParam", "")
+        return _ack(self.params.function(unit, name, enable == "true"))
+
+
+def _ack(reason: str | None) -> dict[str, Any]:
+    return {"success": True} if reason is None else {"success": False, "msg": reason}
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text is not None else default
+    except ValueError:
+        return default

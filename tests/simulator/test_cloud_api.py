@@ -1,0 +1,309 @@
+"""The real cloud client against the simulator's portal on 127.0.0.1, driven by a twin."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from custom_components.eg4.cloud import (
+    Eg4AuthError,
+    Eg4CloudClient,
+    Eg4DeviceRejectedError,
+    Eg4PermissionError,
+    Eg4TransientError,
+    ModelFamily,
+    encode_write,
+    model_family,
+    readback_from_params,
+    readback_window,
+)
+from custom_components.eg4.model import ChargerPriority, SettingKey
+from simulator import OutputPriority, Setting, Twin, build_twin
+from simulator.cloud_api import CloudApiServer
+
+RUNTIME = "/WManage/api/inverter/getInverterRuntime"
+BATTERY = "/WManage/api/battery/getBatteryInfo"
+LOGIN = "/WManage/api/login"
+
+
+@pytest.fixture
+def twin() -> Twin:
+    return build_twin("drifted", inverters=2, packs=6, seed=0)
+
+
+@pytest.fixture
+async def server(twin: Twin, socket_enabled: None) -> AsyncIterator[CloudApiServer]:
+    portal = CloudApiServer(twin)
+    await portal.start()
+    yield portal
+    await portal.stop()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as http:  # default jar: drops cookies of IP hosts
+        yield http
+
+
+DEMO = "demo"
+
+
+def make_client(
+    session: aiohttp.ClientSession, server: CloudApiServer, secret: str = DEMO
+) -> Eg4CloudClient:
+    return Eg4CloudClient(
+        session,
+        base_url=server.base_url,
+        username=DEMO,
+        password=secret,
+        retry_delays=(0.0, 0.0, 0.0),
+    )
+
+
+@pytest.fixture
+def client(session: aiohttp.ClientSession, server: CloudApiServer) -> Eg4CloudClient:
+    return make_client(session, server)
+
+
+async def refresh(client: Eg4CloudClient, serials: tuple[str, ...]) -> None:
+    """One steady-state cycle: runtime + battery of every inverter, concurrently."""
+    calls = [client.runtime(s) for s in serials] + [client.battery(s) for s in serials]
+    await asyncio.gather(*calls)
+
+
+async def test_discovery(client: Eg4CloudClient, server: CloudApiServer) -> None:
+    account = await client.login()
+    (plant,) = account.plants
+    assert plant.plant_id == server.plant_id
+    assert [i.serial for i in plant.inverters] == list(server.serials)
+    assert model_family(plant.inverters[0].model) is ModelFamily.HYBRID
+    assert plant.parallel_groups[0].first_serial == server.serials[0]
+    (info,) = await client.plants()
+    assert info.plant_id == server.plant_id
+    rows = await client.devices(plant.plant_id)
+    assert [r.serial for r in rows] == list(server.serials)
+    assert all(r.parallel_group == "A" for r in rows)
+    group = await client.parallel_group(server.serials[1])
+    assert group.inverter_serials == server.serials
+    assert server.logins == 1
+
+
+async def test_telemetry_matches_the_twin(
+    client: Eg4CloudClient, server: CloudApiServer, twin: Twin
+) -> None:
+    twin.step(60)
+    primary, other = server.serials
+    rt = await client.runtime(primary)
+    assert rt.online
+    assert rt.battery_voltage == pytest.approx(twin.inverter(1).flows.battery_v, abs=0.05)
+    assert rt.soc == round(sum(p.bms.soc_exact_pct for p in twin.packs) / 6)
+    bank = await client.battery(primary)
+    assert [p.soc for p in bank.packs] == twin.soc_readings()
+    assert [p.number for p in bank.packs] == [1, 2, 3, 4, 5, 6]
+    for pack, model in zip(bank.packs, twin.packs, strict=True):
+        assert pack.voltage == pytest.approx(model.voltage, abs=0.005)
+        assert pack.current == pytest.approx(model.current_a, abs=0.05)
+        assert pack.cell_voltage_max == pytest.approx(model.cell_max, abs=0.0005)
+        assert pack.cell_voltage_min == pytest.approx(model.cell_min, abs=0.0005)
+        assert pack.temperature_max == pytest.approx(max(model.temperatures[:2]), abs=0.05)
+        assert pack.cycle_count == model.cycles
+    assert (await client.battery(other)).packs == ()  # the BMS link is on the first unit
+
+
+async def test_steady_state_request_budget(client: Eg4CloudClient, server: CloudApiServer) -> None:
+    await client.login()
+    start = client.request_count
+    for _ in range(3):
+        await refresh(client, server.serials)
+    per_cycle = (client.request_count - start) / 3
+    assert per_cycle == 2 * len(server.serials)  # runtime + battery per inverter
+    assert server.total_requests == client.request_count
+    assert server.requests[LOGIN] == 1
+
+
+@pytest.mark.parametrize("style", ["html", "401"])
+async def test_session_expiry_mid_run_costs_one_relogin(
+    client: Eg4CloudClient, server: CloudApiServer, twin: Twin, style: str
+) -> None:
+    await refresh(client, server.serials)
+    before = client.request_count
+    server.expire_sessions(style)  # type: ignore[arg-type]
+    twin.step(30)
+    await refresh(client, server.serials)
+    assert server.logins == 2
+    assert client.login_count == 2
+    # 4 calls expire together, ONE login, 4 replays
+    assert client.request_count - before == 4 + 1 + 4
+    assert server.total_requests == client.request_count
+
+
+async def test_session_ttl_expiry(
+    session: aiohttp.ClientSession, twin: Twin, socket_enabled: None
+) -> None:
+    now = [0.0]
+    server = CloudApiServer(twin, session_ttl_s=7200, clock=lambda: now[0])
+    await server.start()
+    try:
+        client = make_client(session, server)
+        await client.runtime(server.serials[0])
+        now[0] = 7199.0
+        await client.runtime(server.serials[0])
+        assert server.logins == 1
+        now[0] = 7200.0
+        await client.runtime(server.serials[0])
+        assert server.logins == 2
+    finally:
+        await server.stop()
+
+
+async def test_bad_password(session: aiohttp.ClientSession, server: CloudApiServer) -> None:
+    client = make_client(session, server, "nope")
+    with pytest.raises(Eg4AuthError):
+        await client.login()
+    assert server.total_requests == 1
+
+
+async def test_max_charge_current_write_confirmed_by_read(
+    client: Eg4CloudClient, server: CloudApiServer, twin: Twin
+) -> None:
+    serial = server.serials[0]
+    await client.apply(serial, encode_write(SettingKey.MAX_CHARGE_CURRENT, 60.0))
+    params = await client.read_parameters(serial, *readback_window(SettingKey.MAX_CHARGE_CURRENT))
+    assert params == {"HOLD_LEAD_ACID_CHARGE_RATE": "60"}
+    assert readback_from_params(params) == {SettingKey.MAX_CHARGE_CURRENT: 60.0}
+    assert twin.inverter(1).settings.max_charge_current_a == 60
+    assert twin.inverter(2).settings.max_charge_current_a == 80  # per unit
+    assert twin.journal[-1].source == "cloud"
+
+
+async def test_ac_charge_function_drives_grid_charging(
+    client: Eg4CloudClient, server: CloudApiServer, twin: Twin
+) -> None:
+    for serial in server.serials:
+        on = encode_write(SettingKey.CHARGER_PRIORITY, ChargerPriority.SOLAR_AND_UTILITY)
+        await client.apply(serial, on)
+    for unit, serial in enumerate(server.serials, start=1):
+        params = await client.read_parameters(serial, 0, 127)
+        assert readback_from_params(params)[SettingKey.CHARGER_PRIORITY] is (
+            ChargerPriority.SOLAR_AND_UTILITY
+        )
+        assert twin.inverter(unit).settings.output_priority is OutputPriority.SUB
+    twin.step(600)
+    assert twin.grid_charge_a > 10
+    rt = await client.runtime(server.serials[0])
+    assert rt.battery_power is not None
+    assert rt.battery_power > 0
+    for serial in server.serials:
+        off = encode_write(SettingKey.CHARGER_PRIORITY, ChargerPriority.SOLAR_FIRST)
+        await client.apply(serial, off)
+    params = await client.read_parameters(server.serials[1], 21, 1)
+    assert params["FUNC_AC_CHARGE"] == "false"
+    assert twin.inverter(2).settings.output_priority is OutputPriority.SBU
+
+
+async def test_firmware_rejection_surfaces(
+    client: Eg4CloudClient, server: CloudApiServer, twin: Twin
+) -> None:
+    with pytest.raises(Eg4DeviceRejectedError) as err:  # the twin takes 10..80 A in steps of 10
+        await client.apply(server.serials[0], encode_write(SettingKey.MAX_CHARGE_CURRENT, 65))
+    assert err.value.message == "REMOTE_SET_ERROR"
+    assert not twin.journal[-1].accepted
+    twin.faults.nak_next(1)
+    on = encode_write(SettingKey.CHARGER_PRIORITY, ChargerPriority.SOLAR_AND_UTILITY)
+    with pytest.raises(Eg4DeviceRejectedError):
+        await client.apply(server.serials[0], on)
+    assert twin.inverter(1).settings.output_priority is OutputPriority.SBU
+
+
+async def test_delayed_write_is_acknowledged_before_it_applies(
+    client: Eg4CloudClient, server: CloudApiServer, twin: Twin
+) -> None:
+    twin.faults.delay(120, setting=Setting.MAX_CHARGE_CURRENT)
+    serial = server.serials[0]
+    await client.apply(serial, encode_write(SettingKey.MAX_CHARGE_CURRENT, 40))
+    params = await client.read_parameters(serial, 101, 1)
+    assert params["HOLD_LEAD_ACID_CHARGE_RATE"] == "80"  # acknowledged is not applied
+    twin.step(121)
+    params = await client.read_parameters(serial, 101, 1)
+    assert params["HOLD_LEAD_ACID_CHARGE_RATE"] == "40"
+
+
+async def test_stored_parameters_and_families(
+    session: aiohttp.ClientSession, twin: Twin, socket_enabled: None
+) -> None:
+    for model in ("18KPV", "12000XP"):
+        server = CloudApiServer(twin, model=model)
+        await server.start()
+        try:
+            client = make_client(session, server)
+            account = await client.login()
+            family = model_family(account.plants[0].inverters[0].model)
+            serial = server.serials[0]
+            for key, value in (
+                (SettingKey.DISCHARGE_CURRENT, 120.0),
+                (SettingKey.CHARGE_SOC_LIMIT, 95.0),
+                (SettingKey.AC_CHARGE_SOC_LIMIT, 85.0),
+            ):
+                await client.apply(serial, encode_write(key, value, family))
+                params = await client.read_parameters(serial, *readback_window(key, family))
+                assert readback_from_params(params, family)[key] == value
+            if family is ModelFamily.OFF_GRID:
+                with pytest.raises(Eg4DeviceRejectedError):
+                    await client.write_parameter(serial, "HOLD_AC_CHARGE_SOC_LIMIT", "85")
+            with pytest.raises(Eg4DeviceRejectedError):
+                await client.write_parameter(serial, "HOLD_SYSTEM_CHARGE_SOC_LIMIT", "102")
+        finally:
+            await server.stop()
+
+
+async def test_error_injection(client: Eg4CloudClient, server: CloudApiServer) -> None:
+    serial = server.serials[0]
+    server.inject_error("DATAFRAME_TIMEOUT", count=2, path="getInverterRuntime")
+    assert (await client.runtime(serial)).online
+    assert server.requests[RUNTIME] == 3
+    server.inject_error("apiBlocked", path="remoteRead/read")
+    with pytest.raises(Eg4PermissionError):
+        await client.read_parameters(serial)
+    server.inject_error("REMOTE_SET_ERROR", path="remoteSet/write")
+    with pytest.raises(Eg4DeviceRejectedError):
+        await client.write_parameter(serial, "HOLD_LEAD_ACID_CHARGE_RATE", "50")
+    server.inject_error("busy", count=1, status=503)
+    assert (await client.battery(serial)).online
+    assert server.requests[BATTERY] == 2
+
+
+async def test_offline_inverter(client: Eg4CloudClient, server: CloudApiServer, twin: Twin) -> None:
+    serial = server.serials[1]
+    before = await client.runtime(serial)
+    server.set_offline(serial)
+    twin.step(1800)
+    rt = await client.runtime(serial)
+    assert rt.online is False
+    assert rt.soc is None
+    assert rt.battery_voltage is None
+    assert rt.grid_voltage == before.grid_voltage  # frozen mirror
+    bank = await client.battery(serial)
+    assert bank.online is False
+    rows = {r.serial: r for r in await client.devices(server.plant_id)}
+    assert rows[serial].lost
+    assert not rows[server.serials[0]].lost
+    with pytest.raises(Eg4TransientError):
+        await client.read_parameters(serial)
+    server.set_offline(serial, offline=False)
+    assert (await client.runtime(serial)).online
+
+
+async def test_latency_and_in_flight_limit(client: Eg4CloudClient, server: CloudApiServer) -> None:
+    await client.login()
+    server.latency_s = 0.02
+    await asyncio.gather(*(refresh(client, server.serials) for _ in range(3)))
+    assert server.peak_in_flight == 3
+
+
+def test_serials_must_match_the_twin(twin: Twin) -> None:
+    with pytest.raises(ValueError, match="serial"):
+        CloudApiServer(twin, serials=["1111111111"])
+    assert CloudApiServer(twin, serials=["AB12345678", "CD12345678"]).serials[1] == "CD12345678"
