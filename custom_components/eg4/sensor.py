@@ -82,6 +82,7 @@ def _voltage(key: str, **overrides: object) -> Eg4SensorEntityDescription:
         "device_class": SensorDeviceClass.VOLTAGE,
         "state_class": SensorStateClass.MEASUREMENT,
         "native_unit_of_measurement": UnitOfElectricPotential.VOLT,
+        "suggested_display_precision": 1,
     }
     fields.update(overrides)
     return Eg4SensorEntityDescription(**fields)  # type: ignore[arg-type]
