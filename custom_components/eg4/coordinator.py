@@ -256,30 +256,40 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
             ):
                 waiter.future.set_result(True)
 
-    async def async_wait_for(
+    async def async_send_and_confirm(
         self,
         key: SettingKey,
-        target: SettingValue,
+        value: SettingValue,
+        unit: int | None,
         units: frozenset[int],
         tolerance: float,
         within: float,
+        attempt: int = 0,
     ) -> tuple[bool, list[CommandResult]]:
-        """Wait until every unit in ``units`` reads back ``target``, a refusal, or timeout."""
+        """Send a command, then wait until every unit in ``units`` reads back ``value``.
+
+        The wait is registered before the command is sent, so a read-back or a refusal that
+        arrives while the transport is still sending is not missed. Returns (confirmed,
+        the bridge's replies); False on a refusal or when ``within`` seconds pass.
+        """
         future: asyncio.Future[bool] = self.hass.loop.create_future()
-        waiter = _Waiter(key, target, units, tolerance, future)
+        waiter = _Waiter(key, value, units, tolerance, future)
         self._waiters.append(waiter)
+        cancel_timer: CALLBACK_TYPE | None = None
 
         @callback
         def _timeout(_now: object) -> None:
             if not future.done():
                 future.set_result(False)
 
-        cancel_timer = async_call_later(self.hass, within, _timeout)
         try:
+            await self.transport.async_send(key, value, unit, attempt)
+            cancel_timer = async_call_later(self.hass, within, _timeout)
             self._check_waiters()
             return await future, waiter.replies
         finally:
-            cancel_timer()
+            if cancel_timer is not None:
+                cancel_timer()
             if waiter in self._waiters:  # async_stop may already have cleared them
                 self._waiters.remove(waiter)
 

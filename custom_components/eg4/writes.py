@@ -100,15 +100,20 @@ async def run_write(coordinator: Eg4Coordinator, plan: WritePlan) -> WriteOutcom
     return WriteOutcome(plan.key, plan.value, changed=True)
 
 
-async def _send(
+async def _send_and_confirm(
     coordinator: Eg4Coordinator,
     key: SettingKey,
     value: SettingValue,
     unit: int | None,
+    units: frozenset[int],
+    tolerance: float,
     attempt: int = 0,
-) -> None:
+) -> tuple[bool, list[CommandResult]]:
+    """Send one command and wait for its read-back (the wait starts before the send)."""
     try:
-        await coordinator.transport.async_send(key, value, unit, attempt)
+        return await coordinator.async_send_and_confirm(
+            key, value, unit, units, tolerance, coordinator.confirm_timeout, attempt
+        )
     except TransportError as err:
         raise HomeAssistantError(
             translation_domain=DOMAIN,
@@ -118,9 +123,14 @@ async def _send(
 
 
 async def _write_broadcast(coordinator: Eg4Coordinator, plan: WritePlan, units: list[int]) -> None:
-    await _send(coordinator, plan.key, plan.value, None, plan.attempt)
-    ok, replies = await coordinator.async_wait_for(
-        plan.key, plan.value, frozenset(units), plan.setting.tolerance, coordinator.confirm_timeout
+    ok, replies = await _send_and_confirm(
+        coordinator,
+        plan.key,
+        plan.value,
+        None,
+        frozenset(units),
+        plan.setting.tolerance,
+        plan.attempt,
     )
     if ok:
         return
@@ -149,9 +159,8 @@ async def _rollback_broadcast(
     if len(previous) != 1 or old is None:
         return False  # units disagreed before: no single value to restore
     _LOGGER.warning("%s applied on only some units: rolling back to %s", plan.key, _fmt(old))
-    await _send(coordinator, plan.key, old, None)
-    ok, _ = await coordinator.async_wait_for(
-        plan.key, old, frozenset(plan.previous), plan.setting.tolerance, coordinator.confirm_timeout
+    ok, _ = await _send_and_confirm(
+        coordinator, plan.key, old, None, frozenset(plan.previous), plan.setting.tolerance
     )
     return ok
 
@@ -159,13 +168,14 @@ async def _rollback_broadcast(
 async def _write_per_unit(coordinator: Eg4Coordinator, plan: WritePlan, units: list[int]) -> None:
     done: list[int] = []
     for unit in units:
-        await _send(coordinator, plan.key, plan.value, unit, plan.attempt)
-        ok, replies = await coordinator.async_wait_for(
+        ok, replies = await _send_and_confirm(
+            coordinator,
             plan.key,
             plan.value,
+            unit,
             frozenset([unit]),
             plan.setting.tolerance,
-            coordinator.confirm_timeout,
+            plan.attempt,
         )
         if not ok:
             rolled_back = await _rollback_per_unit(coordinator, plan, done)
@@ -185,9 +195,8 @@ async def _rollback_per_unit(
             all_ok = False
             continue
         _LOGGER.warning("Rolling %s back to %s on unit %d", plan.key, _fmt(old), unit)
-        await _send(coordinator, plan.key, old, unit)
-        ok, _ = await coordinator.async_wait_for(
-            plan.key, old, frozenset([unit]), plan.setting.tolerance, coordinator.confirm_timeout
+        ok, _ = await _send_and_confirm(
+            coordinator, plan.key, old, unit, frozenset([unit]), plan.setting.tolerance
         )
         all_ok = all_ok and ok
     return all_ok

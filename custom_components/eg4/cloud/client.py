@@ -16,6 +16,7 @@ import asyncio
 import json
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -69,6 +70,7 @@ _SERIAL = re.compile(r"[A-Za-z0-9]{1,32}")
 _PARAM = re.compile(r"[A-Za-z0-9_]{1,64}")
 _VALUE = re.compile(r"[-+0-9A-Za-z_.:]{0,32}")
 _PAGE_ROWS = 30
+LOGIN_REFUSAL_HOLD_S = 60.0  # a refused login is not retried by other callers this soon
 _MAX_PAGES = 20
 
 
@@ -118,6 +120,7 @@ class Eg4CloudClient:
         self._semaphore = asyncio.Semaphore(max_in_flight)
         self._login_lock = asyncio.Lock()
         self._generation = 0  # +1 per successful login
+        self._refused: tuple[int, float, Eg4AuthError] | None = None  # generation, when, error
         self._cookie: str | None = None
         self._account: Account | None = None
         self.request_count = 0  # every HTTP request sent, logins included
@@ -278,8 +281,20 @@ class Eg4CloudClient:
         async with self._login_lock:
             if self._generation != seen_generation:
                 return
+            refused = self._refused
+            if (
+                refused is not None
+                and refused[0] == seen_generation
+                and time.monotonic() - refused[1] < LOGIN_REFUSAL_HOLD_S
+            ):
+                raise refused[2]  # refused moments ago: do not ask again (account lock-outs)
             form = {"account": self._username, "password": self._password, "language": "ENGLISH"}
-            body = self._check(LOGIN, await self._send(LOGIN, form), write=False)
+            try:
+                body = self._check(LOGIN, await self._send(LOGIN, form), write=False)
+            except Eg4AuthError as err:
+                self._refused = (seen_generation, time.monotonic(), err)
+                raise
+            self._refused = None
             self._account = parse.account(body)
             self._generation += 1
             self.login_count += 1

@@ -1,9 +1,11 @@
 """Cloud transport: polls the EG4 portal and writes parameters, confirmed by read-back.
 
-Request budget: a steady-state refresh reads runtime and battery of each inverter (2 requests
-per inverter, inverters fetched concurrently; the client allows at most 3 in flight).
-Parameters are read at setup, after a write (only the written register of that inverter) and
-at most hourly.
+Request budget: a steady-state refresh reads the runtime of each inverter and the battery of
+each inverter that reports packs (the portal lists the whole bank under one unit: 3 requests
+for two inverters and one bank; inverters fetched concurrently, at most 3 requests in flight).
+Parameters are read at setup, after a write (only the written register of that inverter, again
+on the next poll if the read-backs right after the write did not show the new value) and at
+most hourly.
 """
 
 from __future__ import annotations
@@ -52,6 +54,10 @@ from .base import (
 _LOGGER = logging.getLogger(__name__)
 
 PARAMETER_REFRESH_S = 3600.0
+UNCONFIRMED_POLLS = 3  # polls that read an unconfirmed write's register again
+# Seconds to wait before each read-back of a write (0 = at once). Read when the transport is
+# built, so tests can patch it.
+READBACK_DELAYS: tuple[float, ...] = (0.0, 3.0, 10.0)
 NUMBER_SETTINGS: dict[SettingKey, SettingDef] = {
     SettingKey.MAX_CHARGE_CURRENT: HYBRID_CHARGE_CURRENT,
     SettingKey.DISCHARGE_CURRENT: HYBRID_DISCHARGE_CURRENT,
@@ -94,6 +100,9 @@ class CloudUnit:
     family: ModelFamily
     packs: list[int] = field(default_factory=list)
     params_read_at: float | None = None
+    # Settings written but not yet read back at their new value: target and polls left to
+    # read them again on (a write may apply after its read-backs).
+    unconfirmed: dict[SettingKey, tuple[SettingValue, int]] = field(default_factory=dict)
 
 
 class CloudTransport:
@@ -105,14 +114,19 @@ class CloudTransport:
         units: Sequence[CloudUnit],
         *,
         scan_interval: timedelta,
-        readback_delays: Sequence[float] = (0.0, 3.0, 10.0),
+        readback_delays: Sequence[float] | None = None,
     ) -> None:
         """Bind to a logged-in client and the discovered units."""
         self._client = client
         self._units = list(units)
         self._scan_interval = scan_interval
-        self._readback_delays = tuple(readback_delays)
+        self._readback_delays = tuple(
+            READBACK_DELAYS if readback_delays is None else readback_delays
+        )
         self._handler: MessageHandler | None = None
+        # Results of polls made before async_start (the coordinator's first refresh runs
+        # before it starts the transport): delivered when the handler arrives.
+        self._early: list[Decoded | CommandResult | Offline] | None = []
         self._pack_of: dict[tuple[int, int], int] = {
             (unit.number, local + 1): number
             for unit in self._units
@@ -126,7 +140,7 @@ class CloudTransport:
         plant_id: int,
         *,
         scan_interval: timedelta,
-        readback_delays: Sequence[float] = (0.0, 3.0, 10.0),
+        readback_delays: Sequence[float] | None = None,
     ) -> CloudTransport:
         """Log in, find the plant's inverters and count their packs."""
         account = await _guard(client.login())
@@ -204,17 +218,41 @@ class CloudTransport:
         )
 
     async def async_start(self, handler: MessageHandler) -> None:
-        """Remember where results go; the first poll reads parameters too."""
+        """Remember where results go and deliver what earlier polls found."""
         self._handler = handler
+        early, self._early = self._early or [], None
+        for result in early:
+            handler(result)
 
     async def async_stop(self) -> None:
         """Nothing to release: the session belongs to Home Assistant."""
         self._handler = None
 
     async def async_poll(self) -> None:
-        """Runtime and battery of every inverter; parameters when due (hourly)."""
+        """Runtime and battery of every inverter; parameters when due (hourly).
+
+        One inverter that cannot be read does not fail the others: its entities go stale
+        if it keeps failing. The poll fails when every inverter failed, and at once on an
+        authentication error.
+        """
         now = time.monotonic()
-        await _guard(asyncio.gather(*(self._poll_unit(unit, now) for unit in self._units)))
+        results = await asyncio.gather(
+            *(self._poll_unit(unit, now) for unit in self._units), return_exceptions=True
+        )
+        errors = [r for r in results if isinstance(r, BaseException)]
+        fatal = next(
+            (e for e in errors if isinstance(e, Eg4AuthError) or not isinstance(e, Eg4CloudError)),
+            None,
+        )
+        if fatal is None and errors and len(errors) == len(results):
+            fatal = errors[0]
+        if isinstance(fatal, Eg4CloudError):
+            raise _transport_error(fatal) from fatal
+        if fatal is not None:
+            raise fatal
+        for unit, result in zip(self._units, results, strict=True):
+            if isinstance(result, Eg4CloudError):
+                _LOGGER.debug("Inverter %d could not be read: %s", unit.number, result.code)
 
     def encodings(self, key: SettingKey, value: SettingValue, unit: int | None) -> int:
         """The portal has one encoding per setting."""
@@ -234,7 +272,11 @@ class CloudTransport:
         try:
             await self._client.apply(target.serial, write)
         except Eg4DeviceRejectedError as err:
-            self._emit(CommandResult(ok=False, message=str(err)))
+            # The refusal arrives while the write is still being sent, before the coordinator
+            # waits for its outcome: deliver it once the current step has finished, so the
+            # waiter that is registered right after this returns sees it.
+            refusal = CommandResult(ok=False, message=err.message)
+            asyncio.get_running_loop().call_soon(self._emit, refusal)
             return
         except Eg4AuthError as err:
             raise TransportAuthError(str(err)) from err
@@ -265,28 +307,58 @@ class CloudTransport:
     def _emit(self, result: Decoded | CommandResult | Offline) -> None:
         if self._handler is not None:
             self._handler(result)
+        elif self._early is not None:
+            self._early.append(result)
 
     async def _poll_unit(self, unit: CloudUnit, now: float) -> None:
-        runtime, battery = await asyncio.gather(
-            self._client.runtime(unit.serial), self._client.battery(unit.serial)
-        )
+        battery: BatteryInfo | None = None
+        if unit.packs:
+            runtime, battery = await asyncio.gather(
+                self._client.runtime(unit.serial), self._client.battery(unit.serial)
+            )
+        else:  # the bank is reported by another unit: its battery call would be wasted
+            runtime = await self._client.runtime(unit.serial)
         if not runtime.online:
             sources = {SourceId(SourceKind.INVERTER, unit.number)}
             sources.update(SourceId(SourceKind.PACK, n) for n in unit.packs)
             self._emit(Offline(frozenset(sources)))
             return
-        readings = [*_runtime_readings(unit, runtime), *self._battery_readings(unit, battery)]
+        readings = _runtime_readings(unit, runtime)
+        if battery is not None:
+            readings.extend(self._battery_readings(unit, battery))
         if readings:
             self._emit(Decoded(tuple(readings)))
-        if unit.params_read_at is None or now - unit.params_read_at >= PARAMETER_REFRESH_S:
-            await self._read_settings(unit)
-            unit.params_read_at = now
+        # Parameters are best effort: a failed read is tried again on the next poll and never
+        # blanks the telemetry just delivered (an expired login still surfaces).
+        try:
+            values: dict[SettingKey, object] = {}
+            if unit.params_read_at is None or now - unit.params_read_at >= PARAMETER_REFRESH_S:
+                values = await self._read_settings(unit)
+                unit.params_read_at = now
+            for key, (target, left) in sorted(unit.unconfirmed.items()):
+                value = (
+                    values[key] if key in values else (await self._read_setting(unit, key)).get(key)
+                )
+                if value == target or left <= 1:
+                    unit.unconfirmed.pop(key, None)
+                else:
+                    unit.unconfirmed[key] = (target, left - 1)
+        except Eg4AuthError:
+            raise
+        except Eg4CloudError as err:
+            _LOGGER.debug("Parameters of inverter %d not read: %s", unit.number, err.code)
 
-    async def _read_settings(self, unit: CloudUnit) -> None:
+    async def _read_settings(self, unit: CloudUnit) -> dict[SettingKey, object]:
         params: dict[str, str] = {}
         for start, count in READ_WINDOWS:
             params.update(await self._client.read_parameters(unit.serial, start, count))
-        self._emit_settings(unit, params)
+        return self._emit_settings(unit, params)
+
+    async def _read_setting(self, unit: CloudUnit, key: SettingKey) -> dict[SettingKey, object]:
+        start, count = readback_window(key, unit.family)
+        return self._emit_settings(
+            unit, await self._client.read_parameters(unit.serial, start, count)
+        )
 
     def _emit_settings(self, unit: CloudUnit, params: dict[str, str]) -> dict[SettingKey, object]:
         values = readback_from_params(params, unit.family)
@@ -300,18 +372,21 @@ class CloudTransport:
         return dict(values)
 
     async def _confirm(self, unit: CloudUnit, key: SettingKey, value: SettingValue) -> None:
-        """Read the written register back a few times until the device reports the value."""
-        start, count = readback_window(key, unit.family)
+        """Read the written register back a few times until the device reports the value.
+
+        If it never does, the next few polls read it again (a write may apply late).
+        """
+        unit.unconfirmed[key] = (value, UNCONFIRMED_POLLS)
         for delay in self._readback_delays:
             if delay:
                 await asyncio.sleep(delay)
             try:
-                params = await self._client.read_parameters(unit.serial, start, count)
+                values = await self._read_setting(unit, key)
             except Eg4CloudError as err:
                 _LOGGER.debug("Read-back of %s failed: %s", key, type(err).__name__)
                 continue
-            values = self._emit_settings(unit, params)
             if values.get(key) == value:
+                unit.unconfirmed.pop(key, None)
                 return
 
     def _battery_readings(self, unit: CloudUnit, battery: BatteryInfo) -> list[Reading]:
@@ -381,13 +456,18 @@ def _runtime_readings(unit: CloudUnit, runtime: Runtime) -> list[Reading]:
     ]
 
 
+def _transport_error(err: Eg4CloudError) -> TransportError:
+    """The transport's error for one of the client's."""
+    if isinstance(err, Eg4AuthError):
+        return TransportAuthError(type(err).__name__)
+    if isinstance(err, Eg4PermissionError):
+        return TransportUnavailableError("the account may not read this station")
+    return TransportUnavailableError(type(err).__name__)
+
+
 async def _guard[T](awaitable: Awaitable[T]) -> T:
     """Map the client's errors to the transport's."""
     try:
         return await awaitable
-    except Eg4AuthError as err:
-        raise TransportAuthError(type(err).__name__) from err
-    except Eg4PermissionError as err:
-        raise TransportUnavailableError("the account may not read this station") from err
     except Eg4CloudError as err:
-        raise TransportUnavailableError(type(err).__name__) from err
+        raise _transport_error(err) from err

@@ -53,7 +53,7 @@ async def test_bad_password_is_auth_error_after_one_request(
     assert portal.logins == 1
     with pytest.raises(Eg4AuthError):
         await client.runtime("5210048817")  # an implicit login is refused the same way
-    assert client.request_count == 2
+    assert client.request_count == 1  # the refusal is remembered: no second login attempt
 
 
 async def test_login_http_401_is_auth_error(client: Eg4CloudClient, portal: FakePortal) -> None:
