@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,7 +15,6 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
-from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_CONFIRM_TIMEOUT,
@@ -177,7 +177,7 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
         if isinstance(result, CommandResult):
             self._handle_reply(result)
             return
-        change = apply_readings(self.data, result.readings, dt_util.utcnow().timestamp())
+        change = apply_readings(self.data, result.readings, time.time())
         self.accepted += 1
         if not change:
             return
@@ -219,7 +219,7 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
 
     @callback
     def _check_staleness(self, _now: object = None) -> None:
-        newly = mark_stale(self.data, dt_util.utcnow().timestamp(), self.stale_timeout)
+        newly = mark_stale(self.data, time.time(), self.stale_timeout)
         if not newly:
             return
         for source in sorted(newly, key=str):

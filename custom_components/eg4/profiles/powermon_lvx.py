@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from ..const import (
@@ -141,7 +142,6 @@ PACK_KEYS: dict[str, tuple[str, Parser]] = {
 }
 PACK_TEMPERATURE_PREFIX = "temperature_"
 _TEMPERATURE_KEY = re.compile(r"temperature_[a-z0-9]{1,16}")
-_UNIT_INDEX = re.compile(r"[0-9]{1,3}")
 # Pack temperatures that get their own sensor; any other ``temperature_*`` still counts
 # towards the pack's maximum temperature.
 PACK_TEMPERATURE_SENSORS = ("temperature_1", "temperature_2", "temperature_pcb")
@@ -236,20 +236,20 @@ class PowermonLvxProfile:
         if not topic.startswith(head) or not topic.endswith("/state"):
             return None
         level = topic[len(head) : -len("/state")]
-        for prefix, kind, count in sorted(
-            (
-                (self.inverter_prefix, SourceKind.INVERTER, self.inverter_count),
-                (self.battery_prefix, SourceKind.PACK, self.pack_count),
-            ),
-            key=lambda item: -len(item[0]),
-        ):
-            if level.startswith(prefix + "_"):
-                return self._decode_source(level[len(prefix) + 1 :], kind, count, payload)
+        for prefix, kind, count in self._sources():
+            if level.startswith(prefix):
+                return self._decode_source(level[len(prefix) :], kind, count, payload)
         return None
+
+    def _sources(self) -> tuple[tuple[str, SourceKind, int], ...]:
+        """Source prefixes (with their trailing ``_``), longest first: computed once."""
+        return _source_order(
+            self.inverter_prefix, self.inverter_count, self.battery_prefix, self.pack_count
+        )
 
     def _decode_source(self, rest: str, kind: SourceKind, count: int, payload: str) -> DecodeResult:
         index_text, sep, key = rest.partition("_")
-        if not sep or not _UNIT_INDEX.fullmatch(index_text):
+        if not sep or not (index_text.isascii() and index_text.isdigit()) or len(index_text) > 3:
             return None
         index = int(index_text)
         if not 1 <= index <= count:
@@ -293,6 +293,17 @@ class PowermonLvxProfile:
             "inverter_count": self.inverter_count,
             "pack_count": self.pack_count,
         }
+
+
+@lru_cache(maxsize=32)
+def _source_order(
+    inverter_prefix: str, inverter_count: int, battery_prefix: str, pack_count: int
+) -> tuple[tuple[str, SourceKind, int], ...]:
+    sources = (
+        (inverter_prefix + "_", SourceKind.INVERTER, inverter_count),
+        (battery_prefix + "_", SourceKind.PACK, pack_count),
+    )
+    return tuple(sorted(sources, key=lambda item: -len(item[0])))
 
 
 def _decode_inverter(source: SourceId, key: str, payload: str) -> DecodeResult:
