@@ -72,16 +72,6 @@ def dashboard_entities() -> list[str]:
     return found
 
 
-def _alive(pids: list[tuple[str, int]]) -> None:
-    for name, pid in pids:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            raise CheckError(f"{name} (pid {pid}) exited during startup") from None
-        except PermissionError:
-            pass
-
-
 class Demo:
     """A logged-in client of the demo's Home Assistant."""
 
@@ -167,6 +157,35 @@ class Demo:
         return results
 
 
+def check_alive(pids: list[tuple[str, int]], when: str = "during startup") -> None:
+    """Fail when one of the named processes has exited (a zombie counts as exited)."""
+    for name, pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            raise CheckError(f"{name} (pid {pid}) exited {when}") from None
+        except PermissionError:
+            pass
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        except OSError:
+            continue
+        if stat.rpartition(")")[2].split()[:1] == ["Z"]:
+            raise CheckError(f"{name} (pid {pid}) exited {when}")
+
+
+def auth_callback_url(demo: Demo, code: str, view: str = "bank") -> str:
+    """A dashboard URL that logs the browser in with a one-time authorization code.
+
+    It is the URL the frontend's login page redirects to: the frontend trades the code for
+    tokens (``state`` tells it which Home Assistant and client id), then shows the view.
+    """
+    state = base64.b64encode(
+        json.dumps({"hassUrl": demo.url, "clientId": demo.client_id}).encode()
+    ).decode()
+    return f"{demo.url}/{DASHBOARD_URL_PATH}/{view}?auth_callback=1&code={code}&state={state}"
+
+
 async def _frontend_up(demo: Demo) -> bool:
     try:
         async with demo.session.get(demo.url + "/") as resp:
@@ -183,7 +202,7 @@ async def wait_ready(
     wanted = dashboard_entities()
     missing: list[str] = wanted
     while True:
-        _alive(pids)
+        check_alive(pids)
         if time.monotonic() > deadline:
             if not demo.token:
                 waiting_for = "Home Assistant's HTTP server and the login"
@@ -341,10 +360,7 @@ async def run(args: argparse.Namespace) -> int:
         if args.mode == "auth-url":
             await wait_ready(demo, args, pids)
             code = await demo.auth_code(args.username, args.password)
-            state = base64.b64encode(
-                json.dumps({"hassUrl": demo.url, "clientId": demo.client_id}).encode()
-            ).decode()
-            print(f"{demo.url}/{DASHBOARD_URL_PATH}/bank?auth_callback=1&code={code}&state={state}")
+            print(auth_callback_url(demo, code))
             return 0
         states = await wait_ready(demo, args, pids)
         if args.mode == "check":
