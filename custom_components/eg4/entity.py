@@ -10,6 +10,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .const import DOMAIN, MANUFACTURER
 from .coordinator import Eg4Coordinator
 from .model import SourceId, SourceKind
+from .settings import SettingDef
 
 MODELS = {SourceKind.INVERTER: "Inverter", SourceKind.PACK: "Battery pack"}
 
@@ -75,3 +76,21 @@ class Eg4Entity(CoordinatorEntity[Eg4Coordinator]):
     @callback
     def _handle_key_update(self) -> None:
         self.async_write_ha_state()
+
+
+class Eg4GroupSettingEntity(Eg4Entity):
+    """A writable setting of the whole parallel group: it follows the setting on every unit."""
+
+    def __init__(
+        self, coordinator: Eg4Coordinator, description: EntityDescription, setting: SettingDef
+    ) -> None:
+        """Bind to a writable setting."""
+        super().__init__(coordinator, description, None)
+        self._setting = setting
+
+    def listen_keys(self) -> list[tuple[SourceId, str]]:
+        """This setting on every unit."""
+        return [
+            (SourceId(SourceKind.INVERTER, index), self._setting.key)
+            for index in self.coordinator.data.inverters
+        ]

@@ -19,8 +19,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import Eg4ConfigEntry
 from .coordinator import Eg4Coordinator
-from .entity import Eg4Entity
-from .model import SettingKey, SourceId, SourceKind
+from .entity import Eg4GroupSettingEntity
+from .model import SettingKey
 from .settings import NumberSetting
 
 PARALLEL_UPDATES = 1
@@ -91,8 +91,10 @@ async def async_setup_entry(
     )
 
 
-class Eg4SettingNumber(Eg4Entity, NumberEntity):
+class Eg4SettingNumber(Eg4GroupSettingEntity, NumberEntity):
     """A group-wide numeric setting; shows the value every unit confirms."""
+
+    _setting: NumberSetting
 
     def __init__(
         self,
@@ -100,19 +102,11 @@ class Eg4SettingNumber(Eg4Entity, NumberEntity):
         description: NumberEntityDescription,
         setting: NumberSetting,
     ) -> None:
-        """Bind to a writable numeric setting."""
-        super().__init__(coordinator, description, None)
-        self._setting = setting
+        """Bind to a writable setting."""
+        super().__init__(coordinator, description, setting)
         self._attr_native_min_value = setting.minimum
         self._attr_native_max_value = setting.maximum
         self._attr_native_step = setting.step
-
-    def listen_keys(self) -> list[tuple[SourceId, str]]:
-        """This setting on every unit."""
-        return [
-            (SourceId(SourceKind.INVERTER, index), self._setting.key)
-            for index in self.coordinator.data.inverters
-        ]
 
     @property
     def native_value(self) -> float | None:

@@ -9,8 +9,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import Eg4ConfigEntry
 from .coordinator import Eg4Coordinator
-from .entity import Eg4Entity
-from .model import ChargerPriority, OutputPriority, SettingKey, SourceId, SourceKind
+from .entity import Eg4GroupSettingEntity
+from .model import ChargerPriority, OutputPriority, SettingKey
 from .settings import OptionSetting
 
 PARALLEL_UPDATES = 1
@@ -45,8 +45,10 @@ async def async_setup_entry(
     )
 
 
-class Eg4SettingSelect(Eg4Entity, SelectEntity):
+class Eg4SettingSelect(Eg4GroupSettingEntity, SelectEntity):
     """A group-wide option setting; shows the value every unit confirms."""
+
+    _setting: OptionSetting
 
     def __init__(
         self,
@@ -54,17 +56,9 @@ class Eg4SettingSelect(Eg4Entity, SelectEntity):
         description: SelectEntityDescription,
         setting: OptionSetting,
     ) -> None:
-        """Bind to a writable option setting."""
-        super().__init__(coordinator, description, None)
-        self._setting = setting
+        """Bind to a writable setting."""
+        super().__init__(coordinator, description, setting)
         self._attr_options = [option.value for option in setting.options]
-
-    def listen_keys(self) -> list[tuple[SourceId, str]]:
-        """This setting on every unit."""
-        return [
-            (SourceId(SourceKind.INVERTER, index), self._setting.key)
-            for index in self.coordinator.data.inverters
-        ]
 
     @property
     def current_option(self) -> str | None:
