@@ -48,7 +48,7 @@ async def async_setup_entry(
             for index in coordinator.data.packs
         )
     if coordinator.data.packs:
-        entities.append(SocDriftBinarySensor(coordinator, SOC_DRIFT, None))
+        entities.append(SocDriftBinarySensor(coordinator, SOC_DRIFT, entry.runtime_data.supervisor))
     if len(coordinator.data.inverters) > 1:
         entities.append(SettingsMismatchSensor(coordinator, SETTINGS_MISMATCH, None))
     async_add_entities(entities)

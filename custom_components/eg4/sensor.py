@@ -283,8 +283,8 @@ async def async_setup_entry(
     async_add_entities(entities)
     supervisor = entry.runtime_data.supervisor
     group: list[SensorEntity] = [
-        SocSpreadSensor(coordinator, SOC_SPREAD, None),
-        VoltageSpreadSensor(coordinator, VOLTAGE_SPREAD, None),
+        SocSpreadSensor(coordinator, SOC_SPREAD, supervisor),
+        VoltageSpreadSensor(coordinator, VOLTAGE_SPREAD, supervisor),
         CalibrationStateSensor(coordinator, CALIBRATION_STATE, supervisor),
         LastCalibrationSensor(coordinator, LAST_CALIBRATION, supervisor),
         LastResultSensor(coordinator, LAST_RESULT, supervisor),

@@ -36,6 +36,7 @@ from .calibration import (
     Finish,
     Method,
     Outcome,
+    Phase,
     PlanError,
     PlanItem,
     RunConfig,
@@ -62,6 +63,12 @@ REVERT_BACKOFF_S = (5.0, 15.0)
 REVERT_RETRY_S = 300.0  # while a revert stays unconfirmed, try again this often
 SHUTDOWN_REVERT_S = 25.0
 DRIFT_REPAIR_AFTER_S = 24 * 3600.0
+DRIFT_SOON_S = 2.0  # after a source (re)appears, analyse drift this soon instead of on the tick
+
+
+def signal_drift(entry_id: str) -> str:
+    """Dispatcher signal for the drift entities of one entry."""
+    return f"{DOMAIN}_drift_{entry_id}"
 
 
 def signal_update(entry_id: str) -> str:
@@ -112,8 +119,10 @@ class CalibrationSupervisor:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._revert_lock = asyncio.Lock()
         self._revert_done: asyncio.Event = asyncio.Event()
+        self._reporting: asyncio.Event = asyncio.Event()  # set while every inverter reports
         self._retry_unsub: CALLBACK_TYPE | None = None
         self.drift: DriftReport | None = None
+        self._drift_unsub: CALLBACK_TYPE | None = None
         self.drift_since: float | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -127,6 +136,7 @@ class CalibrationSupervisor:
         self._unsubs.append(
             self.hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, self._on_stop)
         )
+        self._watch_drift()
         raw = stored.get("run")
         if raw is None:
             return
@@ -152,8 +162,12 @@ class CalibrationSupervisor:
         if self._retry_unsub is not None:
             self._retry_unsub()
             self._retry_unsub = None
+        if self._drift_unsub is not None:
+            self._drift_unsub()
+            self._drift_unsub = None
         for task in list(self._tasks):
             task.cancel()
+        self._revert_done.set()  # a cancel action waiting for the revert answers now
 
     # ---- actions (called by services) ------------------------------------------------------
 
@@ -175,7 +189,9 @@ class CalibrationSupervisor:
             now=now,
             limits=config.limits,
             stale_after_s=self.coordinator.stale_timeout,
-            run_active=self.run is not None and self.run.is_active,
+            # A failed run stays until its revert is confirmed: the inverters may still hold
+            # the calibration settings, which a new plan would save as the ones to restore.
+            run_active=self.run is not None,
             required_settings=levers,
         )
         checks = [{"check": f.check.value, **f.placeholders} for f in failures]
@@ -255,7 +271,13 @@ class CalibrationSupervisor:
     @callback
     def _on_state(self, state: SystemState, change: Change) -> None:
         """Every coordinator update: judge it at once (breaches abort on this message)."""
-        del change
+        if change.revived and self._drift_unsub is None:
+            # New sources: refresh the drift figures soon (otherwise they follow the tick).
+            self._drift_unsub = async_call_later(self.hass, DRIFT_SOON_S, self._drift_soon)
+        if self.coordinator.is_available(None):
+            self._reporting.set()
+        else:
+            self._reporting.clear()
         run = self.run
         if run is not None and run.is_active:
             self._execute(run.on_update(state, self._now()))
@@ -267,13 +289,20 @@ class CalibrationSupervisor:
         self._watch_drift()
 
     @callback
+    def _drift_soon(self, _now: object) -> None:
+        self._drift_unsub = None
+        self._watch_drift()
+
+    @callback
     def _watch_drift(self) -> None:
         """Suggest a calibration (repair issue) when counters stay drifted for a day."""
         now = self._now()
         report = analyze(
             self.coordinator.data, now=now, stale_after_s=self.coordinator.stale_timeout
         )
-        self.drift = report
+        if report != self.drift:
+            self.drift = report
+            async_dispatcher_send(self.hass, signal_drift(self.entry_id))
         issue_id = f"drift_{self.entry_id}"
         if report.verdict is DriftVerdict.DRIFT:
             if self.drift_since is None:
@@ -306,21 +335,29 @@ class CalibrationSupervisor:
                 self._fire(run, action.phase.value)
                 self._schedule_save()
             elif isinstance(action, ApplyPlan):
-                self._spawn(self._async_apply(run, action.items))
+                self._spawn(self._async_apply(run, action.items), background=True)
             elif isinstance(action, StartRevert):
                 self._start_revert(action.items)
             elif isinstance(action, Finish):
                 self._finish(run, action)
-        async_dispatcher_send(self.hass, signal_update(self.entry_id))
+        if actions:  # most updates change nothing the calibration entities show
+            async_dispatcher_send(self.hass, signal_update(self.entry_id))
 
-    def _spawn(self, coro: Any, *, eager: bool = False) -> None:
-        task = self.hass.async_create_task(coro, eager_start=eager)
+    def _spawn(self, coro: Any, *, eager: bool = False, background: bool = False) -> None:
+        # Writes wait for read-backs (a revert at startup waits for the first telemetry):
+        # as background tasks they never hold up Home Assistant's start-up.
+        if background:
+            task = self.hass.async_create_background_task(
+                coro, f"{DOMAIN} calibration {self.entry_id}", eager_start=eager
+            )
+        else:
+            task = self.hass.async_create_task(coro, eager_start=eager)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     def _start_revert(self, items: Sequence[PlanItem]) -> None:
         # Eager: the first revert command is published while the breach is being handled.
-        self._spawn(self._async_revert(items), eager=True)
+        self._spawn(self._async_revert(items), eager=True, background=True)
 
     async def _async_apply(self, run: CalibrationRun, items: Sequence[PlanItem]) -> None:
         for key, value in _settings_in_order(items):
@@ -330,7 +367,7 @@ class CalibrationSupervisor:
                 _LOGGER.warning("Calibration %s did not engage: %s", run.run_id, err)
                 self._execute(run.engage_failed(self._now(), f"{key.value}: {err}"))
                 return
-            if self.run is not run or not run.is_active:
+            if self.run is not run or run.phase is not Phase.ENGAGING:
                 return  # stopped meanwhile (a breach or a cancel): the revert handles it
         self._execute(run.engaged(self._now()))
 
@@ -341,11 +378,18 @@ class CalibrationSupervisor:
         async with self._revert_lock:
             detail = ""
             for attempt in range(REVERT_ATTEMPTS):
-                try:
-                    for key, value in _settings_in_order(items):
-                        await self.coordinator.async_write_setting(key, value, attempt=attempt)
-                except HomeAssistantError as err:
-                    detail = str(err)
+                await self._async_wait_for_inverters()
+                errors: list[str] = []
+                for key, value in _settings_in_order(items):
+                    # Every setting, even after one failed: each of them ends the grid charge.
+                    try:
+                        await self.coordinator.async_write_setting(
+                            key, value, attempt=self._encoding(key, value, attempt)
+                        )
+                    except HomeAssistantError as err:
+                        errors.append(f"{key.value}: {err}")
+                if errors:
+                    detail = "; ".join(errors)
                     _LOGGER.warning(
                         "Calibration %s: revert attempt %d not confirmed: %s",
                         run.run_id,
@@ -373,6 +417,35 @@ class CalibrationSupervisor:
             self._revert_done.set()
             self._schedule_retry(items)
 
+    def _encoding(self, key: SettingKey, value: SettingValue, attempt: int) -> int:
+        """Which encoding a revert attempt sends: each in turn, the primary one included.
+
+        A transport's alternatives are tried after the primary encoding, never instead of it
+        on every later attempt (a device that NAKed a command once may take it the next time).
+        """
+        transport = self.coordinator.transport
+        units: list[int | None] = [None, *sorted(self.coordinator.data.inverters)]
+        count = max(transport.encodings(key, value, unit) for unit in units)
+        return attempt % max(1, count)
+
+    async def _async_wait_for_inverters(self) -> None:
+        """Wait (bounded) until every inverter reports: at startup nothing has arrived yet.
+
+        Returns at once, without yielding, when they already report (a breach's revert is
+        published while the breaching message is handled).
+        """
+        if self.coordinator.is_available(None):
+            return
+        self._reporting.clear()
+        try:
+            async with asyncio.timeout(self.coordinator.stale_timeout):
+                await self._reporting.wait()
+        except TimeoutError:
+            _LOGGER.warning(
+                "The inverters sent nothing for %.0f s: trying the revert anyway",
+                self.coordinator.stale_timeout,
+            )
+
     def _schedule_retry(self, items: Sequence[PlanItem]) -> None:
         if self._retry_unsub is not None:
             self._retry_unsub()
@@ -393,7 +466,6 @@ class CalibrationSupervisor:
             action.outcome.value,
             None if action.reason is None else action.reason.value,
         )
-        self._fire(run, action.outcome.value)
         if action.outcome is Outcome.FAILED:
             self._fire(run, "revert_failed")
             self._raise_revert_issue(run.revert_detail or run.detail)
@@ -419,6 +491,7 @@ class CalibrationSupervisor:
         self.last = run.summary()
         if self.run is run:
             self.run = None
+        async_dispatcher_send(self.hass, signal_update(self.entry_id))
         await self._async_save()
 
     def _raise_revert_issue(self, detail: str) -> None:

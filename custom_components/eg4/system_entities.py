@@ -19,15 +19,15 @@ from homeassistant.components.sensor import (
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfElectricPotential
 from homeassistant.core import callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .calibration import Phase
 from .coordinator import Eg4Coordinator
-from .drift import DriftVerdict, analyze
+from .drift import DriftReport, DriftVerdict
 from .entity import Eg4Entity
-from .model import SourceId, SourceKind
-from .supervisor import CalibrationSupervisor, signal_update
+from .supervisor import CalibrationSupervisor, signal_drift, signal_update
 
 IDLE = "idle"
 CALIBRATION_STATES = [IDLE, *(phase.value for phase in Phase)]
@@ -35,29 +35,43 @@ RESULTS = ["succeeded", "aborted", "failed"]
 
 
 class _DriftEntity(Eg4Entity):
-    """Recomputes the drift analysis when any pack's SoC or voltage changes."""
+    """Shows the supervisor's drift analysis, refreshed on its 30-second tick.
 
-    def listen_keys(self) -> list[tuple[SourceId, str]]:
-        """SoC and voltage of every pack."""
-        return [
-            (SourceId(SourceKind.PACK, index), key)
-            for index in self.coordinator.data.packs
-            for key in ("soc", "voltage")
-        ]
+    Drift moves over hours; recomputing it on every pack message would cost more than the
+    message itself.
+    """
 
-    def _report(self) -> Any:
-        return analyze(
-            self.coordinator.data,
-            now=dt_util.utcnow().timestamp(),
-            stale_after_s=self.coordinator.stale_timeout,
-        )
+    def __init__(
+        self,
+        coordinator: Eg4Coordinator,
+        description: EntityDescription,
+        supervisor: CalibrationSupervisor,
+    ) -> None:
+        super().__init__(coordinator, description, None)
+        self._supervisor = supervisor
+
+    def _report(self) -> DriftReport | None:
+        return self._supervisor.drift
 
     @property
     def available(self) -> bool:
-        """Available while at least one pack reports."""
-        return self.coordinator.last_update_success and any(
-            self.coordinator.data.is_fresh(pack.source)
-            for pack in self.coordinator.data.packs.values()
+        """Available while a report exists and at least one pack reports."""
+        return (
+            self.coordinator.last_update_success
+            and self._supervisor.drift is not None
+            and any(
+                self.coordinator.data.is_fresh(pack.source)
+                for pack in self.coordinator.data.packs.values()
+            )
+        )
+
+    async def async_added_to_hass(self) -> None:
+        """Update when the supervisor publishes a new analysis."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_drift(self._supervisor.entry_id), self.async_write_ha_state
+            )
         )
 
 
@@ -87,7 +101,8 @@ class SocSpreadSensor(_DriftEntity, SensorEntity):
     @property
     def native_value(self) -> StateType:
         """The spread in percentage points."""
-        spread = self._report().soc_spread
+        report = self._report()
+        spread = None if report is None else report.soc_spread
         return None if spread is None else round(spread, 1)
 
 
@@ -97,7 +112,8 @@ class VoltageSpreadSensor(_DriftEntity, SensorEntity):
     @property
     def native_value(self) -> StateType:
         """The spread in volts."""
-        spread = self._report().voltage_spread
+        report = self._report()
+        spread = None if report is None else report.voltage_spread
         return None if spread is None else round(spread, 3)
 
 
@@ -107,13 +123,17 @@ class SocDriftBinarySensor(_DriftEntity, BinarySensorEntity):
     @property
     def is_on(self) -> bool | None:
         """Drift, no drift, or unknown (missing data or a real imbalance is not drift)."""
-        verdict = self._report().verdict
-        return None if verdict is DriftVerdict.UNKNOWN else verdict is DriftVerdict.DRIFT
+        report = self._report()
+        if report is None or report.verdict is DriftVerdict.UNKNOWN:
+            return None
+        return report.verdict is DriftVerdict.DRIFT
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         """The verdict and the pack furthest from the others."""
         report = self._report()
+        if report is None:
+            return {}
         return {"verdict": report.verdict.value, "outlier_pack": report.outlier}
 
 

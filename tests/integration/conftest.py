@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from unittest.mock import Mock
 
 import pytest
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_mqtt_message,
+    async_fire_time_changed,
+)
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient, MqttMockPahoClient
 
 from custom_components.eg4.const import (
@@ -109,6 +115,13 @@ def solar_assistant_entry() -> MockConfigEntry:
     )
 
 
+async def settle_drift(hass: HomeAssistant) -> None:
+    """Let the drift analysis that follows the first data run (it is debounced by 2 s)."""
+    await hass.async_block_till_done()
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=3))
+    await hass.async_block_till_done()
+
+
 async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Add and set up a config entry."""
     entry.add_to_hass(hass)
@@ -123,7 +136,7 @@ async def powermon_loaded(
     """The powermon entry, set up and fed the full realistic message set."""
     await setup_entry(hass, powermon_entry)
     fire(hass, load_messages("powermon_lvx.json"))
-    await hass.async_block_till_done()
+    await settle_drift(hass)
     return powermon_entry
 
 
@@ -134,5 +147,5 @@ async def solar_assistant_loaded(
     """The Solar Assistant entry, set up and fed the full realistic message set."""
     await setup_entry(hass, solar_assistant_entry)
     fire(hass, load_messages("solar_assistant.json"))
-    await hass.async_block_till_done()
+    await settle_drift(hass)
     return solar_assistant_entry

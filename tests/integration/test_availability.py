@@ -23,6 +23,12 @@ GROUP = [
     f"number.{PM}_stop_charge_voltage",
     f"binary_sensor.{PM}_settings_mismatch",
 ]
+# Calibration entities that show Home Assistant's own record: available without telemetry.
+CALIBRATION_RECORD = {
+    f"sensor.{PM}_calibration",
+    f"sensor.{PM}_last_calibration",
+    f"sensor.{PM}_last_calibration_result",
+}
 
 
 def entity_ids(hass: HomeAssistant, entry: MockConfigEntry) -> list[str]:
@@ -178,9 +184,21 @@ async def test_silent_inverter_makes_group_unavailable(
 async def test_everything_silent(
     hass: HomeAssistant, powermon_loaded: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
-    """When the bridge stops altogether, every entity becomes unavailable."""
+    """When the bridge stops altogether, every entity becomes unavailable.
+
+    Except the calibration record (state, last run, last result): it comes from Home
+    Assistant's own storage, not from the inverters. The drift figures do go unavailable.
+    """
     await advance(hass, freezer, 181)
-    assert unavailable(hass, powermon_loaded) == set(entity_ids(hass, powermon_loaded))
+    ids = set(entity_ids(hass, powermon_loaded))
+    assert unavailable(hass, powermon_loaded) == ids - CALIBRATION_RECORD
+    assert ids >= CALIBRATION_RECORD
+    assert {
+        "sensor.eg4_lvx6048_state_of_charge_spread",
+        "sensor.eg4_lvx6048_pack_voltage_spread",
+        "binary_sensor.eg4_lvx6048_state_of_charge_drift",
+    } <= unavailable(hass, powermon_loaded)
+    assert hass.states.get("sensor.eg4_lvx6048_calibration").state == "idle"
 
 
 @pytest.mark.parametrize(

@@ -90,10 +90,22 @@ SOLAR_ASSISTANT_PACK_KEYS = {
     "temperature_max",
     "cycles",
 }
+# Drift figures and the calibration's state and record hang off the group device too.
+DRIFT_AND_CALIBRATION = {
+    "binary_sensor": {"soc_drift"},
+    "sensor": {
+        "soc_spread",
+        "voltage_spread",
+        "calibration_state",
+        "last_calibration",
+        "last_calibration_result",
+    },
+}
 GROUP_ENTITIES = {
-    "binary_sensor": {"settings_mismatch"},
+    "binary_sensor": {"settings_mismatch", *DRIFT_AND_CALIBRATION["binary_sensor"]},
     "number": {"max_charge_current", "max_utility_charge_current", "stop_charge_voltage"},
     "select": {"output_priority", "charger_priority"},
+    "sensor": DRIFT_AND_CALIBRATION["sensor"],
 }
 
 
@@ -334,8 +346,9 @@ async def test_solar_assistant_entities(
         assert pack == SOLAR_ASSISTANT_PACK_KEYS
         # Solar Assistant reports no BMS protection flags.
         assert "protection" not in pack
-    assert [key for key, platform in entities.items() if platform == "binary_sensor"] == [
-        ("system", "settings_mismatch")
+    assert sorted(key for key, platform in entities.items() if platform == "binary_sensor") == [
+        ("system", "settings_mismatch"),
+        ("system", "soc_drift"),
     ]
 
 
@@ -381,6 +394,8 @@ async def test_powermon_without_number_commands_has_no_numbers(
         "settings_mismatch",
         "output_priority",
         "charger_priority",
+        *DRIFT_AND_CALIBRATION["binary_sensor"],
+        *DRIFT_AND_CALIBRATION["sensor"],
     }
     # The read-backs of those settings are still shown per inverter.
     assert "max_charge_current" in _keys(entities, "inverter_1")

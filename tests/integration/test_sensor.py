@@ -81,6 +81,23 @@ def _state(hass: HomeAssistant, entity_id: str) -> State:
     return state
 
 
+def never_calibrated(prefix: str) -> set[str]:
+    """The record sensors that stay unknown until a first calibration has finished."""
+    return {f"{prefix}_last_calibration", f"{prefix}_last_calibration_result"}
+
+
+def assert_group_sensors(sensors: dict[str, Any], prefix: str) -> None:
+    """The drift and calibration sensors of the group: the calibration is idle, none has run.
+
+    The fixture packs report 50-76 % SoC (a drift of 26 points) at one and the same voltage.
+    """
+    assert sensors[f"{prefix}_calibration"]["state"] == "idle"
+    for entity_id in never_calibrated(prefix):
+        assert sensors[entity_id]["state"] == STATE_UNKNOWN
+    assert float(sensors[f"{prefix}_state_of_charge_spread"]["state"]) == 26.0
+    assert float(sensors[f"{prefix}_pack_voltage_spread"]["state"]) == 0.0
+
+
 def assert_sensor(
     hass: HomeAssistant,
     entity_id: str,
@@ -107,9 +124,15 @@ async def test_powermon_all_sensors(
 ) -> None:
     """Every sensor of the realistic message set shows its value, unit and class."""
     sensors = projection(hass, powermon_loaded, "sensor")
-    # 2 inverters x (13 telemetry + 8 read-backs) + 6 packs x 10 readings.
-    assert len(sensors) == 2 * 21 + 6 * 10
-    assert all(s["state"] not in (STATE_UNAVAILABLE, STATE_UNKNOWN) for s in sensors.values())
+    # 2 inverters x (13 telemetry + 8 read-backs) + 6 packs x 10 readings + 5 group sensors
+    # (SoC spread, pack voltage spread, calibration state, last calibration, last result).
+    assert len(sensors) == 2 * 21 + 6 * 10 + 5
+    assert_group_sensors(sensors, PM)
+    assert all(
+        s["state"] not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
+        for entity_id, s in sensors.items()
+        if entity_id not in never_calibrated(PM)
+    )
     assert sensors == snapshot
 
 
@@ -363,9 +386,14 @@ async def test_solar_assistant_all_sensors(
 ) -> None:
     """Every Solar Assistant sensor shows its value, unit and class."""
     sensors = projection(hass, solar_assistant_loaded, "sensor")
-    # 2 inverters x (9 telemetry + 8 read-backs) + 6 packs x 10 readings.
-    assert len(sensors) == 2 * 17 + 6 * 10
-    assert all(s["state"] not in (STATE_UNAVAILABLE, STATE_UNKNOWN) for s in sensors.values())
+    # 2 inverters x (9 telemetry + 8 read-backs) + 6 packs x 10 readings + 5 group sensors.
+    assert len(sensors) == 2 * 17 + 6 * 10 + 5
+    assert_group_sensors(sensors, SA)
+    assert all(
+        s["state"] not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
+        for entity_id, s in sensors.items()
+        if entity_id not in never_calibrated(SA)
+    )
     assert sensors == snapshot
 
 

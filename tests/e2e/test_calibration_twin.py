@@ -1,0 +1,645 @@
+"""The supervised calibration charge against the digital twin, for both MQTT bridges.
+
+In process and deterministic: Home Assistant's MQTT client is mocked (``mqtt_mock``), every
+command the integration publishes reaches the twin's face (``face.handle``) inside the publish
+call, and the face's telemetry is delivered with ``async_fire_mqtt_message``, one message at a
+time as the broker would. Time is frozen and moves only with the twin: ``Rig.advance`` steps
+the twin and Home Assistant's clock together and runs the timers that fall due (the
+supervisor's 30-s tick, the hold times, write confirmations, revert back-offs and retries).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from unittest.mock import Mock
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import mqtt, persistent_notification
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import Event, HomeAssistant, ServiceResponse, State, callback
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_mqtt_message,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.typing import MqttMockHAClient, MqttMockPahoClient
+
+from custom_components.eg4.const import DEFAULT_CONFIRM_TIMEOUT, DOMAIN
+from simulator import ChargerPriority, Message, OutputPriority, Setting, Twin, build_twin
+from simulator.faces import Face
+
+from .system import PROFILES, ProfileSpec
+
+EVENT = "eg4_calibration"
+EVERYDAY = [(OutputPriority.SBU, ChargerPriority.SOLAR_FIRST)] * 2
+CALIBRATING = [(OutputPriority.SUB, ChargerPriority.SOLAR_AND_UTILITY)] * 2
+# The first command of every revert: output priority back to SBU (it ends the grid charge).
+FIRST_REVERT = {
+    "powermon_lvx": ("solar/control/lvx6048/output_priority", "solar_battery_utility"),
+    "solar_assistant": (
+        "solar_assistant/inverter_1/output_source_priority/set",
+        "Solar/Battery/Utility",
+    ),
+}
+STARTS_THE_CHARGE = {
+    "powermon_lvx": {("solar/control/lvx6048/output_priority", "solar_utility_battery")},
+    "solar_assistant": {
+        (f"solar_assistant/inverter_{n}/output_source_priority/set", "Solar/Utility/Battery")
+        for n in (1, 2)
+    },
+}
+BULK_STEP_S = 120.0  # big steps while the bank just charges (telemetry stays fresh: < 180 s)
+STEP_S = 60.0
+
+
+@pytest.fixture(autouse=True)
+async def close_mqtt_socket(mqtt_client_mock: MqttMockPahoClient) -> AsyncIterator[None]:
+    """Close the mocked broker socket at teardown (Home Assistant 2025.4 needs it).
+
+    Its MQTT client cancels its one-second housekeeping timer only when the socket closes,
+    which the mocked client never does (see tests/integration/conftest.py).
+    """
+    yield
+    on_socket_close = mqtt_client_mock.on_socket_close
+    if not isinstance(on_socket_close, Mock):
+        on_socket_close(mqtt_client_mock, None, Mock(fileno=Mock(return_value=-1)))
+
+
+async def settle(rounds: int = 30) -> None:
+    """Let pending callbacks and tasks run (never blocks on a task waiting for telemetry)."""
+    for _ in range(rounds):
+        await asyncio.sleep(0)
+
+
+def distinct(states: list[str]) -> list[str]:
+    """States without consecutive repeats (attribute-only changes)."""
+    return [s for i, s in enumerate(states) if i == 0 or states[i - 1] != s]
+
+
+@dataclass
+class Rig:
+    """The eg4 entry, the twin and its face, wired through the mocked MQTT client."""
+
+    hass: HomeAssistant
+    spec: ProfileSpec
+    twin: Twin
+    face: Face
+    entry: MockConfigEntry
+    mqtt: MqttMockHAClient
+    freezer: FrozenDateTimeFactory
+    storage: dict[str, Any]
+    events: list[Event[Any]]
+    commands: list[tuple[str, str]] = field(default_factory=list)
+    phases: list[str] = field(default_factory=list)  # the calibration state sensor's states
+    notifications: dict[str, Any] = field(default_factory=dict)
+
+    # ---- wiring --------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        """Route the face's command topics to ``face.handle`` (again after a reload)."""
+        for topic_filter in self.face.command_subscriptions():
+            self.entry.async_on_unload(
+                await mqtt.async_subscribe(self.hass, topic_filter, self._on_command, qos=1)
+            )
+
+    def watch(self) -> None:
+        """Record the state sensor's states and the persistent notifications."""
+        self.hass.bus.async_listen("state_changed", self._on_state_changed)
+
+        @callback
+        def _on_notifications(
+            kind: persistent_notification.UpdateType, notifications: dict[str, Any]
+        ) -> None:
+            if kind is persistent_notification.UpdateType.REMOVED:
+                for notification_id in notifications:
+                    self.notifications.pop(notification_id, None)
+            else:
+                self.notifications.update(notifications)
+
+        persistent_notification.async_register_callback(self.hass, _on_notifications)
+
+    @callback
+    def _on_command(self, msg: mqtt.ReceiveMessage) -> None:
+        payload = msg.payload if isinstance(msg.payload, str) else bytes(msg.payload).decode()
+        self.commands.append((msg.topic, payload))
+        for reply in self.face.handle(msg.topic, payload):
+            # A real bridge answers later, never inside the publish call.
+            self.hass.loop.call_soon(async_fire_mqtt_message, self.hass, reply.topic, reply.payload)
+
+    @callback
+    def _on_state_changed(self, event: Event[Any]) -> None:
+        new = event.data.get("new_state")
+        if new is not None and event.data["entity_id"] == self.entity_id("calibration_state"):
+            self.phases.append(new.state)
+
+    # ---- Home Assistant's side -----------------------------------------------------------
+
+    def entity_id(self, key: str, platform: str = "sensor") -> str:
+        """The group entity with this key (unique id ``<entry>_system_<key>``)."""
+        entity_id = er.async_get(self.hass).async_get_entity_id(
+            platform, DOMAIN, f"{self.entry.entry_id}_system_{key}"
+        )
+        assert entity_id is not None, key
+        return entity_id
+
+    def state(self, key: str, platform: str = "sensor") -> State:
+        """A group entity's state object."""
+        state = self.hass.states.get(self.entity_id(key, platform))
+        assert state is not None, key
+        return state
+
+    @property
+    def supervisor(self) -> Any:
+        """The entry's calibration supervisor."""
+        return self.entry.runtime_data.supervisor
+
+    @property
+    def phase(self) -> str:
+        """The running calibration's phase, or idle."""
+        run = self.supervisor.run
+        return "idle" if run is None else str(run.phase.value)
+
+    @property
+    def stored(self) -> dict[str, Any] | None:
+        """What the supervisor saved in Home Assistant's storage."""
+        item = self.storage.get(f"eg4.calibration.{self.entry.entry_id}")
+        return None if item is None else item["data"]
+
+    def published(self) -> list[tuple[str, str]]:
+        """Every (topic, payload) the integration published."""
+        return [(c.args[0], c.args[1]) for c in self.mqtt.async_publish.call_args_list]
+
+    def phases_fired(self) -> list[str]:
+        """The phase of every eg4_calibration event, in order."""
+        return [event.data["phase"] for event in self.events]
+
+    async def call(self, service: str, **data: Any) -> ServiceResponse:
+        """One of the actions for this entry (blocking, with response data)."""
+        return await self.hass.services.async_call(
+            DOMAIN,
+            service,
+            {"config_entry_id": self.entry.entry_id, **data},
+            blocking=True,
+            return_response=True,
+        )
+
+    def start(self, service: str, **data: Any) -> asyncio.Task[ServiceResponse]:
+        """An action in the background (it may wait for read-backs)."""
+        return self.hass.async_create_task(self.call(service, **data))
+
+    # ---- the twin's side -----------------------------------------------------------------
+
+    def publish(self) -> None:
+        """The face's telemetry, as the bridge publishes it."""
+        for message in self.face.telemetry():
+            async_fire_mqtt_message(self.hass, message.topic, message.payload)
+
+    def tick(self, seconds: float) -> None:
+        """Step the twin and Home Assistant's clock together (no timers run yet)."""
+        self.twin.step(seconds)
+        self.freezer.tick(seconds)
+
+    async def advance(self, seconds: float, *, publish: bool = True) -> None:
+        """Step the twin and the clock, publish the telemetry, run the timers that fall due."""
+        self.tick(seconds)
+        if publish:
+            self.publish()
+        async_fire_time_changed(self.hass)
+        await settle()
+
+    async def readback(self) -> None:
+        """Publish the telemetry again without time passing (what the bridge does next)."""
+        self.publish()
+        await settle()
+
+    async def drive(
+        self, until: Callable[[], bool], *, limit_s: float = 6 * 3600, what: str = ""
+    ) -> float:
+        """Advance (big steps in bulk, minute steps otherwise) until ``until()``; the time."""
+        elapsed = 0.0
+        while not until():
+            assert elapsed < limit_s, f"not reached after {elapsed:.0f} s: {what or until}"
+            step = BULK_STEP_S if self.phase == "bulk" else STEP_S
+            await self.advance(step)
+            elapsed += step
+        return elapsed
+
+    def priorities(self) -> list[tuple[OutputPriority, ChargerPriority]]:
+        """Each unit's (output, charger) priority in the twin."""
+        return [
+            (inv.settings.output_priority, inv.settings.charger_priority)
+            for inv in self.twin.inverters
+        ]
+
+
+@pytest.fixture
+def scenario() -> str:
+    """The twin's scenario (override with parametrize)."""
+    return "drifted"
+
+
+@pytest.fixture
+def twin_options() -> dict[str, float]:
+    """Options of the scenario (override with parametrize)."""
+    return {}
+
+
+@pytest.fixture
+async def rig(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    profile: str,
+    scenario: str,
+    twin_options: dict[str, float],
+) -> AsyncIterator[Rig]:
+    """The eg4 entry on the mocked MQTT client, the twin's face answering its commands."""
+    spec = PROFILES[profile]
+    twin = build_twin(scenario, inverters=2, packs=6, seed=0, **twin_options)
+    entry = MockConfigEntry(
+        domain=DOMAIN, title=spec.title, data=dict(spec.data), unique_id=f"twin:{profile}"
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    rig = Rig(
+        hass=hass,
+        spec=spec,
+        twin=twin,
+        face=spec.make_face(twin),
+        entry=entry,
+        mqtt=mqtt_mock,
+        freezer=freezer,
+        storage=hass_storage,
+        events=async_capture_events(hass, EVENT),
+    )
+    await rig.connect()
+    rig.watch()
+    await rig.readback()
+    yield rig
+    # Unload while the clock is still ours: a run left active would otherwise try to revert
+    # when the test's Home Assistant stops, waiting for read-backs no one publishes.
+    if entry.state is ConfigEntryState.LOADED:
+        assert await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
+
+
+async def start_and_engage(rig: Rig) -> str:
+    """Start a grid calibration and drive it until the bank charges (bulk); the run id."""
+    response = await rig.call("run_calibration")
+    assert response is not None
+    assert response["preflight"]["ok"] is True
+    run_id = str(response["run_id"])
+    await rig.drive(lambda: rig.phase == "bulk", limit_s=900, what="bulk")
+    assert rig.priorities() == CALIBRATING
+    assert rig.twin.grid_charge_a > 50  # 2 units x 30 A from the grid
+    assert all(pack.current_a > 5 for pack in rig.twin.packs)
+    return run_id
+
+
+async def complete_revert(rig: Rig, *, limit_s: float = 600) -> None:
+    """Answer the revert's writes with read-backs (time passing) until the run is over."""
+    await rig.drive(lambda: rig.supervisor.run is None, limit_s=limit_s, what="run over")
+
+
+# ---- a drifted bank, re-anchored -----------------------------------------------------------
+
+
+async def test_drifted_bank_is_re_anchored_and_everyday_settings_restored(rig: Rig) -> None:
+    """Grid method: charge, absorb, taper, verify the re-anchor, revert, confirm."""
+    await rig.advance(STEP_S)  # the drift figures follow the supervisor's tick
+    assert rig.state("soc_spread").state == "25.0"
+    assert rig.state("soc_drift", "binary_sensor").state == "on"
+    run_id = await start_and_engage(rig)
+
+    took = await rig.drive(lambda: rig.supervisor.run is None, what="the calibration to end")
+    assert 2.5 * 3600 < took < 4 * 3600
+
+    # Every pack re-anchored; the settings are back, confirmed by read-back.
+    assert all(soc >= 99 for soc in rig.twin.soc_readings()), rig.twin.soc_readings()
+    assert all(pack.bms.anchors >= 1 for pack in rig.twin.packs)
+    assert rig.priorities() == EVERYDAY
+    assert FIRST_REVERT[rig.spec.name] in rig.commands  # the revert went through the bridge
+
+    # The record: succeeded, spread before ~25 points, after <= 1.
+    last = rig.supervisor.last
+    assert last["run_id"] == run_id
+    assert last["outcome"] == "succeeded"
+    assert last["reason"] == "completed"
+    assert last["interrupted"] is False
+    assert 20 <= last["soc_spread_before"] <= 26
+    assert last["soc_spread_after"] <= 1
+    assert last["max_cell_voltage"] < 3.6
+    phases = {entry["phase"]: entry["at"] for entry in last["phases"]}
+    assert list(phases) == [
+        "preflight",
+        "engaging",
+        "bulk",
+        "absorption",
+        "verifying",
+        "reverting",
+        "succeeded",
+    ]
+    assert phases["verifying"] - phases["absorption"] >= 600  # the taper held 10 minutes
+    assert phases["reverting"] - phases["verifying"] >= 300  # the re-anchor held 5 minutes
+
+    result = rig.state("last_calibration_result")
+    assert result.state == "succeeded"
+    assert result.attributes["run_id"] == run_id
+    assert 20 <= result.attributes["soc_spread_before"] <= 26
+    assert result.attributes["soc_spread_after"] <= 1
+    assert result.attributes["interrupted"] is False
+    assert rig.state("last_calibration").state not in ("unknown", "unavailable")
+    stored = rig.stored
+    assert stored is not None
+    assert stored["run"] is None
+    assert stored["last"]["outcome"] == "succeeded"
+
+    # One event per phase change; the state sensor followed them and is idle again.
+    assert rig.phases_fired() == [
+        "engaging",
+        "bulk",
+        "absorption",
+        "verifying",
+        "reverting",
+        "succeeded",
+    ]
+    assert distinct(rig.phases) == [
+        "engaging",
+        "bulk",
+        "absorption",
+        "verifying",
+        "reverting",
+        "idle",
+    ]
+    assert float(rig.state("soc_spread").state) <= 1
+    assert rig.state("soc_drift", "binary_sensor").state == "off"
+    assert (
+        ir.async_get(rig.hass).async_get_issue(DOMAIN, f"revert_failed_{rig.entry.entry_id}")
+        is None
+    )
+
+
+# ---- breaches ------------------------------------------------------------------------------
+
+
+# Where each profile publishes the reading that breaches (pack 3's temperatures, pack 2's
+# highest cell).
+BREACH_TOPICS = {
+    ("hot", "powermon_lvx"): "homeassistant/sensor/lifepower4_3_temperature",
+    ("hot", "solar_assistant"): "solar_assistant/battery_3/temperature/state",
+    ("cell_runaway", "powermon_lvx"): "homeassistant/sensor/lifepower4_2_cell_voltage_max/",
+    ("cell_runaway", "solar_assistant"): "solar_assistant/battery_2/cell_voltage_-_highest/",
+}
+
+
+@pytest.mark.parametrize(
+    ("scenario", "reason", "source"),
+    [("hot", "over_temperature", "pack_3"), ("cell_runaway", "cell_over_voltage", "pack_2")],
+)
+async def test_breach_reverts_on_the_message_that_carries_it(
+    rig: Rig, scenario: str, reason: str, source: str
+) -> None:
+    """The revert command leaves while the breaching message is handled; then confirmed."""
+    run_id = await start_and_engage(rig)
+    breaching: Message | None = None
+    during: list[tuple[str, str]] = []  # published while that one message was handled
+    before = 0
+    elapsed = 0.0
+    while breaching is None:
+        assert elapsed < 5 * 3600, "no breach"
+        step = BULK_STEP_S if rig.twin.pack(2).cell_max < 3.5 else STEP_S
+        rig.tick(step)
+        elapsed += step
+        for message in rig.face.telemetry():  # one message at a time, as the broker does
+            before = len(rig.published())
+            async_fire_mqtt_message(rig.hass, message.topic, message.payload)
+            if rig.phase == "reverting":
+                breaching = message
+                during = rig.published()[before:]
+                break
+        if breaching is None:
+            async_fire_time_changed(rig.hass)
+            await settle()
+
+    assert breaching.topic.startswith(BREACH_TOPICS[scenario, rig.spec.name]), breaching
+    # Handled on that message: the first revert command left before the handler returned,
+    # so it is out before the test's next await gives control back.
+    assert during == [FIRST_REVERT[rig.spec.name]]
+    await asyncio.sleep(0)
+    assert rig.published()[before:][:1] == [FIRST_REVERT[rig.spec.name]]
+    run = rig.supervisor.run
+    assert run.reason.value == reason
+    assert source in run.detail
+
+    await complete_revert(rig)
+    assert rig.priorities() == EVERYDAY
+    last = rig.supervisor.last
+    assert last["run_id"] == run_id
+    assert last["outcome"] == "aborted"
+    assert last["reason"] == reason
+    assert source in last["detail"]
+    assert rig.phases_fired()[-2:] == ["reverting", "aborted"]
+    assert rig.state("last_calibration_result").state == "aborted"
+    assert rig.state("last_calibration_result").attributes["reason"] == reason
+    # Stopped in time: no pack's BMS had to protect itself.
+    assert all(not pack.bms.protection_list() for pack in rig.twin.packs)
+
+
+# ---- reverts the device refuses ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scenario", ["revert_nak"])
+async def test_refused_revert_is_retried_until_restored(rig: Rig) -> None:
+    """The firmware NAKs the first SUB -> SBU; the retry restores the everyday settings."""
+    run_id = await start_and_engage(rig)
+    sent = len(rig.commands)
+    task = rig.start("cancel_calibration")
+    await settle()
+    assert rig.commands[sent] == FIRST_REVERT[rig.spec.name]
+    assert [entry.accepted for entry in rig.twin.journal if "SBU" in entry.request][:1] == [False]
+    # lvx-control has no ack topic: the NAK shows as a missing read-back.
+    await rig.drive(task.done, limit_s=DEFAULT_CONFIRM_TIMEOUT + 300, what="the cancel")
+    result = await task
+    assert result is not None
+    assert result["run_id"] == run_id
+    assert result["confirmed"] is True
+    assert result["outcome"] == "aborted"
+    assert rig.priorities() == EVERYDAY
+    assert rig.commands.count(FIRST_REVERT[rig.spec.name]) >= 2  # sent again
+    assert rig.supervisor.last["outcome"] == "aborted"
+    assert rig.supervisor.last["reason"] == "cancelled"
+    assert "revert_failed" not in rig.phases_fired()
+    assert (
+        ir.async_get(rig.hass).async_get_issue(DOMAIN, f"revert_failed_{rig.entry.entry_id}")
+        is None
+    )
+
+
+def assert_failed_and_repair_raised(rig: Rig) -> None:
+    """Failed, not succeeded: event, state, record, critical repair issue and notification."""
+    assert rig.phases_fired()[-3:] == ["reverting", "failed", "revert_failed"]
+    assert "succeeded" not in rig.phases_fired()
+    assert "aborted" not in rig.phases_fired()
+    assert rig.phase == "failed"
+    assert rig.state("calibration_state").state == "failed"
+    assert rig.supervisor.last["outcome"] == "failed"
+    assert "output_priority" in rig.supervisor.last["revert_detail"]
+    assert rig.state("last_calibration_result").state == "failed"
+    issue_id = f"revert_failed_{rig.entry.entry_id}"
+    issue = ir.async_get(rig.hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.severity is ir.IssueSeverity.CRITICAL
+    assert issue.translation_key == "revert_failed"
+    assert issue.is_persistent
+    assert "output_priority" in issue.translation_placeholders["detail"]
+    notification = rig.notifications.get(f"{DOMAIN}_revert_{rig.entry.entry_id}")
+    assert notification is not None
+    assert "could not confirm" in notification["message"]
+    stored = rig.stored
+    assert stored is not None
+    assert stored["run"]["phase"] == "failed"  # kept: a restart retries the revert
+    assert stored["last"]["outcome"] == "failed"
+
+
+async def test_revert_never_accepted_is_a_critical_repair(rig: Rig) -> None:
+    """A device that refuses output priority for good: failed, repair, notification, retries.
+
+    Charger priority is restored all the same (it ends the grid charge on its own), and a new
+    calibration is refused until the revert is confirmed. When the device finally accepts,
+    the retry restores the settings and clears the repair; the run stays recorded as failed.
+    """
+    run_id = await start_and_engage(rig)
+    await rig.advance(BULK_STEP_S)
+    rule = rig.twin.faults.nak_setting(Setting.OUTPUT_PRIORITY, count=None)
+    task = rig.start("cancel_calibration")
+    await rig.drive(task.done, limit_s=3 * DEFAULT_CONFIRM_TIMEOUT + 300, what="the cancel")
+    result = await task
+    assert result is not None
+    assert result["run_id"] == run_id
+    assert result["confirmed"] is False
+    assert result["outcome"] == "failed"
+
+    assert_failed_and_repair_raised(rig)
+
+    # The bank is on SUB still, but charger priority went back: the grid charge is over.
+    assert rig.priorities() == [(OutputPriority.SUB, ChargerPriority.SOLAR_FIRST)] * 2
+    await rig.advance(STEP_S)
+    assert rig.twin.grid_charge_a == 0
+
+    # No new run while the old one's settings are not confirmed restored.
+    with pytest.raises(ServiceValidationError) as caught:
+        await rig.call("run_calibration")
+    assert caught.value.translation_key == "preflight_failed"
+    assert "run_active" in str(caught.value)
+
+    # Home Assistant keeps retrying (every 5 minutes); the device gives in.
+    rig.twin.faults.nak_rules.remove(rule)
+    await rig.drive(lambda: rig.supervisor.run is None, limit_s=900, what="the retry")
+    assert rig.priorities() == EVERYDAY
+    issue_id = f"revert_failed_{rig.entry.entry_id}"
+    assert ir.async_get(rig.hass).async_get_issue(DOMAIN, issue_id) is None
+    assert f"{DOMAIN}_revert_{rig.entry.entry_id}" not in rig.notifications
+    assert rig.phases_fired()[-1] == "revert_confirmed"
+    assert rig.state("calibration_state").state == "idle"
+    assert rig.supervisor.last["outcome"] == "failed"  # what happened stays on record
+    stored = rig.stored
+    assert stored is not None
+    assert stored["run"] is None
+
+
+# ---- Home Assistant restarts mid-run -------------------------------------------------------
+
+
+@pytest.mark.parametrize("twin_options", [{"true_soc": 0.95}])  # absorption within minutes
+async def test_restart_during_absorption_reverts_at_startup(hass: HomeAssistant, rig: Rig) -> None:
+    """The run was stored as active: the next start reverts and records the interruption."""
+    run_id = await start_and_engage(rig)
+    await rig.drive(lambda: rig.phase == "absorption", limit_s=3600, what="absorption")
+    stored = rig.stored
+    assert stored is not None
+    assert stored["run"]["phase"] == "absorption"
+
+    # Home Assistant goes away (the entry unloads; nothing reverts the inverters meanwhile).
+    assert await hass.config_entries.async_unload(rig.entry.entry_id)
+    await hass.async_block_till_done()
+    await rig.advance(STEP_S, publish=False)
+    assert rig.priorities() == CALIBRATING
+    stored = rig.stored
+    assert stored is not None
+    assert stored["run"]["phase"] == "absorption"
+
+    # ... and comes back on the same storage. The bridge publishes again half a minute later:
+    # the revert waits for it (rather than failing for want of a read-back).
+    assert await hass.config_entries.async_setup(rig.entry.entry_id)
+    await hass.async_block_till_done()
+    await rig.connect()
+    assert rig.phase == "reverting"
+    for _ in range(6):
+        await rig.advance(5, publish=False)
+    assert rig.phase == "reverting"
+    await complete_revert(rig)
+
+    assert rig.priorities() == EVERYDAY
+    last = rig.supervisor.last
+    assert last["run_id"] == run_id
+    assert last["interrupted"] is True
+    assert last["outcome"] == "aborted"
+    assert last["reason"] == "interrupted"
+    assert "absorption" in last["detail"]
+    assert rig.phases_fired()[-2:] == ["reverting", "aborted"]
+    result = rig.state("last_calibration_result")
+    assert result.state == "aborted"
+    assert result.attributes["interrupted"] is True
+    assert rig.state("calibration_state").state == "idle"
+    stored = rig.stored
+    assert stored is not None
+    assert stored["run"] is None
+    assert stored["last"]["interrupted"] is True
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"revert_failed_{rig.entry.entry_id}") is None
+
+
+async def test_stop_reverts_and_the_next_start_records_the_interruption(
+    hass: HomeAssistant, rig: Rig
+) -> None:
+    """Home Assistant stopping mid-run restores the settings; the next start closes the run.
+
+    The stop handler is called directly: firing the real stop event would also stop the test's
+    MQTT client under the run.
+    """
+    run_id = await start_and_engage(rig)
+    stop = hass.async_create_task(rig.supervisor._on_stop(Event(EVENT_HOMEASSISTANT_STOP)))
+    for _ in range(5):  # it has 25 s: the bridge reads back every 5 s
+        if stop.done():
+            break
+        await rig.advance(5)
+    await stop
+    assert rig.priorities() == EVERYDAY
+    stored = rig.stored
+    assert stored is not None
+    assert stored["run"]["phase"] == "bulk"  # still active on record: the next start decides
+
+    assert await hass.config_entries.async_unload(rig.entry.entry_id)
+    await hass.async_block_till_done()
+    sent = len(rig.published())
+    assert await hass.config_entries.async_setup(rig.entry.entry_id)
+    await hass.async_block_till_done()
+    await rig.connect()
+    await complete_revert(rig)
+    assert rig.published()[sent:] == []  # nothing left to restore: no command at all
+    last = rig.supervisor.last
+    assert last["run_id"] == run_id
+    assert last["interrupted"] is True
+    assert last["outcome"] == "aborted"
+    assert rig.priorities() == EVERYDAY

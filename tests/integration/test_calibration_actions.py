@@ -1,0 +1,738 @@
+"""eg4.run_calibration and eg4.cancel_calibration: refusals, dry run, response data, storage.
+
+The installation is the digital twin behind the mocked MQTT client: telemetry is the face's,
+and every command the integration publishes is handed to ``face.handle`` at once, so a
+command's effect shows in the next telemetry (the read-back).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import mqtt
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import Context, Event, HomeAssistant, ServiceResponse, callback
+from homeassistant.exceptions import ServiceValidationError, Unauthorized
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_mqtt_message,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.typing import MqttMockHAClient
+
+from custom_components.eg4.const import DOMAIN
+from simulator import (
+    ChargerPriority,
+    OutputPriority,
+    PowermonLvxFace,
+    SolarAssistantFace,
+    Twin,
+    build_twin,
+)
+from simulator.faces import Face
+
+from .conftest import POWERMON_DATA, SOLAR_ASSISTANT_DATA
+
+RUN = "run_calibration"
+CANCEL = "cancel_calibration"
+EVENT = "eg4_calibration"
+
+PROFILES: dict[str, tuple[dict[str, Any], Callable[[Twin], Face]]] = {
+    "powermon_lvx": (POWERMON_DATA, PowermonLvxFace),
+    "solar_assistant": (SOLAR_ASSISTANT_DATA, SolarAssistantFace),
+}
+# What the grid method writes on the LVX6048 family: charger priority first (it enables the
+# grid charge), output priority last (it starts it); the revert goes the other way.
+PLAN = [
+    {"setting": "charger_priority", "unit": 1, "from": "solar_first", "to": "solar_and_utility"},
+    {"setting": "charger_priority", "unit": 2, "from": "solar_first", "to": "solar_and_utility"},
+    {"setting": "output_priority", "unit": 1, "from": "sbu", "to": "sub"},
+    {"setting": "output_priority", "unit": 2, "from": "sbu", "to": "sub"},
+]
+# The commands each bridge receives for the plan: lvx-control one per setting for the group,
+# Solar Assistant one per unit.
+APPLY_COMMANDS = {
+    "powermon_lvx": [
+        ("solar/control/lvx6048/charger_priority", "solar_and_utility"),
+        ("solar/control/lvx6048/output_priority", "solar_utility_battery"),
+    ],
+    "solar_assistant": [
+        (
+            "solar_assistant/inverter_1/charger_source_priority/set",
+            "Solar and utility simultaneously",
+        ),
+        (
+            "solar_assistant/inverter_2/charger_source_priority/set",
+            "Solar and utility simultaneously",
+        ),
+        ("solar_assistant/inverter_1/output_source_priority/set", "Solar/Utility/Battery"),
+        ("solar_assistant/inverter_2/output_source_priority/set", "Solar/Utility/Battery"),
+    ],
+}
+REVERT_COMMANDS = {
+    "powermon_lvx": [
+        ("solar/control/lvx6048/output_priority", "solar_battery_utility"),
+        ("solar/control/lvx6048/charger_priority", "solar_first"),
+    ],
+    "solar_assistant": [
+        ("solar_assistant/inverter_1/output_source_priority/set", "Solar/Battery/Utility"),
+        ("solar_assistant/inverter_2/output_source_priority/set", "Solar/Battery/Utility"),
+        ("solar_assistant/inverter_1/charger_source_priority/set", "Solar first"),
+        ("solar_assistant/inverter_2/charger_source_priority/set", "Solar first"),
+    ],
+}
+EVERYDAY = [(OutputPriority.SBU, ChargerPriority.SOLAR_FIRST)] * 2
+CALIBRATING = [(OutputPriority.SUB, ChargerPriority.SOLAR_AND_UTILITY)] * 2
+
+
+async def settle(rounds: int = 30) -> None:
+    """Let pending callbacks and tasks run (never blocks on a task waiting for telemetry)."""
+    for _ in range(rounds):
+        await asyncio.sleep(0)
+
+
+@dataclass
+class Bench:
+    """The eg4 entry on the mocked MQTT client, with the twin's face answering commands."""
+
+    hass: HomeAssistant
+    profile: str
+    twin: Twin
+    face: Face
+    entry: MockConfigEntry
+    mqtt: MqttMockHAClient
+    freezer: FrozenDateTimeFactory
+    storage: dict[str, Any]
+    events: list[Event[Any]]
+    commands: list[tuple[str, str]] = field(default_factory=list)
+    on_command: Callable[[str, str], None] | None = None
+    phases: list[str] = field(default_factory=list)
+
+    async def connect(self) -> None:
+        """Route command topics to the face; record the calibration state sensor."""
+        for topic_filter in self.face.command_subscriptions():
+            self.entry.async_on_unload(
+                await mqtt.async_subscribe(self.hass, topic_filter, self._on_command, qos=1)
+            )
+        self.hass.bus.async_listen("state_changed", self._on_state_changed)
+
+    @callback
+    def _on_command(self, msg: mqtt.ReceiveMessage) -> None:
+        payload = msg.payload if isinstance(msg.payload, str) else bytes(msg.payload).decode()
+        if self.on_command is not None:
+            self.on_command(msg.topic, payload)
+        self.commands.append((msg.topic, payload))
+        for reply in self.face.handle(msg.topic, payload):
+            self.hass.loop.call_soon(async_fire_mqtt_message, self.hass, reply.topic, reply.payload)
+
+    @callback
+    def _on_state_changed(self, event: Event[Any]) -> None:
+        new = event.data.get("new_state")
+        if new is not None and event.data["entity_id"] == self.entity_id("calibration_state"):
+            self.phases.append(new.state)
+
+    def entity_id(self, key: str) -> str:
+        """The group sensor with this key."""
+        entity_id = er.async_get(self.hass).async_get_entity_id(
+            "sensor", DOMAIN, f"{self.entry.entry_id}_system_{key}"
+        )
+        assert entity_id is not None, key
+        return entity_id
+
+    def state(self, key: str) -> Any:
+        """A group sensor's state object."""
+        state = self.hass.states.get(self.entity_id(key))
+        assert state is not None, key
+        return state
+
+    def publish(self) -> None:
+        """The face's telemetry, as the bridge publishes it."""
+        for message in self.face.telemetry():
+            async_fire_mqtt_message(self.hass, message.topic, message.payload)
+
+    async def readback(self) -> None:
+        """Publish the telemetry again (no time passes) and let the integration react."""
+        self.publish()
+        await settle()
+
+    async def advance(self, seconds: float) -> None:
+        """Step the twin and Home Assistant's clock together, publish, run due timers."""
+        self.twin.step(seconds)
+        self.freezer.tick(seconds)
+        self.publish()
+        async_fire_time_changed(self.hass)
+        await settle()
+
+    def published(self) -> list[tuple[str, str]]:
+        """Every (topic, payload) the integration published."""
+        return [(c.args[0], c.args[1]) for c in self.mqtt.async_publish.call_args_list]
+
+    def priorities(self) -> list[tuple[OutputPriority, ChargerPriority]]:
+        """Each unit's (output, charger) priority in the twin."""
+        return [
+            (i.settings.output_priority, i.settings.charger_priority) for i in self.twin.inverters
+        ]
+
+    @property
+    def stored(self) -> dict[str, Any] | None:
+        """What the supervisor saved in Home Assistant's storage."""
+        item = self.storage.get(f"eg4.calibration.{self.entry.entry_id}")
+        return None if item is None else item["data"]
+
+    @property
+    def supervisor(self) -> Any:
+        """The entry's calibration supervisor."""
+        return self.entry.runtime_data.supervisor
+
+    async def call(
+        self, service: str, context: Context | None = None, **data: Any
+    ) -> ServiceResponse:
+        """Call one of the actions for this entry (blocking, with response data)."""
+        return await self.hass.services.async_call(
+            DOMAIN,
+            service,
+            {"config_entry_id": self.entry.entry_id, **data},
+            blocking=True,
+            return_response=True,
+            context=context,
+        )
+
+    def start(self, service: str, **data: Any) -> asyncio.Task[ServiceResponse]:
+        """Start an action in the background (it may wait for read-backs)."""
+        return self.hass.async_create_task(self.call(service, **data))
+
+    async def engage(self) -> None:
+        """Answer the lever writes with read-backs until the run is charging (bulk)."""
+        for _ in range(8):
+            await self.readback()
+        await self.advance(60)
+        await self.advance(60)
+        assert self.supervisor.run.phase.value == "bulk", self.supervisor.run.phase
+
+
+@pytest.fixture(params=sorted(PROFILES))
+def profile(request: pytest.FixtureRequest) -> str:
+    """Each MQTT bridge profile in turn."""
+    return str(request.param)
+
+
+@pytest.fixture
+def scenario() -> str:
+    """The twin's scenario (override with parametrize)."""
+    return "drifted"
+
+
+@pytest.fixture
+async def bench(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    profile: str,
+    scenario: str,
+) -> AsyncIterator[Bench]:
+    """The entry set up and fed one round of the twin's telemetry."""
+    data, make_face = PROFILES[profile]
+    twin = build_twin(scenario, inverters=2, packs=6, seed=0)
+    entry = MockConfigEntry(
+        domain=DOMAIN, title=f"EG4 {profile}", data=dict(data), unique_id=f"bench:{profile}"
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    bench = Bench(
+        hass=hass,
+        profile=profile,
+        twin=twin,
+        face=make_face(twin),
+        entry=entry,
+        mqtt=mqtt_mock,
+        freezer=freezer,
+        storage=hass_storage,
+        events=async_capture_events(hass, EVENT),
+    )
+    await bench.connect()
+    await bench.readback()
+    yield bench
+    # Unload while the clock is still ours: a run left active would otherwise try to revert
+    # when the test's Home Assistant stops, waiting for read-backs no one publishes.
+    if entry.state is ConfigEntryState.LOADED:
+        assert await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
+
+
+def plan_of(response: ServiceResponse) -> list[dict[str, Any]]:
+    """The plan of a response without the ``changes`` flags."""
+    assert response is not None
+    return [{k: item[k] for k in ("setting", "unit", "from", "to")} for item in response["plan"]]
+
+
+def distinct(states: list[str]) -> list[str]:
+    """States without consecutive repeats (attribute-only changes)."""
+    return [s for i, s in enumerate(states) if i == 0 or states[i - 1] != s]
+
+
+def twin_value(bench: Bench, setting: str, unit: int) -> str:
+    """A unit's setting in the twin, spelled as the integration spells it."""
+    settings = bench.twin.inverter(unit).settings
+    value = settings.output_priority if setting == "output_priority" else settings.charger_priority
+    return str(value.value).lower()
+
+
+# ---- dry run, plan and response data ------------------------------------------------------
+
+
+async def test_dry_run_changes_nothing_and_returns_the_plan_a_run_applies(bench: Bench) -> None:
+    """The dry run reports verdicts and plan only; the real run then writes exactly that plan."""
+    dry = await bench.call(RUN, dry_run=True)
+    assert dry is not None
+    assert dry["run_id"] is None
+    assert dry["dry_run"] is True
+    assert dry["method"] == "grid"
+    assert dry["preflight"] == {"ok": True, "failed_checks": []}
+    assert plan_of(dry) == PLAN
+    assert all(item["changes"] is True for item in dry["plan"])
+    await bench.advance(60)
+    # Nothing was written, stored, announced or changed.
+    assert bench.published() == []
+    assert bench.commands == []
+    assert bench.priorities() == EVERYDAY
+    assert bench.stored is None
+    assert bench.events == []
+    assert bench.supervisor.run is None
+    assert bench.state("calibration_state").state == "idle"
+
+    run = await bench.call(RUN)
+    assert run is not None
+    assert isinstance(run["run_id"], str)
+    assert run["run_id"]
+    assert run["dry_run"] is False
+    assert run["preflight"] == dry["preflight"]
+    assert run["plan"] == dry["plan"]  # the same plan...
+    await bench.engage()
+    # ... is what reached the bridge, in lever order, and what the inverters now hold.
+    assert bench.published() == APPLY_COMMANDS[bench.profile]
+    assert bench.commands == APPLY_COMMANDS[bench.profile]
+    for item in dry["plan"]:
+        assert twin_value(bench, item["setting"], item["unit"]) == item["to"], item
+    # The stored run carries the same plan; what it restores is the plan's "from" values.
+    stored = bench.stored
+    assert stored is not None
+    assert stored["run"]["run_id"] == run["run_id"]
+    assert stored["run"]["plan"] == plan_of(dry)
+    assert stored["run"]["saved"] == {
+        str(unit): {"charger_priority": "solar_first", "output_priority": "sbu"} for unit in (1, 2)
+    }
+
+
+async def test_response_lists_preflight_verdicts_even_when_they_fail(bench: Bench) -> None:
+    """A dry run answers with every failed check instead of raising."""
+    bench.twin.force_settings(units=[2], output_priority=OutputPriority.SUB)
+    await bench.readback()
+    dry = await bench.call(RUN, dry_run=True)
+    assert dry is not None
+    assert dry["preflight"]["ok"] is False
+    assert [c["check"] for c in dry["preflight"]["failed_checks"]] == ["settings_out_of_sync"]
+    check = dry["preflight"]["failed_checks"][0]
+    assert check["settings"] == "output_priority"
+    assert "inverter_1 sbu" in check["values"]
+    assert "inverter_2 sub" in check["values"]
+    assert bench.published() == []
+
+
+async def test_saved_before_the_first_write_is_published(bench: Bench) -> None:
+    """The run is in Home Assistant's storage before any command leaves."""
+    seen: list[dict[str, Any] | None] = []
+    bench.on_command = lambda topic, payload: seen.append(bench.stored)
+    run = await bench.call(RUN)
+    await settle()
+    assert run is not None
+    assert seen, "no command was published"
+    first = seen[0]
+    assert first is not None, "nothing was stored when the first command was published"
+    assert first["run"]["run_id"] == run["run_id"]
+    assert first["run"]["phase"] in ("preflight", "engaging")
+    assert first["run"]["plan"] == plan_of(run)
+    assert first["run"]["saved"]["1"] == {
+        "charger_priority": "solar_first",
+        "output_priority": "sbu",
+    }
+
+
+# ---- refusals -----------------------------------------------------------------------------
+
+
+def _out_of_sync(bench: Bench) -> None:
+    bench.twin.force_settings(units=[2], output_priority=OutputPriority.SUB)
+
+
+def _high_cell(bench: Bench) -> None:
+    topic = {
+        "powermon_lvx": "homeassistant/sensor/lifepower4_4_cell_voltage_max/state",
+        "solar_assistant": "solar_assistant/battery_4/cell_voltage_-_highest/state",
+    }[bench.profile]
+    async_fire_mqtt_message(bench.hass, topic, "3.62")
+
+
+def _protection(bench: Bench) -> None:
+    if bench.profile == "solar_assistant":
+        pytest.skip("Solar Assistant reports no BMS protection flags")
+    topic = "homeassistant/sensor/lifepower4_5_protection/state"
+    async_fire_mqtt_message(bench.hass, topic, "over_temperature")
+
+
+async def _silent(bench: Bench) -> None:
+    bench.freezer.tick(200)
+    async_fire_time_changed(bench.hass)
+    await settle()
+
+
+@pytest.mark.parametrize(
+    ("scenario", "prepare", "checks"),
+    [
+        ("cold", None, ["temperature_out_of_range"]),
+        ("imbalanced", None, ["pack_voltage_imbalance"]),
+        ("drifted", _out_of_sync, ["settings_out_of_sync"]),
+        ("drifted", _high_cell, ["cell_voltage_high"]),
+        ("drifted", _protection, ["protection_active"]),
+        ("drifted", _silent, ["telemetry_stale"]),
+    ],
+    ids=["cold", "imbalanced", "out_of_sync", "high_cell", "protection", "silent"],
+)
+async def test_preflight_refusal_is_a_translated_error(
+    bench: Bench, prepare: Callable[[Bench], Any] | None, checks: list[str]
+) -> None:
+    """Each failed check refuses the run with a translated message that lists it."""
+    if prepare is not None:
+        result = prepare(bench)
+        if asyncio.iscoroutine(result):
+            await result
+        elif prepare not in (_high_cell, _protection):
+            await bench.readback()
+    with pytest.raises(ServiceValidationError) as caught:
+        await bench.call(RUN)
+    err = caught.value
+    assert err.translation_domain == DOMAIN
+    assert err.translation_key == "preflight_failed"
+    listed = err.translation_placeholders["checks"]
+    message = str(err)
+    assert message.startswith("Calibration refused by the pre-flight checks: "), message
+    if prepare is _high_cell and bench.profile == "solar_assistant":
+        checks = [*checks, "cell_delta_high"]  # Solar Assistant's delta is highest - lowest
+    for check in checks:
+        assert check in listed
+        assert check in message
+    # The dry run names exactly these checks.
+    dry = await bench.call(RUN, dry_run=True)
+    assert dry is not None
+    assert [c["check"] for c in dry["preflight"]["failed_checks"]] == checks
+    # Nothing happened.
+    assert bench.published() == []
+    assert bench.stored is None
+    assert bench.events == []
+    assert bench.state("calibration_state").state == "idle"
+
+
+async def test_only_administrators_may_calibrate(
+    hass: HomeAssistant, bench: Bench, hass_admin_user: Any
+) -> None:
+    """A non-admin user is refused both actions; an admin may call them."""
+    user = await hass.auth.async_create_user("x", group_ids=["system-users"])
+    assert not user.is_admin
+    context = Context(user_id=user.id)
+    with pytest.raises(Unauthorized):
+        await bench.call(RUN, context=context)
+    with pytest.raises(Unauthorized):
+        await bench.call(RUN, context=context, dry_run=True)
+    with pytest.raises(Unauthorized):
+        await bench.call(CANCEL, context=context)
+    assert bench.published() == []
+    assert bench.stored is None
+
+    assert hass_admin_user.is_admin
+    assert not hass_admin_user.is_owner
+    admin = Context(user_id=hass_admin_user.id)
+    dry = await bench.call(RUN, context=admin, dry_run=True)
+    assert dry is not None
+    assert dry["preflight"]["ok"] is True
+    run = await bench.call(RUN, context=admin)
+    assert run is not None
+    assert run["run_id"]
+
+
+UNSAFE_LIMITS: list[tuple[dict[str, Any], str, dict[str, str]]] = [
+    (
+        {"cell_voltage_limit": 3.7},
+        "limit_above_ceiling",
+        {"field": "cell_voltage_max", "value": "3.7", "limit": "3.65"},
+    ),
+    (
+        {"cell_voltage_limit": 3.66, "temperature_limit": 40},
+        "limit_above_ceiling",
+        {"field": "cell_voltage_max", "value": "3.66", "limit": "3.65"},
+    ),
+    (
+        {"temperature_limit": 55},
+        "limit_above_ceiling",
+        {"field": "temperature_max", "value": "55", "limit": "50"},
+    ),
+    (
+        {"temperature_limit": 50.5},
+        "limit_above_ceiling",
+        {"field": "temperature_max", "value": "50.5", "limit": "50"},
+    ),
+    (
+        {"max_duration": {"hours": 13}},
+        "limit_above_ceiling",
+        {"field": "max_duration", "value": "13:00:00", "limit": "12:00:00"},
+    ),
+    (
+        {"cell_voltage_limit": 3.45},
+        "limit_absorption_above_cell_limit",
+        {"field": "absorption_cell_voltage", "value": "3.45", "limit": "3.45"},
+    ),
+]
+
+
+@pytest.mark.parametrize("profile", ["powermon_lvx"])
+async def test_unsafe_limits_are_refused(bench: Bench) -> None:
+    """Limits looser than 3.65 V per cell or 50 degC are refused with a translated error."""
+    for data, key, placeholders in UNSAFE_LIMITS:
+        for dry_run in (False, True):
+            with pytest.raises(ServiceValidationError) as caught:
+                await bench.call(RUN, dry_run=dry_run, **data)
+            err = caught.value
+            assert err.translation_domain == DOMAIN, data
+            assert err.translation_key == key, data
+            assert err.translation_placeholders == placeholders, data
+            message = str(err)
+            assert message != key, data  # translated
+            assert placeholders["value"] in message, data
+            if key == "limit_above_ceiling":
+                assert "looser than the safe limit" in message
+    assert bench.published() == []
+    assert bench.stored is None
+    assert bench.events == []
+
+
+@pytest.mark.parametrize("profile", ["powermon_lvx"])
+async def test_limits_at_the_ceiling_or_stricter_are_accepted(bench: Bench) -> None:
+    """3.65 V and 50 degC are allowed, and so is anything stricter; the run keeps them."""
+    dry = await bench.call(RUN, dry_run=True, cell_voltage_limit=3.65, temperature_limit=50)
+    assert dry is not None
+    assert dry["preflight"]["ok"] is True
+    run = await bench.call(
+        RUN, cell_voltage_limit=3.55, temperature_limit=40, max_duration={"hours": 6}
+    )
+    assert run is not None
+    config = bench.supervisor.run.config
+    assert config.limits.cell_voltage_max == 3.55
+    assert config.limits.temperature_max == 40
+    assert config.max_duration_s == 6 * 3600
+    stored = bench.stored
+    assert stored is not None
+    assert stored["run"]["config"]["limits"]["cell_voltage_max"] == 3.55
+
+
+@pytest.mark.parametrize("profile", ["powermon_lvx"])
+async def test_refused_before_anything_has_reported(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, bench: Bench
+) -> None:
+    """A second entry whose bridge has said nothing yet: stale and unknown settings."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="EG4 silent",
+        data={**POWERMON_DATA, "inverter_prefix": "silent", "battery_prefix": "quiet"},
+        unique_id="bench:silent",
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    with pytest.raises(ServiceValidationError) as caught:
+        await bench.call(RUN, config_entry_id=entry.entry_id)
+    err = caught.value
+    assert err.translation_key == "preflight_failed"
+    message = str(err)
+    assert "telemetry_stale" in message
+    assert "inverter_1: never" in message
+    assert "setting_unknown" in message
+    dry = await bench.call(RUN, config_entry_id=entry.entry_id, dry_run=True)
+    assert dry is not None
+    assert [c["check"] for c in dry["preflight"]["failed_checks"]] == [
+        "telemetry_stale",
+        "setting_unknown",
+    ]
+    assert dry["plan"] == []
+    assert bench.published() == []
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.parametrize("profile", ["powermon_lvx"])
+async def test_unknown_or_unloaded_entries_are_refused(
+    hass: HomeAssistant, bench: Bench, mqtt_mock: MqttMockHAClient
+) -> None:
+    """An id that is no eg4 entry, or an entry that is not loaded, is refused."""
+    mqtt_entry = hass.config_entries.async_entries("mqtt")[0]
+    for entry_id in ("no-such-entry", mqtt_entry.entry_id):
+        for service in (RUN, CANCEL):
+            with pytest.raises(ServiceValidationError) as caught:
+                await bench.call(service, config_entry_id=entry_id)
+            assert caught.value.translation_key == "invalid_config_entry"
+            assert caught.value.translation_placeholders == {"entry_id": entry_id}
+            assert entry_id in str(caught.value)
+    assert await hass.config_entries.async_unload(bench.entry.entry_id)
+    await hass.async_block_till_done()
+    for service in (RUN, CANCEL):
+        with pytest.raises(ServiceValidationError) as caught:
+            await bench.call(service)
+        assert caught.value.translation_key == "unloaded_config_entry"
+        assert bench.entry.title in str(caught.value)
+    assert bench.published() == []
+
+
+@pytest.mark.parametrize("profile", ["powermon_lvx"])
+async def test_cancel_without_a_run_is_refused(bench: Bench) -> None:
+    with pytest.raises(ServiceValidationError) as caught:
+        await bench.call(CANCEL)
+    assert caught.value.translation_key == "no_active_calibration"
+    # Home Assistant drops the translation's final full stop.
+    assert str(caught.value).rstrip(".") == "No calibration is running on this system"
+    assert bench.published() == []
+
+
+# ---- cancel -------------------------------------------------------------------------------
+
+
+async def test_cancel_reverts_and_reports_what_was_restored(bench: Bench) -> None:
+    """Cancel mid-charge: the revert is confirmed by read-back before the action answers."""
+    run = await bench.call(RUN)
+    assert run is not None
+    await bench.engage()
+    assert bench.priorities() == CALIBRATING
+    assert bench.state("calibration_state").state == "bulk"
+    # Telemetry that changes no phase does not rewrite the calibration entities.
+    reported = bench.state("calibration_state").last_reported
+    await bench.advance(60)
+    assert bench.state("calibration_state").last_reported == reported
+
+    # A second run is refused while this one is active.
+    with pytest.raises(ServiceValidationError) as caught:
+        await bench.call(RUN)
+    assert caught.value.translation_key == "preflight_failed"
+    assert "run_active" in str(caught.value)
+
+    applied = len(bench.published())
+    task = bench.start(CANCEL)
+    await settle()
+    assert bench.published()[applied:][:1] == REVERT_COMMANDS[bench.profile][:1]
+    for _ in range(8):
+        if task.done():
+            break
+        await bench.readback()
+    result = await task
+    assert result == {
+        "run_id": run["run_id"],
+        "outcome": "aborted",
+        "restored": [
+            {"setting": "output_priority", "unit": 2, "value": "sbu"},
+            {"setting": "output_priority", "unit": 1, "value": "sbu"},
+            {"setting": "charger_priority", "unit": 2, "value": "solar_first"},
+            {"setting": "charger_priority", "unit": 1, "value": "solar_first"},
+        ],
+        "confirmed": True,
+    }
+    assert bench.published()[applied:] == REVERT_COMMANDS[bench.profile]
+    assert bench.priorities() == EVERYDAY
+
+    # One event per phase change, and the state sensor followed them.
+    assert [e.data["phase"] for e in bench.events] == ["engaging", "bulk", "reverting", "aborted"]
+    assert {e.data["run_id"] for e in bench.events} == {run["run_id"]}
+    assert {e.data["config_entry_id"] for e in bench.events} == {bench.entry.entry_id}
+    assert bench.events[-1].data["reason"] == "cancelled"
+    assert distinct(bench.phases) == ["engaging", "bulk", "reverting", "idle"]
+    last = bench.state("last_calibration_result")
+    assert last.state == "aborted"
+    assert last.attributes["run_id"] == run["run_id"]
+    assert last.attributes["reason"] == "cancelled"
+    assert last.attributes["interrupted"] is False
+    assert bench.state("last_calibration").state != "unknown"
+    stored = bench.stored
+    assert stored is not None
+    assert stored["run"] is None
+    assert stored["last"]["outcome"] == "aborted"
+
+
+@pytest.mark.parametrize("profile", ["powermon_lvx"])
+async def test_unload_during_a_cancel_answers_it(hass: HomeAssistant, bench: Bench) -> None:
+    """Unloading while a cancel waits for its revert ends the wait; the run stays stored."""
+    await bench.call(RUN)
+    await bench.engage()
+    task = bench.start(CANCEL)
+    await settle()
+    assert not task.done()  # the revert waits for its read-back
+    assert await hass.config_entries.async_unload(bench.entry.entry_id)
+    await settle()
+    assert task.done()
+    result = task.result()
+    assert result is not None
+    assert result["confirmed"] is False
+    stored = bench.stored
+    assert stored is not None
+    assert stored["run"]["phase"] == "reverting"  # the next start reverts again
+
+
+async def test_cancel_while_engaging_writes_no_further_lever(bench: Bench) -> None:
+    """A cancel while the first lever awaits its read-back stops the lever writes there."""
+    run = await bench.call(RUN)
+    assert run is not None
+    await settle()
+    first = APPLY_COMMANDS[bench.profile][0]
+    assert bench.commands == [first]  # sent, not yet read back
+    task = bench.start(CANCEL)
+    await settle()
+    for _ in range(8):
+        if task.done():
+            break
+        await bench.readback()
+    result = await task
+    assert result["confirmed"] is True
+    assert result["outcome"] == "aborted"
+    assert bench.priorities() == EVERYDAY
+    # The charge-starting lever (output priority SUB) was never sent.
+    starts = [c for c in APPLY_COMMANDS[bench.profile] if "output" in c[0]]
+    assert not set(starts) & set(bench.published())
+    assert bench.supervisor.run is None
+    assert bench.state("last_calibration_result").state == "aborted"
+
+
+@pytest.mark.parametrize("profile", ["solar_assistant"])
+async def test_solar_method_writes_nothing(bench: Bench) -> None:
+    """The solar method only supervises: no plan, no command, nothing to restore."""
+    dry = await bench.call(RUN, method="solar", dry_run=True)
+    assert dry is not None
+    assert dry["method"] == "solar"
+    assert dry["plan"] == []
+    assert dry["preflight"]["ok"] is True
+    run = await bench.call(RUN, method="solar")
+    assert run is not None
+    assert run["plan"] == []
+    await bench.advance(60)
+    assert bench.supervisor.run.phase.value == "engaging"  # waiting for the sun
+    result = await bench.call(CANCEL)
+    assert result == {
+        "run_id": run["run_id"],
+        "outcome": "aborted",
+        "restored": [],
+        "confirmed": True,
+    }
+    assert bench.published() == []
+    assert bench.priorities() == EVERYDAY
+    assert [e.data["phase"] for e in bench.events] == ["engaging", "reverting", "aborted"]
+    assert {e.data["method"] for e in bench.events} == {"solar"}
