@@ -568,6 +568,11 @@ def limits_from(cell_voltage_limit: float | None, temperature_limit: float | Non
         kwargs["cell_voltage_max"] = float(cell_voltage_limit)
     if temperature_limit is not None:
         kwargs["temperature_max"] = float(temperature_limit)
+        # A stricter abort limit also narrows the pre-flight window: never start a charge that
+        # the monitor would abort on its first update.
+        kwargs["charge_temperature_max"] = min(
+            Limits().charge_temperature_max, float(temperature_limit)
+        )
     return Limits(**kwargs)
 
 

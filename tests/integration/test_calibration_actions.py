@@ -736,3 +736,15 @@ async def test_solar_method_writes_nothing(bench: Bench) -> None:
     assert bench.priorities() == EVERYDAY
     assert [e.data["phase"] for e in bench.events] == ["engaging", "reverting", "aborted"]
     assert {e.data["method"] for e in bench.events} == {"solar"}
+
+
+@pytest.mark.parametrize("profile", ["powermon_lvx"])
+async def test_stricter_temperature_limit_narrows_the_preflight_window(bench: Bench) -> None:
+    """Packs at about 25 °C: a 20 °C abort limit refuses the start instead of aborting at once."""
+    dry = await bench.call(RUN, dry_run=True, temperature_limit=20)
+    assert dry is not None
+    assert [c["check"] for c in dry["preflight"]["failed_checks"]] == ["temperature_out_of_range"]
+    ok = await bench.call(RUN, dry_run=True, temperature_limit=40)
+    assert ok is not None
+    assert ok["preflight"]["ok"] is True
+    assert bench.published() == []
