@@ -123,16 +123,19 @@ FREQUENCY = Bounds(0.0, 100.0)
 COUNT = Bounds(0.0, 1_000_000.0)
 
 
+def plausible(number: float, bounds: Bounds) -> bool:
+    """True for a finite number within ``bounds`` (the one plausibility rule of every source)."""
+    return math.isfinite(number) and bounds.low <= number <= bounds.high
+
+
 def parse_number(payload: str, bounds: Bounds) -> float:
     """Parse a finite number within bounds from a scalar payload."""
     text = payload.strip()
     if not text or len(text) > 32:
         raise ValueError("empty or oversized number")
     number = float(text)  # raises ValueError on garbage
-    if not math.isfinite(number):
-        raise ValueError("not finite")
-    if not bounds.low <= number <= bounds.high:
-        raise ValueError("out of bounds")
+    if not plausible(number, bounds):
+        raise ValueError("not finite or out of bounds")
     return number
 
 

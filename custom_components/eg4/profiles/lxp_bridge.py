@@ -10,7 +10,6 @@ bank each inverter's BMS port reports is shown as that unit's battery.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from .base import (
     DecodeResult,
     Reading,
     Rejected,
+    plausible,
 )
 
 # inputs/all key -> (source kind, canonical key, bounds)
@@ -183,7 +183,7 @@ class LxpBridgeProfile:
     def alternative_encodings(
         self, key: SettingKey, value: SettingValue, unit: int | None
     ) -> list[list[Command]]:
-        """AC charge can also be set through the function register's read-modify-write path."""
+        """lxp-bridge knows one encoding per setting."""
         del key, value, unit
         return []
 
@@ -200,7 +200,7 @@ def _number(value: object, bounds: Bounds) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("not a number")  # noqa: TRY004 - callers catch ValueError
     number = float(value)
-    if not math.isfinite(number) or not bounds.low <= number <= bounds.high:
+    if not plausible(number, bounds):
         raise ValueError("out of bounds")
     return number
 

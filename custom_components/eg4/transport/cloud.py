@@ -34,7 +34,22 @@ from ..cloud import (
 )
 from ..cloud.params import READ_WINDOWS
 from ..model import ChargerPriority, SettingKey, SettingValue, SourceId, SourceKind
-from ..profiles.base import Capabilities, CommandResult, Decoded, Reading
+from ..profiles.base import (
+    COUNT,
+    CURRENT,
+    PERCENT,
+    POWER,
+    TEMPERATURE,
+    VOLTAGE_AC,
+    VOLTAGE_BANK,
+    VOLTAGE_CELL,
+    Bounds,
+    Capabilities,
+    CommandResult,
+    Decoded,
+    Reading,
+    plausible,
+)
 from ..settings import (
     AC_CHARGE_SOC_LIMIT,
     CHARGE_SOC_LIMIT,
@@ -414,28 +429,28 @@ class CloudTransport:
         return readings
 
 
-_BOUNDS: dict[str, tuple[float, float]] = {
-    "soc": (0.0, 100.0),
-    "battery_soc": (0.0, 100.0),
-    "voltage": (0.0, 80.0),
-    "battery_voltage": (0.0, 80.0),
-    "current": (-1000.0, 1000.0),
-    "battery_current": (-1000.0, 1000.0),
-    "cell_voltage_max": (0.0, 5.0),
-    "cell_voltage_min": (0.0, 5.0),
-    "temperature_cell_max": (-50.0, 150.0),
-    "temperature_cell_min": (-50.0, 150.0),
-    "temperature": (-50.0, 150.0),
-    "grid_voltage": (0.0, 400.0),
-    "pv_power": (-100_000.0, 100_000.0),
-    "output_power": (-100_000.0, 100_000.0),
-    "cycles": (0.0, 1_000_000.0),
+# The plausible range of each reading: the same bounds the MQTT profiles apply.
+_BOUNDS: dict[str, Bounds] = {
+    "soc": PERCENT,
+    "battery_soc": PERCENT,
+    "voltage": VOLTAGE_BANK,
+    "battery_voltage": VOLTAGE_BANK,
+    "current": CURRENT,
+    "battery_current": CURRENT,
+    "cell_voltage_max": VOLTAGE_CELL,
+    "cell_voltage_min": VOLTAGE_CELL,
+    "temperature_cell_max": TEMPERATURE,
+    "temperature_cell_min": TEMPERATURE,
+    "temperature": TEMPERATURE,
+    "grid_voltage": VOLTAGE_AC,
+    "pv_power": POWER,
+    "output_power": POWER,
+    "cycles": COUNT,
 }
 
 
 def _plausible(key: str, value: float) -> bool:
-    low, high = _BOUNDS.get(key, (-1e9, 1e9))
-    return value == value and low <= value <= high  # noqa: PLR0124 - NaN check
+    return plausible(value, _BOUNDS[key])
 
 
 def _runtime_readings(unit: CloudUnit, runtime: Runtime) -> list[Reading]:
