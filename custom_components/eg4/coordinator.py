@@ -294,12 +294,14 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
                 self._waiters.remove(waiter)
 
     async def async_write_setting(
-        self, key: SettingKey, value: object, *, attempt: int = 0
+        self, key: SettingKey, value: object, *, attempt: int = 0, restore: bool = False
     ) -> WriteOutcome:
         """Validate, send to every unit, confirm by read-back, roll back a partial write.
 
         ``attempt`` > 0 selects the transport's alternative encodings (used by retries).
+        ``restore`` (the calibration's revert) sends to every unit not yet at the value,
+        whatever another unit answered, and rolls nothing back.
         """
         async with self._write_lock:
-            plan = WritePlan.build(self, key, value, attempt=attempt)
+            plan = WritePlan.build(self, key, value, attempt=attempt, restore=restore)
             return await run_write(self, plan)

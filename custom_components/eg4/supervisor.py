@@ -384,7 +384,7 @@ class CalibrationSupervisor:
                     # Every setting, even after one failed: each of them ends the grid charge.
                     try:
                         await self.coordinator.async_write_setting(
-                            key, value, attempt=self._encoding(key, value, attempt)
+                            key, value, attempt=self._encoding(key, value, attempt), restore=True
                         )
                     except HomeAssistantError as err:
                         errors.append(f"{key.value}: {err}")
@@ -548,7 +548,7 @@ class CalibrationSupervisor:
         try:
             async with asyncio.timeout(SHUTDOWN_REVERT_S):
                 for key, value in _settings_in_order(run.revert_items):
-                    await self.coordinator.async_write_setting(key, value)
+                    await self.coordinator.async_write_setting(key, value, restore=True)
         except (TimeoutError, HomeAssistantError) as err:
             _LOGGER.error(  # noqa: TRY400 - the reason is enough, no traceback
                 "Revert at shutdown not confirmed (%s): it runs again at startup", err

@@ -1,4 +1,10 @@
-"""Verified writes: validate, send to every unit, confirm by read-back, roll back on failure."""
+"""Verified writes: validate, send to every unit, confirm by read-back, roll back on failure.
+
+A restore (``restore=True``: the calibration's revert) is different: every unit that is not
+already at the value is sent it, even after another unit refused, and nothing is rolled back.
+Each unit that takes a restored setting is safer than one that does not; rolling it back would
+put it back on the calibration's grid charge.
+"""
 
 from __future__ import annotations
 
@@ -37,6 +43,7 @@ class WritePlan:
     value: SettingValue
     previous: dict[int, SettingValue | None]
     attempt: int = 0
+    restore: bool = False
 
     @property
     def key(self) -> SettingKey:
@@ -45,7 +52,13 @@ class WritePlan:
 
     @classmethod
     def build(
-        cls, coordinator: Eg4Coordinator, key: SettingKey, value: object, *, attempt: int = 0
+        cls,
+        coordinator: Eg4Coordinator,
+        key: SettingKey,
+        value: object,
+        *,
+        attempt: int = 0,
+        restore: bool = False,
     ) -> WritePlan:
         """Validate a request against the capabilities, the limits and the live state."""
         setting = coordinator.capabilities.writable.get(key)
@@ -69,7 +82,7 @@ class WritePlan:
                 translation_key="telemetry_stale",
                 translation_placeholders={"setting": key.value},
             )
-        return cls(setting, validated, coordinator.data.setting_values(key), attempt)
+        return cls(setting, validated, coordinator.data.setting_values(key), attempt, restore)
 
 
 def _fmt(value: SettingValue | None) -> str:
@@ -90,7 +103,9 @@ async def run_write(coordinator: Eg4Coordinator, plan: WritePlan) -> WriteOutcom
         for u in units
     ):
         return WriteOutcome(plan.key, plan.value, changed=False)
-    if coordinator.capabilities.broadcast_writes:
+    if plan.restore:
+        await _write_restore(coordinator, plan, units)
+    elif coordinator.capabilities.broadcast_writes:
         await _write_broadcast(coordinator, plan, units)
     else:
         await _write_per_unit(coordinator, plan, units)
@@ -181,6 +196,45 @@ async def _write_per_unit(coordinator: Eg4Coordinator, plan: WritePlan, units: l
             rolled_back = await _rollback_per_unit(coordinator, plan, done)
             _raise_not_confirmed(plan, [unit], replies, rolled_back, done)
         done.append(unit)
+
+
+async def _write_restore(coordinator: Eg4Coordinator, plan: WritePlan, units: list[int]) -> None:
+    """Send to every unit not yet at the value; never roll back; raise for those that failed."""
+    tolerance = plan.setting.tolerance
+    pending = [
+        u
+        for u in units
+        if not values_match(
+            coordinator.data.inverters[u].settings.get(plan.key), plan.value, tolerance
+        )
+    ]
+    targets: list[int | None] = (
+        [None] if coordinator.capabilities.broadcast_writes else list(pending)
+    )
+    replies: list[CommandResult] = []
+    errors: list[HomeAssistantError] = []
+    for target in targets:
+        expected = frozenset(pending if target is None else [target])
+        try:
+            _, got = await _send_and_confirm(
+                coordinator, plan.key, plan.value, target, expected, tolerance, plan.attempt
+            )
+        except HomeAssistantError as err:  # a send that failed: the other units still get theirs
+            errors.append(err)
+            continue
+        replies.extend(got)
+    failed = [
+        u
+        for u in pending
+        if not values_match(
+            coordinator.data.inverters[u].settings.get(plan.key), plan.value, tolerance
+        )
+    ]
+    if not failed:
+        return
+    if errors and not replies:
+        raise errors[0]
+    _raise_not_confirmed(plan, failed, replies, None, [])
 
 
 async def _rollback_per_unit(

@@ -1,0 +1,463 @@
+"""The supervised calibration charge through the cloud transport, against the digital twin.
+
+Home Assistant -> the real portal client -> the simulator's portal on 127.0.0.1 -> the twin.
+The cloud family's levers are the AC-charge stop SoC (``HOLD_AC_CHARGE_SOC_LIMIT``, to 100 %)
+and AC charge (``FUNC_AC_CHARGE``, on); the simulated portal maps AC charge on to the twin's
+grid charge (SUB + solar_and_utility) and off to SBU + solar_first, and keeps the stop SoC.
+
+Time is frozen and moves only with the twin: ``CloudRig.advance`` steps the twin and Home
+Assistant's clock together, runs the timers that fall due (the poll every 60 s, the
+supervisor's 30-s tick) and waits until every request they caused has been answered. The
+transport runs with its production read-back delays; the first read-back after each write
+already shows the new value (the twin applies writes at once), so no write waits on a timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import persistent_notification
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import Event, HomeAssistant, ServiceResponse, State, callback
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+
+from custom_components.eg4.const import DOMAIN
+from custom_components.eg4.transport import cloud as cloud_transport
+from simulator import ChargerPriority, OutputPriority, Setting, Twin, build_twin
+from simulator.cloud_api import CloudApiServer
+
+USERNAME = "owner@example.net"
+PASSWORD = "calibrate-me"  # noqa: S105 - test credentials
+SCAN_S = 60.0
+FUNCTION = "/WManage/web/maintain/remoteSet/functionControl"
+WRITE = "/WManage/web/maintain/remoteSet/write"
+STOP_SOC = "HOLD_AC_CHARGE_SOC_LIMIT"
+EVERYDAY = [(OutputPriority.SBU, ChargerPriority.SOLAR_FIRST)] * 2
+GRID_CHARGE = [(OutputPriority.SUB, ChargerPriority.SOLAR_AND_UTILITY)] * 2
+
+
+@pytest.fixture
+def scenario() -> str:
+    """The twin's scenario (override with parametrize)."""
+    return "drifted"
+
+
+@pytest.fixture
+async def portal(socket_enabled: None, scenario: str) -> AsyncIterator[CloudApiServer]:
+    """The simulated portal: two 18kPV in parallel over a six-pack bank."""
+    server = CloudApiServer(
+        build_twin(scenario, inverters=2, packs=6, seed=0),
+        username=USERNAME,
+        password=PASSWORD,
+    )
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@dataclass
+class CloudRig:
+    """The cloud entry, the portal and the twin behind it, on one frozen clock."""
+
+    hass: HomeAssistant
+    portal: CloudApiServer
+    entry: MockConfigEntry
+    freezer: FrozenDateTimeFactory
+    storage: dict[str, Any]
+    events: list[Event[Any]]
+    notifications: dict[str, Any] = field(default_factory=dict)
+
+    def watch_notifications(self) -> None:
+        """Keep ``notifications`` in step with Home Assistant's persistent notifications."""
+
+        @callback
+        def _on_change(
+            kind: persistent_notification.UpdateType, notifications: dict[str, Any]
+        ) -> None:
+            if kind is persistent_notification.UpdateType.REMOVED:
+                for notification_id in notifications:
+                    self.notifications.pop(notification_id, None)
+            else:
+                self.notifications.update(notifications)
+
+        persistent_notification.async_register_callback(self.hass, _on_change)
+
+    @property
+    def twin(self) -> Twin:
+        return self.portal.twin
+
+    @property
+    def supervisor(self) -> Any:
+        return self.entry.runtime_data.supervisor
+
+    @property
+    def phase(self) -> str:
+        run = self.supervisor.run
+        return "idle" if run is None else str(run.phase.value)
+
+    def state(self, key: str, platform: str = "sensor") -> State:
+        entity_id = er.async_get(self.hass).async_get_entity_id(
+            platform, DOMAIN, f"{self.entry.entry_id}_system_{key}"
+        )
+        assert entity_id is not None, key
+        state = self.hass.states.get(entity_id)
+        assert state is not None, key
+        return state
+
+    def priorities(self) -> list[tuple[OutputPriority, ChargerPriority]]:
+        return [
+            (inv.settings.output_priority, inv.settings.charger_priority)
+            for inv in self.twin.inverters
+        ]
+
+    def stop_socs(self) -> list[int]:
+        """The AC-charge stop SoC each unit holds in the portal."""
+        return [
+            int(self.portal.params.read(unit, 67, 1)[STOP_SOC])
+            for unit in range(1, len(self.twin.inverters) + 1)
+        ]
+
+    def stored_run(self) -> dict[str, Any] | None:
+        """The run the supervisor saved in Home Assistant's storage (None: no active run)."""
+        item = self.storage[f"eg4.calibration.{self.entry.entry_id}"]
+        run: dict[str, Any] | None = item["data"]["run"]
+        return run
+
+    async def call(self, service: str, **data: Any) -> ServiceResponse:
+        return await self.hass.services.async_call(
+            DOMAIN,
+            service,
+            {"config_entry_id": self.entry.entry_id, **data},
+            blocking=True,
+            return_response=True,
+        )
+
+    async def settle(self) -> None:
+        """Every task, background ones included, and every request they made, done."""
+        await self.hass.async_block_till_done(wait_background_tasks=True)
+        assert self.portal.in_flight == 0
+
+    async def quiet(self, idle_rounds: int = 200) -> None:
+        """Run the loop until the portal has seen no request for ``idle_rounds`` iterations.
+
+        For when a task waits on a timer (a revert's back-off): waiting for every task would
+        wait for a clock that only the test moves. Over loopback a request reaches the portal
+        within a few iterations of being sent.
+        """
+        seen = self.portal.total_requests
+        idle = 0
+        for _ in range(200_000):
+            await asyncio.sleep(0)
+            if self.portal.in_flight or self.portal.total_requests != seen:
+                seen = self.portal.total_requests
+                idle = 0
+            else:
+                idle += 1
+                if idle >= idle_rounds:
+                    return
+        raise AssertionError("the portal never went quiet")
+
+    async def advance(self, seconds: float, *, wait_for_tasks: bool = True) -> None:
+        """Step the twin and the clock together; run the polls and ticks that fall due."""
+        self.twin.step(seconds)
+        self.freezer.tick(seconds)
+        async_fire_time_changed(self.hass)
+        if wait_for_tasks:
+            await self.settle()
+        else:
+            await self.quiet()
+
+    async def drive(
+        self,
+        until: Callable[[], bool],
+        *,
+        limit_s: float,
+        what: str,
+        step_s: float = SCAN_S,
+        wait_for_tasks: bool = True,
+    ) -> float:
+        """Advance a step at a time until ``until()``; the time it took."""
+        elapsed = 0.0
+        while not until():
+            assert elapsed < limit_s, f"not reached after {elapsed:.0f} s: {what}"
+            await self.advance(step_s, wait_for_tasks=wait_for_tasks)
+            elapsed += step_s
+        return elapsed
+
+
+@pytest.fixture
+async def rig(
+    hass: HomeAssistant,
+    portal: CloudApiServer,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> AsyncIterator[CloudRig]:
+    """The cloud entry set up against the portal (polling every 60 s)."""
+    assert cloud_transport.READBACK_DELAYS == (0.0, 3.0, 10.0)  # production delays
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="EG4 Simulated Station",
+        data={
+            "transport": "cloud",
+            "server": portal.base_url,
+            "username": USERNAME,
+            "password": PASSWORD,
+            "plant_id": portal.plant_id,
+        },
+        options={"scan_interval": int(SCAN_S)},
+        unique_id=f"cloud:{portal.base_url}:{portal.plant_id}",
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    rig = CloudRig(
+        hass=hass,
+        portal=portal,
+        entry=entry,
+        freezer=freezer,
+        storage=hass_storage,
+        events=async_capture_events(hass, "eg4_calibration"),
+    )
+    rig.watch_notifications()
+    await rig.settle()
+    yield rig
+    if entry.state is ConfigEntryState.LOADED:
+        assert await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
+
+
+def assert_succeeded(rig: CloudRig, run_id: str) -> None:
+    """The record, the events and the entities of a run that succeeded."""
+    last = rig.supervisor.last
+    assert last["run_id"] == run_id
+    assert last["outcome"] == "succeeded"
+    assert last["reason"] == "completed"
+    assert 20 <= last["soc_spread_before"] <= 26
+    assert last["soc_spread_after"] <= 1
+    assert [entry["phase"] for entry in last["phases"]] == [
+        "preflight",
+        "engaging",
+        "bulk",
+        "absorption",
+        "verifying",
+        "reverting",
+        "succeeded",
+    ]
+    assert [event.data["phase"] for event in rig.events] == [
+        "engaging",
+        "bulk",
+        "absorption",
+        "verifying",
+        "reverting",
+        "succeeded",
+    ]
+    result = rig.state("last_calibration_result")
+    assert result.state == "succeeded"
+    assert 20 <= result.attributes["soc_spread_before"] <= 26
+    assert result.attributes["soc_spread_after"] <= 1
+    assert rig.state("calibration_state").state == "idle"
+    assert float(rig.state("soc_spread").state) <= 1
+    assert rig.state("soc_drift", "binary_sensor").state == "off"
+    assert rig.stored_run() is None
+    issues = ir.async_get(rig.hass)
+    assert issues.async_get_issue(DOMAIN, f"revert_failed_{rig.entry.entry_id}") is None
+
+
+@pytest.mark.timeout(300)
+async def test_drifted_bank_is_re_anchored_through_the_cloud(rig: CloudRig) -> None:
+    """Grid method over the portal: AC charge to 100 %, verify the re-anchor, revert, confirm."""
+    await rig.advance(SCAN_S)  # one poll and one tick: the drift figures are current
+    assert rig.state("soc_spread").state == "25.0"
+    assert rig.state("soc_drift", "binary_sensor").state == "on"
+    assert rig.priorities() == EVERYDAY
+    assert rig.stop_socs() == [90, 90]
+
+    # The plan: the cloud family's levers on both units, each from its read-back value.
+    dry = await rig.call("run_calibration", dry_run=True)
+    assert dry is not None
+    assert dry["preflight"] == {"ok": True, "failed_checks": []}
+    plan = [
+        {"setting": "ac_charge_soc_limit", "unit": 1, "from": 90.0, "to": 100.0, "changes": True},
+        {"setting": "ac_charge_soc_limit", "unit": 2, "from": 90.0, "to": 100.0, "changes": True},
+        {
+            "setting": "charger_priority",
+            "unit": 1,
+            "from": "solar_first",
+            "to": "solar_and_utility",
+            "changes": True,
+        },
+        {
+            "setting": "charger_priority",
+            "unit": 2,
+            "from": "solar_first",
+            "to": "solar_and_utility",
+            "changes": True,
+        },
+    ]
+    assert dry["plan"] == plan
+    assert rig.portal.requests[WRITE] == rig.portal.requests[FUNCTION] == 0  # nothing written
+
+    response = await rig.call("run_calibration")
+    assert response is not None
+    assert response["plan"] == plan  # the plan the dry run showed is the one applied
+    run_id = response["run_id"]
+    await rig.settle()
+    # Both levers went through the portal and read back on both units.
+    assert rig.portal.requests[WRITE] == 2
+    assert rig.portal.requests[FUNCTION] == 2
+    assert rig.stop_socs() == [100, 100]
+    assert rig.priorities() == GRID_CHARGE
+    stored = rig.stored_run()
+    assert stored is not None
+    assert stored["phase"] == "engaging"
+
+    # The bank charges from the grid.
+    await rig.drive(lambda: rig.phase == "bulk", limit_s=600, what="bulk")
+    assert rig.twin.grid_charge_a > 50
+    assert all(pack.current_a > 5 for pack in rig.twin.packs)
+
+    took = await rig.drive(
+        lambda: rig.supervisor.run is None, limit_s=6 * 3600, what="the calibration to end"
+    )
+    assert 2.5 * 3600 < took < 4 * 3600
+
+    # Every pack re-anchored; the everyday settings are back, confirmed by read-back.
+    assert all(soc >= 99 for soc in rig.twin.soc_readings()), rig.twin.soc_readings()
+    assert all(pack.bms.anchors >= 1 for pack in rig.twin.packs)
+    assert rig.priorities() == EVERYDAY
+    assert rig.stop_socs() == [90, 90]
+    assert rig.portal.requests[WRITE] == 4
+    assert rig.portal.requests[FUNCTION] == 4
+
+    assert_succeeded(rig, run_id)
+
+
+async def start_and_engage(rig: CloudRig) -> str:
+    """Start a grid calibration and drive it until the bank charges; the run id."""
+    response = await rig.call("run_calibration")
+    assert response is not None
+    await rig.drive(lambda: rig.phase == "bulk", limit_s=600, what="bulk")
+    assert rig.priorities() == GRID_CHARGE
+    return str(response["run_id"])
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize(
+    ("scenario", "reason", "source"),
+    [("hot", "over_temperature", "pack_3"), ("cell_runaway", "cell_over_voltage", "pack_2")],
+)
+async def test_breach_seen_in_a_poll_reverts_in_that_poll(
+    rig: CloudRig, reason: str, source: str
+) -> None:
+    """The poll that carries the breach also carries the revert: AC charge off, stop SoC back."""
+    run_id = await start_and_engage(rig)
+    writes = rig.portal.requests[FUNCTION]
+    await rig.drive(lambda: rig.supervisor.run is None, limit_s=5 * 3600, what="the breach")
+    # The poll step that ended the run carried the abort, the revert writes and their
+    # read-backs: the revert did not wait for another poll.
+    assert rig.portal.requests[FUNCTION] == writes + 2
+    assert rig.priorities() == EVERYDAY
+    assert rig.stop_socs() == [90, 90]
+    last = rig.supervisor.last
+    assert last["run_id"] == run_id
+    assert last["outcome"] == "aborted"
+    assert last["reason"] == reason
+    assert source in last["detail"]
+    assert [event.data["phase"] for event in rig.events][-2:] == ["reverting", "aborted"]
+    assert rig.state("last_calibration_result").state == "aborted"
+    # Stopped in time: no pack's BMS had to protect itself.
+    assert all(not pack.bms.protection_list() for pack in rig.twin.packs)
+
+
+@pytest.mark.timeout(300)
+async def test_refused_revert_is_retried_through_the_portal(rig: CloudRig) -> None:
+    """The portal refuses AC charge off twice (REMOTE_SET_ERROR): the retries restore it."""
+    run_id = await start_and_engage(rig)
+    rig.portal.inject_error("REMOTE_SET_ERROR", count=2, path="remoteSet/functionControl")
+    functions = rig.portal.requests[FUNCTION]
+    cancel = rig.hass.async_create_task(rig.call("cancel_calibration"))
+    await rig.quiet()
+    # AC charge off refused by both units, the stop SoC went back, and the next attempt
+    # waits for its back-off: the cancel is still waiting.
+    assert rig.portal.requests[FUNCTION] == functions + 2
+    assert rig.priorities() == GRID_CHARGE
+    assert rig.stop_socs() == [90, 90]
+    assert not cancel.done()
+    await rig.drive(cancel.done, limit_s=120, what="the cancel", step_s=5, wait_for_tasks=False)
+    result = await cancel
+    assert result is not None
+    assert result["run_id"] == run_id
+    assert result["confirmed"] is True
+    assert result["outcome"] == "aborted"
+    assert {(r["setting"], r["unit"], r["value"]) for r in result["restored"]} == {
+        ("charger_priority", 1, "solar_first"),
+        ("charger_priority", 2, "solar_first"),
+        ("ac_charge_soc_limit", 1, 90.0),
+        ("ac_charge_soc_limit", 2, 90.0),
+    }
+    assert rig.priorities() == EVERYDAY
+    assert rig.supervisor.last["reason"] == "cancelled"
+    assert "revert_failed" not in [event.data["phase"] for event in rig.events]
+
+
+@pytest.mark.timeout(300)
+async def test_one_unit_refusing_the_revert_does_not_undo_the_other(rig: CloudRig) -> None:
+    """Unit 2 refuses AC charge off for good: unit 1 stays restored, the run fails loudly.
+
+    Nothing is rolled back: unit 1, which took the revert, is never put back on the grid
+    charge. When unit 2 gives in, the retry restores it and clears the repair issue.
+    """
+    run_id = await start_and_engage(rig)
+    rule = rig.twin.faults.nak_setting(Setting.OUTPUT_PRIORITY, count=None, unit=2)
+    cancel = rig.hass.async_create_task(rig.call("cancel_calibration"))
+    await rig.quiet()
+    assert rig.priorities() == [EVERYDAY[0], GRID_CHARGE[1]]
+    assert rig.stop_socs() == [90, 90]
+    await rig.drive(cancel.done, limit_s=120, what="the cancel", step_s=5, wait_for_tasks=False)
+    result = await cancel
+    assert result is not None
+    assert result["run_id"] == run_id
+    assert result["confirmed"] is False
+    assert result["outcome"] == "failed"
+    # Unit 1 kept its everyday settings through all three attempts; only unit 2 was retried.
+    assert rig.priorities() == [EVERYDAY[0], GRID_CHARGE[1]]
+    reverts = [e for e in rig.twin.journal if e.source == "cloud" and "SBU" in e.request]
+    assert [(e.units, e.accepted) for e in reverts] == [((1,), True)] + [((2,), False)] * 3
+    enables = [e for e in rig.twin.journal if e.source == "cloud" and "SUB" in e.request]
+    assert len(enables) == 2  # the two engage writes; no rollback re-engaged unit 1
+
+    phases = [event.data["phase"] for event in rig.events]
+    assert phases[-3:] == ["reverting", "failed", "revert_failed"]
+    assert rig.state("calibration_state").state == "failed"
+    assert rig.supervisor.last["revert_detail"] == (
+        "charger_priority: The inverter or its bridge refused charger_priority = solar_first"
+        " for unit(s) 2: REMOTE_SET_ERROR"
+    )
+    issue_id = f"revert_failed_{rig.entry.entry_id}"
+    issue = ir.async_get(rig.hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.severity is ir.IssueSeverity.CRITICAL
+    assert f"{DOMAIN}_revert_{rig.entry.entry_id}" in rig.notifications
+
+    # Home Assistant keeps retrying every 5 minutes; unit 2 finally accepts.
+    rig.twin.faults.nak_rules.remove(rule)
+    await rig.drive(
+        lambda: rig.supervisor.run is None, limit_s=900, what="the retry", wait_for_tasks=False
+    )
+    assert rig.priorities() == EVERYDAY
+    assert ir.async_get(rig.hass).async_get_issue(DOMAIN, issue_id) is None
+    assert f"{DOMAIN}_revert_{rig.entry.entry_id}" not in rig.notifications
+    assert [event.data["phase"] for event in rig.events][-1] == "revert_confirmed"
+    assert rig.supervisor.last["outcome"] == "failed"  # what happened stays on record
