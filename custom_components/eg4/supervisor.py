@@ -131,6 +131,10 @@ class CalibrationSupervisor:
         """Load the stored record; revert a run that was active when Home Assistant stopped."""
         stored = await self._store.async_load() or {}
         self.last = stored.get("last") if isinstance(stored.get("last"), dict) else None
+        since = stored.get("drift_since")
+        # Kept across restarts: a Home Assistant that restarts daily still sees a day of drift.
+        if isinstance(since, int | float) and not isinstance(since, bool):
+            self.drift_since = float(since)
         self._unsubs.append(self.coordinator.async_add_state_listener(self._on_state))
         self._unsubs.append(async_track_time_interval(self.hass, self._on_tick, TICK))
         self._unsubs.append(
@@ -307,6 +311,7 @@ class CalibrationSupervisor:
         if report.verdict is DriftVerdict.DRIFT:
             if self.drift_since is None:
                 self.drift_since = now
+                self._schedule_save()
             if now - self.drift_since >= DRIFT_REPAIR_AFTER_S:
                 ir.async_create_issue(
                     self.hass,
@@ -321,7 +326,10 @@ class CalibrationSupervisor:
                     },
                 )
         elif report.verdict is not DriftVerdict.UNKNOWN:
-            self.drift_since = None
+            # Unknown (a pack silent or incomplete) neither starts nor ends the day of drift.
+            if self.drift_since is not None:
+                self.drift_since = None
+                self._schedule_save()
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
 
     @callback
@@ -527,7 +535,11 @@ class CalibrationSupervisor:
     # ---- storage and shutdown --------------------------------------------------------------
 
     def _data(self) -> dict[str, Any]:
-        return {"run": None if self.run is None else self.run.to_dict(), "last": self.last}
+        return {
+            "run": None if self.run is None else self.run.to_dict(),
+            "last": self.last,
+            "drift_since": self.drift_since,
+        }
 
     async def _async_save(self) -> None:
         await self._store.async_save(self._data())
