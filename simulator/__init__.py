@@ -6,7 +6,7 @@ No Home Assistant imports and no MQTT library here: faces are pure codecs; only
 
 from __future__ import annotations
 
-from .faces import Face, Message, PowermonLvxFace, SolarAssistantFace
+from .faces import Face, LxpBridgeFace, Message, PowermonLvxFace, SolarAssistantFace
 from .scenarios import SCENARIOS, build_twin
 from .settings import ChargerPriority, Command, InverterSettings, OutputPriority, Setting
 from .twin import ChargeStage, CommandResult, Twin, TwinConfig
@@ -19,6 +19,7 @@ __all__ = [
     "CommandResult",
     "Face",
     "InverterSettings",
+    "LxpBridgeFace",
     "Message",
     "OutputPriority",
     "PowermonLvxFace",

@@ -11,6 +11,8 @@ The twin models LVX6048-like units, so only some portal parameters move its phys
 (bulk), ``HOLD_FLOATING_VOLTAGE`` (float) and ``FUNC_AC_CHARGE`` (on = SUB + solar_and_utility,
 off = SBU + solar_first). Discharge current and the SoC limits have no twin counterpart: they
 are stored per unit here, range-checked, and read back, but change nothing physical.
+:class:`ParamStore` is shared with the lxp-bridge face, which reads and writes the same
+parameters by holding-register number.
 """
 
 from __future__ import annotations
@@ -96,10 +98,14 @@ def _fmt(value: SettingValue) -> str:
 
 @dataclass
 class ParamStore:
-    """Per-unit named parameters: twin settings plus the ones kept here."""
+    """Per-unit named parameters: twin settings plus the ones kept here.
+
+    ``source`` names the path in the twin's journal (``cloud``, ``lxp_bridge``).
+    """
 
     twin: Twin
     off_grid: bool = False
+    source: str = "cloud"
     stored: dict[int, dict[str, int]] = field(default_factory=dict)
 
     def _unit_store(self, unit: int) -> dict[str, int]:
@@ -148,7 +154,7 @@ class ParamStore:
         return self._submit(unit, GRID_CHARGE_ON if enable else GRID_CHARGE_OFF)
 
     def _submit(self, unit: int, command: Command) -> str | None:
-        result = self.twin.submit([unit], command, source="cloud")
+        result = self.twin.submit([unit], command, source=self.source)
         return None if result.accepted else REJECTED
 
 
@@ -165,10 +171,18 @@ def _parse(text: str, *, integer: bool) -> int | float | None:
 
 
 # ---------------------------------------------------------------- telemetry bodies
+def _device_moment(twin: Twin) -> datetime:
+    return _EPOCH + timedelta(hours=twin.config.start_hour, seconds=twin.clock_s)
+
+
 def device_time(twin: Twin) -> str:
     """The twin's local clock as the portal prints it."""
-    moment = _EPOCH + timedelta(hours=twin.config.start_hour, seconds=twin.clock_s)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return _device_moment(twin).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def device_timestamp(twin: Twin) -> int:
+    """The same clock as a Unix timestamp (whole seconds)."""
+    return int(_device_moment(twin).timestamp())
 
 
 def bank_soc(twin: Twin) -> int:

@@ -30,6 +30,7 @@ from .twin import Twin, TwinConfig
 _LOG = logging.getLogger("simulator.runner")
 
 Publish = Callable[[Message], None]
+TRUE_OPTIONS = frozenset({"1", "true", "yes", "on"})
 
 
 class RealtimeLoop:
@@ -140,6 +141,12 @@ def make_face(profile: str, twin: Twin, face_options: dict[str, str]) -> Face:
     kwargs: dict[str, Any] = dict(face_options)
     if "bridge_protocol" in kwargs:
         kwargs["bridge_protocol"] = Protocol(kwargs["bridge_protocol"])
+    if "datalogs" in kwargs:  # lxp_bridge: "BA12345678,BA87654321"
+        kwargs["datalogs"] = [
+            part.strip() for part in kwargs["datalogs"].split(",") if part.strip()
+        ]
+    if "unsigned_bms_fields" in kwargs:
+        kwargs["unsigned_bms_fields"] = kwargs["unsigned_bms_fields"].lower() in TRUE_OPTIONS
     face: Face = cls(twin, **kwargs)
     return face
 

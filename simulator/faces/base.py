@@ -9,7 +9,7 @@ from typing import Protocol
 
 @dataclass(frozen=True)
 class Message:
-    """One MQTT message (the faces never publish retained)."""
+    """One MQTT message; retained only where the real bridge retains it (lxp-bridge's hold/...)."""
 
     topic: str
     payload: str

@@ -61,6 +61,34 @@ def test_inputs_all_feed_inverter_and_its_battery() -> None:
 
 
 @pytest.mark.parametrize(
+    ("field", "published", "key", "value"),
+    [
+        # The bridges publish these signed registers unsigned: a wrapped value is negative.
+        ("bat_current", 645.36, "current", -10.0),  # 10 A discharge
+        ("bat_current", 327.68, "current", -327.68),
+        ("bat_current", 327.67, "current", 327.67),  # the largest charge current there is
+        ("bat_current", -10.0, "current", -10.0),  # a bridge that publishes it signed
+        ("bat_current", 0, "current", 0.0),
+        ("max_cell_temp", 6548.6, "temperature_cell_max", -5.0),
+        ("min_cell_temp", 6553.5, "temperature_cell_min", -0.1),
+        ("min_cell_temp", 23.0, "temperature_cell_min", 23.0),
+    ],
+)
+def test_unsigned_bms_fields_are_read_with_their_sign(
+    field: str, published: float, key: str, value: float
+) -> None:
+    result = PROFILE.decode("lxp/BA12345678/inputs/all", json.dumps({**INPUTS, field: published}))
+    assert isinstance(result, Decoded)
+    got = {(r.source, r.key): r.value for r in result.readings}
+    assert got[(SourceId(SourceKind.PACK, 1), key)] == pytest.approx(value)
+
+
+def test_real_size_inputs_fit_the_payload_limit() -> None:
+    """The real inputs/all is ~1.7 KB: far above the one-value bridges' 1 KB limit."""
+    assert PROFILE.max_payload >= 4096
+
+
+@pytest.mark.parametrize(
     "payload", ["", "not json", "[]", "null", json.dumps({"v_bat": "x"}), "{" * 9000]
 )
 def test_bad_inputs_are_rejected(payload: str) -> None:

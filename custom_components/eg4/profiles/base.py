@@ -69,12 +69,19 @@ class Capabilities:
     command_replies: bool = False
 
 
+DEFAULT_MAX_PAYLOAD = 1024  # characters: a bridge publishing one value per topic
+
+
 class Profile(Protocol):
     """A bridge's topic map and codecs."""
 
     @property
     def name(self) -> str:
         """The profile's identifier."""
+
+    @property
+    def max_payload(self) -> int:
+        """The longest payload this bridge sends; longer ones are dropped unread."""
 
     @property
     def capabilities(self) -> Capabilities:

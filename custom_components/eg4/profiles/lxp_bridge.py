@@ -57,6 +57,15 @@ INPUT_KEYS: dict[str, tuple[SourceKind, str, Bounds]] = {
     "max_cell_temp": (SourceKind.PACK, "temperature_cell_max", TEMPERATURE),
     "min_cell_temp": (SourceKind.PACK, "temperature_cell_min", TEMPERATURE),
 }
+# BMS fields the bridges publish as unsigned 16-bit numbers although the inverter's register
+# map says they are signed (lxp-bridge and eg4-bridge alike): a discharge of 10 A arrives as
+# 645.36, -5 °C as 6548.6. Key -> the register's scale (units per count); a value above the
+# signed maximum can only be a wrapped negative one.
+WRAPPED_SIGNED: dict[str, float] = {
+    "bat_current": 0.01,
+    "max_cell_temp": 0.1,
+    "min_cell_temp": 0.1,
+}
 # The bank's SoC and voltage belong to the pack as well as to the inverter's view.
 PACK_COPIES = {"soc": "soc", "v_bat": "voltage"}
 
@@ -79,6 +88,7 @@ class LxpBridgeProfile:
     topic_prefix: str
     datalogs: tuple[str, ...]
     name: str = PROFILE_LXP_BRIDGE
+    max_payload: int = MAX_JSON  # inputs/all is one JSON object of ~1.7 KB
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> LxpBridgeProfile:
@@ -205,6 +215,16 @@ def _number(value: object, bounds: Bounds) -> float:
     return number
 
 
+def _unwrap(key: str, value: object) -> object:
+    """A signed register value the bridge published as unsigned, put back to its sign."""
+    scale = WRAPPED_SIGNED.get(key)
+    if scale is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if value > 0x7FFF * scale + scale / 2:
+        return round(value - 0x10000 * scale, 6)
+    return value
+
+
 def _decode_inputs(unit: int, payload: str) -> DecodeResult:
     if len(payload) > MAX_JSON:
         return Rejected("inverter:inputs")
@@ -220,7 +240,7 @@ def _decode_inputs(unit: int, payload: str) -> DecodeResult:
         if raw_key not in data:
             continue
         try:
-            value = _number(data[raw_key], bounds)
+            value = _number(_unwrap(raw_key, data[raw_key]), bounds)
         except ValueError:
             rejected += 1
             continue

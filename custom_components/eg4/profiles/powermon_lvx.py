@@ -47,6 +47,7 @@ from ..settings import (
 )
 from .base import (
     CURRENT,
+    DEFAULT_MAX_PAYLOAD,
     LOAD_PERCENT,
     MILLIVOLT_DELTA,
     PERCENT,
@@ -170,6 +171,7 @@ class PowermonLvxProfile:
     pack_count: int
     number_commands: Mapping[SettingKey, str]
     name: str = PROFILE_POWERMON_LVX
+    max_payload: int = DEFAULT_MAX_PAYLOAD
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> PowermonLvxProfile:

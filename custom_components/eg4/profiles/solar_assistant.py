@@ -37,6 +37,7 @@ from ..settings import (
 from .base import (
     COUNT,
     CURRENT,
+    DEFAULT_MAX_PAYLOAD,
     PERCENT,
     POWER,
     TEMPERATURE,
@@ -163,6 +164,7 @@ class SolarAssistantProfile:
     inverter_count: int
     pack_count: int
     name: str = PROFILE_SOLAR_ASSISTANT
+    max_payload: int = DEFAULT_MAX_PAYLOAD
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> SolarAssistantProfile:

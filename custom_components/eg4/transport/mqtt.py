@@ -15,7 +15,6 @@ from ..profiles.base import Capabilities, Command
 from .base import MessageHandler, TransportError
 
 _LOGGER = logging.getLogger(__name__)
-MAX_PAYLOAD = 1024
 
 
 class MqttTransport:
@@ -85,7 +84,7 @@ class MqttTransport:
                 payload = bytes(payload).decode("utf-8")
             except UnicodeDecodeError:
                 return
-        if len(payload) > MAX_PAYLOAD:
+        if len(payload) > self._profile.max_payload:
             return
         result = self._profile.decode(msg.topic, payload)
         if result is not None:

@@ -1,0 +1,528 @@
+"""lxp-bridge / eg4-bridge MQTT face: one datalog per inverter, JSON inputs, holding registers.
+
+Topics (``p`` = ``topic_prefix``, ``dl`` = a unit's datalog serial):
+
+* ``p/dl/inputs/all``: the unit's input registers as one JSON object (``ReadInputAll``'s keys,
+  compact, not retained).
+* ``p/dl/hold/<register>``: one holding register as a plain integer (the raw u16), and for
+  register 21 also ``p/dl/hold/21/bits`` (each flag ``"ON"`` / ``"OFF"``). **Retained**, as the
+  real bridge publishes them. The real bridge reads the registers on connect and after every
+  read or write (eg4-bridge also on a timer); this face repeats them in every
+  :meth:`LxpBridgeFace.telemetry`, so a setting changed behind the bridge's back (a delayed
+  apply, a scenario) reaches the broker on the next publish.
+* Commands on ``p/cmd/<dl|all>/...``; each gets ``OK`` or ``FAIL`` on
+  ``p/result/<dl>/<same path>`` (not retained).
+
+Commands modelled (anything else is journaled and dropped without a reply, as the real bridge
+drops a topic it cannot parse):
+
+* ``set/hold/<register>`` with a u16 payload. The reply is the register's echo (the value the
+  twin now holds, retained) and then ``OK`` when the write was taken or ``FAIL`` when refused:
+  the real bridge publishes the inverter's echo and answers ``FAIL`` when it differs from the
+  request. A payload that is not a u16 in Rust's syntax (``"80.0"``, ``"-1"``, ``" 80"``,
+  ``"70000"``) gets no reply at all: lxp-bridge fails to parse the command and only logs it.
+  A register the twin does not model is answered with ``FAIL`` (no echo).
+* ``set/ac_charge``: bit 7 of register 21, by read-modify-write. Payload true when it is one of
+  ``1 t true on y yes`` (ASCII, any case); anything else means false, as in lxp-bridge. Replies:
+  the register as read first, its echo after the write, then ``OK`` / ``FAIL``.
+* ``set/ac_charge_soc_limit_pct``: register 67, replied to on its own result path.
+* ``read/hold/<register>`` (payload: register count, 1 when not a number): the modelled
+  registers in that range, then ``OK``.
+
+Mapping onto the twin (PI-family units), shared with the cloud portal through
+:class:`simulator.cloud_payloads.ParamStore`: register 101 is the twin's max charge current,
+168 its max utility charge current, 99 / 144 its bulk / float voltage (0.1 V); register 21
+bit 7 (AC charge) on means output priority SUB + charger priority solar_and_utility, off means
+SBU + solar_first, and it reads as on only while the unit may grid-charge. Registers 102
+(discharge current), 67 (AC-charge SoC limit), 160 / 161 and 227 are stored per unit,
+range-checked and read back, and change no physics. The other bits of register 21 are fixed
+(EPS, anti-islanding, soft start, seamless switch, normal operation, ISO / GFCI / DCI checks
+on); a write of register 21 that changes any of them is refused. Twin settings go through
+:meth:`Twin.submit` (firmware validation, NAK and delay rules). A stored register takes a
+NAK rule that has no setting (``faults.nak_next``) but no delay; its writes are journaled
+too. A delayed write is answered ``OK`` at once; its echo and the published register show
+the new value only once the twin applies it (an acknowledged write is not an applied one).
+
+The bank (how each unit's BMS port sees it): the twin's packs share one bus with every unit, so
+each unit reports the same bank, as an EG4 bank's master BMS aggregates it for the inverters:
+
+* ``soc``: the pack counters' mean, rounded (as :func:`simulator.cloud_payloads.bank_soc`
+  reports the bank for the portal; a real portal capture of packs at 67 / 71 / 76 % shows the
+  bank at 71 %);
+* ``bat_current``: the sum of the pack currents (+ = charging, 0.01 A);
+* ``max_cell_voltage`` / ``min_cell_voltage``: the extremes over every cell of every pack;
+* ``max_cell_temp`` / ``min_cell_temp``: the extremes over both cell sensors of every pack;
+* ``bat_count``, ``bat_capacity`` (Ah, summed), ``cycle_count`` (the most-cycled pack).
+
+``v_bat`` / ``vbat_inv`` are the unit's own battery-voltage sample, ``p_inv`` the unit's AC
+output power (the twin's units carry the whole load on their output), ``p_rec`` its grid
+charge power. Fields the twin does not model (energy counters, generator, BMS limits and
+recommended voltages, bus voltages) carry fixed illustrative values.
+
+Real-bridge quirk: lxp-bridge (6d6fcee) and eg4-bridge (0475d85) parse ``bat_current`` and the
+cell temperatures as *unsigned* u16, though EG4's register map says they are signed, so a
+discharge current or a sub-zero temperature comes out wrapped (-10.00 A as 645.36).
+``unsigned_bms_fields=True`` publishes them that way; the default publishes them signed, which
+is what the integration's profile expects.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .. import cloud_payloads as portal
+from ..bms import Protection
+from ..inverter import Inverter, UnitMode
+from ..settings import Command, Setting
+from ..twin import JournalEntry, Twin
+from .base import Message
+
+_LOG = logging.getLogger("simulator.faces.lxp_bridge")
+
+SOURCE = "lxp_bridge"
+DEFAULT_DATALOGS = ("BA12345678", "BA87654321")
+FUNC_REGISTER = 21
+AC_CHARGE_BIT = 1 << 7
+# Register 21, bit 0 first, as lxp-bridge names the flags in ``hold/21/bits``.
+FUNC_BITS = (
+    "eps_en",
+    "ovf_load_derate_en",
+    "drms_en",
+    "lvrt_en",
+    "anti_island_en",
+    "neutral_detect_en",
+    "grid_on_power_ss_en",
+    "ac_charge_en",
+    "sw_seamless_en",
+    "set_to_standby",
+    "forced_discharge_en",
+    "charge_priority_en",
+    "iso_en",
+    "gfci_en",
+    "dci_en",
+    "feed_in_grid_en",
+)
+# The bits the twin holds on: every one but bit 7 is fixed (set_to_standby on = normal
+# operation, like the portal's FUNC_SET_TO_STANDBY; eps_en like its FUNC_EPS_EN).
+FUNC_FIXED = sum(
+    1 << FUNC_BITS.index(name)
+    for name in (
+        "eps_en",
+        "anti_island_en",
+        "grid_on_power_ss_en",
+        "sw_seamless_en",
+        "set_to_standby",
+        "iso_en",
+        "gfci_en",
+        "dci_en",
+    )
+)
+TRUE_WORDS = frozenset({"1", "t", "true", "on", "y", "yes"})
+U16_MAX = 0xFFFF
+
+# lxp status codes (input register 0)
+STANDBY = 0x00
+PV_ON_GRID = 0x04
+PV_CHARGE_ON_GRID = 0x0C
+BATTERY_ON_GRID = 0x10
+BYPASS = 0x11
+PV_BATTERY_ON_GRID = 0x14
+AC_CHARGE = 0x20
+PV_AC_CHARGE = 0x28
+BATTERY_OFF_GRID = 0x40
+PV_OFF_GRID = 0x80
+PV_CHARGE_OFF_GRID = 0x88
+PV_BATTERY_OFF_GRID = 0xC0
+# The twin's only fault is a parallel-group settings mismatch; shown as fault code bit 11
+# (E011, "AC input inconsistent in parallel system"), the nearest parallel-system code.
+PARALLEL_FAULT = 1 << 11
+# Illustrative BMS figures the twin does not model.
+BMS_CHARGE_C = 0.5  # charge / discharge current limit per pack that allows it, x C
+BMS_CHARGE_VOLT_REF = 56.0
+BMS_DISCHARGE_CUT_VOLT = 48.0
+BUS_1_V = 380.0
+BUS_2_V = 300.0
+MOVING_A = 0.05
+MOVING_W = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRegister:
+    """A holding register the twin models: the portal parameter behind it and its scale."""
+
+    name: str
+    scale: int  # raw register value = engineering value x scale
+
+
+_TENTHS = (Setting.BULK_VOLTAGE, Setting.FLOAT_VOLTAGE)
+HOLD_REGISTERS: dict[int, HoldRegister] = dict(
+    sorted(
+        [
+            (register, HoldRegister(name, 10 if setting in _TENTHS else 1))
+            for name, (register, setting) in portal.TWIN_PARAMS.items()
+        ]
+        + [(register, HoldRegister(name, 1)) for name, (register, _, _) in portal.STORED.items()]
+    )
+)
+PUBLISHED_REGISTERS = (FUNC_REGISTER, *HOLD_REGISTERS)
+AC_CHARGE_SOC_LIMIT_REGISTER = portal.STORED["HOLD_AC_CHARGE_SOC_LIMIT"][0]
+
+
+def default_datalogs(count: int) -> tuple[str, ...]:
+    """Datalog serials for ``count`` units: the two documented examples, then BA00000003..."""
+    extra = tuple(f"BA{n:08d}" for n in range(len(DEFAULT_DATALOGS) + 1, count + 1))
+    return (DEFAULT_DATALOGS + extra)[:count]
+
+
+def parse_u16(text: str) -> int | None:
+    """A u16 the way Rust's ``str::parse::<u16>`` reads it (optional ``+``, digits), or None."""
+    digits = text.removeprefix("+")
+    if not digits or not (digits.isascii() and digits.isdigit()):
+        return None
+    value = int(digits)
+    return value if value <= U16_MAX else None
+
+
+def payload_bool(text: str) -> bool:
+    """lxp-bridge's boolean payload: true for 1/t/true/on/y/yes (ASCII, any case)."""
+    return text.isascii() and text.lower() in TRUE_WORDS
+
+
+class LxpBridgeFace:
+    """lxp-bridge face: one datalog per twin unit."""
+
+    def __init__(
+        self,
+        twin: Twin,
+        *,
+        topic_prefix: str = "lxp",
+        datalogs: Sequence[str] | None = None,
+        unsigned_bms_fields: bool = False,
+    ) -> None:
+        """Bind to a twin; ``datalogs`` lists one serial per unit (unit 1 first)."""
+        self.twin = twin
+        self.topic_prefix = topic_prefix.strip("/")
+        names = default_datalogs(len(twin.inverters)) if datalogs is None else tuple(datalogs)
+        if len(names) != len(twin.inverters) or len(set(names)) != len(names):
+            msg = f"need {len(twin.inverters)} distinct datalogs, one per unit; got {names}"
+            raise ValueError(msg)
+        if any(not name or not name.isalnum() for name in names):
+            raise ValueError(f"datalogs must be letters and digits: {names}")
+        self.datalogs = names
+        self.unsigned_bms_fields = unsigned_bms_fields
+        self.params = portal.ParamStore(twin, source=SOURCE)
+
+    # ------------------------------------------------------------------ telemetry
+    def telemetry(self) -> list[Message]:
+        """Each unit's inputs/all and its holding registers (empty during a dropout)."""
+        if self.twin.telemetry_suppressed():
+            return []
+        out: list[Message] = []
+        for unit, datalog in enumerate(self.datalogs, start=1):
+            payload = json.dumps(self.inputs_all(unit), separators=(",", ":"))
+            out.append(Message(f"{self.topic_prefix}/{datalog}/inputs/all", payload))
+            out.extend(self.hold_messages(unit, PUBLISHED_REGISTERS))
+        return out
+
+    def inputs_all(self, unit: int) -> dict[str, Any]:
+        """The ``inputs/all`` object of one unit, in lxp-bridge's key order."""
+        twin = self.twin
+        inv = twin.inverter(unit)
+        fl = inv.flows
+        volts = fl.battery_v or twin.bus_voltage
+        battery_w = round(fl.battery_current_a * volts)
+        grid_w = round(fl.grid_in_w)
+        out_v = _r(fl.ac_out_v, 1)
+        return {
+            "status": _status(inv),
+            "v_pv_1": _r(fl.pv_v, 1),
+            "v_pv_2": 0.0,
+            "v_pv_3": 0.0,
+            "v_bat": _r(volts, 1),
+            "soc": portal.bank_soc(twin),
+            "soh": 100,
+            "internal_fault": 0,
+            "p_pv": round(fl.pv_w),
+            "p_pv_1": round(fl.pv_w),
+            "p_pv_2": 0,
+            "p_pv_3": 0,
+            "p_battery": battery_w,
+            "p_charge": max(0, battery_w),
+            "p_discharge": max(0, -battery_w),
+            "v_ac_r": _r(fl.grid_v, 1),
+            "v_ac_s": 0.0,
+            "v_ac_t": 0.0,
+            "f_ac": 60.0 if fl.grid_v > 0.0 else 0.0,
+            "p_inv": round(fl.load_w),
+            "p_rec": round(fl.grid_charge_a * volts),
+            "pf": 1.0,
+            "v_eps_r": out_v,
+            "v_eps_s": 0.0,
+            "v_eps_t": 0.0,
+            "f_eps": 60.0 if fl.ac_out_v > 0.0 else 0.0,
+            "p_eps": 0,
+            "s_eps": 0,
+            "p_grid": grid_w,
+            "p_to_grid": 0,
+            "p_to_user": grid_w,
+            **_energy("day"),
+            "v_bus_1": BUS_1_V,
+            "v_bus_2": BUS_2_V,
+            **_energy("all"),
+            "fault_code": PARALLEL_FAULT if fl.mode is UnitMode.FAULT else 0,
+            "warning_code": 0,
+            "t_inner": round(fl.temperature_c),
+            "t_rad_1": round(fl.temperature_c - 3.0),
+            "t_rad_2": round(fl.temperature_c - 5.0),
+            "t_bat": round(_mean_pack_temperature(twin)),
+            "runtime": int(twin.clock_s),
+            **self.bms_fields(),
+            "vbat_inv": _r(volts, 1),
+            "v_gen": 0.0,
+            "f_gen": 0.0,
+            "p_gen": 0,
+            "e_gen_day": 0.0,
+            "e_gen_all": 0.0,
+            "v_eps_l1": out_v,
+            "v_eps_l2": 0.0,
+            "p_eps_l1": 0,
+            "p_eps_l2": 0,
+            "s_eps_l1": 0,
+            "s_eps_l2": 0,
+            "e_eps_l1_day": 0.0,
+            "e_eps_l2_day": 0.0,
+            "e_eps_l1_all": 0.0,
+            "e_eps_l2_all": 0.0,
+            "time": portal.device_timestamp(twin),
+            "datalog": self.datalogs[unit - 1],
+        }
+
+    def bms_fields(self) -> dict[str, Any]:
+        """The bank as the BMS port reports it (the same for every unit)."""
+        packs = self.twin.packs
+        charge_limit = sum(BMS_CHARGE_C * p.capacity_ah for p in packs if p.charge_allowed)
+        discharge_limit = sum(BMS_CHARGE_C * p.capacity_ah for p in packs if p.discharge_allowed)
+        cell_temps = [t for p in packs for t in p.temperatures[:2]]
+        events = 0  # illustrative: bit n = the n-th Protection flag on any pack
+        for pack in packs:
+            for flag in pack.bms.protection_list():
+                events |= 1 << list(Protection).index(flag)
+        return {
+            "max_chg_curr": _r(charge_limit, 1),
+            "max_dischg_curr": _r(discharge_limit, 1),
+            "charge_volt_ref": BMS_CHARGE_VOLT_REF,
+            "dischg_cut_volt": BMS_DISCHARGE_CUT_VOLT,
+            **{f"bat_status_{n}": 0 for n in range(10)},
+            "bat_status_inv": 0,
+            "bat_count": len(packs),
+            "bat_capacity": round(sum(p.capacity_ah for p in packs)),
+            "bat_current": self._bms_signed(sum(p.current_a for p in packs), 100),
+            "bms_event_1": events,
+            "bms_event_2": 0,
+            "max_cell_voltage": _r(max(p.cell_max for p in packs), 3),
+            "min_cell_voltage": _r(min(p.cell_min for p in packs), 3),
+            "max_cell_temp": self._bms_signed(max(cell_temps), 10),
+            "min_cell_temp": self._bms_signed(min(cell_temps), 10),
+            "bms_fw_update_state": 0,
+            "cycle_count": max(p.cycles for p in packs),
+        }
+
+    def _bms_signed(self, value: float, scale: int) -> float:
+        """A signed BMS register value; wrapped as an unsigned u16 when asked to."""
+        raw = round(value * scale)
+        if self.unsigned_bms_fields:
+            raw &= U16_MAX
+        return raw / scale + 0.0  # + 0.0: never "-0.0"
+
+    def register_value(self, unit: int, register: int) -> int | None:
+        """Raw value of a holding register of one unit, or None when the twin lacks it."""
+        if register == FUNC_REGISTER:
+            on = portal.grid_charging(self.twin.inverter(unit))
+            return FUNC_FIXED | (AC_CHARGE_BIT if on else 0)
+        spec = HOLD_REGISTERS.get(register)
+        if spec is None:
+            return None
+        text = self.params.read(unit, register, 1).get(spec.name)
+        return None if text is None else round(float(text) * spec.scale)
+
+    def hold_messages(self, unit: int, registers: Sequence[int]) -> list[Message]:
+        """Retained ``hold/<register>`` messages (plus ``hold/21/bits``) of one unit."""
+        base = f"{self.topic_prefix}/{self.datalogs[unit - 1]}/hold"
+        out: list[Message] = []
+        for register in registers:
+            value = self.register_value(unit, register)
+            if value is None:
+                continue
+            out.append(Message(f"{base}/{register}", str(value), retain=True))
+            if register == FUNC_REGISTER:
+                bits = {name: "ON" if value >> n & 1 else "OFF" for n, name in enumerate(FUNC_BITS)}
+                payload = json.dumps(bits, separators=(",", ":"))
+                out.append(Message(f"{base}/{register}/bits", payload, retain=True))
+        return out
+
+    # ------------------------------------------------------------------ commands
+    def command_subscriptions(self) -> list[str]:
+        """``p/cmd/all/#`` and ``p/cmd/<datalog>/#`` for each unit, as the bridge subscribes."""
+        p = self.topic_prefix
+        return [f"{p}/cmd/all/#", *(f"{p}/cmd/{datalog}/#" for datalog in self.datalogs)]
+
+    def handle(self, topic: str, payload: str) -> list[Message]:
+        """Apply one command to its unit (or each unit, for ``all``); return the replies."""
+        head = f"{self.topic_prefix}/cmd/"
+        if not topic.startswith(head):
+            return []
+        target, _, path = topic[len(head) :].partition("/")
+        if target == "all":
+            units = list(range(1, len(self.datalogs) + 1))
+        elif target in self.datalogs:
+            units = [self.datalogs.index(target) + 1]
+        else:
+            return []
+        out: list[Message] = []
+        for unit in units:
+            out.extend(self._command(unit, path, payload, f"{topic} <- {payload!r}"))
+        return out
+
+    def _command(self, unit: int, path: str, payload: str, request: str) -> list[Message]:
+        """One command for one unit; a command the bridge could not parse gets no reply."""
+        reason = "not a command this face models: dropped without a reply"
+        match path.split("/"):
+            case ["set", "hold", register_text]:
+                register, value = parse_u16(register_text), parse_u16(payload)
+                if register is not None and value is not None:
+                    return self._set_hold(unit, register, value, path, request)
+                reason = "register or value is not a u16: dropped without a reply"
+            case ["set", "ac_charge_soc_limit_pct"]:
+                value = parse_u16(payload)
+                if value is not None:
+                    return self._set_hold(unit, AC_CHARGE_SOC_LIMIT_REGISTER, value, path, request)
+                reason = "value is not a u16: dropped without a reply"
+            case ["set", "ac_charge"]:
+                return self._set_ac_charge(unit, payload_bool(payload), path)
+            case ["read", "hold", register_text]:
+                register = parse_u16(register_text)
+                if register is not None:
+                    count = parse_u16(payload)
+                    return self._read_hold(unit, register, 1 if count is None else count, path)
+                reason = "register is not a u16: dropped without a reply"
+        self.twin.record_rejection(SOURCE, request, reason)  # it never reaches the unit
+        return []
+
+    def _set_hold(
+        self, unit: int, register: int, value: int, path: str, request: str
+    ) -> list[Message]:
+        ok = self._write_register(unit, register, value, request)
+        return [*self.hold_messages(unit, [register]), self._result(unit, path, ok=ok)]
+
+    def _set_ac_charge(self, unit: int, enable: bool, path: str) -> list[Message]:
+        before = self.hold_messages(unit, [FUNC_REGISTER])  # the bridge reads 21 first
+        ok = self._grid_charge(unit, enable)
+        after = self.hold_messages(unit, [FUNC_REGISTER])  # the write's echo
+        return [*before, *after, self._result(unit, path, ok=ok)]
+
+    def _read_hold(self, unit: int, register: int, count: int, path: str) -> list[Message]:
+        wanted = [r for r in PUBLISHED_REGISTERS if register <= r < register + count]
+        return [*self.hold_messages(unit, sorted(wanted)), self._result(unit, path, ok=True)]
+
+    def _result(self, unit: int, path: str, *, ok: bool) -> Message:
+        topic = f"{self.topic_prefix}/result/{self.datalogs[unit - 1]}/{path}"
+        return Message(topic, "OK" if ok else "FAIL")
+
+    def _write_register(self, unit: int, register: int, value: int, request: str) -> bool:
+        if register == FUNC_REGISTER:
+            if value & ~AC_CHARGE_BIT != FUNC_FIXED:
+                reason = f"register 21 = {value}: only bit 7 (AC charge) can change here"
+                self._journal(unit, request, reason)
+                return False
+            return self._grid_charge(unit, bool(value & AC_CHARGE_BIT))
+        spec = HOLD_REGISTERS.get(register)
+        if spec is None:
+            self._journal(unit, request, f"register {register} is not modelled by the twin")
+            return False
+        text = f"{value / spec.scale:g}"
+        if spec.name in portal.STORED:
+            return self._write_stored(unit, spec.name, text, request)
+        return self.params.write(unit, spec.name, text) is None  # twin.submit journals it
+
+    def _grid_charge(self, unit: int, enable: bool) -> bool:
+        """Register 21 bit 7 through the portal's FUNC_AC_CHARGE (twin.submit journals it)."""
+        return self.params.function(unit, portal.AC_CHARGE, enable) is None
+
+    def _write_stored(self, unit: int, name: str, text: str, request: str) -> bool:
+        """A register kept in the store: NAK rules without a setting apply, then the range."""
+        settings = {unit: self.twin.inverter(unit).settings}
+        nak = self.twin.faults.naks([unit], settings, Command(())).get(unit)
+        if nak is not None:
+            self._journal(unit, request, nak)
+            return False
+        if self.params.write(unit, name, text) is not None:
+            low, high = portal.STORED[name][1:]
+            self._journal(unit, request, f"{name} {text} is outside {low}..{high}")
+            return False
+        self._journal(unit, request, None)
+        return True
+
+    def _journal(self, unit: int, request: str, reason: str | None) -> None:
+        """Record a command the face settled itself (reason None = applied)."""
+        clock = self.twin.clock_s
+        accepted = reason is None
+        self.twin.journal.append(
+            JournalEntry(
+                clock,
+                SOURCE,
+                (unit,),
+                request,
+                accepted=accepted,
+                reason=reason or "",
+                apply_at_s=clock if accepted else None,
+            )
+        )
+        if accepted:
+            _LOG.info("%s applied %s on unit %s", SOURCE, request, unit)
+        else:
+            _LOG.info("%s rejected %s on unit %s: %s", SOURCE, request, unit, reason)
+
+
+def _r(value: float, digits: int) -> float:
+    """Rounded, never -0.0."""
+    return round(value, digits) + 0.0
+
+
+def _status(inv: Inverter) -> int:
+    """The lxp status code (input register 0) of one unit from its last step."""
+    fl = inv.flows
+    if fl.mode in (UnitMode.STANDBY, UnitMode.FAULT):
+        return STANDBY
+    pv = fl.pv_w > MOVING_W
+    if fl.mode is UnitMode.LINE:
+        if fl.grid_charge_a > MOVING_A:
+            return PV_AC_CHARGE if pv else AC_CHARGE
+        if fl.solar_charge_a > MOVING_A:
+            return PV_CHARGE_ON_GRID
+        return PV_ON_GRID if pv else BYPASS
+    on_grid = fl.grid_v > 0.0
+    if fl.discharge_a > MOVING_A:
+        if on_grid:
+            return PV_BATTERY_ON_GRID if pv else BATTERY_ON_GRID
+        return PV_BATTERY_OFF_GRID if pv else BATTERY_OFF_GRID
+    if fl.solar_charge_a > MOVING_A:
+        return PV_CHARGE_ON_GRID if on_grid else PV_CHARGE_OFF_GRID
+    return PV_ON_GRID if on_grid else PV_OFF_GRID
+
+
+def _mean_pack_temperature(twin: Twin) -> float:
+    temps = [t for p in twin.packs for t in p.temperatures[:2]]
+    return sum(temps) / len(temps)
+
+
+def _energy(period: str) -> dict[str, float]:
+    """One period's energy counters (kWh; ``day`` or ``all``): the twin keeps none, so 0."""
+    out = {f"e_pv_{period}": 0.0}
+    out.update({f"e_pv_{period}_{n}": 0.0 for n in (1, 2, 3)})
+    for key in ("inv", "rec", "chg", "dischg", "eps", "to_grid", "to_user"):
+        out[f"e_{key}_{period}"] = 0.0
+    return out
