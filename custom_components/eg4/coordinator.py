@@ -199,10 +199,19 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
 
     @callback
     def _handle_reply(self, reply: CommandResult) -> None:
+        """A bridge's answer: a refusal ends the wait of the write it is about.
+
+        A reply that names no unit is about the write in progress when there is one; while
+        several units' writes are waiting (a restore) it cannot be told which, so it ends
+        none of them (each still ends on its read-back or its timeout).
+        """
         self.command_replies = [*self.command_replies[-9:], reply]
+        attributable = reply.unit is not None or len(self._waiters) == 1
         for waiter in self._waiters:
+            if reply.unit is not None and reply.unit not in waiter.units:
+                continue
             waiter.replies.append(reply)
-            if not reply.ok and not waiter.future.done():
+            if not reply.ok and attributable and not waiter.future.done():
                 waiter.future.set_result(False)
 
     @callback

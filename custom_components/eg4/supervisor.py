@@ -386,7 +386,7 @@ class CalibrationSupervisor:
         async with self._revert_lock:
             detail = ""
             for attempt in range(REVERT_ATTEMPTS):
-                await self._async_wait_for_inverters()
+                await self._async_before_attempt(items, attempt)
                 errors: list[str] = []
                 for key, value in _settings_in_order(items):
                     # Every setting, even after one failed: each of them ends the grid charge.
@@ -404,8 +404,6 @@ class CalibrationSupervisor:
                         attempt + 1,
                         detail,
                     )
-                    if attempt < len(REVERT_BACKOFF_S):
-                        await asyncio.sleep(REVERT_BACKOFF_S[attempt])
                     continue
                 restored = {
                     unit: {item.setting: inv.settings.get(item.setting) for item in items}
@@ -435,6 +433,26 @@ class CalibrationSupervisor:
         units: list[int | None] = [None, *sorted(self.coordinator.data.inverters)]
         count = max(transport.encodings(key, value, unit) for unit in units)
         return attempt % max(1, count)
+
+    async def _async_before_attempt(self, items: Sequence[PlanItem], attempt: int) -> None:
+        """Wait before a revert attempt where needed; as a rule, not at all.
+
+        A breach's revert is published while the breaching message is handled, and a silent
+        bridge does not hold a revert back. It waits (bounded) for the inverters to report
+        when what they hold is not known yet (at startup nothing has arrived: the revert then
+        sends only what is needed), and before a retry while they are silent (only a
+        read-back can confirm it); otherwise a retry waits for its back-off.
+        """
+        state = self.coordinator.data
+        known = all(
+            state.inverters[item.unit].settings.get(item.setting) is not None
+            for item in items
+            if item.unit in state.inverters
+        )
+        if not known or (attempt > 0 and not self.coordinator.is_available(None)):
+            await self._async_wait_for_inverters()
+        elif attempt > 0:
+            await asyncio.sleep(REVERT_BACKOFF_S[min(attempt, len(REVERT_BACKOFF_S)) - 1])
 
     async def _async_wait_for_inverters(self) -> None:
         """Wait (bounded) until every inverter reports: at startup nothing has arrived yet.

@@ -8,11 +8,13 @@ put it back on the calibration's grid charge.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.util.async_ import create_eager_task
 
 from .const import DOMAIN
 from .model import SettingKey, SettingValue, values_match
@@ -76,7 +78,9 @@ class WritePlan:
                 translation_key=f"rejected_{err.reason}",
                 translation_placeholders={"setting": key.value, **err.placeholders},
             ) from err
-        if not coordinator.is_available(None):
+        # A restore is sent even while the telemetry is silent: the command path may well
+        # work, and ending a grid charge must not wait for it (its read-back confirms it).
+        if not restore and not coordinator.is_available(None):
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="telemetry_stale",
@@ -199,37 +203,56 @@ async def _write_per_unit(coordinator: Eg4Coordinator, plan: WritePlan, units: l
 
 
 async def _write_restore(coordinator: Eg4Coordinator, plan: WritePlan, units: list[int]) -> None:
-    """Send to every unit not yet at the value; never roll back; raise for those that failed."""
+    """Send to every unit not yet at the value, all at once; never roll back.
+
+    The units are not taken one after the other: a unit whose read-back is late (a silent
+    bridge) must not hold back the next unit's command. Raises for the units that did not
+    read the value back.
+    """
     tolerance = plan.setting.tolerance
-    pending = [
-        u
-        for u in units
-        if not values_match(
-            coordinator.data.inverters[u].settings.get(plan.key), plan.value, tolerance
-        )
-    ]
+
+    def pending() -> list[int]:
+        return [
+            u
+            for u in units
+            if not values_match(
+                coordinator.data.inverters[u].settings.get(plan.key), plan.value, tolerance
+            )
+        ]
+
+    waiting = pending()
     targets: list[int | None] = (
-        [None] if coordinator.capabilities.broadcast_writes else list(pending)
+        [None] if coordinator.capabilities.broadcast_writes else list(waiting)
+    )
+    # Eager: the first command is published before this returns control (a breach's revert
+    # leaves while the breaching message is being handled).
+    results = await asyncio.gather(
+        *(
+            create_eager_task(
+                _send_and_confirm(
+                    coordinator,
+                    plan.key,
+                    plan.value,
+                    target,
+                    frozenset(waiting if target is None else [target]),
+                    tolerance,
+                    plan.attempt,
+                )
+            )
+            for target in targets
+        ),
+        return_exceptions=True,
     )
     replies: list[CommandResult] = []
     errors: list[HomeAssistantError] = []
-    for target in targets:
-        expected = frozenset(pending if target is None else [target])
-        try:
-            _, got = await _send_and_confirm(
-                coordinator, plan.key, plan.value, target, expected, tolerance, plan.attempt
-            )
-        except HomeAssistantError as err:  # a send that failed: the other units still get theirs
-            errors.append(err)
-            continue
-        replies.extend(got)
-    failed = [
-        u
-        for u in pending
-        if not values_match(
-            coordinator.data.inverters[u].settings.get(plan.key), plan.value, tolerance
-        )
-    ]
+    for result in results:
+        if isinstance(result, HomeAssistantError):  # that unit's send failed; not the others'
+            errors.append(result)
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            replies.extend(result[1])
+    failed = pending()
     if not failed:
         return
     if errors and not replies:

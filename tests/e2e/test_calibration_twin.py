@@ -50,6 +50,15 @@ FIRST_REVERT = {
         "Solar/Battery/Utility",
     ),
 }
+# What a revert publishes at once: its first setting, to every unit (lvx-control: one command
+# for both; Solar Assistant: one per unit, sent together).
+REVERT_AT_ONCE = {
+    "powermon_lvx": [FIRST_REVERT["powermon_lvx"]],
+    "solar_assistant": [
+        (f"solar_assistant/inverter_{n}/output_source_priority/set", "Solar/Battery/Utility")
+        for n in (1, 2)
+    ],
+}
 STARTS_THE_CHARGE = {
     "powermon_lvx": {("solar/control/lvx6048/output_priority", "solar_utility_battery")},
     "solar_assistant": {
@@ -434,11 +443,11 @@ async def test_breach_reverts_on_the_message_that_carries_it(
             await settle()
 
     assert breaching.topic.startswith(BREACH_TOPICS[scenario, rig.spec.name]), breaching
-    # Handled on that message: the first revert command left before the handler returned,
-    # so it is out before the test's next await gives control back.
-    assert during == [FIRST_REVERT[rig.spec.name]]
+    # Handled on that message: the first revert commands left before the handler returned,
+    # so they are out before the test's next await gives control back.
+    assert during == REVERT_AT_ONCE[rig.spec.name]
     await asyncio.sleep(0)
-    assert rig.published()[before:][:1] == [FIRST_REVERT[rig.spec.name]]
+    assert rig.published()[before:][: len(during)] == REVERT_AT_ONCE[rig.spec.name]
     run = rig.supervisor.run
     assert run.reason.value == reason
     assert source in run.detail
@@ -643,3 +652,78 @@ async def test_stop_reverts_and_the_next_start_records_the_interruption(
     assert last["interrupted"] is True
     assert last["outcome"] == "aborted"
     assert rig.priorities() == EVERYDAY
+
+
+# ---- stops that are not breaches -----------------------------------------------------------
+
+
+async def test_settings_taken_but_no_grid_is_did_not_engage(rig: Rig) -> None:
+    """A grid outage: the inverters take SUB + solar_and_utility, the bank never charges.
+
+    Ten minutes after the writes were confirmed the run gives up ("did not engage") and puts
+    the everyday settings back.
+    """
+    rig.twin.grid_available = False
+    response = await rig.call("run_calibration")
+    assert response is not None
+    run_id = response["run_id"]
+    await rig.drive(lambda: rig.priorities() == CALIBRATING, limit_s=300, what="the writes")
+    took = await rig.drive(
+        lambda: rig.phase in ("reverting", "idle"), limit_s=1800, what="the give-up"
+    )
+    assert 600 <= took <= 900
+    assert rig.twin.grid_charge_a == 0
+    await complete_revert(rig)
+    assert rig.priorities() == EVERYDAY
+    last = rig.supervisor.last
+    assert last["run_id"] == run_id
+    assert last["outcome"] == "aborted"
+    assert last["reason"] == "did_not_engage"
+    assert "bulk" not in [entry["phase"] for entry in last["phases"]]
+    assert rig.state("last_calibration_result").attributes["reason"] == "did_not_engage"
+
+
+async def test_max_duration_stops_a_charge_that_takes_too_long(rig: Rig) -> None:
+    """A one-hour limit on a bank that needs three: stopped at the hour, and reverted."""
+    response = await rig.call("run_calibration", max_duration={"hours": 1})
+    assert response is not None
+    await rig.drive(lambda: rig.phase == "bulk", limit_s=900, what="bulk")
+    took = await rig.drive(lambda: rig.phase != "bulk", limit_s=2 * 3600, what="the limit")
+    assert took < 3600
+    await complete_revert(rig)
+    assert rig.priorities() == EVERYDAY
+    last = rig.supervisor.last
+    assert last["outcome"] == "aborted"
+    assert last["reason"] == "max_duration"
+    phases = {entry["phase"]: entry["at"] for entry in last["phases"]}
+    assert 3600 <= phases["reverting"] - phases["engaging"] <= 3600 + 2 * BULK_STEP_S
+    assert all(soc < 99 for soc in rig.twin.soc_readings())  # it really was cut short
+
+
+async def test_silence_mid_charge_stops_and_reverts_when_the_bridge_returns(rig: Rig) -> None:
+    """The bridge goes quiet during bulk (its commands still work): the run stops, not blind.
+
+    The revert is sent at once, silence or not, and confirmed by the first read-back after
+    the silence (the run's record is not "failed": it was confirmed within its attempts).
+    """
+    await start_and_engage(rig)
+    rig.twin.add_dropout(rig.twin.clock_s, 8 * 60)
+    sent = len(rig.commands)
+    took = await rig.drive(lambda: rig.phase != "bulk", limit_s=900, what="the stop")
+    assert took <= 180 + 60  # the stale timeout (180 s) and one tick
+    assert rig.supervisor.run.reason.value == "telemetry_stale"
+    # Still silent, and the first revert command is already on the inverters: back to SBU,
+    # which ends the grid charge. (Charger priority follows once that command's read-back is
+    # given up on: each setting waits for its confirmation before the next is sent.)
+    assert rig.twin.telemetry_suppressed()
+    assert rig.commands[sent] == FIRST_REVERT[rig.spec.name]
+    assert all(output is OutputPriority.SBU for output, _ in rig.priorities())
+    await rig.advance(STEP_S)
+    assert rig.twin.grid_charge_a == 0
+    await complete_revert(rig, limit_s=1800)
+    assert rig.priorities() == EVERYDAY
+    last = rig.supervisor.last
+    assert last["outcome"] == "aborted"
+    assert last["reason"] == "telemetry_stale"
+    issue_id = f"revert_failed_{rig.entry.entry_id}"
+    assert ir.async_get(rig.hass).async_get_issue(DOMAIN, issue_id) is None

@@ -41,14 +41,25 @@ def commands(mqtt_mock: Any) -> list[tuple[str, str]]:
 async def test_unit_refusing_does_not_stop_the_next_unit(
     hass: HomeAssistant, mqtt_mock: Any, solar_assistant_loaded: MockConfigEntry
 ) -> None:
-    """Unit 1 refuses: unit 2 is still sent the value and takes it; the error names unit 1."""
+    """Unit 1 refuses: unit 2 is still sent the value and takes it; the error names unit 1.
+
+    Both commands leave at once. Solar Assistant's one response topic does not say which
+    unit refused, so the refusal ends neither wait: unit 2 is confirmed by its read-back,
+    unit 1 by none (its wait runs out).
+    """
     mqtt_mock.async_publish.reset_mock()
     call = restore(hass, solar_assistant_loaded, SettingKey.CHARGER_PRIORITY, "solar_only")
     await settle()
+    assert commands(mqtt_mock) == [
+        (SA_SET.format(n=1), "Solar only"),
+        (SA_SET.format(n=2), "Solar only"),
+    ]
     async_fire_mqtt_message(hass, SA_RESPONSE, "Error: not allowed")
-    await settle()
     async_fire_mqtt_message(hass, SA_RESPONSE, "Saved")
     async_fire_mqtt_message(hass, SA.format(n=2, key="charger_source_priority"), "Solar only")
+    await settle()
+    assert not call.done()
+    await pass_time(hass, 61)
     with pytest.raises(HomeAssistantError) as err:
         await call
     assert err.value.translation_key == "write_refused"

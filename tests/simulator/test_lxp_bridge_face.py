@@ -656,7 +656,7 @@ def test_every_profile_command_is_accepted_and_read_back(
         assert any(matches(f, command.topic) for f in face.command_subscriptions())
         replies.extend(face.handle(command.topic, command.payload))
     decoded = [profile.decode(m.topic, m.payload) for m in replies]
-    assert decoded[-1] == CommandResult(ok=True, message="OK")
+    assert decoded[-1] == CommandResult(ok=True, message="OK", unit=unit)
     readings = [r for d in decoded if isinstance(d, Decoded) for r in d.readings]
     assert readings
     last = readings[-1]
@@ -676,12 +676,12 @@ def test_profile_reads_a_refusal_as_a_failed_command() -> None:
     (command,) = profile.encode(SettingKey.CHARGER_PRIORITY, HaChargerPriority.SOLAR_AND_UTILITY, 1)
     replies = face.handle(command.topic, command.payload)
     assert profile.decode(replies[-1].topic, replies[-1].payload) == CommandResult(
-        ok=False, message="FAIL"
+        ok=False, message="FAIL", unit=1
     )
     (out_of_range,) = profile.encode(SettingKey.MAX_CHARGE_CURRENT, 100.0, 2)
     replies = face.handle(out_of_range.topic, out_of_range.payload)
     assert profile.decode(replies[-1].topic, replies[-1].payload) == CommandResult(
-        ok=False, message="FAIL"
+        ok=False, message="FAIL", unit=2
     )
 
 

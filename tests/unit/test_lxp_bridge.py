@@ -146,8 +146,9 @@ def test_foreign_topics_are_not_ours(topic: str) -> None:
     ("payload", "ok"), [("OK", True), ("ok\n", True), ("FAIL", False), ("fail", False)]
 )
 def test_command_results(payload: str, ok: bool) -> None:
+    """The result topic names the datalog: the reply is about that unit (unit 2 here)."""
     result = PROFILE.decode("lxp/result/BA87654321/set/hold/101", payload)
-    assert result == CommandResult(ok=ok, message=payload.strip().upper())
+    assert result == CommandResult(ok=ok, message=payload.strip().upper(), unit=2)
 
 
 def test_result_for_another_datalog_is_ignored() -> None:

@@ -37,10 +37,16 @@ class Rejected:
 
 @dataclass(frozen=True, slots=True)
 class CommandResult:
-    """A bridge's reply to a command (Solar Assistant's response message)."""
+    """A bridge's reply to a command (Solar Assistant's response message).
+
+    ``unit`` is the inverter the reply is about, where the bridge says (lxp-bridge's result
+    topic names the datalog, the cloud answers each unit's call); None when it does not
+    (Solar Assistant has one response topic for every unit).
+    """
 
     ok: bool
     message: str
+    unit: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

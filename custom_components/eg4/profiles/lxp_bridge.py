@@ -159,9 +159,10 @@ class LxpBridgeProfile:
             return None
         parts = topic[len(head) :].split("/")
         if parts[0] == "result" and len(parts) >= 3:
-            if self._unit(parts[1]) is None:
+            unit = self._unit(parts[1])
+            if unit is None:
                 return None
-            return _decode_result(payload)
+            return _decode_result(unit, payload)
         if len(parts) != 3:
             return None
         unit = self._unit(parts[0])
@@ -275,10 +276,10 @@ def _decode_hold(unit: int, register: int, payload: str) -> DecodeResult:
     return Decoded((Reading(source, key, float(raw), key),))
 
 
-def _decode_result(payload: str) -> DecodeResult:
+def _decode_result(unit: int, payload: str) -> DecodeResult:
     text = payload.strip().upper()
     if text == "OK":
-        return CommandResult(ok=True, message="OK")
+        return CommandResult(ok=True, message="OK", unit=unit)
     if text == "FAIL":
-        return CommandResult(ok=False, message="FAIL")
+        return CommandResult(ok=False, message="FAIL", unit=unit)
     return Rejected("result:invalid")

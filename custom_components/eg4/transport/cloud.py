@@ -290,14 +290,14 @@ class CloudTransport:
             # The refusal arrives while the write is still being sent, before the coordinator
             # waits for its outcome: deliver it once the current step has finished, so the
             # waiter that is registered right after this returns sees it.
-            refusal = CommandResult(ok=False, message=err.message)
+            refusal = CommandResult(ok=False, message=err.message, unit=target.number)
             asyncio.get_running_loop().call_soon(self._emit, refusal)
             return
         except Eg4AuthError as err:
             raise TransportAuthError(str(err)) from err
         except Eg4CloudError as err:
             raise TransportError(str(err)) from err
-        self._emit(CommandResult(ok=True, message="accepted"))
+        self._emit(CommandResult(ok=True, message="accepted", unit=target.number))
         await self._confirm(target, key, value)
 
     def describe(self) -> dict[str, str | int]:
