@@ -32,7 +32,7 @@ from .const import (
 from .coordinator import Eg4Coordinator
 from .profiles import build_profile
 from .services import async_setup_services
-from .supervisor import CalibrationSupervisor
+from .supervisor import CalibrationSupervisor, async_remove_record
 from .transport.base import Transport, TransportAuthError, TransportUnavailableError
 from .transport.cloud import CloudTransport
 from .transport.mqtt import MqttTransport
@@ -154,3 +154,8 @@ async def _async_reload_on_update(hass: HomeAssistant, entry: Eg4ConfigEntry) ->
 async def async_unload_entry(hass: HomeAssistant, entry: Eg4ConfigEntry) -> bool:
     """Unload a config entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: Eg4ConfigEntry) -> None:
+    """Forget a deleted entry's calibration record (warning if a run was left unrestored)."""
+    await async_remove_record(hass, entry.entry_id, entry.title)

@@ -119,7 +119,9 @@ class CalibrationSupervisor:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._revert_lock = asyncio.Lock()
         self._revert_done: asyncio.Event = asyncio.Event()
-        self._reporting: asyncio.Event = asyncio.Event()  # set while every inverter reports
+        # A revert waiting for the inverters to report (only then is each update checked).
+        self._reporting: asyncio.Event = asyncio.Event()
+        self._awaiting_report = False
         self._retry_unsub: CALLBACK_TYPE | None = None
         self.drift: DriftReport | None = None
         self._drift_unsub: CALLBACK_TYPE | None = None
@@ -278,10 +280,8 @@ class CalibrationSupervisor:
         if change.revived and self._drift_unsub is None:
             # New sources: refresh the drift figures soon (otherwise they follow the tick).
             self._drift_unsub = async_call_later(self.hass, DRIFT_SOON_S, self._drift_soon)
-        if self.coordinator.is_available(None):
+        if self._awaiting_report and self.coordinator.is_available(None):
             self._reporting.set()
-        else:
-            self._reporting.clear()
         run = self.run
         if run is not None and run.is_active:
             self._execute(run.on_update(state, self._now()))
@@ -463,6 +463,7 @@ class CalibrationSupervisor:
         if self.coordinator.is_available(None):
             return
         self._reporting.clear()
+        self._awaiting_report = True
         try:
             async with asyncio.timeout(self.coordinator.stale_timeout):
                 await self._reporting.wait()
@@ -471,6 +472,8 @@ class CalibrationSupervisor:
                 "The inverters sent nothing for %.0f s: trying the revert anyway",
                 self.coordinator.stale_timeout,
             )
+        finally:
+            self._awaiting_report = False
 
     def _schedule_retry(self, items: Sequence[PlanItem]) -> None:
         if self._retry_unsub is not None:
@@ -584,6 +587,47 @@ class CalibrationSupervisor:
                 "Revert at shutdown not confirmed (%s): it runs again at startup", err
             )
         await self._async_save()
+
+
+async def async_remove_record(hass: HomeAssistant, entry_id: str, title: str) -> None:
+    """The entry is being deleted: drop its stored record and its repair issues.
+
+    A run whose settings were never confirmed restored cannot be reverted any more (the entry
+    and its transport are gone): a persistent notification lists what to put back by hand.
+    """
+    store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, f"{DOMAIN}.calibration.{entry_id}")
+    stored = await store.async_load() or {}
+    raw = stored.get("run")
+    if raw is not None:
+        try:
+            run: CalibrationRun | None = CalibrationRun.from_dict(raw)
+        except RunDataError:
+            run = None
+        # (a stored run is one not yet closed; the solar method changed nothing)
+        if run is None or run.plan:
+            settings = "the output and charger priority you use every day"
+            if run is not None:
+                per_unit: dict[int, list[str]] = {}
+                for item in run.revert_items:
+                    per_unit.setdefault(item.unit, []).append(
+                        f"{item.setting.value} = {_value_text(item.to_value)}"
+                    )
+                settings = "; ".join(
+                    f"inverter {unit}: {', '.join(values)}"
+                    for unit, values in sorted(per_unit.items())
+                )
+            persistent_notification.async_create(
+                hass,
+                (
+                    f"{title} was removed while a calibration's everyday settings were not "
+                    f"confirmed restored. Check the inverters and set them back: {settings}."
+                ),
+                title="EG4 calibration: check the inverter settings",
+                notification_id=f"{DOMAIN}_removed_{entry_id}",
+            )
+    await store.async_remove()
+    for issue_id in (f"revert_failed_{entry_id}", f"drift_{entry_id}"):
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
 
 
 def _describe(check: dict[str, str]) -> str:

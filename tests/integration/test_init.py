@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from unittest.mock import AsyncMock, patch
 
+from homeassistant.components import persistent_notification
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient, MqttMockPahoClient
@@ -399,3 +402,58 @@ async def test_powermon_without_number_commands_has_no_numbers(
     }
     # The read-backs of those settings are still shown per inverter.
     assert "max_charge_current" in _keys(entities, "inverter_1")
+
+
+async def test_removing_an_entry_mid_calibration_says_what_to_restore(
+    hass: HomeAssistant, powermon_loaded: MockConfigEntry, hass_storage: dict[str, Any]
+) -> None:
+    """Deleted while a run's settings were not confirmed restored: a notification lists them.
+
+    The record and the entry's repair issues go with the entry.
+    """
+    response = await hass.services.async_call(
+        DOMAIN,
+        "run_calibration",
+        {"config_entry_id": powermon_loaded.entry_id},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    key = f"eg4.calibration.{powermon_loaded.entry_id}"
+    await hass.async_block_till_done()
+    assert hass_storage[key]["data"]["run"]["phase"] == "engaging"
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        f"drift_{powermon_loaded.entry_id}",
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="soc_drift",
+        translation_placeholders={"spread": "26", "pack": "6"},
+    )
+
+    assert await hass.config_entries.async_remove(powermon_loaded.entry_id)
+    await hass.async_block_till_done()
+
+    assert key not in hass_storage
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"drift_{powermon_loaded.entry_id}") is None
+    notifications = persistent_notification._async_get_or_create_notifications(hass)
+    notification = notifications[f"{DOMAIN}_removed_{powermon_loaded.entry_id}"]
+    assert notification["message"] == (
+        "EG4 lvx6048 was removed while a calibration's everyday settings were not confirmed "
+        "restored. Check the inverters and set them back: inverter 1: output_priority = sbu, "
+        "charger_priority = solar_first; inverter 2: output_priority = sbu, "
+        "charger_priority = solar_first."
+    )
+
+
+async def test_removing_an_idle_entry_leaves_no_record(
+    hass: HomeAssistant, powermon_loaded: MockConfigEntry, hass_storage: dict[str, Any]
+) -> None:
+    """No run: the record is dropped and nothing is announced."""
+    key = f"eg4.calibration.{powermon_loaded.entry_id}"
+    assert await hass.config_entries.async_remove(powermon_loaded.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage
+    notifications = persistent_notification._async_get_or_create_notifications(hass)
+    assert f"{DOMAIN}_removed_{powermon_loaded.entry_id}" not in notifications
