@@ -152,7 +152,10 @@ class CalibrationSupervisor:
             _LOGGER.error(  # noqa: TRY400 - the reason is enough, no traceback
                 "The stored calibration run could not be read (%s); check the settings", err
             )
-            self._raise_revert_issue("stored run unreadable")
+            # Nothing can retry it (what to restore is unknown): the issue lasts until the
+            # next restart, and the unreadable record is replaced now.
+            self._raise_revert_issue("stored run unreadable", persistent=False)
+            await self._async_save()
             return
         if run.needs_recovery or (run.outcome is Outcome.FAILED and run.restored_at is None):
             self.run = run
@@ -523,13 +526,13 @@ class CalibrationSupervisor:
         async_dispatcher_send(self.hass, signal_update(self.entry_id))
         await self._async_save()
 
-    def _raise_revert_issue(self, detail: str) -> None:
+    def _raise_revert_issue(self, detail: str, *, persistent: bool = True) -> None:
         ir.async_create_issue(
             self.hass,
             DOMAIN,
             f"revert_failed_{self.entry_id}",
             is_fixable=False,
-            is_persistent=True,
+            is_persistent=persistent,
             severity=ir.IssueSeverity.CRITICAL,
             translation_key="revert_failed",
             translation_placeholders={"detail": detail or "no read-back"},

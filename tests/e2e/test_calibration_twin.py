@@ -727,3 +727,57 @@ async def test_silence_mid_charge_stops_and_reverts_when_the_bridge_returns(rig:
     assert last["reason"] == "telemetry_stale"
     issue_id = f"revert_failed_{rig.entry.entry_id}"
     assert ir.async_get(rig.hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_lever_refused_is_engage_failed_and_the_first_lever_undone(rig: Rig) -> None:
+    """The firmware refuses SUB: the run stops before any grid charge and puts back charger
+    priority, which it had already changed."""
+    rig.twin.faults.nak_setting(Setting.OUTPUT_PRIORITY, count=None)
+    response = await rig.call("run_calibration")
+    assert response is not None
+    await rig.drive(lambda: rig.supervisor.run is None, limit_s=900, what="the stop")
+    assert rig.priorities() == EVERYDAY
+    assert rig.twin.grid_charge_a == 0
+    last = rig.supervisor.last
+    assert last["outcome"] == "aborted"
+    assert last["reason"] == "engage_failed"
+    assert "output_priority" in last["detail"]
+    assert [entry["phase"] for entry in last["phases"]] == [
+        "preflight",
+        "engaging",
+        "reverting",
+        "aborted",
+    ]
+
+
+async def test_failed_revert_is_retried_after_a_restart(hass: HomeAssistant, rig: Rig) -> None:
+    """A run that ended failed (revert never confirmed) is retried when Home Assistant starts.
+
+    Once the device takes it, the critical repair issue and the notification go away; the
+    run stays on record as failed.
+    """
+    await start_and_engage(rig)
+    rule = rig.twin.faults.nak_setting(Setting.OUTPUT_PRIORITY, count=None)
+    task = rig.start("cancel_calibration")
+    await rig.drive(task.done, limit_s=3 * DEFAULT_CONFIRM_TIMEOUT + 300, what="the cancel")
+    assert (await task)["outcome"] == "failed"
+    assert_failed_and_repair_raised(rig)
+
+    assert await hass.config_entries.async_unload(rig.entry.entry_id)
+    await hass.async_block_till_done()
+    rig.twin.faults.nak_rules.remove(rule)  # the firmware would take it now; still on SUB
+    assert rig.priorities()[0][0] is OutputPriority.SUB
+    assert await hass.config_entries.async_setup(rig.entry.entry_id)
+    await hass.async_block_till_done()
+    await rig.connect()
+    assert rig.phase == "failed"  # still waiting for a confirmed revert
+    await complete_revert(rig)
+    assert rig.priorities() == EVERYDAY
+    issue_id = f"revert_failed_{rig.entry.entry_id}"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    assert f"{DOMAIN}_revert_{rig.entry.entry_id}" not in rig.notifications
+    assert rig.phases_fired()[-1] == "revert_confirmed"
+    assert rig.supervisor.last["outcome"] == "failed"
+    stored = rig.stored
+    assert stored is not None
+    assert stored["run"] is None

@@ -457,3 +457,30 @@ async def test_removing_an_idle_entry_leaves_no_record(
     assert key not in hass_storage
     notifications = persistent_notification._async_get_or_create_notifications(hass)
     assert f"{DOMAIN}_removed_{powermon_loaded.entry_id}" not in notifications
+
+
+async def test_unreadable_stored_run_raises_the_critical_repair(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    powermon_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A stored run that cannot be read might hold settings to restore: say so, loudly."""
+    hass_storage[f"eg4.calibration.{powermon_entry.entry_id}"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": f"eg4.calibration.{powermon_entry.entry_id}",
+        "data": {"run": {"run_id": "abc", "phase": "bulk"}, "last": None},
+    }
+    powermon_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(powermon_entry.entry_id)
+    await hass.async_block_till_done()
+    assert powermon_entry.state is ConfigEntryState.LOADED
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"revert_failed_{powermon_entry.entry_id}")
+    assert issue is not None
+    assert issue.severity is ir.IssueSeverity.CRITICAL
+    assert issue.translation_placeholders == {"detail": "stored run unreadable"}
+    # Nothing will ever retry it: it must not outlive the next restart.
+    assert issue.is_persistent is False
+    assert powermon_entry.runtime_data.supervisor.run is None
+    assert hass_storage[f"eg4.calibration.{powermon_entry.entry_id}"]["data"]["run"] is None
