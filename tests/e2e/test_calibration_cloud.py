@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components import persistent_notification
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import Event, HomeAssistant, ServiceResponse, State, callback
-from homeassistant.helpers import entity_registry as er
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -36,6 +34,8 @@ from custom_components.eg4.const import DOMAIN
 from custom_components.eg4.transport import cloud as cloud_transport
 from simulator import ChargerPriority, OutputPriority, Setting, Twin, build_twin
 from simulator.cloud_api import CloudApiServer
+
+from .calibration_view import EVENT, CalibrationView, priorities
 
 USERNAME = "owner@example.net"
 PASSWORD = "calibrate-me"  # noqa: S105 - test credentials
@@ -66,60 +66,21 @@ async def portal(socket_enabled: None, scenario: str) -> AsyncIterator[CloudApiS
     await server.stop()
 
 
-@dataclass
-class CloudRig:
+@dataclass(kw_only=True)
+class CloudRig(CalibrationView):
     """The cloud entry, the portal and the twin behind it, on one frozen clock."""
 
-    hass: HomeAssistant
     portal: CloudApiServer
-    entry: MockConfigEntry
     freezer: FrozenDateTimeFactory
-    storage: dict[str, Any]
-    events: list[Event[Any]]
-    notifications: dict[str, Any] = field(default_factory=dict)
-
-    def watch_notifications(self) -> None:
-        """Keep ``notifications`` in step with Home Assistant's persistent notifications."""
-
-        @callback
-        def _on_change(
-            kind: persistent_notification.UpdateType, notifications: dict[str, Any]
-        ) -> None:
-            if kind is persistent_notification.UpdateType.REMOVED:
-                for notification_id in notifications:
-                    self.notifications.pop(notification_id, None)
-            else:
-                self.notifications.update(notifications)
-
-        persistent_notification.async_register_callback(self.hass, _on_change)
 
     @property
     def twin(self) -> Twin:
+        """The twin behind the portal."""
         return self.portal.twin
 
-    @property
-    def supervisor(self) -> Any:
-        return self.entry.runtime_data.supervisor
-
-    @property
-    def phase(self) -> str:
-        run = self.supervisor.run
-        return "idle" if run is None else str(run.phase.value)
-
-    def state(self, key: str, platform: str = "sensor") -> State:
-        entity_id = er.async_get(self.hass).async_get_entity_id(
-            platform, DOMAIN, f"{self.entry.entry_id}_system_{key}"
-        )
-        assert entity_id is not None, key
-        state = self.hass.states.get(entity_id)
-        assert state is not None, key
-        return state
-
     def priorities(self) -> list[tuple[OutputPriority, ChargerPriority]]:
-        return [
-            (inv.settings.output_priority, inv.settings.charger_priority)
-            for inv in self.twin.inverters
-        ]
+        """Each unit's (output, charger) priority in the twin."""
+        return priorities(self.twin)
 
     def stop_socs(self) -> list[int]:
         """The AC-charge stop SoC each unit holds in the portal."""
@@ -129,19 +90,11 @@ class CloudRig:
         ]
 
     def stored_run(self) -> dict[str, Any] | None:
-        """The run the supervisor saved in Home Assistant's storage (None: no active run)."""
-        item = self.storage[f"eg4.calibration.{self.entry.entry_id}"]
-        run: dict[str, Any] | None = item["data"]["run"]
+        """The run the supervisor saved (None: no active run)."""
+        stored = self.stored
+        assert stored is not None
+        run: dict[str, Any] | None = stored["run"]
         return run
-
-    async def call(self, service: str, **data: Any) -> ServiceResponse:
-        return await self.hass.services.async_call(
-            DOMAIN,
-            service,
-            {"config_entry_id": self.entry.entry_id, **data},
-            blocking=True,
-            return_response=True,
-        )
 
     async def settle(self) -> None:
         """Every task, background ones included, and every request they made, done."""
@@ -228,7 +181,7 @@ async def rig(
         entry=entry,
         freezer=freezer,
         storage=hass_storage,
-        events=async_capture_events(hass, "eg4_calibration"),
+        events=async_capture_events(hass, EVENT),
     )
     rig.watch_notifications()
     await rig.settle()
@@ -255,7 +208,7 @@ def assert_succeeded(rig: CloudRig, run_id: str) -> None:
         "reverting",
         "succeeded",
     ]
-    assert [event.data["phase"] for event in rig.events] == [
+    assert rig.phases_fired() == [
         "engaging",
         "bulk",
         "absorption",
@@ -375,7 +328,7 @@ async def test_breach_seen_in_a_poll_reverts_in_that_poll(
     assert last["outcome"] == "aborted"
     assert last["reason"] == reason
     assert source in last["detail"]
-    assert [event.data["phase"] for event in rig.events][-2:] == ["reverting", "aborted"]
+    assert rig.phases_fired()[-2:] == ["reverting", "aborted"]
     assert rig.state("last_calibration_result").state == "aborted"
     # Stopped in time: no pack's BMS had to protect itself.
     assert all(not pack.bms.protection_list() for pack in rig.twin.packs)
@@ -387,7 +340,7 @@ async def test_refused_revert_is_retried_through_the_portal(rig: CloudRig) -> No
     run_id = await start_and_engage(rig)
     rig.portal.inject_error("REMOTE_SET_ERROR", count=2, path="remoteSet/functionControl")
     functions = rig.portal.requests[FUNCTION]
-    cancel = rig.hass.async_create_task(rig.call("cancel_calibration"))
+    cancel = rig.start("cancel_calibration")
     await rig.quiet()
     # AC charge off refused by both units, the stop SoC went back, and the next attempt
     # waits for its back-off: the cancel is still waiting.
@@ -409,7 +362,7 @@ async def test_refused_revert_is_retried_through_the_portal(rig: CloudRig) -> No
     }
     assert rig.priorities() == EVERYDAY
     assert rig.supervisor.last["reason"] == "cancelled"
-    assert "revert_failed" not in [event.data["phase"] for event in rig.events]
+    assert "revert_failed" not in rig.phases_fired()
 
 
 @pytest.mark.timeout(300)
@@ -421,7 +374,7 @@ async def test_one_unit_refusing_the_revert_does_not_undo_the_other(rig: CloudRi
     """
     run_id = await start_and_engage(rig)
     rule = rig.twin.faults.nak_setting(Setting.OUTPUT_PRIORITY, count=None, unit=2)
-    cancel = rig.hass.async_create_task(rig.call("cancel_calibration"))
+    cancel = rig.start("cancel_calibration")
     await rig.quiet()
     assert rig.priorities() == [EVERYDAY[0], GRID_CHARGE[1]]
     assert rig.stop_socs() == [90, 90]
@@ -438,7 +391,7 @@ async def test_one_unit_refusing_the_revert_does_not_undo_the_other(rig: CloudRi
     enables = [e for e in rig.twin.journal if e.source == "cloud" and "SUB" in e.request]
     assert len(enables) == 2  # the two engage writes; no rollback re-engaged unit 1
 
-    phases = [event.data["phase"] for event in rig.events]
+    phases = rig.phases_fired()
     assert phases[-3:] == ["reverting", "failed", "revert_failed"]
     assert rig.state("calibration_state").state == "failed"
     assert rig.supervisor.last["revert_detail"] == (
@@ -459,5 +412,5 @@ async def test_one_unit_refusing_the_revert_does_not_undo_the_other(rig: CloudRi
     assert rig.priorities() == EVERYDAY
     assert ir.async_get(rig.hass).async_get_issue(DOMAIN, issue_id) is None
     assert f"{DOMAIN}_revert_{rig.entry.entry_id}" not in rig.notifications
-    assert [event.data["phase"] for event in rig.events][-1] == "revert_confirmed"
+    assert rig.phases_fired()[-1] == "revert_confirmed"
     assert rig.supervisor.last["outcome"] == "failed"  # what happened stays on record

@@ -18,12 +18,11 @@ from unittest.mock import Mock
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components import mqtt, persistent_notification
+from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
-from homeassistant.core import Event, HomeAssistant, ServiceResponse, State, callback
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -37,9 +36,9 @@ from custom_components.eg4.const import DEFAULT_CONFIRM_TIMEOUT, DOMAIN
 from simulator import ChargerPriority, Message, OutputPriority, Setting, Twin, build_twin
 from simulator.faces import Face
 
+from .calibration_view import EVENT, CalibrationView, priorities
 from .system import PROFILES, ProfileSpec
 
-EVENT = "eg4_calibration"
 EVERYDAY = [(OutputPriority.SBU, ChargerPriority.SOLAR_FIRST)] * 2
 CALIBRATING = [(OutputPriority.SUB, ChargerPriority.SOLAR_AND_UTILITY)] * 2
 # The first command of every revert: output priority back to SBU (it ends the grid charge).
@@ -94,22 +93,17 @@ def distinct(states: list[str]) -> list[str]:
     return [s for i, s in enumerate(states) if i == 0 or states[i - 1] != s]
 
 
-@dataclass
-class Rig:
+@dataclass(kw_only=True)
+class Rig(CalibrationView):
     """The eg4 entry, the twin and its face, wired through the mocked MQTT client."""
 
-    hass: HomeAssistant
     spec: ProfileSpec
     twin: Twin
     face: Face
-    entry: MockConfigEntry
     mqtt: MqttMockHAClient
     freezer: FrozenDateTimeFactory
-    storage: dict[str, Any]
-    events: list[Event[Any]]
     commands: list[tuple[str, str]] = field(default_factory=list)
     phases: list[str] = field(default_factory=list)  # the calibration state sensor's states
-    notifications: dict[str, Any] = field(default_factory=dict)
 
     # ---- wiring --------------------------------------------------------------------------
 
@@ -123,18 +117,7 @@ class Rig:
     def watch(self) -> None:
         """Record the state sensor's states and the persistent notifications."""
         self.hass.bus.async_listen("state_changed", self._on_state_changed)
-
-        @callback
-        def _on_notifications(
-            kind: persistent_notification.UpdateType, notifications: dict[str, Any]
-        ) -> None:
-            if kind is persistent_notification.UpdateType.REMOVED:
-                for notification_id in notifications:
-                    self.notifications.pop(notification_id, None)
-            else:
-                self.notifications.update(notifications)
-
-        persistent_notification.async_register_callback(self.hass, _on_notifications)
+        self.watch_notifications()
 
     @callback
     def _on_command(self, msg: mqtt.ReceiveMessage) -> None:
@@ -150,60 +133,9 @@ class Rig:
         if new is not None and event.data["entity_id"] == self.entity_id("calibration_state"):
             self.phases.append(new.state)
 
-    # ---- Home Assistant's side -----------------------------------------------------------
-
-    def entity_id(self, key: str, platform: str = "sensor") -> str:
-        """The group entity with this key (unique id ``<entry>_system_<key>``)."""
-        entity_id = er.async_get(self.hass).async_get_entity_id(
-            platform, DOMAIN, f"{self.entry.entry_id}_system_{key}"
-        )
-        assert entity_id is not None, key
-        return entity_id
-
-    def state(self, key: str, platform: str = "sensor") -> State:
-        """A group entity's state object."""
-        state = self.hass.states.get(self.entity_id(key, platform))
-        assert state is not None, key
-        return state
-
-    @property
-    def supervisor(self) -> Any:
-        """The entry's calibration supervisor."""
-        return self.entry.runtime_data.supervisor
-
-    @property
-    def phase(self) -> str:
-        """The running calibration's phase, or idle."""
-        run = self.supervisor.run
-        return "idle" if run is None else str(run.phase.value)
-
-    @property
-    def stored(self) -> dict[str, Any] | None:
-        """What the supervisor saved in Home Assistant's storage."""
-        item = self.storage.get(f"eg4.calibration.{self.entry.entry_id}")
-        return None if item is None else item["data"]
-
     def published(self) -> list[tuple[str, str]]:
         """Every (topic, payload) the integration published."""
         return [(c.args[0], c.args[1]) for c in self.mqtt.async_publish.call_args_list]
-
-    def phases_fired(self) -> list[str]:
-        """The phase of every eg4_calibration event, in order."""
-        return [event.data["phase"] for event in self.events]
-
-    async def call(self, service: str, **data: Any) -> ServiceResponse:
-        """One of the actions for this entry (blocking, with response data)."""
-        return await self.hass.services.async_call(
-            DOMAIN,
-            service,
-            {"config_entry_id": self.entry.entry_id, **data},
-            blocking=True,
-            return_response=True,
-        )
-
-    def start(self, service: str, **data: Any) -> asyncio.Task[ServiceResponse]:
-        """An action in the background (it may wait for read-backs)."""
-        return self.hass.async_create_task(self.call(service, **data))
 
     # ---- the twin's side -----------------------------------------------------------------
 
@@ -244,10 +176,7 @@ class Rig:
 
     def priorities(self) -> list[tuple[OutputPriority, ChargerPriority]]:
         """Each unit's (output, charger) priority in the twin."""
-        return [
-            (inv.settings.output_priority, inv.settings.charger_priority)
-            for inv in self.twin.inverters
-        ]
+        return priorities(self.twin)
 
 
 @pytest.fixture

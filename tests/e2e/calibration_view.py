@@ -1,0 +1,102 @@
+"""What a calibration test reads of one eg4 entry, whatever transport carries it.
+
+The group entities, the supervisor and its stored record, the ``eg4_calibration`` events, the
+persistent notifications, and the actions. The rigs that drive a twin (over MQTT, or behind the
+simulated portal) extend it with their own side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from homeassistant.components import persistent_notification
+from homeassistant.core import Event, HomeAssistant, ServiceResponse, State, callback
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.eg4.const import DOMAIN
+from simulator import ChargerPriority, OutputPriority, Twin
+
+EVENT = "eg4_calibration"
+
+
+def priorities(twin: Twin) -> list[tuple[OutputPriority, ChargerPriority]]:
+    """Each unit's (output, charger) priority in the twin."""
+    return [(inv.settings.output_priority, inv.settings.charger_priority) for inv in twin.inverters]
+
+
+@dataclass(kw_only=True)
+class CalibrationView:
+    """One eg4 entry as a calibration test sees it."""
+
+    hass: HomeAssistant
+    entry: MockConfigEntry
+    storage: dict[str, Any]
+    events: list[Event[Any]]
+    notifications: dict[str, Any] = field(default_factory=dict)
+
+    def watch_notifications(self) -> None:
+        """Keep ``notifications`` in step with Home Assistant's persistent notifications."""
+
+        @callback
+        def _on_change(
+            kind: persistent_notification.UpdateType, notifications: dict[str, Any]
+        ) -> None:
+            if kind is persistent_notification.UpdateType.REMOVED:
+                for notification_id in notifications:
+                    self.notifications.pop(notification_id, None)
+            else:
+                self.notifications.update(notifications)
+
+        persistent_notification.async_register_callback(self.hass, _on_change)
+
+    def entity_id(self, key: str, platform: str = "sensor") -> str:
+        """The group entity with this key (unique id ``<entry>_system_<key>``)."""
+        entity_id = er.async_get(self.hass).async_get_entity_id(
+            platform, DOMAIN, f"{self.entry.entry_id}_system_{key}"
+        )
+        assert entity_id is not None, key
+        return entity_id
+
+    def state(self, key: str, platform: str = "sensor") -> State:
+        """A group entity's state object."""
+        state = self.hass.states.get(self.entity_id(key, platform))
+        assert state is not None, key
+        return state
+
+    @property
+    def supervisor(self) -> Any:
+        """The entry's calibration supervisor."""
+        return self.entry.runtime_data.supervisor
+
+    @property
+    def phase(self) -> str:
+        """The running calibration's phase, or idle."""
+        run = self.supervisor.run
+        return "idle" if run is None else str(run.phase.value)
+
+    @property
+    def stored(self) -> dict[str, Any] | None:
+        """What the supervisor saved in Home Assistant's storage."""
+        item = self.storage.get(f"eg4.calibration.{self.entry.entry_id}")
+        return None if item is None else item["data"]
+
+    def phases_fired(self) -> list[str]:
+        """The phase of every eg4_calibration event, in order."""
+        return [event.data["phase"] for event in self.events]
+
+    async def call(self, service: str, **data: Any) -> ServiceResponse:
+        """One of the actions for this entry (blocking, with response data)."""
+        return await self.hass.services.async_call(
+            DOMAIN,
+            service,
+            {"config_entry_id": self.entry.entry_id, **data},
+            blocking=True,
+            return_response=True,
+        )
+
+    def start(self, service: str, **data: Any) -> asyncio.Task[ServiceResponse]:
+        """An action in the background (it may wait for read-backs)."""
+        return self.hass.async_create_task(self.call(service, **data))
