@@ -6,7 +6,12 @@ from typing import Any
 
 import pytest
 import voluptuous as vol
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryDisabler, ConfigEntryState
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    SOURCE_USER,
+    ConfigEntryDisabler,
+    ConfigEntryState,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidData
 from homeassistant.helpers import device_registry as dr
@@ -741,6 +746,32 @@ async def test_lxp_bridge_creates_entry(hass: HomeAssistant, mqtt_mock: MqttMock
         "inverter_count": 2,
         "pack_count": 2,
     }
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_reconfigure_lxp_bridge_shows_and_keeps_the_datalogs(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient
+) -> None:
+    """The stored datalog list is shown as typed; a third datalog adds a unit and a bank."""
+    result = await _profile_step(hass, "lxp_bridge")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"topic_prefix": "lxp", "datalogs": "BA12345678, BA87654321"}
+    )
+    entry = _entry(hass, result)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    assert result["step_id"] == "reconfigure"
+    assert _prefill(result) == {"topic_prefix": "lxp", "datalogs": "BA12345678, BA87654321"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"topic_prefix": "lxp", "datalogs": "BA12345678, BA87654321, BA00000003"},
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.data["datalogs"] == ["BA12345678", "BA87654321", "BA00000003"]
+    assert entry.data["inverter_count"] == entry.data["pack_count"] == 3
+    assert entry.unique_id == "lxp_bridge:lxp:BA12345678,BA87654321,BA00000003"
     assert entry.state is ConfigEntryState.LOADED
 
 

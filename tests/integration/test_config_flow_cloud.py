@@ -220,6 +220,19 @@ async def test_cloud_form(hass: HomeAssistant) -> None:
         await _submit(hass, result, {**CLOUD_INPUT, "server": "mars"})
 
 
+async def test_empty_password_is_refused_without_a_login(
+    hass: HomeAssistant, client_cls: MagicMock
+) -> None:
+    """A blank password (whitespace counts as typed) never reaches the portal."""
+    result = await _start_cloud(hass)
+    result = await _submit(hass, result, {**CLOUD_INPUT, "password": ""})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "invalid_auth"}
+    assert client_cls.call_count == 0
+    result = await _submit(hass, result, CLOUD_INPUT)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
 async def test_single_station_creates_entry(
     hass: HomeAssistant, client_cls: MagicMock, mock_setup: AsyncMock
 ) -> None:

@@ -138,3 +138,85 @@ async def test_ac_charge_on_through_the_charger_priority_select(
     async_fire_mqtt_message(hass, "lxp/BA87654321/hold/21", str(30033 | 0x80))
     await call
     assert hass.states.get(entity).state == "solar_and_utility"
+
+
+SOC = "sensor.eg4_via_lxp_bridge_lxp_battery_1_state_of_charge"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"\xff\xfe not utf-8",  # undecodable bytes
+        json.dumps({**INPUTS, "soc": 40, "padding": "x" * 9000}),  # over the 8 KB limit
+    ],
+)
+async def test_unreadable_or_oversized_messages_are_dropped(
+    hass: HomeAssistant, lxp_loaded: MockConfigEntry, payload: str | bytes
+) -> None:
+    """Neither changes a state, and neither breaks the next good message."""
+    assert hass.states.get(SOC).state == "87.0"
+    async_fire_mqtt_message(hass, f"lxp/{DATALOGS[0]}/inputs/all", payload)
+    await hass.async_block_till_done()
+    assert hass.states.get(SOC).state == "87.0"
+    async_fire_mqtt_message(
+        hass, f"lxp/{DATALOGS[0]}/inputs/all", json.dumps({**INPUTS, "soc": 41})
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get(SOC).state == "41.0"
+
+
+async def test_messages_after_unload_are_ignored(
+    hass: HomeAssistant, mqtt_mock: Any, lxp_loaded: MockConfigEntry
+) -> None:
+    """Unloaded: no subscription is left, and a late message changes nothing."""
+    assert await hass.config_entries.async_unload(lxp_loaded.entry_id)
+    await hass.async_block_till_done()
+    async_fire_mqtt_message(hass, f"lxp/{DATALOGS[0]}/inputs/all", json.dumps(INPUTS))
+    await hass.async_block_till_done()
+    assert hass.states.get(SOC).state == "unavailable"
+
+
+async def test_publish_failure_is_a_translated_error(
+    hass: HomeAssistant, mqtt_mock: Any, lxp_loaded: MockConfigEntry
+) -> None:
+    """The broker connection fails mid-write: a clear error, nothing half-applied."""
+    mqtt_mock.async_publish.side_effect = HomeAssistantError("not connected")
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            "number",
+            "set_value",
+            {"entity_id": f"{PREFIX}_max_charge_current", "value": 80},
+            blocking=True,
+        )
+    assert err.value.translation_key == "send_failed"
+    assert err.value.translation_placeholders == {
+        "setting": "max_charge_current",
+        "error": "not connected",
+    }
+    assert hass.states.get(f"{PREFIX}_max_charge_current").state == "100.0"
+
+
+async def test_debug_log_of_a_command_carries_no_datalog_serial(
+    hass: HomeAssistant,
+    mqtt_mock: Any,
+    lxp_loaded: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The command topics hold the datalog serials; this integration's log does not."""
+    caplog.set_level("DEBUG", logger="custom_components.eg4")
+    call = start_call(
+        hass, "number", "set_value", {"entity_id": f"{PREFIX}_max_discharge_current", "value": 120}
+    )
+    await settle()
+    for datalog in DATALOGS:
+        async_fire_mqtt_message(hass, f"lxp/{datalog}/hold/102", "120")
+        await settle()
+    await call
+    ours = "\n".join(
+        record.getMessage()
+        for record in caplog.records
+        if record.name.startswith("custom_components.eg4")
+    )
+    assert "Publishing discharge_current = 120 for unit 1" in ours
+    assert "Publishing discharge_current = 120 for unit 2" in ours
+    assert [serial for serial in DATALOGS if serial in ours] == []

@@ -79,11 +79,8 @@ class MqttTransport:
         if handler is None:
             return
         payload = msg.payload
-        if not isinstance(payload, str):
-            try:
-                payload = bytes(payload).decode("utf-8")
-            except UnicodeDecodeError:
-                return
+        if not isinstance(payload, str):  # subscribed as UTF-8: Home Assistant decodes (and
+            return  # drops what does not decode), so text is all that arrives
         if len(payload) > self._profile.max_payload:
             return
         result = self._profile.decode(msg.topic, payload)
@@ -107,7 +104,8 @@ class MqttTransport:
             if not commands:
                 commands = self._profile.encode(key, value, unit)
         for command in commands:
-            _LOGGER.debug("Publishing %s to %s", command.payload, command.topic)
+            # The topic is not logged: lxp-bridge's carries the datalog serial.
+            _LOGGER.debug("Publishing %s = %s for unit %s", key, command.payload, unit or "all")
             try:
                 await mqtt.async_publish(
                     self._hass, command.topic, command.payload, qos=1, retain=False
