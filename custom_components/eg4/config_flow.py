@@ -212,8 +212,7 @@ _DATALOG = re.compile(r"^[A-Za-z0-9]{1,16}$")
 
 
 def _split_datalogs(value: Any) -> list[str]:
-    if isinstance(value, list):
-        return [str(part).strip() for part in value]
+    """The form's comma-separated text as a list, in unit order."""
     return [part.strip() for part in str(value).split(",") if part.strip()]
 
 

@@ -861,3 +861,70 @@ async def test_diagnostics_redact_secrets(
     dumped = json.dumps(diag)
     secrets = [PASSWORD, USERNAME, *portal.serials, str(PLANT_ID), TITLE, *cookies]
     assert [secret for secret in secrets if secret in dumped] == []
+
+
+# ---- failures around writes and parameters -------------------------------------------------
+
+
+async def test_station_gone_from_the_account_asks_for_reauth(
+    hass: HomeAssistant, portal: CloudApiServer
+) -> None:
+    """The configured station is no longer in the account: sign in again, not retry forever."""
+    entry = cloud_entry(portal.base_url)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=TITLE,
+        data={**entry.data, "plant_id": PLANT_ID + 1},
+        options=dict(entry.options),
+        unique_id=f"cloud:{portal.base_url}:{PLANT_ID + 1}",
+    )
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_write_that_cannot_reach_the_portal_is_a_send_error(
+    hass: HomeAssistant, portal: CloudApiServer, loaded: MockConfigEntry
+) -> None:
+    """The portal is down for the write (after the client's retries): a clear error, no change."""
+    portal.inject_error("busy", count=4, path=WRITE, status=503)
+    with pytest.raises(HomeAssistantError) as err:
+        await set_number(hass, loaded, "max_charge_current", 80)
+    assert err.value.translation_key == "send_failed"
+    assert err.value.translation_placeholders["setting"] == "max_charge_current"
+    assert cloud_journal(portal) == []
+    assert state(hass, loaded, "number", "system", "max_charge_current") == "60.0"
+
+
+async def test_failed_read_back_is_retried_within_the_write(
+    hass: HomeAssistant, portal: CloudApiServer, loaded: MockConfigEntry
+) -> None:
+    """The first read-back times out at the dongle: the next one confirms the write."""
+    portal.inject_error("DATAFRAME_TIMEOUT", count=4, path=READ)  # the client retries 3 times
+    await set_number(hass, loaded, "max_charge_current", 80)
+    assert [portal.twin.inverter(u).settings.max_charge_current_a for u in (1, 2)] == [80, 80]
+    assert state(hass, loaded, "number", "system", "max_charge_current") == "80.0"
+
+
+async def test_parameter_read_failing_keeps_the_telemetry(
+    hass: HomeAssistant, portal: CloudApiServer, loaded: MockConfigEntry
+) -> None:
+    """The hourly parameter read fails: the poll still delivers telemetry, and tries again."""
+    transport = loaded.runtime_data.coordinator.transport
+    assert isinstance(transport, cloud_transport.CloudTransport)
+    for unit in transport.units:
+        assert unit.params_read_at is not None
+        unit.params_read_at -= cloud_transport.PARAMETER_REFRESH_S
+    due = [unit.params_read_at for unit in transport.units]
+    portal.inject_error("DATAFRAME_TIMEOUT", count=2 * 4, path=READ)
+    portal.twin.step(600)
+    await poll(hass)
+    coordinator = loaded.runtime_data.coordinator
+    assert coordinator.last_update_success
+    assert STATE_UNAVAILABLE not in eg4_states(hass, loaded).values()
+    assert [unit.params_read_at for unit in transport.units] == due  # still due
+    before = requests(portal)
+    await poll(hass)
+    assert spent(before, portal) == {RUNTIME: 2, BATTERY: 1, READ: 2 * 2}  # read this time

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
 
 from custom_components.eg4.model import ChargerPriority, OutputPriority, SettingKey
@@ -163,3 +163,32 @@ async def test_ordinary_write_still_rolls_back(
     with pytest.raises(HomeAssistantError):
         await call
     assert commands(mqtt_mock)[-1] == (SA_SET.format(n=1), "Solar first")
+
+
+async def test_restore_that_cannot_be_sent_raises_the_send_error(
+    hass: HomeAssistant, mqtt_mock: Any, solar_assistant_loaded: MockConfigEntry
+) -> None:
+    """The broker is gone: every unit's send fails, and the error says why."""
+    mqtt_mock.async_publish.side_effect = HomeAssistantError("not connected")
+    call = restore(hass, solar_assistant_loaded, SettingKey.CHARGER_PRIORITY, "solar_only")
+    with pytest.raises(HomeAssistantError) as err:
+        await call
+    assert err.value.translation_key == "send_failed"
+    assert err.value.translation_placeholders == {
+        "setting": "charger_priority",
+        "error": "not connected",
+    }
+    assert mqtt_mock.async_publish.call_count == 2  # both units were tried
+
+
+async def test_a_setting_the_bridge_cannot_write_is_refused(
+    hass: HomeAssistant, mqtt_mock: Any, powermon_loaded: MockConfigEntry
+) -> None:
+    """lvx-control has no AC-charge stop SoC: refused before anything is published."""
+    mqtt_mock.async_publish.reset_mock()
+    coordinator = powermon_loaded.runtime_data.coordinator
+    with pytest.raises(ServiceValidationError) as err:
+        await coordinator.async_write_setting(SettingKey.AC_CHARGE_SOC_LIMIT, 100.0, restore=True)
+    assert err.value.translation_key == "setting_not_supported"
+    assert err.value.translation_placeholders == {"setting": "ac_charge_soc_limit"}
+    assert commands(mqtt_mock) == []
