@@ -43,6 +43,7 @@ from .calibration import (
     RunDataError,
     StartRevert,
     build_plan,
+    restore_mismatches,
 )
 from .const import DOMAIN
 from .drift import DriftReport, DriftVerdict, analyze
@@ -412,6 +413,19 @@ class CalibrationSupervisor:
                     unit: {item.setting: inv.settings.get(item.setting) for item in items}
                     for unit, inv in self.coordinator.data.inverters.items()
                 }
+                mismatches = restore_mismatches(run.plan, restored)
+                if mismatches and attempt < REVERT_ATTEMPTS - 1:
+                    # Each write was confirmed, yet a setting reads otherwise now (a read the
+                    # bridge answered late, or a change made elsewhere): another attempt
+                    # sends what is still needed; only the last attempt's read-back decides.
+                    detail = "; ".join(mismatches)
+                    _LOGGER.warning(
+                        "Calibration %s: after revert attempt %d the read-back differs: %s",
+                        run.run_id,
+                        attempt + 1,
+                        detail,
+                    )
+                    continue
                 was_failed = run.outcome is Outcome.FAILED
                 self._execute(run.revert_confirmed(self._now(), restored))
                 if run.outcome is Outcome.FAILED and run.restored_at is None:

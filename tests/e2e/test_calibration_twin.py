@@ -710,3 +710,39 @@ async def test_failed_revert_is_retried_after_a_restart(hass: HomeAssistant, rig
     stored = rig.stored
     assert stored is not None
     assert stored["run"] is None
+
+
+@pytest.mark.parametrize("profile", ["powermon_lvx"])
+async def test_a_stale_read_back_after_the_revert_is_checked_again_not_failed(
+    rig: Rig,
+) -> None:
+    """A late answer shows unit 2 back on SUB just as the revert is confirmed.
+
+    Every write was confirmed, so the run does not fail on it: another attempt follows, by
+    which time the next read-back shows SBU again, so it has nothing left to send, and the
+    cancel ends as aborted (not failed, no repair issue).
+    """
+    run_id = await start_and_engage(rig)
+    stale = (
+        "homeassistant/sensor/lvx6048_2_output_source_priority/state",
+        "Solar - Utility - Battery",
+    )
+    task = rig.start("cancel_calibration")
+    await settle()
+    assert rig.commands[-1] == FIRST_REVERT["powermon_lvx"]
+    await rig.readback()  # output priority confirmed; charger priority sent
+    assert rig.commands[-1] == ("solar/control/lvx6048/charger_priority", "solar_first")
+    rig.publish()  # charger priority confirmed ...
+    async_fire_mqtt_message(rig.hass, *stale)  # ... and a late answer arrives before it is judged
+    await settle()
+    sent = rig.commands.count(FIRST_REVERT["powermon_lvx"])
+    await rig.drive(task.done, limit_s=300, what="the cancel")
+    result = await task
+    assert result is not None
+    assert result["run_id"] == run_id
+    assert result["confirmed"] is True
+    assert result["outcome"] == "aborted"
+    assert rig.commands.count(FIRST_REVERT["powermon_lvx"]) == sent  # nothing left to send
+    assert rig.priorities() == EVERYDAY
+    assert "revert_failed" not in rig.phases_fired()
+    assert rig.supervisor.last["outcome"] == "aborted"

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.number import ATTR_VALUE, SERVICE_SET_VALUE
 from homeassistant.components.number import DOMAIN as NUMBER_DOMAIN
 from homeassistant.components.select import DOMAIN as SELECT_DOMAIN
@@ -21,7 +22,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, ATTR_OPTION
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.eg4.const import (
     CONF_DATALOGS,
@@ -35,7 +36,9 @@ from custom_components.eg4.const import (
 from simulator import ChargerPriority, LxpBridgeFace, OutputPriority, Twin, build_twin
 
 from .bridge import Bridge, wait_for
+from .calibration_view import EVENT, CalibrationView, priorities
 from .system import ProfileSpec, System
+from .test_calibration_broker import BrokerRun
 
 DATALOGS = ["BA12345678", "BA87654321"]
 LXP_DATA: dict[str, Any] = {
@@ -251,3 +254,48 @@ async def test_real_size_inputs_reach_the_entities(lxp: System) -> None:
     discharge = round(sum(p.current_a for p in lxp.twin.packs), 2)
     assert discharge < 0  # the evening load
     assert lxp.value("_pack_1_current") == pytest.approx(discharge)
+
+
+@pytest.mark.freeze_time(tick=True)
+@pytest.mark.timeout(300)
+async def test_grid_calibration_through_lxp_bridge(
+    hass: HomeAssistant, lxp: System, freezer: FrozenDateTimeFactory, hass_storage: dict[str, Any]
+) -> None:
+    """The hybrid family's levers over local MQTT: AC-charge stop SoC 100 %, AC charge on.
+
+    lxp-bridge shows the bank per inverter, not per pack, so the drift itself is not visible
+    here (spread 0 before); the run still charges, re-anchors every pack of the twin, and
+    puts both settings back, confirmed by the bridge's echo.
+    """
+    view = CalibrationView(
+        hass=hass, entry=lxp.entry, storage=hass_storage, events=async_capture_events(hass, EVENT)
+    )
+    run = BrokerRun(lxp, freezer, view)
+    await lxp.bridge.publish_telemetry()
+    await run.advance(60)
+    response = await view.call("run_calibration")
+    assert response is not None
+    assert [(item["setting"], item["unit"], item["to"]) for item in response["plan"]] == [
+        ("ac_charge_soc_limit", 1, 100.0),
+        ("ac_charge_soc_limit", 2, 100.0),
+        ("charger_priority", 1, "solar_and_utility"),
+        ("charger_priority", 2, "solar_and_utility"),
+    ]
+    await run.drive(lambda: view.phase == "bulk", limit_s=900, what="bulk")
+    await run.advance(60)
+    assert lxp.twin.grid_charge_a > 50  # both units charge from the grid
+    await run.drive(lambda: view.supervisor.run is None, limit_s=6 * 3600, what="the end")
+
+    assert all(soc >= 99 for soc in lxp.twin.soc_readings()), lxp.twin.soc_readings()
+    assert priorities(lxp.twin) == [(OutputPriority.SBU, ChargerPriority.SOLAR_FIRST)] * 2
+    assert [lxp.face.register_value(unit, 67) for unit in UNITS] == [90, 90]
+    last = view.supervisor.last
+    assert last["outcome"] == "succeeded"
+    assert last["soc_spread_before"] == 0  # bank-level: both units report the same bank
+    received = [(c.topic, c.payload) for c in lxp.bridge.commands]
+    assert received == [
+        *[(f"lxp/cmd/{dl}/set/hold/67", "100") for dl in DATALOGS],
+        *[(f"lxp/cmd/{dl}/set/ac_charge", "true") for dl in DATALOGS],
+        *[(f"lxp/cmd/{dl}/set/ac_charge", "false") for dl in DATALOGS],
+        *[(f"lxp/cmd/{dl}/set/hold/67", "90") for dl in DATALOGS],
+    ]

@@ -13,6 +13,7 @@ from .plan import (
     PlanError,
     PlanItem,
     build_plan,
+    restore_mismatches,
     revert_plan,
     saved_settings,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "StartRevert",
     "StopReason",
     "build_plan",
+    "restore_mismatches",
     "revert_plan",
     "saved_settings",
 ]
