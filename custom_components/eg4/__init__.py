@@ -25,11 +25,11 @@ from .const import (
     CONF_TRANSPORT,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
-    MANUFACTURER,
     TRANSPORT_CLOUD,
     TRANSPORT_MQTT,
 )
 from .coordinator import Eg4Coordinator
+from .entity import device_identifier, device_info
 from .profiles import build_profile
 from .services import async_setup_services
 from .supervisor import CalibrationSupervisor, async_remove_record
@@ -79,13 +79,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: Eg4ConfigEntry) -> bool:
 
     # The group device first: inverter and pack devices hang off it (via_device).
     registry = dr.async_get(hass)
-    registry.async_get_or_create(
-        config_entry_id=entry.entry_id,
-        identifiers={(DOMAIN, f"{entry.entry_id}_system")},
-        manufacturer=MANUFACTURER,
-        name=entry.title,
-        model="Parallel group",
-    )
+    registry.async_get_or_create(config_entry_id=entry.entry_id, **device_info(coordinator, None))
     _remove_departed_devices(registry, entry, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
@@ -137,9 +131,8 @@ def _remove_departed_devices(
 ) -> None:
     """Drop devices of inverters or packs this entry no longer has (after a reconfigure)."""
     state = coordinator.data
-    current = {f"{entry.entry_id}_system"}
-    current.update(f"{entry.entry_id}_{inv.source}" for inv in state.inverters.values())
-    current.update(f"{entry.entry_id}_{pack.source}" for pack in state.packs.values())
+    sources = [None, *(d.source for d in (*state.inverters.values(), *state.packs.values()))]
+    current = {device_identifier(entry.entry_id, source) for source in sources}
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
         ours = {ident for domain, ident in device.identifiers if domain == DOMAIN}
         if ours and not ours & current:

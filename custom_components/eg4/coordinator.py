@@ -181,6 +181,10 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
         self.accepted += 1
         if not change:
             return
+        # The state listeners (the calibration's safety monitor) first: nothing an entity
+        # does with this update can keep a breach from being handled on it.
+        for state_listener in list(self._state_listeners):
+            state_listener(self.data, change)
         if change.revived:
             for source in change.revived:
                 _LOGGER.info("%s is reporting again", source)
@@ -192,8 +196,6 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
                     if id(listener) not in notified:
                         notified.add(id(listener))
                         listener()
-        for state_listener in list(self._state_listeners):
-            state_listener(self.data, change)
         if self._waiters:
             self._check_waiters()
 
@@ -236,7 +238,7 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
                 "%s has sent nothing for %.0f s: marked unavailable", source, self.stale_timeout
             )
         self.async_update_listeners()
-        change = Change(keys=set(), revived=set())
+        change = Change()
         for state_listener in list(self._state_listeners):
             state_listener(self.data, change)
 

@@ -15,10 +15,15 @@ from .settings import SettingDef
 MODELS = {SourceKind.INVERTER: "Inverter", SourceKind.PACK: "Battery pack"}
 
 
+def device_identifier(entry_id: str, source: SourceId | None) -> str:
+    """Our identifier of the group's device (None), an inverter's or a pack's."""
+    return f"{entry_id}_{'system' if source is None else source}"
+
+
 def device_info(coordinator: Eg4Coordinator, source: SourceId | None) -> DeviceInfo:
     """Device info for the group (None), an inverter, or a pack."""
     entry = coordinator.config_entry
-    system = (DOMAIN, f"{entry.entry_id}_system")
+    system = (DOMAIN, device_identifier(entry.entry_id, None))
     if source is None:
         return DeviceInfo(
             identifiers={system},
@@ -28,7 +33,7 @@ def device_info(coordinator: Eg4Coordinator, source: SourceId | None) -> DeviceI
         )
     label = "Inverter" if source.kind is SourceKind.INVERTER else "Battery"
     return DeviceInfo(
-        identifiers={(DOMAIN, f"{entry.entry_id}_{source}")},
+        identifiers={(DOMAIN, device_identifier(entry.entry_id, source))},
         manufacturer=MANUFACTURER,
         model=MODELS[source.kind],
         name=f"{entry.title} {label} {source.index}",

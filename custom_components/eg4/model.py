@@ -146,6 +146,15 @@ class SystemState:
         return out
 
 
+def setting_text(value: SettingValue | None) -> str:
+    """A setting value as people read it: ``80``, ``53.5``, ``sbu``; ``unknown`` for None."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return value.value
+
+
 def _same(a: SettingValue | None, b: SettingValue | None) -> bool:
     if isinstance(a, float) and isinstance(b, float):
         return abs(a - b) < 1e-6

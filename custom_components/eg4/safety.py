@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from typing import Any
 
 from .drift import number, spread
 from .model import DeviceState, PackState, SettingKey, SystemState
@@ -48,6 +49,16 @@ class UnsafeLimitError(ValueError):
 
 def _fmt(value: float) -> str:
     return f"{value:g}"
+
+
+def known_fields(cls: type, data: object) -> dict[str, Any]:
+    """``data`` as keyword arguments of the dataclass ``cls``; anything else is refused."""
+    if not isinstance(data, dict):
+        raise UnsafeLimitError("not_a_mapping", value=type(data).__name__)
+    unknown = sorted(set(data) - {item.name for item in fields(cls)})
+    if unknown:
+        raise UnsafeLimitError("unknown_field", field=", ".join(map(str, unknown)))
+    return dict(data)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,13 +108,7 @@ class Limits:
     @classmethod
     def from_dict(cls, data: object) -> Limits:
         """Rebuild (and re-validate) limits; unknown keys are refused."""
-        if not isinstance(data, dict):
-            raise UnsafeLimitError("not_a_mapping", value=type(data).__name__)
-        names = {item.name for item in fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise UnsafeLimitError("unknown_field", field=", ".join(map(str, unknown)))
-        return cls(**data)
+        return cls(**known_fields(cls, data))
 
     def effective_stale_after(self, stale_after_s: float | None) -> float:
         """The stricter of the limits' stale bound and a caller's (e.g. the entry option)."""

@@ -35,6 +35,7 @@ from .model import (
     SourceKind,
 )
 from .profiles.base import DEVICE_MODE_OPTIONS
+from .profiles.common import BATTERY_DIRECTION_OPTIONS, LINE_DIRECTION_OPTIONS
 from .system_entities import (
     CALIBRATION_STATE,
     LAST_CALIBRATION,
@@ -154,8 +155,8 @@ INVERTER_SENSORS: tuple[Eg4SensorEntityDescription, ...] = (
     _voltage("output_voltage"),
     _temperature("temperature"),
     _enum("device_mode", DEVICE_MODE_OPTIONS),
-    _enum("line_direction", ["input", "output", "idle"]),
-    _enum("battery_direction", ["charge", "discharge", "idle"]),
+    _enum("line_direction", LINE_DIRECTION_OPTIONS),
+    _enum("battery_direction", BATTERY_DIRECTION_OPTIONS),
 )
 
 SETTING_SENSORS: tuple[Eg4SensorEntityDescription, ...] = (

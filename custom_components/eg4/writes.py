@@ -17,7 +17,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util.async_ import create_eager_task
 
 from .const import DOMAIN
-from .model import SettingKey, SettingValue, values_match
+from .model import SettingKey, SettingValue, setting_text, values_match
 from .profiles.base import CommandResult
 from .settings import SettingDef, SettingRejectedError, validate
 from .transport.base import TransportError
@@ -89,14 +89,6 @@ class WritePlan:
         return cls(setting, validated, coordinator.data.setting_values(key), attempt, restore)
 
 
-def _fmt(value: SettingValue | None) -> str:
-    if value is None:
-        return "unknown"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return value.value
-
-
 async def run_write(coordinator: Eg4Coordinator, plan: WritePlan) -> WriteOutcome:
     """Carry out a validated write plan."""
     units = sorted(plan.previous)
@@ -114,7 +106,10 @@ async def run_write(coordinator: Eg4Coordinator, plan: WritePlan) -> WriteOutcom
     else:
         await _write_per_unit(coordinator, plan, units)
     _LOGGER.info(
-        "%s set to %s on %d unit(s), confirmed by read-back", plan.key, _fmt(plan.value), len(units)
+        "%s set to %s on %d unit(s), confirmed by read-back",
+        plan.key,
+        setting_text(plan.value),
+        len(units),
     )
     return WriteOutcome(plan.key, plan.value, changed=True)
 
@@ -177,7 +172,9 @@ async def _rollback_broadcast(
     old = next(iter(previous))
     if len(previous) != 1 or old is None:
         return False  # units disagreed before: no single value to restore
-    _LOGGER.warning("%s applied on only some units: rolling back to %s", plan.key, _fmt(old))
+    _LOGGER.warning(
+        "%s applied on only some units: rolling back to %s", plan.key, setting_text(old)
+    )
     ok, _ = await _send_and_confirm(
         coordinator, plan.key, old, None, frozenset(plan.previous), plan.setting.tolerance
     )
@@ -271,7 +268,7 @@ async def _rollback_per_unit(
         if old is None:
             all_ok = False
             continue
-        _LOGGER.warning("Rolling %s back to %s on unit %d", plan.key, _fmt(old), unit)
+        _LOGGER.warning("Rolling %s back to %s on unit %d", plan.key, setting_text(old), unit)
         ok, _ = await _send_and_confirm(
             coordinator, plan.key, old, unit, frozenset([unit]), plan.setting.tolerance
         )
@@ -289,7 +286,7 @@ def _raise_not_confirmed(
     refusal = next((r for r in replies if getattr(r, "ok", True) is False), None)
     placeholders = {
         "setting": plan.key.value,
-        "value": _fmt(plan.value),
+        "value": setting_text(plan.value),
         "units": ", ".join(str(u) for u in failed) or "-",
     }
     if refusal is not None:

@@ -882,3 +882,17 @@ def test_decode_known_topic_any_payload_is_decoded_or_rejected(
     result = profile.decode(f"{S}/{prefix}_{unit}_{key}/state", payload)
     assert isinstance(result, Decoded | Rejected)
     _check_result(result, profile.inverter_count, profile.pack_count)
+
+
+@pytest.mark.parametrize(
+    ("key", "payload"),
+    [("line_power_direction", "charge"), ("battery_power_direction", "input")],
+)
+def test_a_direction_word_of_the_other_sensor_is_refused(
+    profile: PowermonLvxProfile, key: str, payload: str
+) -> None:
+    """Each direction sensor takes only its own words (its entity has no option for others)."""
+    canonical = INVERTER_KEYS[key][0]
+    assert profile.decode(f"{S}/lvx6048_1_{key}/state", payload) == Rejected(
+        f"inverter:{canonical}"
+    )

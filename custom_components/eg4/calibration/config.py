@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from ..safety import Limits, UnsafeLimitError
+from ..safety import Limits, UnsafeLimitError, known_fields
 from .plan import Method
 
 HOUR = 3600.0
@@ -87,13 +87,7 @@ class RunConfig:
     @classmethod
     def from_dict(cls, data: object) -> RunConfig:
         """Rebuild (and re-validate) a config."""
-        if not isinstance(data, dict):
-            raise UnsafeLimitError("not_a_mapping", value=type(data).__name__)
-        names = {item.name for item in fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise UnsafeLimitError("unknown_field", field=", ".join(map(str, unknown)))
-        values = dict(data)
+        values = known_fields(cls, data)
         if "limits" in values:
             values["limits"] = Limits.from_dict(values["limits"])
         return cls(**values)

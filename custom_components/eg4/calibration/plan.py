@@ -13,6 +13,7 @@ from ..model import (
     SettingKey,
     SettingValue,
     SystemState,
+    setting_text,
     values_match,
 )
 
@@ -119,13 +120,7 @@ def restore_mismatches(
         for key, value in settings.items():
             got = restored.get(unit, {}).get(key)
             if not values_match(got, value, VALUE_TOLERANCE):
-                out.append(f"inverter_{unit} {key.value}: {_text(got)} != {_text(value)}")
+                out.append(
+                    f"inverter_{unit} {key.value}: {setting_text(got)} != {setting_text(value)}"
+                )
     return out
-
-
-def _text(value: SettingValue | None) -> str:
-    if value is None:
-        return "unknown"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return value.value

@@ -26,14 +26,23 @@ CHARGER_PRIORITY_READBACK: dict[str, ChargerPriority] = {
     "utilityfirst": ChargerPriority.UTILITY_FIRST,
 }
 
-DIRECTIONS: dict[str, str] = {
+# Power-flow directions as powermon words them, one table per sensor: a word that belongs to
+# the other sensor is refused at decoding, never handed to an entity whose options lack it.
+LINE_DIRECTIONS: dict[str, str] = {
     "input": "input",
     "output": "output",
     "donothing": "idle",
     "idle": "idle",
+}
+BATTERY_DIRECTIONS: dict[str, str] = {
     "charge": "charge",
     "discharge": "discharge",
+    "donothing": "idle",
+    "idle": "idle",
 }
+DIRECTIONS: dict[str, str] = {**LINE_DIRECTIONS, **BATTERY_DIRECTIONS}  # every word, either one
+LINE_DIRECTION_OPTIONS: list[str] = list(dict.fromkeys(LINE_DIRECTIONS.values()))
+BATTERY_DIRECTION_OPTIONS: list[str] = list(dict.fromkeys(BATTERY_DIRECTIONS.values()))
 
 _NO_PROTECTION = {"", "none", "ok", "normal", "0", "no", "off", "false"}
 _FLAG = re.compile(r"^[a-z][a-z0-9_]{0,40}$")

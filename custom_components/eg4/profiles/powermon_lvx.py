@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..const import (
@@ -68,8 +67,9 @@ from .base import (
     parse_device_mode,
 )
 from .common import (
+    BATTERY_DIRECTIONS,
     CHARGER_PRIORITY_READBACK,
-    DIRECTIONS,
+    LINE_DIRECTIONS,
     OUTPUT_PRIORITY_READBACK,
     parse_protection,
 )
@@ -89,8 +89,8 @@ INVERTER_KEYS: dict[str, tuple[str, Parser, SettingKey | None]] = {
     "ac_input_voltage": ("grid_voltage", number_parser(VOLTAGE_AC), None),
     "ac_output_voltage": ("output_voltage", number_parser(VOLTAGE_AC), None),
     "device_mode": ("device_mode", parse_device_mode, None),
-    "line_power_direction": ("line_direction", option_parser(DIRECTIONS), None),
-    "battery_power_direction": ("battery_direction", option_parser(DIRECTIONS), None),
+    "line_power_direction": ("line_direction", option_parser(LINE_DIRECTIONS), None),
+    "battery_power_direction": ("battery_direction", option_parser(BATTERY_DIRECTIONS), None),
     "output_source_priority": (
         SettingKey.OUTPUT_PRIORITY,
         option_parser(OUTPUT_PRIORITY_READBACK),
@@ -141,7 +141,6 @@ PACK_KEYS: dict[str, tuple[str, Parser]] = {
     "cell_voltage_min": ("cell_voltage_min", number_parser(VOLTAGE_CELL)),
     "cell_voltage_delta_mv": ("cell_voltage_delta", number_parser(MILLIVOLT_DELTA)),
 }
-PACK_TEMPERATURE_PREFIX = "temperature_"
 _TEMPERATURE_KEY = re.compile(r"temperature_[a-z0-9]{1,16}")
 # Pack temperatures that get their own sensor; any other ``temperature_*`` still counts
 # towards the pack's maximum temperature.
@@ -172,6 +171,16 @@ class PowermonLvxProfile:
     number_commands: Mapping[SettingKey, str]
     name: str = PROFILE_POWERMON_LVX
     max_payload: int = DEFAULT_MAX_PAYLOAD
+    # Source prefixes (with their trailing ``_``), longest first: built once, read per message.
+    _sources: tuple[tuple[str, SourceKind, int], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Order the source prefixes so a longer one wins (``lvx_bat_`` before ``lvx_``)."""
+        sources = (
+            (self.inverter_prefix + "_", SourceKind.INVERTER, self.inverter_count),
+            (self.battery_prefix + "_", SourceKind.PACK, self.pack_count),
+        )
+        object.__setattr__(self, "_sources", tuple(sorted(sources, key=lambda item: -len(item[0]))))
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> PowermonLvxProfile:
@@ -238,16 +247,10 @@ class PowermonLvxProfile:
         if not topic.startswith(head) or not topic.endswith("/state"):
             return None
         level = topic[len(head) : -len("/state")]
-        for prefix, kind, count in self._sources():
+        for prefix, kind, count in self._sources:
             if level.startswith(prefix):
                 return self._decode_source(level[len(prefix) :], kind, count, payload)
         return None
-
-    def _sources(self) -> tuple[tuple[str, SourceKind, int], ...]:
-        """Source prefixes (with their trailing ``_``), longest first: computed once."""
-        return _source_order(
-            self.inverter_prefix, self.inverter_count, self.battery_prefix, self.pack_count
-        )
 
     def _decode_source(self, rest: str, kind: SourceKind, count: int, payload: str) -> DecodeResult:
         index_text, sep, key = rest.partition("_")
@@ -295,17 +298,6 @@ class PowermonLvxProfile:
             "inverter_count": self.inverter_count,
             "pack_count": self.pack_count,
         }
-
-
-@lru_cache(maxsize=32)
-def _source_order(
-    inverter_prefix: str, inverter_count: int, battery_prefix: str, pack_count: int
-) -> tuple[tuple[str, SourceKind, int], ...]:
-    sources = (
-        (inverter_prefix + "_", SourceKind.INVERTER, inverter_count),
-        (battery_prefix + "_", SourceKind.PACK, pack_count),
-    )
-    return tuple(sorted(sources, key=lambda item: -len(item[0])))
 
 
 def _decode_inverter(source: SourceId, key: str, payload: str) -> DecodeResult:
