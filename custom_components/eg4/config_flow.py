@@ -563,13 +563,9 @@ class Eg4ConfigFlow(ConfigFlow, domain=DOMAIN):
             errors = _validate(profile, data)
             if not errors:
                 unique_id = _unique_id(data)
-                for other in self._async_current_entries(include_ignore=False):
-                    if other.entry_id != entry.entry_id and other.unique_id == unique_id:
-                        return self.async_abort(reason="already_configured")
-                # The entry's update listener reloads it with the new data.
-                self.hass.config_entries.async_update_entry(
-                    entry, data=data, unique_id=unique_id, title=_title(data)
-                )
+                if self._unique_id_taken(entry, unique_id):
+                    return self.async_abort(reason="already_configured")
+                self._async_apply(entry, data=data, unique_id=unique_id, title=_title(data))
                 return self.async_abort(reason="reconfigure_successful")
         schema = SCHEMAS[profile]
         return self.async_show_form(
@@ -724,9 +720,8 @@ class Eg4ConfigFlow(ConfigFlow, domain=DOMAIN):
                 if not any(plant.plant_id == plant_id for plant in login.account.plants):
                     return self.async_abort(reason="wrong_account")
                 unique_id = _cloud_unique_id(login.base_url, plant_id)
-                for other in self._async_current_entries(include_ignore=False):
-                    if other.entry_id != entry.entry_id and other.unique_id == unique_id:
-                        return self.async_abort(reason="already_configured")
+                if self._unique_id_taken(entry, unique_id):
+                    return self.async_abort(reason="already_configured")
                 self._async_apply(
                     entry, data={**login.data, CONF_PLANT_ID: plant_id}, unique_id=unique_id
                 )
@@ -739,6 +734,13 @@ class Eg4ConfigFlow(ConfigFlow, domain=DOMAIN):
             data_schema=_cloud_schema(values, keep_password=True),
             errors=errors,
             description_placeholders={"name": entry.title},
+        )
+
+    def _unique_id_taken(self, entry: Eg4ConfigEntry, unique_id: str) -> bool:
+        """Whether another entry already has this unique id."""
+        return any(
+            other.entry_id != entry.entry_id and other.unique_id == unique_id
+            for other in self._async_current_entries(include_ignore=False)
         )
 
     @callback

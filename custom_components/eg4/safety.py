@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
-from .drift import number, spread
-from .model import DeviceState, PackState, SettingKey, SystemState
+from .drift import DEFAULT_VOLTAGE_TOLERANCE, EPSILON, number, spread
+from .model import DeviceState, PackState, SettingKey, SystemState, setting_text
 
 # Hard ceilings from the field: the BMS protects at ~3.65 V per cell; nothing above 50 °C.
 CELL_VOLTAGE_CEILING = 3.65
@@ -22,7 +22,7 @@ CELL_VOLTAGE_FLOOR = 3.40  # below this a limit would abort before absorption co
 TEMPERATURE_CEILING = 50.0
 TEMPERATURE_FLOOR = 0.0  # never charge LFP below 0 °C
 CELL_DELTA_CEILING_MV = 50.0
-VOLTAGE_SPREAD_CEILING = 0.1
+VOLTAGE_SPREAD_CEILING = DEFAULT_VOLTAGE_TOLERANCE  # "pack voltages agree", as drift reads it
 STALE_CEILING_S = 600.0
 STALE_FLOOR_S = 5.0
 
@@ -75,7 +75,9 @@ class Limits:
     charge_temperature_min: float = 5.0  # pre-flight window (°C)
     charge_temperature_max: float = 45.0
     cell_delta_max_mv: float = 50.0  # pre-flight: cell max - min (mV)
-    voltage_spread_max: float = 0.1  # pre-flight: pack voltages must agree within this (V)
+    voltage_spread_max: float = (
+        VOLTAGE_SPREAD_CEILING  # pre-flight: pack voltages must agree within this (V)
+    )
     stale_after_s: float = 180.0  # telemetry older than this is stale
 
     def __post_init__(self) -> None:
@@ -118,12 +120,12 @@ class Limits:
 
 
 def _ceiling(name: str, value: float, ceiling: float) -> None:
-    if value > ceiling + 1e-9:
+    if value > ceiling + EPSILON:
         raise UnsafeLimitError("above_ceiling", field=name, value=_fmt(value), limit=_fmt(ceiling))
 
 
 def _floor(name: str, value: float, floor: float) -> None:
-    if value < floor - 1e-9:
+    if value < floor - EPSILON:
         raise UnsafeLimitError("below_floor", field=name, value=_fmt(value), limit=_fmt(floor))
 
 
@@ -298,7 +300,7 @@ def _pack_checks(packs: list[PackState], limits: Limits) -> list[CheckFailure]:
         )
     voltages = {p.source: number(p.metrics, "voltage") for p in packs}
     voltage_spread = spread(voltages.values())
-    if voltage_spread is not None and voltage_spread > limits.voltage_spread_max + 1e-9:
+    if voltage_spread is not None and voltage_spread > limits.voltage_spread_max + EPSILON:
         values = [f"{s}: {_fmt(v)} V" for s, v in voltages.items() if v is not None]
         failures.append(
             _failure(
@@ -318,7 +320,7 @@ def _settings_checks(state: SystemState, required: Iterable[SettingKey]) -> list
         values = [
             f"{key.value}: "
             + ", ".join(
-                f"inverter_{n} {_setting_text(v)}"
+                f"inverter_{n} {setting_text(v)}"
                 for n, v in sorted(state.setting_values(key).items())
             )
             for key in mismatched
@@ -348,16 +350,6 @@ def _settings_checks(state: SystemState, required: Iterable[SettingKey]) -> list
             )
         )
     return failures
-
-
-def _setting_text(value: object) -> str:
-    if value is None:
-        return "unknown"
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, float):
-        return _fmt(value)
-    return str(value)
 
 
 # ---- live monitor ----------------------------------------------------------------------------

@@ -43,12 +43,14 @@ from .calibration import (
     RunDataError,
     StartRevert,
     build_plan,
+    encode_item,
+    encode_value,
     restore_mismatches,
 )
 from .const import DOMAIN
 from .drift import DriftReport, DriftVerdict, analyze
 from .ingest import Change
-from .model import SettingKey, SettingValue, SystemState
+from .model import SettingKey, SettingValue, SystemState, setting_text
 from .safety import Limits, preflight
 
 if TYPE_CHECKING:
@@ -77,22 +79,9 @@ def signal_update(entry_id: str) -> str:
     return f"{DOMAIN}_calibration_{entry_id}"
 
 
-def _value_text(value: SettingValue) -> str | float:
-    return value if isinstance(value, float) else value.value
-
-
 def plan_response(plan: Sequence[PlanItem]) -> list[dict[str, Any]]:
-    """The plan as response data: setting, unit, from -> to."""
-    return [
-        {
-            "setting": item.setting.value,
-            "unit": item.unit,
-            "from": _value_text(item.from_value),
-            "to": _value_text(item.to_value),
-            "changes": item.changes,
-        }
-        for item in plan
-    ]
+    """The plan as response data: setting, unit, from -> to (as stored), and whether it changes."""
+    return [{**encode_item(item), "changes": item.changes} for item in plan]
 
 
 def _settings_in_order(items: Sequence[PlanItem]) -> list[tuple[SettingKey, SettingValue]]:
@@ -121,8 +110,9 @@ class CalibrationSupervisor:
         self._revert_lock = asyncio.Lock()
         self._revert_done: asyncio.Event = asyncio.Event()
         # A revert waiting for the inverters to report (only then is each update checked).
-        self._reporting: asyncio.Event = asyncio.Event()
-        self._awaiting_report = False
+        # Set while a revert waits for the inverters to report (only then is each update
+        # checked for it).
+        self._reporting: asyncio.Event | None = None
         self._retry_unsub: CALLBACK_TYPE | None = None
         self.drift: DriftReport | None = None
         self._drift_unsub: CALLBACK_TYPE | None = None
@@ -263,7 +253,7 @@ class CalibrationSupervisor:
         if run.plan:
             await self._revert_done.wait()
         restored = [
-            {"setting": item.setting.value, "unit": item.unit, "value": _value_text(item.to_value)}
+            {"setting": item.setting.value, "unit": item.unit, "value": encode_value(item.to_value)}
             for item in run.revert_items
         ]
         return {
@@ -284,7 +274,7 @@ class CalibrationSupervisor:
         if change.revived and self._drift_unsub is None:
             # New sources: refresh the drift figures soon (otherwise they follow the tick).
             self._drift_unsub = async_call_later(self.hass, DRIFT_SOON_S, self._drift_soon)
-        if self._awaiting_report and self.coordinator.is_available(None):
+        if self._reporting is not None and self.coordinator.is_available(None):
             self._reporting.set()
         run = self.run
         if run is not None and run.is_active:
@@ -479,18 +469,17 @@ class CalibrationSupervisor:
         """
         if self.coordinator.is_available(None):
             return
-        self._reporting.clear()
-        self._awaiting_report = True
+        self._reporting = reporting = asyncio.Event()
         try:
             async with asyncio.timeout(self.coordinator.stale_timeout):
-                await self._reporting.wait()
+                await reporting.wait()
         except TimeoutError:
             _LOGGER.warning(
                 "The inverters sent nothing for %.0f s: trying the revert anyway",
                 self.coordinator.stale_timeout,
             )
         finally:
-            self._awaiting_report = False
+            self._reporting = None
 
     def _schedule_retry(self, items: Sequence[PlanItem]) -> None:
         if self._retry_unsub is not None:
@@ -627,7 +616,7 @@ async def async_remove_record(hass: HomeAssistant, entry_id: str, title: str) ->
                 per_unit: dict[int, list[str]] = {}
                 for item in run.revert_items:
                     per_unit.setdefault(item.unit, []).append(
-                        f"{item.setting.value} = {_value_text(item.to_value)}"
+                        f"{item.setting.value} = {setting_text(item.to_value)}"
                     )
                 settings = "; ".join(
                     f"inverter {unit}: {', '.join(values)}"

@@ -89,15 +89,20 @@ class WritePlan:
         return cls(setting, validated, coordinator.data.setting_values(key), attempt, restore)
 
 
+def _off_target(coordinator: Eg4Coordinator, plan: WritePlan, units: list[int]) -> list[int]:
+    """The units whose read-back does not show the plan's value (yet)."""
+    inverters = coordinator.data.inverters
+    return [
+        u
+        for u in units
+        if not values_match(inverters[u].settings.get(plan.key), plan.value, plan.setting.tolerance)
+    ]
+
+
 async def run_write(coordinator: Eg4Coordinator, plan: WritePlan) -> WriteOutcome:
     """Carry out a validated write plan."""
     units = sorted(plan.previous)
-    tolerance = plan.setting.tolerance
-    state = coordinator.data
-    if all(
-        values_match(state.inverters[u].settings.get(plan.key), plan.value, tolerance)
-        for u in units
-    ):
+    if not _off_target(coordinator, plan, units):
         return WriteOutcome(plan.key, plan.value, changed=False)
     if plan.restore:
         await _write_restore(coordinator, plan, units)
@@ -148,12 +153,11 @@ async def _write_broadcast(coordinator: Eg4Coordinator, plan: WritePlan, units: 
     )
     if ok:
         return
+    missing = _off_target(coordinator, plan, units)
     changed = [
         u
         for u in units
-        if values_match(
-            coordinator.data.inverters[u].settings.get(plan.key), plan.value, plan.setting.tolerance
-        )
+        if u not in missing
         and not values_match(plan.previous[u], plan.value, plan.setting.tolerance)
     ]
     rolled_back = await _rollback_broadcast(coordinator, plan, changed)
@@ -207,17 +211,7 @@ async def _write_restore(coordinator: Eg4Coordinator, plan: WritePlan, units: li
     read the value back.
     """
     tolerance = plan.setting.tolerance
-
-    def pending() -> list[int]:
-        return [
-            u
-            for u in units
-            if not values_match(
-                coordinator.data.inverters[u].settings.get(plan.key), plan.value, tolerance
-            )
-        ]
-
-    waiting = pending()
+    waiting = _off_target(coordinator, plan, units)
     targets: list[int | None] = (
         [None] if coordinator.capabilities.broadcast_writes else list(waiting)
     )
@@ -249,7 +243,7 @@ async def _write_restore(coordinator: Eg4Coordinator, plan: WritePlan, units: li
             raise result
         else:
             replies.extend(result[1])
-    failed = pending()
+    failed = _off_target(coordinator, plan, units)
     if not failed:
         return
     if errors and not replies:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .actions import Action, ApplyPlan, EnterPhase, Finish, StartRevert
-from .codec import RunDataError
+from .codec import RunDataError, encode_item, encode_value
 from .config import RunConfig
 from .machine import CalibrationRun
 from .plan import (
@@ -40,6 +40,8 @@ __all__ = [
     "StartRevert",
     "StopReason",
     "build_plan",
+    "encode_item",
+    "encode_value",
     "restore_mismatches",
     "revert_plan",
     "saved_settings",

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from ..drift import DEFAULT_VOLTAGE_TOLERANCE
 from ..safety import Limits, UnsafeLimitError, known_fields
 from .plan import Method
 
@@ -32,7 +33,9 @@ class RunConfig:
     taper_discharge_a: float = 1.0  # a pack discharging more than this is not a taper
     taper_hold_s: float = 600.0  # the taper must hold this long (absorption finishes)
     reanchor_soc: float = 99.0  # every pack must read at least this
-    reanchor_voltage_spread: float = 0.1  # with pack voltages agreeing within this
+    reanchor_voltage_spread: float = (
+        DEFAULT_VOLTAGE_TOLERANCE  # with pack voltages agreeing within this
+    )
     verify_hold_s: float = 300.0  # ... held this long
     verify_timeout_s: float = 1800.0  # after the taper; then not_reanchored
 
