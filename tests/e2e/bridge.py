@@ -10,6 +10,11 @@ The twin is stepped in-process by the test; the bridge only moves messages:
   client's QoS 0 messages in order, and Home Assistant hands each message to its
   subscribers as it reads it, so when the marker is back the integration has handled every
   telemetry message published before it.
+
+A face answers one thing at a time, as a device does: a command that arrives while a telemetry
+batch is still being published is handled once the batch is out. Otherwise a reply could
+overtake telemetry read before the command, and the integration would see the old value
+after the confirmation (a race of this rig, not of a device).
 """
 
 from __future__ import annotations
@@ -72,6 +77,8 @@ class Bridge:
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _sent_seq: int = 0
     _seen_seq: int = 0
+    _publishing: bool = False
+    _deferred: list[tuple[str, str]] = field(default_factory=list)
 
     async def start(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Subscribe to the face's commands and the sync topic; wait until they are live.
@@ -110,9 +117,15 @@ class Bridge:
 
         Returns how many messages were published (0 during a telemetry dropout).
         """
-        messages = self.face.telemetry()
-        for message in messages:
-            await self._publish(message)
+        self._publishing = True
+        try:
+            messages = self.face.telemetry()
+            for message in messages:
+                await self._publish(message)
+        finally:
+            self._publishing = False
+            while self._deferred:
+                self._handle(*self._deferred.pop(0))
         await self.sync()
         return len(messages)
 
@@ -146,8 +159,14 @@ class Bridge:
     def _on_command(self, msg: mqtt.ReceiveMessage) -> None:
         payload = msg.payload
         text = payload if isinstance(payload, str) else bytes(payload).decode()
-        replies = tuple(self.face.handle(msg.topic, text))
-        self.commands.append(ReceivedCommand(msg.topic, text, replies))
+        if self._publishing:
+            self._deferred.append((msg.topic, text))
+        else:
+            self._handle(msg.topic, text)
+
+    def _handle(self, topic: str, text: str) -> None:
+        replies = tuple(self.face.handle(topic, text))
+        self.commands.append(ReceivedCommand(topic, text, replies))
         for reply in replies:
             task = self.hass.async_create_task(self._publish(reply))
             self._tasks.add(task)
