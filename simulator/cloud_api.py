@@ -161,6 +161,10 @@ class CloudApiServer:
         """
         self._injections.append(_Injection(msg, count, path, status))
 
+    def clear_errors(self) -> None:
+        """Drop every injected error still pending: the portal answers normally again."""
+        self._injections.clear()
+
     def set_offline(self, serial: str, offline: bool = True) -> None:
         """Mark a unit's dongle lost (``lost: true``, frozen values) or back online."""
         unit = self._unit(serial)

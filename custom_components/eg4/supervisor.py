@@ -114,6 +114,7 @@ class CalibrationSupervisor:
         # checked for it).
         self._reporting: asyncio.Event | None = None
         self._retry_unsub: CALLBACK_TYPE | None = None
+        self._stop_unsub: CALLBACK_TYPE | None = None
         self.drift: DriftReport | None = None
         self._drift_unsub: CALLBACK_TYPE | None = None
         self.drift_since: float | None = None
@@ -130,9 +131,7 @@ class CalibrationSupervisor:
             self.drift_since = float(since)
         self._unsubs.append(self.coordinator.async_add_state_listener(self._on_state))
         self._unsubs.append(async_track_time_interval(self.hass, self._on_tick, TICK))
-        self._unsubs.append(
-            self.hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, self._on_stop)
-        )
+        self._stop_unsub = self.hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, self._on_stop)
         self._watch_drift()
         raw = stored.get("run")
         if raw is None:
@@ -148,7 +147,7 @@ class CalibrationSupervisor:
             self._raise_revert_issue("stored run unreadable", persistent=False)
             await self._async_save()
             return
-        if run.needs_recovery or (run.outcome is Outcome.FAILED and run.restored_at is None):
+        if run.awaits_revert:
             self.run = run
             _LOGGER.warning("Calibration %s was interrupted: restoring the settings", run.run_id)
             self._execute(run.recover(self._now()))
@@ -157,6 +156,16 @@ class CalibrationSupervisor:
 
     async def async_unload(self) -> None:
         """Stop listening; keep the stored run (a restart recovers it)."""
+        if self._stop_unsub is not None:
+            self._stop_unsub()
+            self._stop_unsub = None
+        self._detach()
+        for task in list(self._tasks):
+            task.cancel()
+        self._revert_done.set()  # a cancel action waiting for the revert answers now
+
+    def _detach(self) -> None:
+        """No more updates, ticks, drift checks or retry timers for this supervisor."""
         while self._unsubs:
             self._unsubs.pop()()
         if self._retry_unsub is not None:
@@ -165,9 +174,6 @@ class CalibrationSupervisor:
         if self._drift_unsub is not None:
             self._drift_unsub()
             self._drift_unsub = None
-        for task in list(self._tasks):
-            task.cancel()
-        self._revert_done.set()  # a cancel action waiting for the revert answers now
 
     # ---- actions (called by services) ------------------------------------------------------
 
@@ -577,11 +583,15 @@ class CalibrationSupervisor:
     async def _on_stop(self, _event: Event) -> None:
         """Home Assistant is stopping: try to restore the settings before it goes.
 
-        The run stays stored as active, so the next start reverts again (idempotent) and
-        records the run as interrupted.
+        The run stays stored as it is, so the next start reverts again (idempotent) and
+        records the run as interrupted. From here on the supervisor watches nothing: a tick
+        or an update in the last seconds of the process (telemetry already going stale, the
+        web session closing) must not rewrite that record as a breach.
         """
+        self._stop_unsub = None  # fired: a once-listener removes itself
+        self._detach()
         run = self.run
-        if run is None or not run.is_active or not run.plan:
+        if run is None or not run.awaits_revert or not run.plan:
             return
         _LOGGER.warning("Home Assistant is stopping during calibration %s: reverting", run.run_id)
         try:

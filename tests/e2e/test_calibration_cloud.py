@@ -16,18 +16,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant import loader
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import frame
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
     async_fire_time_changed,
+    async_test_home_assistant,
 )
 
 from custom_components.eg4.const import DOMAIN
@@ -54,10 +58,18 @@ def scenario() -> str:
 
 
 @pytest.fixture
-async def portal(socket_enabled: None, scenario: str) -> AsyncIterator[CloudApiServer]:
+def twin_options() -> dict[str, float]:
+    """Options of the scenario (override with parametrize)."""
+    return {}
+
+
+@pytest.fixture
+async def portal(
+    socket_enabled: None, scenario: str, twin_options: dict[str, float]
+) -> AsyncIterator[CloudApiServer]:
     """The simulated portal: two 18kPV in parallel over a six-pack bank."""
     server = CloudApiServer(
-        build_twin(scenario, inverters=2, packs=6, seed=0),
+        build_twin(scenario, inverters=2, packs=6, seed=0, **twin_options),
         username=USERNAME,
         password=PASSWORD,
     )
@@ -414,3 +426,117 @@ async def test_one_unit_refusing_the_revert_does_not_undo_the_other(rig: CloudRi
     assert f"{DOMAIN}_revert_{rig.entry.entry_id}" not in rig.notifications
     assert rig.phases_fired()[-1] == "revert_confirmed"
     assert rig.supervisor.last["outcome"] == "failed"  # what happened stays on record
+
+
+# ---- Home Assistant stops mid-run and starts again on the same storage ---------------------
+
+
+@asynccontextmanager
+async def started_again(
+    rig: CloudRig, freezer: FrozenDateTimeFactory, storage: dict[str, Any]
+) -> AsyncIterator[CloudRig]:
+    """A second Home Assistant on the first one's storage, with the same eg4 entry set up.
+
+    The run record and the registries come from the storage the first instance wrote at its
+    stop; the entry is the same (same id, data and options), as Home Assistant would load it.
+    The events are captured from the start, so the start-up revert's are seen too.
+    """
+    async with async_test_home_assistant(config_dir=rig.hass.config.config_dir) as hass:
+        hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)  # custom integrations enabled
+        frame.async_setup(hass)
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            entry_id=rig.entry.entry_id,
+            title=rig.entry.title,
+            data=dict(rig.entry.data),
+            options=dict(rig.entry.options),
+            unique_id=rig.entry.unique_id,
+        )
+        entry.add_to_hass(hass)
+        events = async_capture_events(hass, EVENT)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        again = CloudRig(
+            hass=hass,
+            portal=rig.portal,
+            entry=entry,
+            freezer=freezer,
+            storage=storage,
+            events=events,
+        )
+        await again.settle()
+        try:
+            yield again
+        finally:
+            # As the test fixture does with its own instance: unloading shows it can, and
+            # leaves no timer behind (Home Assistant 2025.4 checks for lingering ones).
+            assert await hass.config_entries.async_unload(entry.entry_id)
+            await hass.async_stop()
+            frame.async_setup(rig.hass)
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("twin_options", [{"true_soc": 0.95}])  # absorption within minutes
+@pytest.mark.parametrize("portal_answers_at_stop", [False, True], ids=["refused", "accepted"])
+async def test_restart_during_absorption_is_recorded_interrupted_and_reverted(
+    hass: HomeAssistant,
+    rig: CloudRig,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    portal_answers_at_stop: bool,
+) -> None:
+    """A real restart: this Home Assistant stops, a new one starts on the same storage.
+
+    Stopping tries the revert first. When the portal refuses it then (``refused``), the bank
+    stays on grid charge while Home Assistant is down, and the next start puts the settings
+    back, confirmed by read-back. When it was accepted (``accepted``), the next start only
+    closes the run and writes nothing. Either way the run is recorded as interrupted.
+    """
+    run_id = await start_and_engage(rig)
+    await rig.drive(lambda: rig.phase == "absorption", limit_s=3600, what="absorption")
+    writes = rig.portal.requests[WRITE] + rig.portal.requests[FUNCTION]
+    if not portal_answers_at_stop:
+        rig.portal.inject_error("REMOTE_SET_ERROR", count=1000, path="remoteSet/write")
+        rig.portal.inject_error("REMOTE_SET_ERROR", count=1000, path="remoteSet/functionControl")
+
+    await hass.async_stop()
+    assert rig.portal.requests[WRITE] + rig.portal.requests[FUNCTION] > writes  # it tried
+    stored = rig.stored_run()
+    assert stored is not None
+    assert stored["phase"] == "absorption"  # still open on record: the next start decides
+    if portal_answers_at_stop:
+        assert rig.priorities() == EVERYDAY
+        assert rig.stop_socs() == [90, 90]
+    else:
+        assert rig.priorities() == GRID_CHARGE
+        rig.portal.clear_errors()  # the portal answers again by the time Home Assistant is back
+    # The old process would end here; in the test its poll timer would still run on the loop
+    # both instances share (the eg4 supervisor itself stopped watching when the stop began).
+    await rig.entry.runtime_data.coordinator.async_shutdown()
+
+    # Down for ten minutes: the bank keeps doing what the inverters were last told.
+    rig.twin.step(600)
+    freezer.tick(600)
+    before = rig.portal.requests[WRITE] + rig.portal.requests[FUNCTION]
+
+    async with started_again(rig, freezer, hass_storage) as again:
+        await again.drive(lambda: again.supervisor.run is None, limit_s=600, what="the revert")
+        assert again.priorities() == EVERYDAY
+        assert again.stop_socs() == [90, 90]
+        written = rig.portal.requests[WRITE] + rig.portal.requests[FUNCTION] - before
+        assert written == (0 if portal_answers_at_stop else 4)
+        last = again.supervisor.last
+        assert (last["run_id"], last["outcome"], last["reason"]) == (
+            run_id,
+            "aborted",
+            "interrupted",
+        )
+        assert last["interrupted"] is True
+        assert "absorption" in last["detail"]
+        assert again.phases_fired()[-2:] == ["reverting", "aborted"]
+        result = again.state("last_calibration_result")
+        assert result.state == "aborted"
+        assert result.attributes["interrupted"] is True
+        assert again.state("calibration_state").state == "idle"
+        assert again.stored_run() is None
+        issue_id = f"revert_failed_{again.entry.entry_id}"
+        assert ir.async_get(again.hass).async_get_issue(DOMAIN, issue_id) is None

@@ -583,6 +583,39 @@ async def test_stop_reverts_and_the_next_start_records_the_interruption(
     assert rig.priorities() == EVERYDAY
 
 
+async def test_stop_tries_a_failed_revert_once_more_and_then_watches_nothing(
+    hass: HomeAssistant, rig: Rig
+) -> None:
+    """A run whose revert failed is tried again as Home Assistant stops.
+
+    After the stop handler the supervisor neither ticks nor retries: the record it leaves is
+    the one the next start reads.
+    """
+    await start_and_engage(rig)
+    rule = rig.twin.faults.nak_setting(Setting.OUTPUT_PRIORITY, count=None)
+    task = rig.start("cancel_calibration")
+    await rig.drive(task.done, limit_s=3 * DEFAULT_CONFIRM_TIMEOUT + 300, what="the cancel")
+    assert (await task)["outcome"] == "failed"
+    rig.twin.faults.nak_rules.remove(rule)  # the firmware would take it now
+    assert rig.priorities()[0][0] is OutputPriority.SUB
+
+    stop = hass.async_create_task(rig.supervisor._on_stop(Event(EVENT_HOMEASSISTANT_STOP)))
+    for _ in range(5):
+        if stop.done():
+            break
+        await rig.advance(5)
+    await stop
+    assert rig.priorities() == EVERYDAY
+    stored = rig.stored
+    assert stored is not None
+    assert stored["run"]["phase"] == "failed"  # the next start confirms and closes it
+    sent = len(rig.published())
+    for _ in range(12):  # ten minutes: past the 5-minute retry and many ticks
+        await rig.advance(STEP_S)
+    assert rig.published()[sent:] == []
+    assert rig.stored == stored
+
+
 # ---- stops that are not breaches -----------------------------------------------------------
 
 

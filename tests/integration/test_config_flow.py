@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest.mock import AsyncMock, patch
 
 import pytest
 import voluptuous as vol
@@ -651,6 +652,34 @@ async def test_reconfigure_error_then_recovery(
     await hass.async_block_till_done()
     assert entry.data == {**POWERMON_DATA, "command_topic_prefix": "lvx/control"}
     assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_reconfigure_sets_up_an_entry_that_had_not_started(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, powermon_entry: MockConfigEntry
+) -> None:
+    """An entry still waiting to retry its set-up is set up again at once with the new data.
+
+    It has no update listener yet (that is added by a set-up that succeeds), so the
+    reconfigure itself reloads it rather than leaving it to the next retry.
+    """
+    with patch(
+        "custom_components.eg4.mqtt.async_wait_for_mqtt_client", AsyncMock(return_value=False)
+    ):
+        powermon_entry.add_to_hass(hass)
+        assert not await hass.config_entries.async_setup(powermon_entry.entry_id)
+        await hass.async_block_till_done()
+    assert powermon_entry.state is ConfigEntryState.SETUP_RETRY
+
+    result = await powermon_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**POWERMON_INPUT, "command_topic_prefix": "lvx/control"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert powermon_entry.state is ConfigEntryState.LOADED
+    assert powermon_entry.runtime_data.coordinator is not None
+    assert powermon_entry.data == {**POWERMON_DATA, "command_topic_prefix": "lvx/control"}
 
 
 async def test_reconfigure_solar_assistant_error_then_recovery(

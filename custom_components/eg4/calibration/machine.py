@@ -145,6 +145,14 @@ class CalibrationRun:
         return self.phase in ACTIVE_PHASES
 
     @property
+    def awaits_revert(self) -> bool:
+        """True while the everyday settings are not confirmed back on the units.
+
+        An active run, or one that failed before its revert was confirmed.
+        """
+        return self.is_active or (self.phase is Phase.FAILED and self.restored_at is None)
+
+    @property
     def duration(self) -> float | None:
         """Seconds from start to the end of the run (None until both are known)."""
         if self.started_at is None or self.finished_at is None:

@@ -608,6 +608,29 @@ def test_late_confirmation_after_failure_is_recorded_only() -> None:
     assert rig.run.outcome is Outcome.FAILED
 
 
+def test_awaits_revert_until_the_everyday_settings_are_confirmed_back() -> None:
+    """What a stop or a start must still put back: active runs and unconfirmed failures."""
+    rig = Rig()
+    assert not rig.run.awaits_revert  # pre-flight: nothing written yet
+    rig.bulk()
+    assert rig.run.awaits_revert
+    rig.run.cancel(rig.now)
+    assert rig.run.phase is REVERT
+    assert rig.run.awaits_revert
+    rig.run.revert_failed(rig.now + 60, "timeout")
+    assert rig.run.outcome is Outcome.FAILED
+    assert rig.run.awaits_revert
+    loaded = CalibrationRun.from_dict(rig.run.to_dict())
+    assert loaded.awaits_revert  # across a restart too
+    rig.run.revert_confirmed(rig.now + 900, rig.restored())
+    assert not rig.run.awaits_revert
+    done = Rig()
+    done.verified()
+    done.run.revert_confirmed(done.now, done.restored())
+    assert done.run.outcome is Outcome.SUCCEEDED
+    assert not done.run.awaits_revert
+
+
 def test_events_out_of_phase_are_ignored() -> None:
     rig = Rig().bulk()
     before = rig.run.to_dict()
