@@ -14,6 +14,10 @@ from .conftest import setup_entry
 from .writes_helpers import published, settle, start_call
 
 DATALOGS = ["BA12345678", "BA87654321"]
+# Register 21 in normal operation, AC charge off: EPS, anti-islanding, soft start, seamless
+# switch, bit 9 (1 = powered on, not standby), ISO / GFCI / DCI checks. (The reference
+# capture's 30033 has bit 9 clear and bit 10 set: standby with forced discharge.)
+REGISTER_21 = 0b0111_0011_0101_0001
 PREFIX = "number.eg4_via_lxp_bridge_lxp"
 INPUTS = {
     "v_bat": 53.1,
@@ -45,7 +49,7 @@ async def lxp_loaded(hass: HomeAssistant, mqtt_mock: Any) -> MockConfigEntry:
     await setup_entry(hass, entry)
     for datalog in DATALOGS:
         async_fire_mqtt_message(hass, f"lxp/{datalog}/inputs/all", json.dumps(INPUTS))
-        for register, value in ((101, "100"), (102, "150"), (67, "90"), (21, "30033")):
+        for register, value in ((101, "100"), (102, "150"), (67, "90"), (21, str(REGISTER_21))):
             async_fire_mqtt_message(hass, f"lxp/{datalog}/hold/{register}", value, retain=True)
     await hass.async_block_till_done()
     return entry
@@ -133,9 +137,9 @@ async def test_ac_charge_on_through_the_charger_priority_select(
     )
     await settle()
     assert published(mqtt_mock) == [("lxp/cmd/BA12345678/set/ac_charge", "true", 1, False)]
-    async_fire_mqtt_message(hass, "lxp/BA12345678/hold/21", str(30033 | 0x80))
+    async_fire_mqtt_message(hass, "lxp/BA12345678/hold/21", str(REGISTER_21 | 0x80))
     await settle()
-    async_fire_mqtt_message(hass, "lxp/BA87654321/hold/21", str(30033 | 0x80))
+    async_fire_mqtt_message(hass, "lxp/BA87654321/hold/21", str(REGISTER_21 | 0x80))
     await call
     assert hass.states.get(entity).state == "solar_and_utility"
 

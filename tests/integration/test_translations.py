@@ -130,7 +130,7 @@ async def lxp_loaded(hass: HomeAssistant, mqtt_mock: MqttMockHAClient) -> MockCo
     await setup_entry(hass, entry)
     for datalog in LXP_DATALOGS:
         async_fire_mqtt_message(hass, f"lxp/{datalog}/inputs/all", json.dumps(LXP_INPUTS))
-        for register, value in ((101, "100"), (102, "150"), (67, "90"), (21, "30033")):
+        for register, value in ((101, "100"), (102, "150"), (67, "90"), (21, "29521")):
             async_fire_mqtt_message(hass, f"lxp/{datalog}/hold/{register}", value, retain=True)
     await hass.async_block_till_done()
     return entry
