@@ -17,6 +17,7 @@ parameters by holding-register number.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from dataclasses import dataclass, field
@@ -25,8 +26,9 @@ from typing import Any
 
 from .inverter import Inverter, UnitMode
 from .settings import ChargerPriority, Command, OutputPriority, Setting, SettingValue
-from .twin import Twin
+from .twin import JournalEntry, Twin
 
+_LOG = logging.getLogger(__name__)
 REJECTED = "REMOTE_SET_ERROR"
 _EPOCH = datetime(2026, 6, 1, tzinfo=UTC)
 # Numeric status codes are illustrative (the portal's meanings are undocumented).
@@ -130,8 +132,14 @@ class ParamStore:
             out.update(STATIC_FUNCS)
         return dict(sorted(out.items()))
 
-    def write(self, unit: int, name: str, value_text: str) -> str | None:
-        """Apply ``remoteSet/write``; None when accepted, else the portal's message."""
+    def write(
+        self, unit: int, name: str, value_text: str, *, request: str | None = None
+    ) -> str | None:
+        """Apply ``remoteSet/write``; None when accepted, else the portal's message.
+
+        Every write is journaled: twin settings by ``Twin.submit``, stored parameters here
+        (``request`` is how the journal shows it; ``name=value`` by default).
+        """
         if name in TWIN_PARAMS:
             setting = TWIN_PARAMS[name][1]
             value = _parse(value_text, integer=setting in _INTEGER_SETTINGS)
@@ -139,13 +147,44 @@ class ParamStore:
                 return REJECTED
             return self._submit(unit, Command.single(setting, value))
         if name in STORED and self._available(name):
-            _, low, high = STORED[name]
-            number = _parse(value_text, integer=True)
-            if number is None or not low <= number <= high:
-                return REJECTED
-            self._unit_store(unit)[name] = int(number)
-            return None
+            return self._write_stored(unit, name, value_text, request or f"{name}={value_text}")
         return REJECTED
+
+    def _write_stored(self, unit: int, name: str, text: str, request: str) -> str | None:
+        """A parameter kept here: NAK rules without a setting apply, then its range."""
+        settings = {unit: self.twin.inverter(unit).settings}
+        nak = self.twin.faults.naks([unit], settings, Command(())).get(unit)
+        if nak is not None:
+            self.journal(unit, request, nak)
+            return REJECTED
+        _, low, high = STORED[name]
+        number = _parse(text, integer=True)
+        if number is None or not low <= number <= high:
+            self.journal(unit, request, f"{name} {text} is outside {low}..{high}")
+            return REJECTED
+        self._unit_store(unit)[name] = int(number)
+        self.journal(unit, request, None)
+        return None
+
+    def journal(self, unit: int, request: str, reason: str | None) -> None:
+        """Record a command settled without the twin's firmware (reason None = applied)."""
+        clock = self.twin.clock_s
+        accepted = reason is None
+        self.twin.journal.append(
+            JournalEntry(
+                clock,
+                self.source,
+                (unit,),
+                request,
+                accepted=accepted,
+                reason=reason or "",
+                apply_at_s=clock if accepted else None,
+            )
+        )
+        if accepted:
+            _LOG.info("%s applied %s on unit %s", self.source, request, unit)
+        else:
+            _LOG.info("%s rejected %s on unit %s: %s", self.source, request, unit, reason)
 
     def function(self, unit: int, name: str, enable: bool) -> str | None:
         """Apply ``remoteSet/functionControl``; None when accepted, else the message."""

@@ -69,7 +69,6 @@ is what the integration's profile expects.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -77,11 +76,9 @@ from typing import Any
 from .. import cloud_payloads as portal
 from ..bms import Protection
 from ..inverter import Inverter, UnitMode
-from ..settings import Command, Setting
-from ..twin import JournalEntry, Twin
+from ..settings import Setting
+from ..twin import Twin
 from .base import Message
-
-_LOG = logging.getLogger("simulator.faces.lxp_bridge")
 
 SOURCE = "lxp_bridge"
 DEFAULT_DATALOGS = ("BA12345678", "BA87654321")
@@ -444,47 +441,16 @@ class LxpBridgeFace:
             self._journal(unit, request, f"register {register} is not modelled by the twin")
             return False
         text = f"{value / spec.scale:g}"
-        if spec.name in portal.STORED:
-            return self._write_stored(unit, spec.name, text, request)
-        return self.params.write(unit, spec.name, text) is None  # twin.submit journals it
+        # Journaled by the store (a stored register) or by twin.submit (a twin setting).
+        return self.params.write(unit, spec.name, text, request=request) is None
 
     def _grid_charge(self, unit: int, enable: bool) -> bool:
         """Register 21 bit 7 through the portal's FUNC_AC_CHARGE (twin.submit journals it)."""
         return self.params.function(unit, portal.AC_CHARGE, enable) is None
 
-    def _write_stored(self, unit: int, name: str, text: str, request: str) -> bool:
-        """A register kept in the store: NAK rules without a setting apply, then the range."""
-        settings = {unit: self.twin.inverter(unit).settings}
-        nak = self.twin.faults.naks([unit], settings, Command(())).get(unit)
-        if nak is not None:
-            self._journal(unit, request, nak)
-            return False
-        if self.params.write(unit, name, text) is not None:
-            low, high = portal.STORED[name][1:]
-            self._journal(unit, request, f"{name} {text} is outside {low}..{high}")
-            return False
-        self._journal(unit, request, None)
-        return True
-
     def _journal(self, unit: int, request: str, reason: str | None) -> None:
         """Record a command the face settled itself (reason None = applied)."""
-        clock = self.twin.clock_s
-        accepted = reason is None
-        self.twin.journal.append(
-            JournalEntry(
-                clock,
-                SOURCE,
-                (unit,),
-                request,
-                accepted=accepted,
-                reason=reason or "",
-                apply_at_s=clock if accepted else None,
-            )
-        )
-        if accepted:
-            _LOG.info("%s applied %s on unit %s", SOURCE, request, unit)
-        else:
-            _LOG.info("%s rejected %s on unit %s: %s", SOURCE, request, unit, reason)
+        self.params.journal(unit, request, reason)
 
 
 def _r(value: float, digits: int) -> float:

@@ -428,6 +428,31 @@ async def test_one_unit_refusing_the_revert_does_not_undo_the_other(rig: CloudRi
     assert rig.supervisor.last["outcome"] == "failed"  # what happened stays on record
 
 
+@pytest.mark.timeout(300)
+async def test_first_lever_refused_by_one_unit_is_engage_failed(rig: CloudRig) -> None:
+    """Unit 2 refuses the AC-charge stop SoC: unit 1's is put back, AC charge never turns on."""
+    await rig.advance(SCAN_S)
+    rig.twin.faults.nak_next(1, unit=2)
+    response = await rig.call("run_calibration")
+    assert response is not None
+    await rig.drive(lambda: rig.supervisor.run is None, limit_s=600, what="the stop")
+    assert rig.stop_socs() == [90, 90]
+    assert rig.priorities() == EVERYDAY
+    assert rig.portal.requests[FUNCTION] == 0  # AC charge was never switched on
+    stored = [e for e in rig.twin.journal if e.source == "cloud"]
+    assert [(e.units, e.request, e.accepted) for e in stored] == [
+        ((1,), f"{STOP_SOC}=100", True),
+        ((2,), f"{STOP_SOC}=100", False),
+        ((1,), f"{STOP_SOC}=90", True),
+    ]
+    last = rig.supervisor.last
+    assert (last["outcome"], last["reason"]) == ("aborted", "engage_failed")
+    assert "ac_charge_soc_limit" in last["detail"]
+    assert rig.stored_run() is None
+    issues = ir.async_get(rig.hass)
+    assert issues.async_get_issue(DOMAIN, f"revert_failed_{rig.entry.entry_id}") is None
+
+
 # ---- Home Assistant stops mid-run and starts again on the same storage ---------------------
 
 

@@ -259,6 +259,33 @@ async def test_stored_parameters_and_families(
             await server.stop()
 
 
+async def test_stored_parameter_writes_take_nak_rules_and_are_journaled(
+    client: Eg4CloudClient, server: CloudApiServer, twin: Twin
+) -> None:
+    """A parameter the portal keeps itself is refused and journaled like a twin setting."""
+    serial = server.serials[1]
+    twin.faults.nak_next(1, unit=2)
+    with pytest.raises(Eg4DeviceRejectedError) as err:
+        await client.write_parameter(serial, "HOLD_AC_CHARGE_SOC_LIMIT", "100")
+    assert err.value.message == "REMOTE_SET_ERROR"
+    assert server.params.read(2, 67, 1)["HOLD_AC_CHARGE_SOC_LIMIT"] == "90"
+    with pytest.raises(Eg4DeviceRejectedError):
+        await client.write_parameter(serial, "HOLD_AC_CHARGE_SOC_LIMIT", "102")
+    await client.write_parameter(serial, "HOLD_AC_CHARGE_SOC_LIMIT", "100")
+    assert server.params.read(2, 67, 1)["HOLD_AC_CHARGE_SOC_LIMIT"] == "100"
+    assert [(e.source, e.units, e.request, e.accepted, e.reason) for e in twin.journal] == [
+        ("cloud", (2,), "HOLD_AC_CHARGE_SOC_LIMIT=100", False, "NAK (injected)"),
+        (
+            "cloud",
+            (2,),
+            "HOLD_AC_CHARGE_SOC_LIMIT=102",
+            False,
+            "HOLD_AC_CHARGE_SOC_LIMIT 102 is outside 0..101",
+        ),
+        ("cloud", (2,), "HOLD_AC_CHARGE_SOC_LIMIT=100", True, ""),
+    ]
+
+
 async def test_error_injection(client: Eg4CloudClient, server: CloudApiServer) -> None:
     serial = server.serials[0]
     server.inject_error("DATAFRAME_TIMEOUT", count=2, path="getInverterRuntime")
