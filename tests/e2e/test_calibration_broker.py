@@ -9,6 +9,7 @@ the bridge publishes, then the timers that fell due run (the supervisor's tick, 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -143,3 +144,49 @@ async def test_drifted_bank_re_anchored_through_the_broker(
     assert (
         ir.async_get(hass).async_get_issue(DOMAIN, f"revert_failed_{system.entry.entry_id}") is None
     )
+
+
+@pytest.mark.freeze_time(tick=True)
+@pytest.mark.timeout(300)
+async def test_stopping_home_assistant_mid_charge_reverts_through_the_broker(
+    hass: HomeAssistant,
+    system: System,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A real stop (``hass.async_stop``) during the charge, the MQTT client still up.
+
+    Home Assistant's MQTT client does not disconnect at stop, so the revert reaches the face
+    through mosquitto and the face's telemetry confirms it before Home Assistant is gone.
+    The run stays on record as active: the next start closes it as interrupted.
+    """
+    view = CalibrationView(
+        hass=hass,
+        entry=system.entry,
+        storage=hass_storage,
+        events=async_capture_events(hass, EVENT),
+    )
+    run = BrokerRun(system, freezer, view)
+    await system.bridge.publish_telemetry()
+    await run.advance(STEP_S)
+    assert (await view.call("run_calibration")) is not None
+    await run.drive(lambda: view.phase == "bulk", limit_s=900, what="bulk")
+    assert priorities(system.twin) == CALIBRATING
+    engaged = len(system.bridge.commands)
+
+    stopping = asyncio.create_task(hass.async_stop())
+    while not stopping.done():  # the bridge keeps reporting, as it would
+        system.twin.step(WRITE_STEP_S)
+        freezer.tick(WRITE_STEP_S)
+        await system.bridge.publish_telemetry()
+    await stopping
+
+    assert priorities(system.twin) == EVERYDAY
+    # What reached the face after the levers: the revert, output priority first.
+    expected = COMMANDS[system.profile.name]
+    received = [(c.topic, c.payload) for c in system.bridge.commands]
+    assert received[:engaged] == expected[: len(expected) // 2]
+    assert received[engaged:] == expected[len(expected) // 2 :]
+    stored = view.stored
+    assert stored is not None
+    assert stored["run"]["phase"] == "bulk"
