@@ -1,0 +1,225 @@
+"""The cloud transport's edges, against a scripted portal client (no network, no HA).
+
+The simulated portal (``tests/integration/test_cloud_transport.py``) covers the ordinary
+paths; these are the answers it does not give on cue: a station with no inverters, one
+inverter failing on its own, errors the client never maps, wrong kinds of values, and
+read-backs that fail or lag behind a write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from custom_components.eg4.cloud import (
+    Account,
+    BatteryInfo,
+    Eg4ApiError,
+    Eg4AuthError,
+    Eg4PermissionError,
+    InverterRef,
+    ModelFamily,
+    Plant,
+    Runtime,
+)
+from custom_components.eg4.cloud.params import CloudWrite, ParamWrite
+from custom_components.eg4.model import ChargerPriority, SettingKey, SourceId, SourceKind
+from custom_components.eg4.profiles.base import CommandResult, Decoded
+from custom_components.eg4.transport.base import (
+    TransportAuthError,
+    TransportError,
+    TransportResult,
+    TransportUnavailableError,
+)
+from custom_components.eg4.transport.cloud import CloudTransport, CloudUnit
+
+SERIALS = ("1111111111", "2222222222")
+STOP_SOC = "HOLD_AC_CHARGE_SOC_LIMIT"
+
+
+@dataclass
+class ScriptedClient:
+    """Answers the transport's calls from plain data; raises what it is told to."""
+
+    account: Account = field(default_factory=lambda: Account(plants=()))
+    runtimes: dict[str, Runtime | Exception] = field(default_factory=dict)
+    params: dict[str, dict[str, str]] = field(default_factory=dict)
+    read_errors: list[Exception] = field(default_factory=list)
+    apply_error: Exception | None = None
+    applies_take_effect: bool = True
+    applied: list[tuple[str, CloudWrite]] = field(default_factory=list)
+    reads: int = 0
+    base_url: str = "https://portal.invalid"
+    request_count: int = 0
+    login_count: int = 0
+
+    async def login(self) -> Account:
+        return self.account
+
+    async def battery(self, serial: str) -> BatteryInfo:
+        return BatteryInfo(serial=serial, online=True)
+
+    async def runtime(self, serial: str) -> Runtime:
+        answer = self.runtimes.get(serial, Runtime(serial=serial, online=True, soc=50.0))
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    async def read_parameters(
+        self, serial: str, start: int = 0, count: int = 127
+    ) -> dict[str, str]:
+        del start, count
+        self.reads += 1
+        if self.read_errors:
+            raise self.read_errors.pop(0)
+        return dict(self.params.get(serial, {}))
+
+    async def apply(self, serial: str, write: CloudWrite) -> None:
+        if self.apply_error is not None:
+            raise self.apply_error
+        self.applied.append((serial, write))
+        if self.applies_take_effect and isinstance(write, ParamWrite):
+            self.params.setdefault(serial, {})[write.param] = write.value
+
+
+def transport(client: ScriptedClient, *, delays: tuple[float, ...] = (0.0,)) -> CloudTransport:
+    units = [
+        CloudUnit(number=n, serial=serial, family=ModelFamily.HYBRID, packs=[] if n > 1 else [1])
+        for n, serial in enumerate(SERIALS, start=1)
+    ]
+    return CloudTransport(
+        client,  # type: ignore[arg-type]
+        units,
+        scan_interval=timedelta(seconds=60),
+        readback_delays=delays,
+    )
+
+
+async def started(t: CloudTransport) -> list[TransportResult]:
+    seen: list[TransportResult] = []
+    await t.async_start(seen.append)
+    return seen
+
+
+def readings_of(seen: list[TransportResult], unit: int) -> list[Any]:
+    source = SourceId(SourceKind.INVERTER, unit)
+    return [
+        r
+        for result in seen
+        if isinstance(result, Decoded)
+        for r in result.readings
+        if r.source == source
+    ]
+
+
+# ---- discovery ------------------------------------------------------------------------------
+
+
+async def test_a_station_with_only_a_gridboss_has_no_inverters_to_watch() -> None:
+    gridboss = InverterRef(serial="9999999999", model="GridBOSS", device_type=9)
+    client = ScriptedClient(account=Account(plants=(Plant(plant_id=7, inverters=(gridboss,)),)))
+    with pytest.raises(TransportUnavailableError, match="no inverters"):
+        await CloudTransport.async_discover(
+            client,  # type: ignore[arg-type]
+            7,
+            scan_interval=timedelta(seconds=60),
+        )
+
+
+# ---- polls ----------------------------------------------------------------------------------
+
+
+async def test_one_inverter_failing_does_not_fail_the_poll() -> None:
+    client = ScriptedClient(runtimes={SERIALS[1]: Eg4ApiError("DATAFRAME_TIMEOUT")})
+    t = transport(client)
+    seen = await started(t)
+    await t.async_poll()
+    assert readings_of(seen, 1)  # unit 1 reported
+    assert readings_of(seen, 2) == []  # unit 2 goes stale on its own
+
+
+async def test_every_inverter_refused_by_permission_is_unavailable() -> None:
+    denied = Eg4PermissionError("apiBlocked")
+    t = transport(ScriptedClient(runtimes=dict.fromkeys(SERIALS, denied)))
+    with pytest.raises(TransportUnavailableError, match="may not read this station"):
+        await t.async_poll()
+
+
+async def test_an_unexpected_error_in_a_poll_is_not_swallowed() -> None:
+    t = transport(ScriptedClient(runtimes={SERIALS[0]: RuntimeError("parser bug")}))
+    with pytest.raises(RuntimeError, match="parser bug"):
+        await t.async_poll()
+
+
+async def test_an_expired_login_while_reading_parameters_fails_the_poll() -> None:
+    client = ScriptedClient(read_errors=[Eg4AuthError("session expired")])
+    with pytest.raises(TransportAuthError):
+        await transport(client).async_poll()
+
+
+# ---- writes ---------------------------------------------------------------------------------
+
+
+async def test_a_cloud_write_needs_one_unit() -> None:
+    t = transport(ScriptedClient())
+    for unit in (None, 0, 3):
+        with pytest.raises(TransportError, match="one write per inverter"):
+            await t.async_send(SettingKey.AC_CHARGE_SOC_LIMIT, 100.0, unit)
+
+
+async def test_a_value_of_the_wrong_kind_is_refused_before_sending() -> None:
+    client = ScriptedClient()
+    with pytest.raises(TransportError):
+        await transport(client).async_send(
+            SettingKey.AC_CHARGE_SOC_LIMIT, ChargerPriority.SOLAR_FIRST, 1
+        )
+    assert client.applied == []
+
+
+async def test_an_expired_login_on_a_write_is_an_auth_error() -> None:
+    client = ScriptedClient(apply_error=Eg4AuthError("session expired"))
+    with pytest.raises(TransportAuthError):
+        await transport(client).async_send(SettingKey.AC_CHARGE_SOC_LIMIT, 100.0, 1)
+
+
+async def test_a_failed_read_back_is_read_again_after_its_delay(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first read-back fails, the next one (after its delay) shows the value."""
+    slept: list[float] = []
+
+    async def sleep(delay: float) -> None:
+        slept.append(delay)
+
+    monkeypatch.setattr("custom_components.eg4.transport.cloud.asyncio.sleep", sleep)
+    client = ScriptedClient(read_errors=[Eg4ApiError("DATAFRAME_TIMEOUT")])
+    t = transport(client, delays=(0.0, 3.0))
+    seen = await started(t)
+    await t.async_send(SettingKey.AC_CHARGE_SOC_LIMIT, 100.0, 1)
+    assert slept == [3.0]
+    assert client.reads == 2
+    assert CommandResult(ok=True, message="accepted", unit=1) in seen
+    values = [r.value for r in readings_of(seen, 1) if r.key == SettingKey.AC_CHARGE_SOC_LIMIT]
+    assert values == [100.0]
+    assert t.units[0].unconfirmed == {}
+
+
+async def test_a_write_not_yet_applied_is_read_again_on_the_next_polls() -> None:
+    """Read-backs still show the old value: the next polls read it again, a bounded number."""
+    client = ScriptedClient(params={SERIALS[0]: {STOP_SOC: "90"}}, applies_take_effect=False)
+    t = transport(client)
+    seen = await started(t)
+    await t.async_send(SettingKey.AC_CHARGE_SOC_LIMIT, 100.0, 1)
+    target, left = t.units[0].unconfirmed[SettingKey.AC_CHARGE_SOC_LIMIT]
+    assert target == 100.0
+    polls = 0
+    while SettingKey.AC_CHARGE_SOC_LIMIT in t.units[0].unconfirmed:
+        await t.async_poll()
+        polls += 1
+        assert polls <= left
+    assert polls == left  # given up after its polls: the coordinator's wait decides
+    values = [r.value for r in readings_of(seen, 1) if r.key == SettingKey.AC_CHARGE_SOC_LIMIT]
+    assert set(values) == {90.0}
