@@ -93,6 +93,22 @@ class BrokerRun:
         return elapsed
 
 
+async def reporting(
+    hass: HomeAssistant,
+    system: System,
+    freezer: FrozenDateTimeFactory,
+    storage: dict[str, Any],
+) -> BrokerRun:
+    """The calibration's view of the entry, the bridge reporting for a minute already."""
+    view = CalibrationView(
+        hass=hass, entry=system.entry, storage=storage, events=async_capture_events(hass, EVENT)
+    )
+    run = BrokerRun(system, freezer, view)
+    await system.bridge.publish_telemetry()
+    await run.advance(STEP_S)
+    return run
+
+
 @pytest.mark.freeze_time(tick=True)
 @pytest.mark.timeout(300)
 async def test_drifted_bank_re_anchored_through_the_broker(
@@ -102,16 +118,9 @@ async def test_drifted_bank_re_anchored_through_the_broker(
     hass_storage: dict[str, Any],
 ) -> None:
     """Grid method: levers and reverts through mosquitto, read-backs from the face."""
-    view = CalibrationView(
-        hass=hass,
-        entry=system.entry,
-        storage=hass_storage,
-        events=async_capture_events(hass, EVENT),
-    )
-    run = BrokerRun(system, freezer, view)
+    run = await reporting(hass, system, freezer, hass_storage)
+    view = run.view
     twin = system.twin
-    await system.bridge.publish_telemetry()
-    await run.advance(STEP_S)
     assert view.state("soc_spread").state == "25.0"
 
     response = await view.call("run_calibration")
@@ -160,15 +169,8 @@ async def test_stopping_home_assistant_mid_charge_reverts_through_the_broker(
     through mosquitto and the face's telemetry confirms it before Home Assistant is gone.
     The run stays on record as active: the next start closes it as interrupted.
     """
-    view = CalibrationView(
-        hass=hass,
-        entry=system.entry,
-        storage=hass_storage,
-        events=async_capture_events(hass, EVENT),
-    )
-    run = BrokerRun(system, freezer, view)
-    await system.bridge.publish_telemetry()
-    await run.advance(STEP_S)
+    run = await reporting(hass, system, freezer, hass_storage)
+    view = run.view
     assert (await view.call("run_calibration")) is not None
     await run.drive(lambda: view.phase == "bulk", limit_s=900, what="bulk")
     assert priorities(system.twin) == CALIBRATING

@@ -35,6 +35,7 @@ from pytest_homeassistant_custom_component.typing import MqttMockHAClient, MqttM
 from custom_components.eg4.const import DEFAULT_CONFIRM_TIMEOUT, DOMAIN
 from simulator import ChargerPriority, Message, OutputPriority, Setting, Twin, build_twin
 from simulator.faces import Face
+from simulator.faults import NakRule
 
 from .calibration_view import EVENT, CalibrationView, priorities
 from .system import PROFILES, ProfileSpec
@@ -244,6 +245,33 @@ async def start_and_engage(rig: Rig) -> str:
     assert rig.twin.grid_charge_a > 50  # 2 units x 30 A from the grid
     assert all(pack.current_a > 5 for pack in rig.twin.packs)
     return run_id
+
+
+async def engage_then_fail_the_revert(rig: Rig) -> NakRule:
+    """Engage, then cancel while the firmware refuses SBU for good: the run ends failed.
+
+    Returns the refusal rule (remove it and the device takes the revert).
+    """
+    await start_and_engage(rig)
+    rule = rig.twin.faults.nak_setting(Setting.OUTPUT_PRIORITY, count=None)
+    task = rig.start("cancel_calibration")
+    await rig.drive(task.done, limit_s=3 * DEFAULT_CONFIRM_TIMEOUT + 300, what="the cancel")
+    assert (await task)["outcome"] == "failed"
+    return rule
+
+
+async def stop_handler_reverts(rig: Rig) -> None:
+    """Run the supervisor's stop handler while the bridge reports; the settings are back.
+
+    Called directly: firing the real stop event would also stop the test's MQTT client.
+    """
+    stop = rig.hass.async_create_task(rig.supervisor._on_stop(Event(EVENT_HOMEASSISTANT_STOP)))
+    for _ in range(5):  # it has 25 s: the bridge reads back every 5 s
+        if stop.done():
+            break
+        await rig.advance(5)
+    await stop
+    assert rig.priorities() == EVERYDAY
 
 
 async def complete_revert(rig: Rig, *, limit_s: float = 600) -> None:
@@ -553,17 +581,10 @@ async def test_stop_reverts_and_the_next_start_records_the_interruption(
 ) -> None:
     """Home Assistant stopping mid-run restores the settings; the next start closes the run.
 
-    The stop handler is called directly: firing the real stop event would also stop the test's
-    MQTT client under the run.
+    (A real stop, on a real broker: ``test_calibration_broker.py``.)
     """
     run_id = await start_and_engage(rig)
-    stop = hass.async_create_task(rig.supervisor._on_stop(Event(EVENT_HOMEASSISTANT_STOP)))
-    for _ in range(5):  # it has 25 s: the bridge reads back every 5 s
-        if stop.done():
-            break
-        await rig.advance(5)
-    await stop
-    assert rig.priorities() == EVERYDAY
+    await stop_handler_reverts(rig)
     stored = rig.stored
     assert stored is not None
     assert stored["run"]["phase"] == "bulk"  # still active on record: the next start decides
@@ -591,21 +612,11 @@ async def test_stop_tries_a_failed_revert_once_more_and_then_watches_nothing(
     After the stop handler the supervisor neither ticks nor retries: the record it leaves is
     the one the next start reads.
     """
-    await start_and_engage(rig)
-    rule = rig.twin.faults.nak_setting(Setting.OUTPUT_PRIORITY, count=None)
-    task = rig.start("cancel_calibration")
-    await rig.drive(task.done, limit_s=3 * DEFAULT_CONFIRM_TIMEOUT + 300, what="the cancel")
-    assert (await task)["outcome"] == "failed"
+    rule = await engage_then_fail_the_revert(rig)
     rig.twin.faults.nak_rules.remove(rule)  # the firmware would take it now
     assert rig.priorities()[0][0] is OutputPriority.SUB
 
-    stop = hass.async_create_task(rig.supervisor._on_stop(Event(EVENT_HOMEASSISTANT_STOP)))
-    for _ in range(5):
-        if stop.done():
-            break
-        await rig.advance(5)
-    await stop
-    assert rig.priorities() == EVERYDAY
+    await stop_handler_reverts(rig)
     stored = rig.stored
     assert stored is not None
     assert stored["run"]["phase"] == "failed"  # the next start confirms and closes it
@@ -718,11 +729,7 @@ async def test_failed_revert_is_retried_after_a_restart(hass: HomeAssistant, rig
     Once the device takes it, the critical repair issue and the notification go away; the
     run stays on record as failed.
     """
-    await start_and_engage(rig)
-    rule = rig.twin.faults.nak_setting(Setting.OUTPUT_PRIORITY, count=None)
-    task = rig.start("cancel_calibration")
-    await rig.drive(task.done, limit_s=3 * DEFAULT_CONFIRM_TIMEOUT + 300, what="the cancel")
-    assert (await task)["outcome"] == "failed"
+    rule = await engage_then_fail_the_revert(rig)
     assert_failed_and_repair_raised(rig)
 
     assert await hass.config_entries.async_unload(rig.entry.entry_id)
