@@ -137,18 +137,12 @@ class CalibrationRun:
         return self.phase in ACTIVE_PHASES
 
     @property
-    def needs_recovery(self) -> bool:
-        """True for a run loaded from storage in an active phase: it was interrupted.
-
-        The host calls ``recover(now)`` at startup: it reverts and records the interruption.
-        """
-        return self.phase in ACTIVE_PHASES
-
-    @property
     def awaits_revert(self) -> bool:
         """True while the everyday settings are not confirmed back on the units.
 
-        An active run, or one that failed before its revert was confirmed.
+        An active run, or one that failed before its revert was confirmed. Loaded from storage
+        at startup, such a run was interrupted: the host calls ``recover(now)``, which reverts
+        and records the interruption.
         """
         return self.is_active or (self.phase is Phase.FAILED and self.restored_at is None)
 

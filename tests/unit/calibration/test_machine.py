@@ -145,7 +145,7 @@ def test_create_records_the_bank_before() -> None:
     assert run.max_temperature == 25.0
     assert run.outcome is None
     assert not run.is_active
-    assert not run.needs_recovery
+    assert not run.awaits_revert
     assert run.duration is None
 
 
@@ -662,7 +662,7 @@ def test_recover_reverts_an_interrupted_run(where: str) -> None:
     rig = Rig()
     REACH[where](rig)
     loaded = CalibrationRun.from_dict(rig.run.to_dict())
-    assert loaded.needs_recovery
+    assert loaded.awaits_revert
     assert loaded.phase in ACTIVE_PHASES
     actions = loaded.recover(rig.now + 120)
     assert actions == [
@@ -681,7 +681,7 @@ def test_recover_while_reverting_keeps_the_reason() -> None:
     rig = Rig()
     rig.verified()  # verified, reverting
     loaded = CalibrationRun.from_dict(rig.run.to_dict())
-    assert loaded.needs_recovery
+    assert loaded.awaits_revert
     assert loaded.recover(rig.now + 60) == [StartRevert(StopReason.COMPLETED, loaded.revert_items)]
     assert loaded.recover(rig.now + 90) == [StartRevert(StopReason.COMPLETED, loaded.revert_items)]
     assert loaded.interrupted
@@ -693,7 +693,7 @@ def test_recover_while_reverting_keeps_the_reason() -> None:
 def test_recover_a_run_never_started() -> None:
     rig = Rig()
     loaded = CalibrationRun.from_dict(rig.run.to_dict())
-    assert not loaded.needs_recovery
+    assert not loaded.awaits_revert
     assert loaded.recover(T0 + 60) == [
         EnterPhase(Phase.ABORTED),
         Finish(Outcome.ABORTED, StopReason.INTERRUPTED),
@@ -703,9 +703,9 @@ def test_recover_a_run_never_started() -> None:
 def test_recover_a_solar_run_finishes_at_once() -> None:
     rig = Rig(Method.SOLAR).absorption()
     loaded = CalibrationRun.from_dict(rig.run.to_dict())
-    assert loaded.needs_recovery
+    assert loaded.awaits_revert
     assert loaded.recover(rig.now)[-1] == Finish(Outcome.ABORTED, StopReason.INTERRUPTED)
-    assert not loaded.needs_recovery
+    assert not loaded.awaits_revert
 
 
 # ---- a realistic grid charge, minute by minute -----------------------------------------------
