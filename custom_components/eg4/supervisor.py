@@ -109,7 +109,6 @@ class CalibrationSupervisor:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._revert_lock = asyncio.Lock()
         self._revert_done: asyncio.Event = asyncio.Event()
-        # A revert waiting for the inverters to report (only then is each update checked).
         # Set while a revert waits for the inverters to report (only then is each update
         # checked for it).
         self._reporting: asyncio.Event | None = None
@@ -387,15 +386,7 @@ class CalibrationSupervisor:
             detail = ""
             for attempt in range(REVERT_ATTEMPTS):
                 await self._async_before_attempt(items, attempt)
-                errors: list[str] = []
-                for key, value in _settings_in_order(items):
-                    # Every setting, even after one failed: each of them ends the grid charge.
-                    try:
-                        await self.coordinator.async_write_setting(
-                            key, value, attempt=self._encoding(key, value, attempt), restore=True
-                        )
-                    except HomeAssistantError as err:
-                        errors.append(f"{key.value}: {err}")
+                errors = await self._async_restore(items, attempt)
                 if errors:
                     detail = "; ".join(errors)
                     _LOGGER.warning(
@@ -435,6 +426,21 @@ class CalibrationSupervisor:
             self._execute(run.revert_failed(self._now(), detail))
             self._revert_done.set()
             self._schedule_retry(items)
+
+    async def _async_restore(self, items: Sequence[PlanItem], attempt: int) -> list[str]:
+        """Write every saved setting back (one revert attempt); what was not confirmed.
+
+        Every setting, even after one failed: each of them ends the grid charge.
+        """
+        errors: list[str] = []
+        for key, value in _settings_in_order(items):
+            try:
+                await self.coordinator.async_write_setting(
+                    key, value, attempt=self._encoding(key, value, attempt), restore=True
+                )
+            except HomeAssistantError as err:
+                errors.append(f"{key.value}: {err}")
+        return errors
 
     def _encoding(self, key: SettingKey, value: SettingValue, attempt: int) -> int:
         """Which encoding a revert attempt sends: each in turn, the primary one included.
@@ -596,11 +602,13 @@ class CalibrationSupervisor:
         _LOGGER.warning("Home Assistant is stopping during calibration %s: reverting", run.run_id)
         try:
             async with asyncio.timeout(SHUTDOWN_REVERT_S):
-                for key, value in _settings_in_order(run.revert_items):
-                    await self.coordinator.async_write_setting(key, value, restore=True)
-        except (TimeoutError, HomeAssistantError) as err:
-            _LOGGER.error(  # noqa: TRY400 - the reason is enough, no traceback
-                "Revert at shutdown not confirmed (%s): it runs again at startup", err
+                errors = await self._async_restore(run.revert_items, 0)
+        except TimeoutError:
+            errors = [f"no read-back within {SHUTDOWN_REVERT_S:.0f} s"]
+        if errors:
+            _LOGGER.error(
+                "Revert at shutdown not confirmed (%s): it runs again at startup",
+                "; ".join(errors),
             )
         await self._async_save()
 

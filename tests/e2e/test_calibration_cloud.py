@@ -519,12 +519,16 @@ async def test_restart_during_absorption_is_recorded_interrupted_and_reverted(
     run_id = await start_and_engage(rig)
     await rig.drive(lambda: rig.phase == "absorption", limit_s=3600, what="absorption")
     writes = rig.portal.requests[WRITE] + rig.portal.requests[FUNCTION]
+    functions, params = rig.portal.requests[FUNCTION], rig.portal.requests[WRITE]
     if not portal_answers_at_stop:
         rig.portal.inject_error("REMOTE_SET_ERROR", count=1000, path="remoteSet/write")
         rig.portal.inject_error("REMOTE_SET_ERROR", count=1000, path="remoteSet/functionControl")
 
     await hass.async_stop()
     assert rig.portal.requests[WRITE] + rig.portal.requests[FUNCTION] > writes  # it tried
+    # Every setting, even when the first is refused: AC charge off and the stop SoC.
+    assert rig.portal.requests[FUNCTION] > functions
+    assert rig.portal.requests[WRITE] > params
     stored = rig.stored_run()
     assert stored is not None
     assert stored["phase"] == "absorption"  # still open on record: the next start decides
