@@ -20,6 +20,10 @@ from custom_components.eg4.const import DOMAIN
 from simulator import ChargerPriority, OutputPriority, Twin
 
 EVENT = "eg4_calibration"
+# The phase of every eg4_calibration event of a run that succeeds, in order ...
+SUCCESS_EVENTS = ["engaging", "bulk", "absorption", "verifying", "reverting", "succeeded"]
+# ... and the phases its record lists (the pre-flight first).
+SUCCESS_PHASES = ["preflight", *SUCCESS_EVENTS]
 
 
 def priorities(twin: Twin) -> list[tuple[OutputPriority, ChargerPriority]]:

@@ -23,9 +23,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.eg4.const import DOMAIN
 from simulator import build_twin
 
-from .bridge import Bridge
 from .broker import mosquitto
-from .system import PROFILES, System
+from .system import PROFILES, System, bridged
 
 
 @pytest.fixture(autouse=True)
@@ -99,6 +98,12 @@ def scenario() -> str:
 
 
 @pytest.fixture
+def twin_options() -> dict[str, float]:
+    """Options of the scenario (override with parametrize)."""
+    return {}
+
+
+@pytest.fixture
 def entry_options() -> dict[str, Any]:
     """Options of the eg4 entry (override with parametrize)."""
     return {}
@@ -110,6 +115,7 @@ async def system(
     mqtt_entry: MockConfigEntry,
     profile: str,
     scenario: str,
+    twin_options: dict[str, float],
     entry_options: dict[str, Any],
 ) -> AsyncIterator[System]:
     """The eg4 entry set up on the real broker, with the twin's face bridged to it.
@@ -117,7 +123,7 @@ async def system(
     Nothing has been published yet: tests call ``system.bridge.publish_telemetry()``.
     """
     spec = PROFILES[profile]
-    twin = build_twin(scenario, inverters=2, packs=6, seed=0)
+    twin = build_twin(scenario, inverters=2, packs=6, seed=0, **twin_options)
     face = spec.make_face(twin)
     entry = MockConfigEntry(
         domain=DOMAIN,
@@ -126,14 +132,5 @@ async def system(
         options=dict(entry_options),
         unique_id=f"e2e:{profile}",
     )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.LOADED
-    bridge = Bridge(hass, face)
-    await bridge.start()
-    yield System(hass=hass, profile=spec, twin=twin, face=face, bridge=bridge, entry=entry)
-    await bridge.stop()
-    if entry.state is ConfigEntryState.LOADED:
-        assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
+    async with bridged(hass, spec, twin, face, entry) as system:
+        yield system

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.eg4.const import DOMAIN
 from simulator import PowermonLvxFace, SolarAssistantFace, Twin
+from simulator.cloud_api import CloudApiServer
 from simulator.faces import Face
 from tests.integration.conftest import POWERMON_DATA, SOLAR_ASSISTANT_DATA
 
@@ -189,3 +193,43 @@ class System:
             answered = len(self.bridge.commands)
             await self.bridge.publish_telemetry()
         return await call
+
+
+@asynccontextmanager
+async def bridged(
+    hass: HomeAssistant, spec: ProfileSpec, twin: Twin, face: Face, entry: MockConfigEntry
+) -> AsyncIterator[System]:
+    """Set ``entry`` up on the real broker and bridge ``face`` to it; undo both afterwards.
+
+    Nothing has been published yet: tests call ``system.bridge.publish_telemetry()``.
+    """
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    bridge = Bridge(hass, face)
+    await bridge.start()
+    yield System(hass=hass, profile=spec, twin=twin, face=face, bridge=bridge, entry=entry)
+    await bridge.stop()
+    if entry.state is ConfigEntryState.LOADED:
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+def cloud_entry(
+    portal: CloudApiServer, *, username: str, password: str, scan_interval: int
+) -> MockConfigEntry:
+    """A cloud entry for the simulated portal's station, polling every ``scan_interval`` s."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="EG4 Simulated Station",
+        data={
+            "transport": "cloud",
+            "server": portal.base_url,
+            "username": username,
+            "password": password,
+            "plant_id": portal.plant_id,
+        },
+        options={"scan_interval": scan_interval},
+        unique_id=f"cloud:{portal.base_url}:{portal.plant_id}",
+    )

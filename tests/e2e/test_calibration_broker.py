@@ -25,7 +25,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.eg4.const import DOMAIN
 from simulator import ChargerPriority, OutputPriority
 
-from .calibration_view import EVENT, CalibrationView, priorities
+from .calibration_view import EVENT, SUCCESS_EVENTS, CalibrationView, priorities
 from .system import System
 
 EVERYDAY = [(OutputPriority.SBU, ChargerPriority.SOLAR_FIRST)] * 2
@@ -141,14 +141,7 @@ async def test_drifted_bank_re_anchored_through_the_broker(
     assert last["outcome"] == "succeeded"
     assert 20 <= last["soc_spread_before"] <= 26
     assert last["soc_spread_after"] <= 1
-    assert view.phases_fired() == [
-        "engaging",
-        "bulk",
-        "absorption",
-        "verifying",
-        "reverting",
-        "succeeded",
-    ]
+    assert view.phases_fired() == SUCCESS_EVENTS
     assert view.state("last_calibration_result").state == "succeeded"
     assert (
         ir.async_get(hass).async_get_issue(DOMAIN, f"revert_failed_{system.entry.entry_id}") is None

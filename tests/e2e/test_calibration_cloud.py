@@ -39,7 +39,8 @@ from custom_components.eg4.transport import cloud as cloud_transport
 from simulator import ChargerPriority, OutputPriority, Setting, Twin, build_twin
 from simulator.cloud_api import CloudApiServer
 
-from .calibration_view import EVENT, CalibrationView, priorities
+from .calibration_view import EVENT, SUCCESS_EVENTS, SUCCESS_PHASES, CalibrationView, priorities
+from .system import cloud_entry
 
 USERNAME = "owner@example.net"
 PASSWORD = "calibrate-me"  # noqa: S105 - test credentials
@@ -49,18 +50,6 @@ WRITE = "/WManage/web/maintain/remoteSet/write"
 STOP_SOC = "HOLD_AC_CHARGE_SOC_LIMIT"
 EVERYDAY = [(OutputPriority.SBU, ChargerPriority.SOLAR_FIRST)] * 2
 GRID_CHARGE = [(OutputPriority.SUB, ChargerPriority.SOLAR_AND_UTILITY)] * 2
-
-
-@pytest.fixture
-def scenario() -> str:
-    """The twin's scenario (override with parametrize)."""
-    return "drifted"
-
-
-@pytest.fixture
-def twin_options() -> dict[str, float]:
-    """Options of the scenario (override with parametrize)."""
-    return {}
 
 
 @pytest.fixture
@@ -170,19 +159,7 @@ async def rig(
 ) -> AsyncIterator[CloudRig]:
     """The cloud entry set up against the portal (polling every 60 s)."""
     assert cloud_transport.READBACK_DELAYS == (0.0, 3.0, 10.0)  # production delays
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="EG4 Simulated Station",
-        data={
-            "transport": "cloud",
-            "server": portal.base_url,
-            "username": USERNAME,
-            "password": PASSWORD,
-            "plant_id": portal.plant_id,
-        },
-        options={"scan_interval": int(SCAN_S)},
-        unique_id=f"cloud:{portal.base_url}:{portal.plant_id}",
-    )
+    entry = cloud_entry(portal, username=USERNAME, password=PASSWORD, scan_interval=int(SCAN_S))
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
@@ -211,23 +188,8 @@ def assert_succeeded(rig: CloudRig, run_id: str) -> None:
     assert last["reason"] == "completed"
     assert 20 <= last["soc_spread_before"] <= 26
     assert last["soc_spread_after"] <= 1
-    assert [entry["phase"] for entry in last["phases"]] == [
-        "preflight",
-        "engaging",
-        "bulk",
-        "absorption",
-        "verifying",
-        "reverting",
-        "succeeded",
-    ]
-    assert rig.phases_fired() == [
-        "engaging",
-        "bulk",
-        "absorption",
-        "verifying",
-        "reverting",
-        "succeeded",
-    ]
+    assert [entry["phase"] for entry in last["phases"]] == SUCCESS_PHASES
+    assert rig.phases_fired() == SUCCESS_EVENTS
     result = rig.state("last_calibration_result")
     assert result.state == "succeeded"
     assert 20 <= result.attributes["soc_spread_before"] <= 26

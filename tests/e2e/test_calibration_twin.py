@@ -37,7 +37,7 @@ from simulator import ChargerPriority, Message, OutputPriority, Setting, Twin, b
 from simulator.faces import Face
 from simulator.faults import NakRule
 
-from .calibration_view import EVENT, CalibrationView, priorities
+from .calibration_view import EVENT, SUCCESS_EVENTS, SUCCESS_PHASES, CalibrationView, priorities
 from .system import PROFILES, ProfileSpec
 
 EVERYDAY = [(OutputPriority.SBU, ChargerPriority.SOLAR_FIRST)] * 2
@@ -181,18 +181,6 @@ class Rig(CalibrationView):
 
 
 @pytest.fixture
-def scenario() -> str:
-    """The twin's scenario (override with parametrize)."""
-    return "drifted"
-
-
-@pytest.fixture
-def twin_options() -> dict[str, float]:
-    """Options of the scenario (override with parametrize)."""
-    return {}
-
-
-@pytest.fixture
 async def rig(
     hass: HomeAssistant,
     mqtt_mock: MqttMockHAClient,
@@ -308,15 +296,7 @@ async def test_drifted_bank_is_re_anchored_and_everyday_settings_restored(rig: R
     assert last["soc_spread_after"] <= 1
     assert last["max_cell_voltage"] < 3.6
     phases = {entry["phase"]: entry["at"] for entry in last["phases"]}
-    assert list(phases) == [
-        "preflight",
-        "engaging",
-        "bulk",
-        "absorption",
-        "verifying",
-        "reverting",
-        "succeeded",
-    ]
+    assert list(phases) == SUCCESS_PHASES
     assert phases["verifying"] - phases["absorption"] >= 600  # the taper held 10 minutes
     assert phases["reverting"] - phases["verifying"] >= 300  # the re-anchor held 5 minutes
 
@@ -333,14 +313,7 @@ async def test_drifted_bank_is_re_anchored_and_everyday_settings_restored(rig: R
     assert stored["last"]["outcome"] == "succeeded"
 
     # One event per phase change; the state sensor followed them and is idle again.
-    assert rig.phases_fired() == [
-        "engaging",
-        "bulk",
-        "absorption",
-        "verifying",
-        "reverting",
-        "succeeded",
-    ]
+    assert rig.phases_fired() == SUCCESS_EVENTS
     assert distinct(rig.phases) == [
         "engaging",
         "bulk",

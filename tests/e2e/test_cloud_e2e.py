@@ -32,6 +32,8 @@ from custom_components.eg4.transport import cloud as cloud_transport
 from simulator import OutputPriority, build_twin
 from simulator.cloud_api import CloudApiServer
 
+from .system import cloud_entry
+
 USERNAME = "owner@example.net"
 PASSWORD = "Tr0ub4dor&3-secret"  # noqa: S105 - test credentials
 SCAN_S = 60
@@ -119,19 +121,7 @@ async def test_full_cloud_run(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     assert cloud_transport.READBACK_DELAYS == (0.0, 3.0, 10.0)  # production delays
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="EG4 Simulated Station",
-        data={
-            "transport": "cloud",
-            "server": portal.base_url,
-            "username": USERNAME,
-            "password": PASSWORD,
-            "plant_id": portal.plant_id,
-        },
-        options={"scan_interval": SCAN_S},
-        unique_id=f"cloud:{portal.base_url}:{portal.plant_id}",
-    )
+    entry = cloud_entry(portal, username=USERNAME, password=PASSWORD, scan_interval=SCAN_S)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()

@@ -18,7 +18,6 @@ from homeassistant.components.number import ATTR_VALUE, SERVICE_SET_VALUE
 from homeassistant.components.number import DOMAIN as NUMBER_DOMAIN
 from homeassistant.components.select import DOMAIN as SELECT_DOMAIN
 from homeassistant.components.select import SERVICE_SELECT_OPTION
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, ATTR_OPTION
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -35,9 +34,9 @@ from custom_components.eg4.const import (
 )
 from simulator import ChargerPriority, LxpBridgeFace, OutputPriority, Twin, build_twin
 
-from .bridge import Bridge, wait_for
+from .bridge import wait_for
 from .calibration_view import EVENT, CalibrationView, priorities
-from .system import ProfileSpec, System
+from .system import ProfileSpec, System, bridged
 from .test_calibration_broker import BrokerRun
 
 DATALOGS = ["BA12345678", "BA87654321"]
@@ -79,17 +78,8 @@ async def lxp(
     entry = MockConfigEntry(
         domain=DOMAIN, title=LXP.title, data=dict(LXP_DATA), unique_id="e2e:lxp_bridge"
     )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.LOADED
-    bridge = Bridge(hass, face)
-    await bridge.start()
-    yield System(hass=hass, profile=LXP, twin=twin, face=face, bridge=bridge, entry=entry)
-    await bridge.stop()
-    if entry.state is ConfigEntryState.LOADED:
-        assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
+    async with bridged(hass, LXP, twin, face, entry) as system:
+        yield system
 
 
 def bank_soc(twin: Twin) -> int:
