@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from homeassistant.components import persistent_notification
-from homeassistant.core import Event, HomeAssistant, ServiceResponse, State, callback
+from homeassistant.core import Context, Event, HomeAssistant, ServiceResponse, State, callback
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -87,18 +87,31 @@ class CalibrationView:
         item = self.storage.get(f"eg4.calibration.{self.entry.entry_id}")
         return None if item is None else item["data"]
 
+    def assert_aborted(self, run_id: str, reason: str, source: str) -> None:
+        """The run ended aborted for ``reason``, naming ``source``: record, events, sensor."""
+        last = self.supervisor.last
+        assert last["run_id"] == run_id
+        assert last["outcome"] == "aborted"
+        assert last["reason"] == reason
+        assert source in last["detail"]
+        assert self.phases_fired()[-2:] == ["reverting", "aborted"]
+        assert self.state("last_calibration_result").state == "aborted"
+
     def phases_fired(self) -> list[str]:
         """The phase of every eg4_calibration event, in order."""
         return [event.data["phase"] for event in self.events]
 
-    async def call(self, service: str, **data: Any) -> ServiceResponse:
-        """One of the actions for this entry (blocking, with response data)."""
+    async def call(
+        self, service: str, context: Context | None = None, **data: Any
+    ) -> ServiceResponse:
+        """One of the actions for this entry (blocking, with response data), as ``context``."""
         return await self.hass.services.async_call(
             DOMAIN,
             service,
             {"config_entry_id": self.entry.entry_id, **data},
             blocking=True,
             return_response=True,
+            context=context,
         )
 
     def start(self, service: str, **data: Any) -> asyncio.Task[ServiceResponse]:

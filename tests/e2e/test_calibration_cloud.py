@@ -297,13 +297,7 @@ async def test_breach_seen_in_a_poll_reverts_in_that_poll(
     assert rig.portal.requests[FUNCTION] == writes + 2
     assert rig.priorities() == EVERYDAY
     assert rig.stop_socs() == [90, 90]
-    last = rig.supervisor.last
-    assert last["run_id"] == run_id
-    assert last["outcome"] == "aborted"
-    assert last["reason"] == reason
-    assert source in last["detail"]
-    assert rig.phases_fired()[-2:] == ["reverting", "aborted"]
-    assert rig.state("last_calibration_result").state == "aborted"
+    rig.assert_aborted(run_id, reason, source)
     # Stopped in time: no pack's BMS had to protect itself.
     assert all(not pack.bms.protection_list() for pack in rig.twin.packs)
 

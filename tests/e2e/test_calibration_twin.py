@@ -1,44 +1,36 @@
 """The supervised calibration charge against the digital twin, for both MQTT bridges.
 
-In process and deterministic: Home Assistant's MQTT client is mocked (``mqtt_mock``), every
-command the integration publishes reaches the twin's face (``face.handle``) inside the publish
-call, and the face's telemetry is delivered with ``async_fire_mqtt_message``, one message at a
-time as the broker would. Time is frozen and moves only with the twin: ``Rig.advance`` steps
-the twin and Home Assistant's clock together and runs the timers that fall due (the
-supervisor's 30-s tick, the hold times, write confirmations, revert back-offs and retries).
+In process and deterministic, on Home Assistant's mocked MQTT client (``twin_rig.Rig``): time
+moves only with the twin, and ``Rig.advance`` runs the timers that fall due (the supervisor's
+30-s tick, the hold times, write confirmations, revert back-offs and retries).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from typing import Any
 from unittest.mock import Mock
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components import mqtt
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_capture_events,
     async_fire_mqtt_message,
     async_fire_time_changed,
 )
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient, MqttMockPahoClient
 
 from custom_components.eg4.const import DEFAULT_CONFIRM_TIMEOUT, DOMAIN
-from simulator import ChargerPriority, Message, OutputPriority, Setting, Twin, build_twin
-from simulator.faces import Face
+from simulator import ChargerPriority, Message, OutputPriority, Setting, build_twin
 from simulator.faults import NakRule
 
-from .calibration_view import EVENT, SUCCESS_EVENTS, SUCCESS_PHASES, CalibrationView, priorities
-from .system import PROFILES, ProfileSpec
+from .calibration_view import SUCCESS_EVENTS, SUCCESS_PHASES
+from .system import PROFILES
+from .twin_rig import BULK_STEP_S, STEP_S, Rig, distinct, rig_on_mocked_mqtt, settle
 
 EVERYDAY = [(OutputPriority.SBU, ChargerPriority.SOLAR_FIRST)] * 2
 CALIBRATING = [(OutputPriority.SUB, ChargerPriority.SOLAR_AND_UTILITY)] * 2
@@ -66,8 +58,6 @@ STARTS_THE_CHARGE = {
         for n in (1, 2)
     },
 }
-BULK_STEP_S = 120.0  # big steps while the bank just charges (telemetry stays fresh: < 180 s)
-STEP_S = 60.0
 
 
 @pytest.fixture(autouse=True)
@@ -83,103 +73,6 @@ async def close_mqtt_socket(mqtt_client_mock: MqttMockPahoClient) -> AsyncIterat
         on_socket_close(mqtt_client_mock, None, Mock(fileno=Mock(return_value=-1)))
 
 
-async def settle(rounds: int = 30) -> None:
-    """Let pending callbacks and tasks run (never blocks on a task waiting for telemetry)."""
-    for _ in range(rounds):
-        await asyncio.sleep(0)
-
-
-def distinct(states: list[str]) -> list[str]:
-    """States without consecutive repeats (attribute-only changes)."""
-    return [s for i, s in enumerate(states) if i == 0 or states[i - 1] != s]
-
-
-@dataclass(kw_only=True)
-class Rig(CalibrationView):
-    """The eg4 entry, the twin and its face, wired through the mocked MQTT client."""
-
-    spec: ProfileSpec
-    twin: Twin
-    face: Face
-    mqtt: MqttMockHAClient
-    freezer: FrozenDateTimeFactory
-    commands: list[tuple[str, str]] = field(default_factory=list)
-    phases: list[str] = field(default_factory=list)  # the calibration state sensor's states
-
-    # ---- wiring --------------------------------------------------------------------------
-
-    async def connect(self) -> None:
-        """Route the face's command topics to ``face.handle`` (again after a reload)."""
-        for topic_filter in self.face.command_subscriptions():
-            self.entry.async_on_unload(
-                await mqtt.async_subscribe(self.hass, topic_filter, self._on_command, qos=1)
-            )
-
-    def watch(self) -> None:
-        """Record the state sensor's states and the persistent notifications."""
-        self.hass.bus.async_listen("state_changed", self._on_state_changed)
-        self.watch_notifications()
-
-    @callback
-    def _on_command(self, msg: mqtt.ReceiveMessage) -> None:
-        payload = msg.payload if isinstance(msg.payload, str) else bytes(msg.payload).decode()
-        self.commands.append((msg.topic, payload))
-        for reply in self.face.handle(msg.topic, payload):
-            # A real bridge answers later, never inside the publish call.
-            self.hass.loop.call_soon(async_fire_mqtt_message, self.hass, reply.topic, reply.payload)
-
-    @callback
-    def _on_state_changed(self, event: Event[Any]) -> None:
-        new = event.data.get("new_state")
-        if new is not None and event.data["entity_id"] == self.entity_id("calibration_state"):
-            self.phases.append(new.state)
-
-    def published(self) -> list[tuple[str, str]]:
-        """Every (topic, payload) the integration published."""
-        return [(c.args[0], c.args[1]) for c in self.mqtt.async_publish.call_args_list]
-
-    # ---- the twin's side -----------------------------------------------------------------
-
-    def publish(self) -> None:
-        """The face's telemetry, as the bridge publishes it."""
-        for message in self.face.telemetry():
-            async_fire_mqtt_message(self.hass, message.topic, message.payload)
-
-    def tick(self, seconds: float) -> None:
-        """Step the twin and Home Assistant's clock together (no timers run yet)."""
-        self.twin.step(seconds)
-        self.freezer.tick(seconds)
-
-    async def advance(self, seconds: float, *, publish: bool = True) -> None:
-        """Step the twin and the clock, publish the telemetry, run the timers that fall due."""
-        self.tick(seconds)
-        if publish:
-            self.publish()
-        async_fire_time_changed(self.hass)
-        await settle()
-
-    async def readback(self) -> None:
-        """Publish the telemetry again without time passing (what the bridge does next)."""
-        self.publish()
-        await settle()
-
-    async def drive(
-        self, until: Callable[[], bool], *, limit_s: float = 6 * 3600, what: str = ""
-    ) -> float:
-        """Advance (big steps in bulk, minute steps otherwise) until ``until()``; the time."""
-        elapsed = 0.0
-        while not until():
-            assert elapsed < limit_s, f"not reached after {elapsed:.0f} s: {what or until}"
-            step = BULK_STEP_S if self.phase == "bulk" else STEP_S
-            await self.advance(step)
-            elapsed += step
-        return elapsed
-
-    def priorities(self) -> list[tuple[OutputPriority, ChargerPriority]]:
-        """Each unit's (output, charger) priority in the twin."""
-        return priorities(self.twin)
-
-
 @pytest.fixture
 async def rig(
     hass: HomeAssistant,
@@ -193,33 +86,18 @@ async def rig(
     """The eg4 entry on the mocked MQTT client, the twin's face answering its commands."""
     spec = PROFILES[profile]
     twin = build_twin(scenario, inverters=2, packs=6, seed=0, **twin_options)
-    entry = MockConfigEntry(
-        domain=DOMAIN, title=spec.title, data=dict(spec.data), unique_id=f"twin:{profile}"
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.LOADED
-    rig = Rig(
-        hass=hass,
-        spec=spec,
-        twin=twin,
-        face=spec.make_face(twin),
-        entry=entry,
-        mqtt=mqtt_mock,
-        freezer=freezer,
-        storage=hass_storage,
-        events=async_capture_events(hass, EVENT),
-    )
-    await rig.connect()
-    rig.watch()
-    await rig.readback()
-    yield rig
-    # Unload while the clock is still ours: a run left active would otherwise try to revert
-    # when the test's Home Assistant stops, waiting for read-backs no one publishes.
-    if entry.state is ConfigEntryState.LOADED:
-        assert await hass.config_entries.async_unload(entry.entry_id)
-        await hass.async_block_till_done()
+    async with rig_on_mocked_mqtt(
+        hass,
+        mqtt_mock,
+        freezer,
+        hass_storage,
+        spec,
+        twin,
+        title=spec.title,
+        unique_id=f"twin:{profile}",
+        kind=Rig,
+    ) as rig:
+        yield rig
 
 
 async def start_and_engage(rig: Rig) -> str:
@@ -384,13 +262,7 @@ async def test_breach_reverts_on_the_message_that_carries_it(
 
     await complete_revert(rig)
     assert rig.priorities() == EVERYDAY
-    last = rig.supervisor.last
-    assert last["run_id"] == run_id
-    assert last["outcome"] == "aborted"
-    assert last["reason"] == reason
-    assert source in last["detail"]
-    assert rig.phases_fired()[-2:] == ["reverting", "aborted"]
-    assert rig.state("last_calibration_result").state == "aborted"
+    rig.assert_aborted(run_id, reason, source)
     assert rig.state("last_calibration_result").attributes["reason"] == reason
     # Stopped in time: no pack's BMS had to protect itself.
     assert all(not pack.bms.protection_list() for pack in rig.twin.packs)

@@ -9,19 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components import mqtt
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import Context, Event, HomeAssistant, ServiceResponse, callback
+from homeassistant.core import Context, HomeAssistant, ServiceResponse
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
-from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_capture_events,
     async_fire_mqtt_message,
     async_fire_time_changed,
 )
@@ -31,23 +26,16 @@ from custom_components.eg4.const import DOMAIN
 from simulator import (
     ChargerPriority,
     OutputPriority,
-    PowermonLvxFace,
-    SolarAssistantFace,
-    Twin,
     build_twin,
 )
-from simulator.faces import Face
+from tests.e2e.system import PROFILES
+from tests.e2e.twin_rig import Rig, distinct, rig_on_mocked_mqtt, settle
 
-from .conftest import POWERMON_DATA, SOLAR_ASSISTANT_DATA
+from .conftest import POWERMON_DATA
 
 RUN = "run_calibration"
 CANCEL = "cancel_calibration"
-EVENT = "eg4_calibration"
 
-PROFILES: dict[str, tuple[dict[str, Any], Callable[[Twin], Face]]] = {
-    "powermon_lvx": (POWERMON_DATA, PowermonLvxFace),
-    "solar_assistant": (SOLAR_ASSISTANT_DATA, SolarAssistantFace),
-}
 # What the grid method writes on the LVX6048 family: charger priority first (it enables the
 # grid charge), output priority last (it starts it); the revert goes the other way.
 PLAN = [
@@ -92,121 +80,13 @@ EVERYDAY = [(OutputPriority.SBU, ChargerPriority.SOLAR_FIRST)] * 2
 CALIBRATING = [(OutputPriority.SUB, ChargerPriority.SOLAR_AND_UTILITY)] * 2
 
 
-async def settle(rounds: int = 30) -> None:
-    """Let pending callbacks and tasks run (never blocks on a task waiting for telemetry)."""
-    for _ in range(rounds):
-        await asyncio.sleep(0)
-
-
-@dataclass
-class Bench:
-    """The eg4 entry on the mocked MQTT client, with the twin's face answering commands."""
-
-    hass: HomeAssistant
-    profile: str
-    twin: Twin
-    face: Face
-    entry: MockConfigEntry
-    mqtt: MqttMockHAClient
-    freezer: FrozenDateTimeFactory
-    storage: dict[str, Any]
-    events: list[Event[Any]]
-    commands: list[tuple[str, str]] = field(default_factory=list)
-    on_command: Callable[[str, str], None] | None = None
-    phases: list[str] = field(default_factory=list)
-
-    async def connect(self) -> None:
-        """Route command topics to the face; record the calibration state sensor."""
-        for topic_filter in self.face.command_subscriptions():
-            self.entry.async_on_unload(
-                await mqtt.async_subscribe(self.hass, topic_filter, self._on_command, qos=1)
-            )
-        self.hass.bus.async_listen("state_changed", self._on_state_changed)
-
-    @callback
-    def _on_command(self, msg: mqtt.ReceiveMessage) -> None:
-        payload = msg.payload if isinstance(msg.payload, str) else bytes(msg.payload).decode()
-        if self.on_command is not None:
-            self.on_command(msg.topic, payload)
-        self.commands.append((msg.topic, payload))
-        for reply in self.face.handle(msg.topic, payload):
-            self.hass.loop.call_soon(async_fire_mqtt_message, self.hass, reply.topic, reply.payload)
-
-    @callback
-    def _on_state_changed(self, event: Event[Any]) -> None:
-        new = event.data.get("new_state")
-        if new is not None and event.data["entity_id"] == self.entity_id("calibration_state"):
-            self.phases.append(new.state)
-
-    def entity_id(self, key: str) -> str:
-        """The group sensor with this key."""
-        entity_id = er.async_get(self.hass).async_get_entity_id(
-            "sensor", DOMAIN, f"{self.entry.entry_id}_system_{key}"
-        )
-        assert entity_id is not None, key
-        return entity_id
-
-    def state(self, key: str) -> Any:
-        """A group sensor's state object."""
-        state = self.hass.states.get(self.entity_id(key))
-        assert state is not None, key
-        return state
-
-    def publish(self) -> None:
-        """The face's telemetry, as the bridge publishes it."""
-        for message in self.face.telemetry():
-            async_fire_mqtt_message(self.hass, message.topic, message.payload)
-
-    async def readback(self) -> None:
-        """Publish the telemetry again (no time passes) and let the integration react."""
-        self.publish()
-        await settle()
-
-    async def advance(self, seconds: float) -> None:
-        """Step the twin and Home Assistant's clock together, publish, run due timers."""
-        self.twin.step(seconds)
-        self.freezer.tick(seconds)
-        self.publish()
-        async_fire_time_changed(self.hass)
-        await settle()
-
-    def published(self) -> list[tuple[str, str]]:
-        """Every (topic, payload) the integration published."""
-        return [(c.args[0], c.args[1]) for c in self.mqtt.async_publish.call_args_list]
-
-    def priorities(self) -> list[tuple[OutputPriority, ChargerPriority]]:
-        """Each unit's (output, charger) priority in the twin."""
-        return [
-            (i.settings.output_priority, i.settings.charger_priority) for i in self.twin.inverters
-        ]
+class Bench(Rig):
+    """The twin rig, with the steps these tests share."""
 
     @property
-    def stored(self) -> dict[str, Any] | None:
-        """What the supervisor saved in Home Assistant's storage."""
-        item = self.storage.get(f"eg4.calibration.{self.entry.entry_id}")
-        return None if item is None else item["data"]
-
-    @property
-    def supervisor(self) -> Any:
-        """The entry's calibration supervisor."""
-        return self.entry.runtime_data.supervisor
-
-    async def call(
-        self, service: str, context: Context | None = None, **data: Any
-    ) -> ServiceResponse:
-        """Call one of the actions for this entry (blocking, with response data)."""
-        return await self.hass.services.async_call(
-            DOMAIN,
-            service,
-            {"config_entry_id": self.entry.entry_id, **data},
-            blocking=True,
-            return_response=True,
-            context=context,
-        )
-
-    def start(self, service: str, **data: Any) -> asyncio.Task[ServiceResponse]:
-        """Start an action in the background (it may wait for read-backs)."""
-        return self.hass.async_create_task(self.call(service, **data))
+    def profile(self) -> str:
+        """The bridge profile's name."""
+        return self.spec.name
 
     async def engage(self) -> None:
         """Answer the lever writes with read-backs until the run is charging (bulk)."""
@@ -239,44 +119,25 @@ async def bench(
     scenario: str,
 ) -> AsyncIterator[Bench]:
     """The entry set up and fed one round of the twin's telemetry."""
-    data, make_face = PROFILES[profile]
     twin = build_twin(scenario, inverters=2, packs=6, seed=0)
-    entry = MockConfigEntry(
-        domain=DOMAIN, title=f"EG4 {profile}", data=dict(data), unique_id=f"bench:{profile}"
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    bench = Bench(
-        hass=hass,
-        profile=profile,
-        twin=twin,
-        face=make_face(twin),
-        entry=entry,
-        mqtt=mqtt_mock,
-        freezer=freezer,
-        storage=hass_storage,
-        events=async_capture_events(hass, EVENT),
-    )
-    await bench.connect()
-    await bench.readback()
-    yield bench
-    # Unload while the clock is still ours: a run left active would otherwise try to revert
-    # when the test's Home Assistant stops, waiting for read-backs no one publishes.
-    if entry.state is ConfigEntryState.LOADED:
-        assert await hass.config_entries.async_unload(entry.entry_id)
-        await hass.async_block_till_done()
+    async with rig_on_mocked_mqtt(
+        hass,
+        mqtt_mock,
+        freezer,
+        hass_storage,
+        PROFILES[profile],
+        twin,
+        title=f"EG4 {profile}",
+        unique_id=f"bench:{profile}",
+        kind=Bench,
+    ) as bench:
+        yield bench
 
 
 def plan_of(response: ServiceResponse) -> list[dict[str, Any]]:
     """The plan of a response without the ``changes`` flags."""
     assert response is not None
     return [{k: item[k] for k in ("setting", "unit", "from", "to")} for item in response["plan"]]
-
-
-def distinct(states: list[str]) -> list[str]:
-    """States without consecutive repeats (attribute-only changes)."""
-    return [s for i, s in enumerate(states) if i == 0 or states[i - 1] != s]
 
 
 def twin_value(bench: Bench, setting: str, unit: int) -> str:
