@@ -69,6 +69,11 @@ DRIFT_REPAIR_AFTER_S = 24 * 3600.0
 DRIFT_SOON_S = 2.0  # after a source (re)appears, analyse drift this soon instead of on the tick
 
 
+def _record_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where an entry's calibration record (active run, last result, drift start) is kept."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.calibration.{entry_id}")
+
+
 def signal_drift(entry_id: str) -> str:
     """Dispatcher signal for the drift entities of one entry."""
     return f"{DOMAIN}_drift_{entry_id}"
@@ -102,9 +107,7 @@ class CalibrationSupervisor:
         self.coordinator = coordinator
         self.run: CalibrationRun | None = None
         self.last: dict[str, Any] | None = None
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.calibration.{entry_id}"
-        )
+        self._store = _record_store(hass, entry_id)
         self._unsubs: list[CALLBACK_TYPE] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._revert_lock = asyncio.Lock()
@@ -619,7 +622,7 @@ async def async_remove_record(hass: HomeAssistant, entry_id: str, title: str) ->
     A run whose settings were never confirmed restored cannot be reverted any more (the entry
     and its transport are gone): a persistent notification lists what to put back by hand.
     """
-    store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, f"{DOMAIN}.calibration.{entry_id}")
+    store = _record_store(hass, entry_id)
     stored = await store.async_load() or {}
     raw = stored.get("run")
     if raw is not None:
