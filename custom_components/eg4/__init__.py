@@ -33,6 +33,8 @@ from .entity import device_identifier, device_info
 from .profiles import build_profile
 from .services import async_setup_services
 from .supervisor import CalibrationSupervisor, async_remove_record
+from .supervisor.notify import raise_revert_issue
+from .supervisor.store import async_load_unreverted
 from .transport.base import Transport, TransportAuthError, TransportUnavailableError
 from .transport.cloud import CloudTransport
 from .transport.mqtt import MqttTransport
@@ -67,10 +69,14 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: Eg4ConfigEntry) -> bool:
     """Set up one EG4 system from a config entry."""
-    transport = await _async_build_transport(hass, entry)
-    coordinator = Eg4Coordinator(hass, entry, transport)
-    await coordinator.async_config_entry_first_refresh()
-    await coordinator.async_start()
+    try:
+        transport = await _async_build_transport(hass, entry)
+        coordinator = Eg4Coordinator(hass, entry, transport)
+        await coordinator.async_config_entry_first_refresh()
+        await coordinator.async_start()
+    except Exception:
+        await _async_flag_unsupervised_run(hass, entry)
+        raise
     entry.async_on_unload(coordinator.async_stop)
     supervisor = CalibrationSupervisor(hass, entry.entry_id, coordinator)
     await supervisor.async_setup()
@@ -84,6 +90,22 @@ async def async_setup_entry(hass: HomeAssistant, entry: Eg4ConfigEntry) -> bool:
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
     return True
+
+
+async def _async_flag_unsupervised_run(hass: HomeAssistant, entry: Eg4ConfigEntry) -> None:
+    """Setup failed while a calibration's settings are not confirmed back: say so now.
+
+    Nothing can revert them until the entry sets up again (it retries by itself); the bank
+    may be on grid charge meanwhile, so the critical repair issue stands from this moment.
+    """
+    run = await async_load_unreverted(hass, entry.entry_id)
+    if run is not None:
+        raise_revert_issue(
+            hass,
+            entry.entry_id,
+            f"calibration {run.run_id} was left in {run.phase.value} and the inverters "
+            "cannot be reached to put the settings back",
+        )
 
 
 async def _async_build_transport(hass: HomeAssistant, entry: Eg4ConfigEntry) -> Transport:
@@ -145,7 +167,8 @@ async def _async_reload_on_update(hass: HomeAssistant, entry: Eg4ConfigEntry) ->
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: Eg4ConfigEntry) -> bool:
-    """Unload a config entry."""
+    """Unload a config entry: a running calibration puts the settings back first."""
+    await entry.runtime_data.supervisor.async_release()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 

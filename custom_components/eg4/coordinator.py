@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers.event import async_call_later, async_track_time_interval
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
+from .clock import Clock
 from .const import (
     CONF_CONFIRM_TIMEOUT,
     CONF_STALE_TIMEOUT,
@@ -24,7 +22,7 @@ from .const import (
     DOMAIN,
 )
 from .ingest import Change, apply_readings, mark_stale
-from .model import SettingKey, SettingValue, SourceId, SourceKind, SystemState, values_match
+from .model import SettingKey, SourceId, SourceKind, SystemState
 from .profiles.base import CommandResult, Rejected
 from .transport.base import (
     Offline,
@@ -32,7 +30,8 @@ from .transport.base import (
     TransportResult,
     TransportUnavailableError,
 )
-from .writes import WriteOutcome, WritePlan, run_write
+from .write_modes import Guard, WriteOutcome
+from .writes import Writer
 
 if TYPE_CHECKING:
     from . import Eg4ConfigEntry
@@ -42,18 +41,6 @@ _LOGGER = logging.getLogger(__name__)
 
 type KeyListener = Callable[[], None]
 type StateListener = Callable[[SystemState, Change], None]
-
-
-@dataclass(slots=True)
-class _Waiter:
-    """A write waiting for its read-back (or for the bridge's refusal)."""
-
-    key: SettingKey
-    target: SettingValue
-    units: frozenset[int]
-    tolerance: float
-    future: asyncio.Future[bool]
-    replies: list[CommandResult] = field(default_factory=list)
 
 
 class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
@@ -78,17 +65,17 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
         if transport.poll_interval is not None:  # a polled source is stale after 3 missed polls
             stale = max(stale, 3 * transport.poll_interval.total_seconds())
         self.stale_timeout = stale
-        self.confirm_timeout = float(
-            entry.options.get(CONF_CONFIRM_TIMEOUT, DEFAULT_CONFIRM_TIMEOUT)
-        )
+        confirm_timeout = float(entry.options.get(CONF_CONFIRM_TIMEOUT, DEFAULT_CONFIRM_TIMEOUT))
+        self.confirm_timeout = confirm_timeout
+        self.clock = Clock()
         self.rejected: Counter[str] = Counter()
         self.accepted = 0
-        self.command_replies: list[CommandResult] = []
         self._key_listeners: dict[tuple[SourceId, str], list[KeyListener]] = {}
         self._state_listeners: list[StateListener] = []
-        self._waiters: list[_Waiter] = []
-        self._write_lock = asyncio.Lock()
         self._unsub_watchdog: CALLBACK_TYPE | None = None
+        self.writer = Writer(
+            hass, transport, lambda: self.data, lambda: self.is_available(None), confirm_timeout
+        )
 
     async def _async_update_data(self) -> SystemState:
         """Poll a polling transport; for push transports return what has been delivered."""
@@ -122,10 +109,12 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
             self._unsub_watchdog()
             self._unsub_watchdog = None
         await self.transport.async_stop()
-        for waiter in self._waiters:
-            if not waiter.future.done():
-                waiter.future.set_result(False)
-        self._waiters.clear()
+        self.writer.cancel_waits()
+
+    @property
+    def command_replies(self) -> list[CommandResult]:
+        """The bridge's last replies to commands (diagnostics)."""
+        return self.writer.replies
 
     # ---- listeners -----------------------------------------------------------------------
 
@@ -175,11 +164,12 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
             self._mark_offline(result.sources)
             return
         if isinstance(result, CommandResult):
-            self._handle_reply(result)
+            self.writer.on_reply(result)
             return
-        change = apply_readings(self.data, result.readings, time.time())
+        change = apply_readings(self.data, result.readings, self.clock.now())
         self.accepted += 1
         if not change:
+            self.writer.on_readings(result.readings)  # an unchanged read-back confirms too
             return
         # The state listeners (the calibration's safety monitor) first: nothing an entity
         # does with this update can keep a breach from being handled on it.
@@ -196,25 +186,7 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
                     if id(listener) not in notified:
                         notified.add(id(listener))
                         listener()
-        if self._waiters:
-            self._check_waiters()
-
-    @callback
-    def _handle_reply(self, reply: CommandResult) -> None:
-        """A bridge's answer: a refusal ends the wait of the write it is about.
-
-        A reply that names no unit is about the write in progress when there is one; while
-        several units' writes are waiting (a restore) it cannot be told which, so it ends
-        none of them (each still ends on its read-back or its timeout).
-        """
-        self.command_replies = [*self.command_replies[-9:], reply]
-        attributable = reply.unit is not None or len(self._waiters) == 1
-        for waiter in self._waiters:
-            if reply.unit is not None and reply.unit not in waiter.units:
-                continue
-            waiter.replies.append(reply)
-            if not reply.ok and attributable and not waiter.future.done():
-                waiter.future.set_result(False)
+        self.writer.on_readings(result.readings)
 
     @callback
     def _mark_offline(self, sources: frozenset[SourceId]) -> None:
@@ -230,7 +202,7 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
 
     @callback
     def _check_staleness(self, _now: object = None) -> None:
-        newly = mark_stale(self.data, time.time(), self.stale_timeout)
+        newly = mark_stale(self.data, self.clock.now(), self.stale_timeout)
         if not newly:
             return
         for source in sorted(newly, key=str):
@@ -250,69 +222,18 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
             self.data.is_fresh(SourceId(SourceKind.INVERTER, n)) for n in self.data.inverters
         )
 
-    # ---- writes --------------------------------------------------------------------------
-
-    @callback
-    def _check_waiters(self) -> None:
-        for waiter in self._waiters:
-            if waiter.future.done():
-                continue
-            if all(
-                values_match(
-                    self.data.inverters[unit].settings.get(waiter.key),
-                    waiter.target,
-                    waiter.tolerance,
-                )
-                for unit in waiter.units
-            ):
-                waiter.future.set_result(True)
-
-    async def async_send_and_confirm(
-        self,
-        key: SettingKey,
-        value: SettingValue,
-        unit: int | None,
-        units: frozenset[int],
-        tolerance: float,
-        within: float,
-        attempt: int = 0,
-    ) -> tuple[bool, list[CommandResult]]:
-        """Send a command, then wait until every unit in ``units`` reads back ``value``.
-
-        The wait is registered before the command is sent, so a read-back or a refusal that
-        arrives while the transport is still sending is not missed. Returns (confirmed,
-        the bridge's replies); False on a refusal or when ``within`` seconds pass.
-        """
-        future: asyncio.Future[bool] = self.hass.loop.create_future()
-        waiter = _Waiter(key, value, units, tolerance, future)
-        self._waiters.append(waiter)
-        cancel_timer: CALLBACK_TYPE | None = None
-
-        @callback
-        def _timeout(_now: object) -> None:
-            if not future.done():
-                future.set_result(False)
-
-        try:
-            await self.transport.async_send(key, value, unit, attempt)
-            cancel_timer = async_call_later(self.hass, within, _timeout)
-            self._check_waiters()
-            return await future, waiter.replies
-        finally:
-            if cancel_timer is not None:
-                cancel_timer()
-            if waiter in self._waiters:  # async_stop may already have cleared them
-                self._waiters.remove(waiter)
+    # ---- writes ------------------------------------------------------------------------
 
     async def async_write_setting(
-        self, key: SettingKey, value: object, *, attempt: int = 0, restore: bool = False
+        self,
+        key: SettingKey,
+        value: object,
+        *,
+        owner: str | None = None,
+        guard: Guard | None = None,
     ) -> WriteOutcome:
         """Validate, send to every unit, confirm by read-back, roll back a partial write.
 
-        ``attempt`` > 0 selects the transport's alternative encodings (used by retries).
-        ``restore`` (the calibration's revert) sends to every unit not yet at the value,
-        whatever another unit answered, and rolls nothing back.
+        The writer (``writes.Writer``) does it; entities and the calibration call this.
         """
-        async with self._write_lock:
-            plan = WritePlan.build(self, key, value, attempt=attempt, restore=restore)
-            return await run_write(self, plan)
+        return await self.writer.async_write(key, value, owner=owner, guard=guard)

@@ -57,6 +57,7 @@ async def async_get_config_entry_diagnostics(
     """Return diagnostics for a config entry."""
     del hass
     coordinator = entry.runtime_data.coordinator
+    supervisor = entry.runtime_data.supervisor
     state = coordinator.data
     caps = coordinator.capabilities
     now = dt_util.utcnow().timestamp()
@@ -87,4 +88,13 @@ async def async_get_config_entry_diagnostics(
         "last_command_replies": [
             {"ok": reply.ok, "message": reply.message} for reply in coordinator.command_replies
         ],
+        "calibration": async_redact_data(
+            {
+                "active_run": None if supervisor.run is None else supervisor.run.to_dict(),
+                "last_record": supervisor.last,
+                "held_settings": sorted(str(key) for key in coordinator.writer.held),
+                "drift_since": supervisor.drift_since,
+            },
+            TO_REDACT,
+        ),
     }

@@ -1,299 +1,259 @@
-"""Verified writes: validate, send to every unit, confirm by read-back, roll back on failure.
+"""The one write path: validate, send to every unit, confirm by read-back, roll back on failure.
 
-A restore (``restore=True``: the calibration's revert) is different: every unit that is not
-already at the value is sent it, even after another unit refused, and nothing is rolled back.
-Each unit that takes a restored setting is safer than one that does not; rolling it back would
-put it back on the calibration's grid charge.
+The coordinator owns a ``Writer`` and forwards to it what arrives from the bridge: the
+settings read back (``on_readings``) and the bridge's replies (``on_reply``). Everything
+else about writes lives here and in ``write_modes``: the waiters, the lock, send-and-confirm,
+the write modes, and the settings a running calibration holds.
+
+- **Normal writes** (entities, the calibration's levers) take the lock, one at a time, and a
+  guard (``still_wanted``) is asked before every command is sent: a lever never leaves after
+  the run that wanted it stopped.
+- **Restores** (the calibration's revert) never wait for the lock: a breach, a cancel or a
+  stop pre-empts whatever write is in flight, and the first restore command leaves while the
+  message that carried the breach is being handled. Only a read-back received *after* the
+  restore command confirms it (an acknowledgement is not an application, and a cached value
+  says nothing about a command the inverter may still apply late).
+- **Held settings**: while a calibration runs, a normal write to one of its levers is refused
+  with an error that names the run and says how to cancel it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.util.async_ import create_eager_task
+from homeassistant.helpers.event import async_call_later
 
 from .const import DOMAIN
-from .model import SettingKey, SettingValue, setting_text, values_match
-from .profiles.base import CommandResult
-from .settings import SettingDef, SettingRejectedError, validate
-from .transport.base import TransportError
-
-if TYPE_CHECKING:
-    from .coordinator import Eg4Coordinator
+from .model import SettingKey, SettingValue, SourceKind, SystemState, values_match
+from .profiles.base import Capabilities, CommandResult, Reading
+from .transport.base import Transport, TransportError
+from .write_modes import Guard, WriteOutcome, WritePlan, run_restore, run_write, validated
 
 _LOGGER = logging.getLogger(__name__)
 
+REPLIES_KEPT = 10
 
-@dataclass(frozen=True, slots=True)
-class WriteOutcome:
-    """The result of a confirmed write."""
+
+class WritePreemptedError(HomeAssistantError):
+    """A guarded write was no longer wanted when its command was due (a run stopped)."""
+
+
+@dataclass(slots=True)
+class _Waiter:
+    """A write waiting for its read-back (or for the bridge's refusal)."""
 
     key: SettingKey
-    value: SettingValue
-    changed: bool
+    target: SettingValue
+    units: frozenset[int]
+    tolerance: float
+    future: asyncio.Future[bool]
+    # For a restore: each unit's read-back count at the send; only later ones confirm.
+    fresh_after: dict[int, int] | None = None
+    replies: list[CommandResult] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class WritePlan:
-    """A validated write: what to send, to which units, and what they had before."""
+class Writer:
+    """Sends settings and confirms them by read-back; the only way anything is written."""
 
-    setting: SettingDef
-    value: SettingValue
-    previous: dict[int, SettingValue | None]
-    attempt: int = 0
-    restore: bool = False
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        transport: Transport,
+        state: Callable[[], SystemState],
+        telemetry_fresh: Callable[[], bool],
+        confirm_timeout: float,
+    ) -> None:
+        """Bind to a transport and the coordinator's state."""
+        self._hass = hass
+        self.transport = transport
+        self.capabilities: Capabilities = transport.capabilities
+        self._state = state
+        self._telemetry_fresh = telemetry_fresh
+        self.confirm_timeout = confirm_timeout
+        self.replies: list[CommandResult] = []
+        self.held: dict[SettingKey, str] = {}  # setting -> the run that holds it
+        # Told when the owner (not a run) writes a setting: a late-lever watch lets go of it.
+        self.user_wrote: Callable[[SettingKey], None] | None = None
+        self._waiters: list[_Waiter] = []
+        self._lock = asyncio.Lock()
+        self._readbacks: dict[tuple[int, SettingKey], int] = {}
 
     @property
-    def key(self) -> SettingKey:
-        """The setting being written."""
-        return self.setting.key
+    def state(self) -> SystemState:
+        """The coordinator's current state."""
+        return self._state()
 
-    @classmethod
-    def build(
-        cls,
-        coordinator: Eg4Coordinator,
+    # ---- what arrives --------------------------------------------------------------------
+
+    @callback
+    def on_readings(self, readings: Iterable[Reading]) -> None:
+        """Settings read back by a message (changed or not): they may confirm a write."""
+        if not self._waiters:
+            return
+        seen = False
+        for reading in readings:
+            if reading.setting is not None and reading.source.kind is SourceKind.INVERTER:
+                key = (reading.source.index, reading.setting)
+                self._readbacks[key] = self._readbacks.get(key, 0) + 1
+                seen = True
+        if seen:
+            self._check_waiters()
+
+    @callback
+    def on_reply(self, reply: CommandResult) -> None:
+        """A bridge's answer: a refusal ends the wait of the write it is about.
+
+        A reply that names no unit is about the write in progress when there is one; while
+        several units' writes are waiting (a restore) it cannot be told which, so it ends
+        none of them (each still ends on its read-back or its timeout).
+        """
+        self.replies = [*self.replies[-(REPLIES_KEPT - 1) :], reply]
+        attributable = reply.unit is not None or len(self._waiters) == 1
+        for waiter in self._waiters:
+            if reply.unit is not None and reply.unit not in waiter.units:
+                continue
+            waiter.replies.append(reply)
+            if not reply.ok and attributable and not waiter.future.done():
+                waiter.future.set_result(False)
+
+    @callback
+    def cancel_waits(self) -> None:
+        """The transport stops: every pending write ends unconfirmed."""
+        for waiter in self._waiters:
+            if not waiter.future.done():
+                waiter.future.set_result(False)
+        self._waiters.clear()
+
+    @callback
+    def _check_waiters(self) -> None:
+        inverters = self.state.inverters
+        for waiter in self._waiters:
+            if waiter.future.done():
+                continue
+            fresh = waiter.fresh_after
+            if all(
+                values_match(
+                    inverters[unit].settings.get(waiter.key), waiter.target, waiter.tolerance
+                )
+                and (fresh is None or self._readbacks.get((unit, waiter.key), 0) > fresh[unit])
+                for unit in waiter.units
+            ):
+                waiter.future.set_result(True)
+
+    # ---- sending -------------------------------------------------------------------------
+
+    async def async_send_and_confirm(
+        self,
+        key: SettingKey,
+        value: SettingValue,
+        unit: int | None,
+        units: frozenset[int],
+        tolerance: float,
+        *,
+        attempt: int = 0,
+        fresh: bool = False,
+        guard: Guard | None = None,
+    ) -> tuple[bool, list[CommandResult]]:
+        """Send a command, then wait until every unit in ``units`` reads back ``value``.
+
+        The wait is registered before the command is sent, so a read-back or a refusal that
+        arrives while the transport is still sending is not missed. ``fresh``: only read-backs
+        received after the send count. ``guard`` is asked right before the send; when it says
+        no, nothing is sent (WritePreemptedError). Returns (confirmed, the bridge's replies);
+        False on a refusal or when the confirmation timeout passes.
+        """
+        if guard is not None and not guard():
+            raise WritePreemptedError(
+                translation_domain=DOMAIN,
+                translation_key="write_preempted",
+                translation_placeholders={"setting": key.value},
+            )
+        future: asyncio.Future[bool] = self._hass.loop.create_future()
+        after = {u: self._readbacks.get((u, key), 0) for u in units} if fresh else None
+        waiter = _Waiter(key, value, units, tolerance, future, after)
+        self._waiters.append(waiter)
+        cancel_timer: CALLBACK_TYPE | None = None
+
+        @callback
+        def _timeout(_now: object) -> None:
+            if not future.done():
+                future.set_result(False)
+
+        try:
+            try:
+                await self.transport.async_send(key, value, unit, attempt)
+            except TransportError as err:
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN,
+                    translation_key="send_failed",
+                    translation_placeholders={"setting": key.value, "error": str(err)},
+                ) from err
+            cancel_timer = async_call_later(self._hass, self.confirm_timeout, _timeout)
+            self._check_waiters()
+            return await future, waiter.replies
+        finally:
+            if cancel_timer is not None:
+                cancel_timer()
+            if waiter in self._waiters:  # cancel_waits may already have cleared them
+                self._waiters.remove(waiter)
+            if not self._waiters:
+                self._readbacks.clear()
+
+    async def async_write(
+        self,
         key: SettingKey,
         value: object,
         *,
         attempt: int = 0,
-        restore: bool = False,
-    ) -> WritePlan:
-        """Validate a request against the capabilities, the limits and the live state."""
-        setting = coordinator.capabilities.writable.get(key)
-        if setting is None:
+        owner: str | None = None,
+        guard: Guard | None = None,
+    ) -> WriteOutcome:
+        """Validate, send to every unit, confirm by read-back, roll back a partial write.
+
+        ``owner``: the calibration run writing its own lever (a held setting is refused to
+        everyone else). ``attempt`` > 0 selects the transport's alternative encodings.
+        """
+        holder = self.held.get(key)
+        if holder is not None and holder != owner:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
-                translation_key="setting_not_supported",
-                translation_placeholders={"setting": key.value},
+                translation_key="setting_held",
+                translation_placeholders={"setting": key.value, "run_id": holder},
             )
-        try:
-            validated = validate(setting, value, coordinator.data)
-        except SettingRejectedError as err:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key=f"rejected_{err.reason}",
-                translation_placeholders={"setting": key.value, **err.placeholders},
-            ) from err
-        # A restore is sent even while the telemetry is silent: the command path may well
-        # work, and ending a grid charge must not wait for it (its read-back confirms it).
-        if not restore and not coordinator.is_available(None):
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="telemetry_stale",
-                translation_placeholders={"setting": key.value},
-            )
-        return cls(setting, validated, coordinator.data.setting_values(key), attempt, restore)
-
-
-def _off_target(coordinator: Eg4Coordinator, plan: WritePlan, units: list[int]) -> list[int]:
-    """The units whose read-back does not show the plan's value (yet)."""
-    inverters = coordinator.data.inverters
-    return [
-        u
-        for u in units
-        if not values_match(inverters[u].settings.get(plan.key), plan.value, plan.setting.tolerance)
-    ]
-
-
-async def run_write(coordinator: Eg4Coordinator, plan: WritePlan) -> WriteOutcome:
-    """Carry out a validated write plan."""
-    units = sorted(plan.previous)
-    if not _off_target(coordinator, plan, units):
-        return WriteOutcome(plan.key, plan.value, changed=False)
-    if plan.restore:
-        await _write_restore(coordinator, plan, units)
-    elif coordinator.capabilities.broadcast_writes:
-        await _write_broadcast(coordinator, plan, units)
-    else:
-        await _write_per_unit(coordinator, plan, units)
-    _LOGGER.info(
-        "%s set to %s on %d unit(s), confirmed by read-back",
-        plan.key,
-        setting_text(plan.value),
-        len(units),
-    )
-    return WriteOutcome(plan.key, plan.value, changed=True)
-
-
-async def _send_and_confirm(
-    coordinator: Eg4Coordinator,
-    key: SettingKey,
-    value: SettingValue,
-    unit: int | None,
-    units: frozenset[int],
-    tolerance: float,
-    attempt: int = 0,
-) -> tuple[bool, list[CommandResult]]:
-    """Send one command and wait for its read-back (the wait starts before the send)."""
-    try:
-        return await coordinator.async_send_and_confirm(
-            key, value, unit, units, tolerance, coordinator.confirm_timeout, attempt
-        )
-    except TransportError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="send_failed",
-            translation_placeholders={"setting": key.value, "error": str(err)},
-        ) from err
-
-
-async def _write_broadcast(coordinator: Eg4Coordinator, plan: WritePlan, units: list[int]) -> None:
-    ok, replies = await _send_and_confirm(
-        coordinator,
-        plan.key,
-        plan.value,
-        None,
-        frozenset(units),
-        plan.setting.tolerance,
-        plan.attempt,
-    )
-    if ok:
-        return
-    missing = _off_target(coordinator, plan, units)
-    changed = [
-        u
-        for u in units
-        if u not in missing
-        and not values_match(plan.previous[u], plan.value, plan.setting.tolerance)
-    ]
-    rolled_back = await _rollback_broadcast(coordinator, plan, changed)
-    _raise_not_confirmed(
-        plan, [u for u in units if u not in changed], replies, rolled_back, changed
-    )
-
-
-async def _rollback_broadcast(
-    coordinator: Eg4Coordinator, plan: WritePlan, changed: list[int]
-) -> bool | None:
-    """Put back the old value where some units took the new one; None if nothing to undo."""
-    if not changed:
-        return None
-    previous = {plan.previous[u] for u in plan.previous}
-    old = next(iter(previous))
-    if len(previous) != 1 or old is None:
-        return False  # units disagreed before: no single value to restore
-    _LOGGER.warning(
-        "%s applied on only some units: rolling back to %s", plan.key, setting_text(old)
-    )
-    ok, _ = await _send_and_confirm(
-        coordinator, plan.key, old, None, frozenset(plan.previous), plan.setting.tolerance
-    )
-    return ok
-
-
-async def _write_per_unit(coordinator: Eg4Coordinator, plan: WritePlan, units: list[int]) -> None:
-    done: list[int] = []
-    for unit in units:
-        ok, replies = await _send_and_confirm(
-            coordinator,
-            plan.key,
-            plan.value,
-            unit,
-            frozenset([unit]),
-            plan.setting.tolerance,
-            plan.attempt,
-        )
-        if not ok:
-            rolled_back = await _rollback_per_unit(coordinator, plan, done)
-            _raise_not_confirmed(plan, [unit], replies, rolled_back, done)
-        done.append(unit)
-
-
-async def _write_restore(coordinator: Eg4Coordinator, plan: WritePlan, units: list[int]) -> None:
-    """Send to every unit not yet at the value, all at once; never roll back.
-
-    The units are not taken one after the other: a unit whose read-back is late (a silent
-    bridge) must not hold back the next unit's command. Raises for the units that did not
-    read the value back.
-    """
-    tolerance = plan.setting.tolerance
-    waiting = _off_target(coordinator, plan, units)
-    targets: list[int | None] = (
-        [None] if coordinator.capabilities.broadcast_writes else list(waiting)
-    )
-    # Eager: the first command is published before this returns control (a breach's revert
-    # leaves while the breaching message is being handled).
-    results = await asyncio.gather(
-        *(
-            create_eager_task(
-                _send_and_confirm(
-                    coordinator,
-                    plan.key,
-                    plan.value,
-                    target,
-                    frozenset(waiting if target is None else [target]),
-                    tolerance,
-                    plan.attempt,
+        if owner is None and self.user_wrote is not None:
+            self.user_wrote(key)
+        async with self._lock:
+            setting, value_ok = validated(self, key, value)
+            if not self._telemetry_fresh():
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN,
+                    translation_key="telemetry_stale",
+                    translation_placeholders={"setting": key.value},
                 )
+            plan = WritePlan(
+                setting, value_ok, self.state.setting_values(key), attempt=attempt, guard=guard
             )
-            for target in targets
-        ),
-        return_exceptions=True,
-    )
-    replies: list[CommandResult] = []
-    errors: list[HomeAssistantError] = []
-    for result in results:
-        if isinstance(result, HomeAssistantError):  # that unit's send failed; not the others'
-            errors.append(result)
-        elif isinstance(result, BaseException):
-            raise result
-        else:
-            replies.extend(result[1])
-    failed = _off_target(coordinator, plan, units)
-    if not failed:
-        return
-    if errors and not replies:
-        raise errors[0]
-    _raise_not_confirmed(plan, failed, replies, None, [])
+            return await run_write(self, plan)
 
+    async def async_restore(
+        self, key: SettingKey, value: SettingValue, units: Iterable[int], *, attempt: int = 0
+    ) -> None:
+        """Send a saved value back to ``units`` and confirm it by fresh read-backs.
 
-async def _rollback_per_unit(
-    coordinator: Eg4Coordinator, plan: WritePlan, done: list[int]
-) -> bool | None:
-    if not done:
-        return None
-    all_ok = True
-    for unit in done:
-        old = plan.previous[unit]
-        if old is None:
-            all_ok = False
-            continue
-        _LOGGER.warning("Rolling %s back to %s on unit %d", plan.key, setting_text(old), unit)
-        ok, _ = await _send_and_confirm(
-            coordinator, plan.key, old, unit, frozenset([unit]), plan.setting.tolerance
-        )
-        all_ok = all_ok and ok
-    return all_ok
+        Never waits for the lock (it pre-empts the write in flight) and is sent even while
+        the telemetry is silent: the command path may well work, and ending a grid charge
+        must not wait for it (only its read-back confirms it).
+        """
+        setting, value_ok = validated(self, key, value)
+        wanted = sorted(set(units) & set(self.state.inverters))
+        await run_restore(self, setting, value_ok, wanted, attempt)
 
-
-def _raise_not_confirmed(
-    plan: WritePlan,
-    failed: list[int],
-    replies: list[CommandResult],
-    rolled_back: bool | None,
-    changed: list[int],
-) -> None:
-    refusal = next((r for r in replies if getattr(r, "ok", True) is False), None)
-    placeholders = {
-        "setting": plan.key.value,
-        "value": setting_text(plan.value),
-        "units": ", ".join(str(u) for u in failed) or "-",
-    }
-    if refusal is not None:
-        key = "write_refused"
-        placeholders["message"] = refusal.message
-    elif rolled_back is None:
-        key = "write_not_confirmed"
-    elif rolled_back:
-        key = "write_rolled_back"
-        placeholders["changed"] = ", ".join(str(u) for u in changed)
-    else:
-        key = "write_rollback_failed"
-        placeholders["changed"] = ", ".join(str(u) for u in changed)
-    raise HomeAssistantError(
-        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
-    )
+    def encodings(self, key: SettingKey, value: SettingValue) -> int:
+        """How many encodings the transport has for this command on any unit."""
+        units: list[int | None] = [None, *sorted(self.state.inverters)]
+        return max(self.transport.encodings(key, value, unit) for unit in units)

@@ -121,7 +121,7 @@ async def engage_then_fail_the_revert(rig: Rig) -> NakRule:
     await start_and_engage(rig)
     rule = rig.twin.faults.nak_setting(Setting.OUTPUT_PRIORITY, count=None)
     task = rig.start("cancel_calibration")
-    await rig.drive(task.done, limit_s=3 * DEFAULT_CONFIRM_TIMEOUT + 300, what="the cancel")
+    await rig.drive(task.done, limit_s=6 * DEFAULT_CONFIRM_TIMEOUT + 300, what="the cancel")
     assert (await task)["outcome"] == "failed"
     return rule
 
@@ -281,7 +281,7 @@ async def test_refused_revert_is_retried_until_restored(rig: Rig) -> None:
     assert rig.commands[sent] == FIRST_REVERT[rig.spec.name]
     assert [entry.accepted for entry in rig.twin.journal if "SBU" in entry.request][:1] == [False]
     # lvx-control has no ack topic: the NAK shows as a missing read-back.
-    await rig.drive(task.done, limit_s=DEFAULT_CONFIRM_TIMEOUT + 300, what="the cancel")
+    await rig.drive(task.done, limit_s=6 * DEFAULT_CONFIRM_TIMEOUT + 300, what="the cancel")
     result = await task
     assert result is not None
     assert result["run_id"] == run_id
@@ -335,7 +335,7 @@ async def test_revert_never_accepted_is_a_critical_repair(rig: Rig) -> None:
     await rig.advance(BULK_STEP_S)
     rule = rig.twin.faults.nak_setting(Setting.OUTPUT_PRIORITY, count=None)
     task = rig.start("cancel_calibration")
-    await rig.drive(task.done, limit_s=3 * DEFAULT_CONFIRM_TIMEOUT + 300, what="the cancel")
+    await rig.drive(task.done, limit_s=6 * DEFAULT_CONFIRM_TIMEOUT + 300, what="the cancel")
     result = await task
     assert result is not None
     assert result["run_id"] == run_id
@@ -382,14 +382,18 @@ async def test_restart_during_absorption_reverts_at_startup(hass: HomeAssistant,
     assert stored is not None
     assert stored["run"]["phase"] == "absorption"
 
-    # Home Assistant goes away (the entry unloads; nothing reverts the inverters meanwhile).
-    assert await hass.config_entries.async_unload(rig.entry.entry_id)
-    await hass.async_block_till_done()
+    # Home Assistant goes away while the bridge refuses every command: the unload's revert is
+    # not confirmed, the run stays on record and the critical repair says so.
+    refuse = NakRule(remaining=None)
+    rig.twin.faults.nak_rules.append(refuse)
+    await rig.unload()
     await rig.advance(STEP_S, publish=False)
     assert rig.priorities() == CALIBRATING
     stored = rig.stored
     assert stored is not None
     assert stored["run"]["phase"] == "absorption"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"revert_failed_{rig.entry.entry_id}")
+    rig.twin.faults.nak_rules.remove(refuse)
 
     # ... and comes back on the same storage. The bridge publishes again half a minute later:
     # the revert waits for it (rather than failing for want of a read-back).
@@ -434,14 +438,17 @@ async def test_stop_reverts_and_the_next_start_records_the_interruption(
     assert stored is not None
     assert stored["run"]["phase"] == "bulk"  # still active on record: the next start decides
 
-    assert await hass.config_entries.async_unload(rig.entry.entry_id)
-    await hass.async_block_till_done()
+    await rig.unload()  # after the stop handler the supervisor does nothing more
     sent = len(rig.published())
     assert await hass.config_entries.async_setup(rig.entry.entry_id)
     await hass.async_block_till_done()
     await rig.connect()
     await complete_revert(rig)
-    assert rig.published()[sent:] == []  # nothing left to restore: no command at all
+    # The next start sends every saved value again, whatever the cached read-back says, and
+    # only a read-back received after those commands closes the run: no lever among them.
+    again = rig.published()[sent:]
+    assert FIRST_REVERT[rig.spec.name] in again
+    assert not set(again) & STARTS_THE_CHARGE[rig.spec.name]
     last = rig.supervisor.last
     assert last["run_id"] == run_id
     assert last["interrupted"] is True
@@ -577,8 +584,7 @@ async def test_failed_revert_is_retried_after_a_restart(hass: HomeAssistant, rig
     rule = await engage_then_fail_the_revert(rig)
     assert_failed_and_repair_raised(rig)
 
-    assert await hass.config_entries.async_unload(rig.entry.entry_id)
-    await hass.async_block_till_done()
+    await rig.unload()  # the unload tries once more, still refused: the run stays failed
     rig.twin.faults.nak_rules.remove(rule)  # the firmware would take it now; still on SUB
     assert rig.priorities()[0][0] is OutputPriority.SUB
     assert await hass.config_entries.async_setup(rig.entry.entry_id)
@@ -603,9 +609,9 @@ async def test_a_stale_read_back_after_the_revert_is_checked_again_not_failed(
 ) -> None:
     """A late answer shows unit 2 back on SUB just as the revert is confirmed.
 
-    Every write was confirmed, so the run does not fail on it: another attempt follows, by
-    which time the next read-back shows SBU again, so it has nothing left to send, and the
-    cancel ends as aborted (not failed, no repair issue).
+    Every write was confirmed, so the run does not fail on it: another attempt sends every
+    saved value again and the next read-back (SBU) confirms it, so the cancel ends as aborted
+    (not failed, no repair issue).
     """
     run_id = await start_and_engage(rig)
     stale = (
@@ -627,7 +633,7 @@ async def test_a_stale_read_back_after_the_revert_is_checked_again_not_failed(
     assert result["run_id"] == run_id
     assert result["confirmed"] is True
     assert result["outcome"] == "aborted"
-    assert rig.commands.count(FIRST_REVERT["powermon_lvx"]) == sent  # nothing left to send
+    assert rig.commands.count(FIRST_REVERT["powermon_lvx"]) == sent + 1  # sent again
     assert rig.priorities() == EVERYDAY
     assert "revert_failed" not in rig.phases_fired()
     assert rig.supervisor.last["outcome"] == "aborted"

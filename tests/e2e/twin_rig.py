@@ -134,6 +134,22 @@ class Rig(CalibrationView):
             elapsed += step
         return elapsed
 
+    async def unload(self, *, limit_s: float = 120) -> None:
+        """Unload the entry while the bridge keeps reporting.
+
+        An unload puts a running calibration's settings back first and waits (bounded) for
+        their read-backs: time has to pass, with the telemetry flowing, for it to finish.
+        """
+        task = self.hass.async_create_task(self.hass.config_entries.async_unload(self.entry.entry_id))
+        elapsed = 0.0
+        await settle()
+        while not task.done():
+            assert elapsed < limit_s, "the unload did not finish"
+            await self.advance(5)
+            elapsed += 5
+        assert await task
+        await self.hass.async_block_till_done()
+
     def priorities(self) -> list[tuple[OutputPriority, ChargerPriority]]:
         """Each unit's (output, charger) priority in the twin."""
         return priorities(self.twin)
@@ -179,5 +195,4 @@ async def rig_on_mocked_mqtt[R: Rig](
     await rig.readback()
     yield rig
     if entry.state is ConfigEntryState.LOADED:
-        assert await hass.config_entries.async_unload(entry.entry_id)
-        await hass.async_block_till_done()
+        await rig.unload()

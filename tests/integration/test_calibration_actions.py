@@ -537,22 +537,21 @@ async def test_cancel_reverts_and_reports_what_was_restored(bench: Bench) -> Non
 
 
 @pytest.mark.parametrize("profile", ["powermon_lvx"])
-async def test_unload_during_a_cancel_answers_it(hass: HomeAssistant, bench: Bench) -> None:
-    """Unloading while a cancel waits for its revert ends the wait; the run stays stored."""
+async def test_unload_during_a_cancel_answers_it(bench: Bench) -> None:
+    """Unloading while a cancel waits for its revert: the unload puts the settings back
+    (bounded) and answers the cancel; confirmed, the run is closed as interrupted."""
     await bench.call(RUN)
     await bench.engage()
     task = bench.start(CANCEL)
     await settle()
     assert not task.done()  # the revert waits for its read-back
-    assert await hass.config_entries.async_unload(bench.entry.entry_id)
-    await settle()
+    await bench.unload()
     assert task.done()
-    result = task.result()
-    assert result is not None
-    assert result["confirmed"] is False
+    assert bench.priorities() == EVERYDAY
     stored = bench.stored
     assert stored is not None
-    assert stored["run"]["phase"] == "reverting"  # the next start reverts again
+    assert stored["run"] is None
+    assert stored["last"]["outcome"] == "aborted"
 
 
 async def test_cancel_while_engaging_writes_no_further_lever(bench: Bench) -> None:

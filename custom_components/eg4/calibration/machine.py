@@ -252,8 +252,11 @@ class CalibrationRun:
             return []
         return self._fail(now, detail)
 
-    def recover(self, now: float) -> list[Action]:
-        """After a restart: revert a run that was active, or close one never started."""
+    def recover(self, now: float, *, detail: str | None = None) -> list[Action]:
+        """After a restart or an unload: revert an active run, close one never started.
+
+        ``detail`` says what interrupted it (default: a restart).
+        """
         if self.phase in TERMINAL_PHASES:
             return []
         self.interrupted = True
@@ -263,7 +266,14 @@ class CalibrationRun:
         if self.phase is Phase.REVERTING:
             reason = self.reason or StopReason.INTERRUPTED
             return [StartRevert(reason, self.revert_items)]
-        return self._stop(StopReason.INTERRUPTED, now, f"restarted during {self.phase.value}")
+        detail = detail or f"restarted during {self.phase.value}"
+        return self._stop(StopReason.INTERRUPTED, now, detail)
+
+    def fault(self, now: float, detail: str) -> list[Action]:
+        """Judging an update failed (a defect): stop and revert rather than run blind."""
+        if self.phase not in SUPERVISED_PHASES:
+            return []
+        return self._stop(StopReason.ERROR, now, detail)
 
     # ---- transitions -------------------------------------------------------------------------
 

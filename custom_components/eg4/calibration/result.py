@@ -58,7 +58,8 @@ class StopReason(StrEnum):
     ENGAGE_FAILED = "engage_failed"  # the lever writes were not confirmed
     DID_NOT_ENGAGE = "did_not_engage"  # settings confirmed but the bank did not start charging
     NOT_REANCHORED = "not_reanchored"  # taper done but packs did not read >= 99 % in time
-    INTERRUPTED = "interrupted"  # Home Assistant restarted mid-run
+    INTERRUPTED = "interrupted"  # Home Assistant restarted or the entry unloaded mid-run
+    ERROR = "error"  # judging an update failed (a defect): stopped and reverted
 
     @classmethod
     def from_breach(cls, reason: BreachReason) -> StopReason:

@@ -1,0 +1,441 @@
+"""The calibration charge inside Home Assistant: one entry's run, from start to its ending.
+
+The decisions live in ``calibration`` (pure); this room carries them out. It persists the run
+(verified) before the first write, applies the levers through the coordinator's writer with a
+guard that stops them the moment the run stops, judges every coordinator update (a breach is
+handled on the message that carries it, and its revert pre-empts any write in flight), and
+puts the settings back when Home Assistant stops or the entry unloads. The revert itself is
+``revert.Reverter``; the record's storage ``store``; messages to the owner ``notify``; drift
+``drift_watch``.
+
+The promise: when a run ends, every setting it changed, on every unit it touched, reads back
+as it was in a read-back received after the revert command — or a critical repair issue and
+a notification stand and Home Assistant keeps retrying.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_track_time_interval
+
+from ..calibration import (
+    Action,
+    ApplyPlan,
+    CalibrationRun,
+    EnterPhase,
+    Finish,
+    Method,
+    Outcome,
+    Phase,
+    PlanItem,
+    RunConfig,
+    RunDataError,
+    StartRevert,
+    encode_value,
+)
+from ..const import DOMAIN
+from ..drift import DriftReport
+from ..ingest import Change
+from ..model import SystemState
+from ..writes import WritePreemptedError
+from .drift_watch import DriftWatch
+from .notify import Notifier
+from .plan_check import plan_run
+from .revert import Reverter, read_back, restore_groups
+from .store import RecordStore
+
+if TYPE_CHECKING:
+    from ..coordinator import Eg4Coordinator
+
+_LOGGER = logging.getLogger(__name__)
+
+TICK = timedelta(seconds=30)
+SHUTDOWN_REVERT_S = 25.0
+
+
+def signal_update(entry_id: str) -> str:
+    """Dispatcher signal for the calibration entities of one entry."""
+    return f"{DOMAIN}_calibration_{entry_id}"
+
+
+class CalibrationSupervisor:
+    """Runs at most one calibration of one config entry."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str, coordinator: Eg4Coordinator) -> None:
+        """Bind to an entry and its coordinator."""
+        self.hass = hass
+        self.entry_id = entry_id
+        self.coordinator = coordinator
+        self.run: CalibrationRun | None = None
+        self.last: dict[str, Any] | None = None
+        self.store = RecordStore(hass, entry_id)
+        self.notifier = Notifier(hass, entry_id)
+        self.reverter = Reverter(self)
+        self.drift_watch = DriftWatch(
+            hass,
+            entry_id,
+            lambda: coordinator.data,
+            coordinator.stale_timeout,
+            self.now,
+            self._schedule_save,
+        )
+        self.revert_done = asyncio.Event()
+        self._unsubs: list[CALLBACK_TYPE] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._engage: asyncio.Task[None] | None = None
+        self._stop_unsub: CALLBACK_TYPE | None = None
+        self._released = False  # stopping or unloading: no lever leaves any more
+        coordinator.writer.user_wrote = self.reverter.forget_late
+
+    # ---- what the entities read ----------------------------------------------------------
+
+    @property
+    def drift(self) -> DriftReport | None:
+        """The latest drift analysis."""
+        return self.drift_watch.report
+
+    @property
+    def drift_since(self) -> float | None:
+        """Since when the counters have been drifted (None when they are not)."""
+        return self.drift_watch.since
+
+    def now(self) -> float:
+        """The run clock: wall-clock seconds that never jump (``clock.Clock``)."""
+        return self.coordinator.clock.now()
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    async def async_setup(self) -> None:
+        """Load the stored record; revert a run that was active when Home Assistant stopped."""
+        stored = await self.store.async_load() or {}
+        self.last = stored.get("last") if isinstance(stored.get("last"), dict) else None
+        since = stored.get("drift_since")
+        # Kept across restarts: a Home Assistant that restarts daily still sees a day of drift.
+        if isinstance(since, int | float) and not isinstance(since, bool):
+            self.drift_watch.since = float(since)
+        self._unsubs.append(self.coordinator.async_add_state_listener(self._on_state))
+        self._unsubs.append(async_track_time_interval(self.hass, self._on_tick, TICK))
+        self._stop_unsub = self.hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, self._on_stop)
+        self.drift_watch.refresh()
+        raw = stored.get("run")
+        if raw is None:
+            return
+        try:
+            run = CalibrationRun.from_dict(raw)
+        except RunDataError as err:
+            _LOGGER.error(  # noqa: TRY400 - the reason is enough, no traceback
+                "The stored calibration run could not be read (%s); check the settings", err
+            )
+            # Nothing can retry it (what to restore is unknown): the issue lasts until the
+            # next restart, and the unreadable record is replaced now.
+            self.notifier.settings_not_restored("stored run unreadable", persistent=False)
+            await self._async_save()
+            return
+        if run.awaits_revert:
+            self.run = run
+            self._hold(run)
+            _LOGGER.warning("Calibration %s was interrupted: restoring the settings", run.run_id)
+            self.execute(run.recover(self.now()))
+            if run.outcome is Outcome.FAILED:
+                self.reverter.start(run.revert_items)
+
+    async def async_release(self, *, reason: str = "unloaded") -> None:
+        """The entry unloads (disable, reload, removal): put the settings back first.
+
+        Bounded: the revert gets ``SHUTDOWN_REVERT_S`` for its read-backs. Confirmed, the
+        run is closed as interrupted; not confirmed, it stays on record for the next start,
+        and the critical repair issue and a notification say so now.
+        """
+        if self._released:
+            return
+        self._release()
+        run = self.run
+        if run is None or not run.awaits_revert:
+            return
+        if not run.plan:  # the solar method changed nothing: only the record is closed
+            self.execute(run.recover(self.now()))
+            await self._async_save()
+            return
+        phase = run.phase.value
+        errors = await self._async_bounded_restore(run)
+        if errors:
+            detail = f"{reason} during {phase}: {'; '.join(errors)}"
+            _LOGGER.error(
+                "Calibration %s: settings not confirmed restored (%s)", run.run_id, detail
+            )
+            self.notifier.settings_not_restored(detail)
+            await self._async_save()
+            return
+        restored = read_back(self.coordinator.data, run.revert_items)
+        actions = run.recover(self.now(), detail=f"{reason} during {phase}")
+        self.execute([a for a in actions if not isinstance(a, StartRevert)])
+        was_failed = run.outcome is Outcome.FAILED
+        self.execute(run.revert_confirmed(self.now(), restored))
+        await self.async_reverted(run, was_failed=was_failed, watch=False)
+
+    async def async_unload(self) -> None:
+        """Last step of an unload: nothing of this supervisor runs any more."""
+        self._release()
+        for task in list(self._tasks):
+            task.cancel()
+        self.revert_done.set()  # a cancel action waiting for the revert answers now
+
+    def _release(self) -> None:
+        """From here on no lever is sent and nothing is watched."""
+        self._released = True
+        if self._stop_unsub is not None:
+            self._stop_unsub()
+            self._stop_unsub = None
+        self._cancel_engage()
+        while self._unsubs:
+            self._unsubs.pop()()
+        self.reverter.cancel_retry()
+        self.drift_watch.stop()
+
+    # ---- actions (called by services) ------------------------------------------------------
+
+    async def async_run(
+        self, method: Method, *, dry_run: bool, config: RunConfig
+    ) -> dict[str, Any]:
+        """Pre-flight, plan, and (unless a dry run) start the calibration."""
+        now = self.now()
+        plan, response = plan_run(self, method, config, now=now, dry_run=dry_run)
+        if dry_run:
+            return response
+        self._refuse_if_running_elsewhere()
+        run = CalibrationRun.create(
+            run_id=uuid.uuid4().hex[:12],
+            method=method,
+            plan=plan,
+            state=self.coordinator.data,
+            now=now,
+            config=config,
+        )
+        self.run = run
+        try:
+            # Before the first write, and verified: a restart can always revert.
+            await self.store.async_save_verified(self._data())
+        except Exception:
+            self.run = None
+            raise
+        self._hold(run)
+        _LOGGER.info("Calibration %s started (%s method)", run.run_id, method.value)
+        self.execute(run.start(self.now()))
+        response["run_id"] = run.run_id
+        return response
+
+    def _refuse_if_running_elsewhere(self) -> None:
+        """One run per system: another eg4 entry may reach the same inverters."""
+        for entry in self.hass.config_entries.async_entries(DOMAIN):
+            if entry.entry_id == self.entry_id or entry.state is not ConfigEntryState.LOADED:
+                continue
+            other: CalibrationSupervisor = entry.runtime_data.supervisor
+            if other.run is not None and other.run.awaits_revert:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="calibration_running_elsewhere",
+                    translation_placeholders={"title": entry.title},
+                )
+
+    async def async_cancel(self) -> dict[str, Any]:
+        """Stop the active run, revert, and report what was restored and confirmed."""
+        run = self.run
+        if run is None or not run.is_active:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="no_active_calibration"
+            )
+        self.revert_done.clear()
+        self.execute(run.cancel(self.now()))
+        if run.plan and run.phase is not Phase.ABORTED:
+            await self.revert_done.wait()
+        restored = [
+            {"setting": item.setting.value, "unit": item.unit, "value": encode_value(item.to_value)}
+            for item in run.revert_items
+        ]
+        return {
+            "run_id": run.run_id,
+            "outcome": None if run.outcome is None else run.outcome.value,
+            "restored": restored,
+            "confirmed": run.restored_at is not None or not run.plan,
+        }
+
+    # ---- driving the machine ---------------------------------------------------------------
+
+    @callback
+    def _on_state(self, state: SystemState, change: Change) -> None:
+        """Every coordinator update: judge it at once (breaches abort on this message)."""
+        if change.revived:
+            self.drift_watch.soon()
+        self.reverter.on_state(state)
+        run = self.run
+        if run is None or not run.is_active:
+            return
+        try:
+            actions = run.on_update(state, self.now())
+        except Exception as err:  # a defect must not leave the bank unsupervised
+            _LOGGER.exception("Calibration %s: judging an update failed", run.run_id)
+            actions = run.fault(self.now(), f"{type(err).__name__}: {err}")
+        self.execute(actions)
+
+    @callback
+    def _on_tick(self, _now: object) -> None:
+        """Time limits and silence are noticed even when no message arrives."""
+        self._on_state(self.coordinator.data, Change())
+        self.drift_watch.refresh()
+
+    @callback
+    def execute(self, actions: list[Action]) -> None:
+        """Carry out what the machine decided."""
+        run = self.run
+        if run is None:
+            return
+        for action in actions:
+            if isinstance(action, EnterPhase):
+                _LOGGER.info("Calibration %s: %s", run.run_id, action.phase.value)
+                self.notifier.fire(run, action.phase.value)
+                self._schedule_save()
+            elif isinstance(action, ApplyPlan):
+                self._engage = self.hass.async_create_background_task(
+                    self._async_apply(run, action.items), f"{DOMAIN} engage {self.entry_id}"
+                )
+            elif isinstance(action, StartRevert):
+                self._cancel_engage()  # no lever leaves after this
+                self.reverter.start(action.items)
+            elif isinstance(action, Finish):
+                self._finish(run, action)
+        if actions:  # most updates change nothing the calibration entities show
+            async_dispatcher_send(self.hass, signal_update(self.entry_id))
+
+    def spawn(self, coro: Any, *, eager: bool = False, background: bool = False) -> None:
+        """A task of this supervisor's (cancelled when the entry unloads)."""
+        # Writes wait for read-backs: as background tasks they never hold up start-up.
+        if background:
+            task = self.hass.async_create_background_task(
+                coro, f"{DOMAIN} calibration {self.entry_id}", eager_start=eager
+            )
+        else:
+            task = self.hass.async_create_task(coro, eager_start=eager)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _cancel_engage(self) -> None:
+        if self._engage is not None and not self._engage.done():
+            self._engage.cancel()
+        self._engage = None
+
+    async def _async_apply(self, run: CalibrationRun, items: Sequence[PlanItem]) -> None:
+        """Write the levers in order; each command only while the run still wants it."""
+
+        def wanted() -> bool:
+            return not self._released and self.run is run and run.phase is Phase.ENGAGING
+
+        for group in restore_groups(items):  # lever order: the charge starts last
+            try:
+                await self.coordinator.async_write_setting(
+                    group.setting, group.value, owner=run.run_id, guard=wanted
+                )
+            except WritePreemptedError:
+                return
+            except Exception as err:  # noqa: BLE001 - refused, unconfirmed, or a transport error
+                if wanted():
+                    _LOGGER.warning("Calibration %s did not engage: %s", run.run_id, err)
+                    self.execute(run.engage_failed(self.now(), f"{group.setting.value}: {err}"))
+                return
+            if not wanted():
+                return  # stopped meanwhile (a breach or a cancel): the revert handles it
+        self.execute(run.engaged(self.now()))
+
+    async def async_reverted(
+        self, run: CalibrationRun, *, was_failed: bool, watch: bool = True
+    ) -> None:
+        """The revert was confirmed: clear the alarm, close a failed run, watch for late levers."""
+        self.notifier.settings_restored()
+        if was_failed:
+            self.notifier.fire(run, "revert_confirmed")
+            self.last = run.summary()
+            if self.run is run:
+                self.run = None
+            self._unhold()
+            async_dispatcher_send(self.hass, signal_update(self.entry_id))
+        if watch:
+            self.reverter.watch_late(run)
+        await self._async_save()
+
+    def _finish(self, run: CalibrationRun, action: Finish) -> None:
+        _LOGGER.info(
+            "Calibration %s ended: %s (%s)",
+            run.run_id,
+            action.outcome.value,
+            None if action.reason is None else action.reason.value,
+        )
+        self.last = run.summary()
+        self._unhold()  # the owner may set the levers by hand now, even after a failure
+        if action.outcome is Outcome.FAILED:
+            self.notifier.fire(run, "revert_failed")
+            self.notifier.settings_not_restored(run.revert_detail or run.detail)
+        else:
+            self.run = None
+        self._schedule_save()
+
+    def _hold(self, run: CalibrationRun) -> None:
+        self.coordinator.writer.held = {item.setting: run.run_id for item in run.plan}
+
+    def _unhold(self) -> None:
+        self.coordinator.writer.held = {}
+
+    # ---- storage and shutdown --------------------------------------------------------------
+
+    def _data(self) -> dict[str, Any]:
+        return {
+            "run": None if self.run is None else self.run.to_dict(),
+            "last": self.last,
+            "drift_since": self.drift_watch.since,
+        }
+
+    async def _async_save(self) -> None:
+        await self.store.async_save(self._data())
+
+    def _schedule_save(self) -> None:
+        self.spawn(self._async_save())
+
+    async def _async_bounded_restore(self, run: CalibrationRun) -> list[str]:
+        """One revert attempt within ``SHUTDOWN_REVERT_S``; what was not confirmed."""
+        try:
+            async with asyncio.timeout(SHUTDOWN_REVERT_S):
+                return await self.reverter.async_restore(run.revert_items, 0)
+        except TimeoutError:
+            return [f"no read-back within {SHUTDOWN_REVERT_S:.0f} s"]
+
+    async def _on_stop(self, _event: Event) -> None:
+        """Home Assistant is stopping: cancel the engage, restore the settings before it goes.
+
+        The run stays stored as it is, so the next start reverts again and records the run
+        as interrupted. From here on the supervisor sends no lever and watches nothing: a
+        tick or an update in the last seconds of the process must not rewrite that record.
+        """
+        if self._released:
+            return  # already unloaded, or this handler already ran
+        self._stop_unsub = None  # fired: a once-listener removes itself
+        self._release()
+        run = self.run
+        if run is None or not run.awaits_revert or not run.plan:
+            return
+        _LOGGER.warning("Home Assistant is stopping during calibration %s: reverting", run.run_id)
+        errors = await self._async_bounded_restore(run)
+        if errors:
+            _LOGGER.error(
+                "Revert at shutdown not confirmed (%s): it runs again at startup",
+                "; ".join(errors),
+            )
+        await self._async_save()

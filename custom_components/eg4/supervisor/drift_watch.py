@@ -1,0 +1,105 @@
+"""Drift as its own watcher: the figures the drift entities show and the repair issue.
+
+Counters that stay drifted for a day raise a repair issue suggesting a calibration. The
+analysis itself is pure (``drift.analyze``); this room keeps it current and owns the issue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_call_later
+
+from ..const import DOMAIN
+from ..drift import DriftReport, DriftVerdict, analyze
+from ..model import SystemState
+
+DRIFT_REPAIR_AFTER_S = 24 * 3600.0
+DRIFT_SOON_S = 2.0  # after a source (re)appears, analyse drift this soon instead of on the tick
+
+
+def signal_drift(entry_id: str) -> str:
+    """Dispatcher signal for the drift entities of one entry."""
+    return f"{DOMAIN}_drift_{entry_id}"
+
+
+class DriftWatch:
+    """Keeps an entry's drift analysis and its repair issue current."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry_id: str,
+        state: Callable[[], SystemState],
+        stale_after_s: float,
+        now: Callable[[], float],
+        on_since_changed: Callable[[], None],
+    ) -> None:
+        """Bind to an entry's state; ``on_since_changed`` persists ``since``."""
+        self.hass = hass
+        self.entry_id = entry_id
+        self._state = state
+        self._stale_after_s = stale_after_s
+        self._now = now
+        self._on_since_changed = on_since_changed
+        self.report: DriftReport | None = None
+        self.since: float | None = None  # drifted since (kept across restarts)
+        self._soon: CALLBACK_TYPE | None = None
+
+    @property
+    def issue_id(self) -> str:
+        """The drift repair issue of this entry."""
+        return f"drift_{self.entry_id}"
+
+    @callback
+    def soon(self) -> None:
+        """New sources: refresh the figures in a moment (otherwise they follow the tick)."""
+        if self._soon is None:
+            self._soon = async_call_later(self.hass, DRIFT_SOON_S, self._refresh_soon)
+
+    @callback
+    def _refresh_soon(self, _now: object) -> None:
+        self._soon = None
+        self.refresh()
+
+    @callback
+    def stop(self) -> None:
+        """No more delayed refresh."""
+        if self._soon is not None:
+            self._soon()
+            self._soon = None
+
+    @callback
+    def refresh(self) -> None:
+        """Analyse the bank; suggest a calibration when counters stay drifted for a day."""
+        now = self._now()
+        report = analyze(self._state(), now=now, stale_after_s=self._stale_after_s)
+        if report != self.report:
+            self.report = report
+            async_dispatcher_send(self.hass, signal_drift(self.entry_id))
+        if report.verdict is DriftVerdict.DRIFT:
+            if self.since is None:
+                self.since = now
+                self._on_since_changed()
+            if now - self.since >= DRIFT_REPAIR_AFTER_S:
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    self.issue_id,
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.WARNING,
+                    translation_key="soc_drift",
+                    translation_placeholders={
+                        "spread": f"{report.soc_spread:g}" if report.soc_spread else "?",
+                        "pack": str(report.outlier) if report.outlier else "?",
+                    },
+                )
+        elif report.verdict is not DriftVerdict.UNKNOWN:
+            # Unknown (a pack silent or incomplete) neither starts nor ends the day of drift.
+            if self.since is not None:
+                self.since = None
+                self._on_since_changed()
+            ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)

@@ -1,0 +1,109 @@
+"""Before a run: the pre-flight, the plan, and the answer the action gives (dry run or not)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.exceptions import ServiceValidationError
+
+from ..calibration import (
+    CLOUD_FAMILY_LEVERS,
+    PI_FAMILY_LEVERS,
+    Method,
+    PlanError,
+    PlanItem,
+    RunConfig,
+    build_plan,
+    encode_item,
+)
+from ..const import DOMAIN
+from ..model import SettingKey, SettingValue
+from ..safety import Limits, preflight
+
+if TYPE_CHECKING:
+    from .core import CalibrationSupervisor
+
+
+def levers(supervisor: CalibrationSupervisor) -> dict[SettingKey, SettingValue]:
+    """The settings that force a grid charge on this transport's family."""
+    writable = supervisor.coordinator.capabilities.writable
+    family = PI_FAMILY_LEVERS if SettingKey.OUTPUT_PRIORITY in writable else CLOUD_FAMILY_LEVERS
+    return {key: value for key, value in family.items() if key in writable}
+
+
+def plan_response(plan: Sequence[PlanItem]) -> list[dict[str, Any]]:
+    """The plan as response data: setting, unit, from -> to (as stored), and whether it changes."""
+    return [{**encode_item(item), "changes": item.changes} for item in plan]
+
+
+def plan_run(
+    supervisor: CalibrationSupervisor,
+    method: Method,
+    config: RunConfig,
+    *,
+    now: float,
+    dry_run: bool,
+) -> tuple[list[PlanItem], dict[str, Any]]:
+    """Pre-flight and plan; the plan and the response. Raises what refuses a real run."""
+    state = supervisor.coordinator.data
+    wanted = levers(supervisor) if method is Method.GRID else {}
+    failures = preflight(
+        state,
+        now=now,
+        limits=config.limits,
+        stale_after_s=supervisor.coordinator.stale_timeout,
+        # A failed run stays until its revert is confirmed: the inverters may still hold
+        # the calibration settings, which a new plan would save as the ones to restore.
+        run_active=supervisor.run is not None,
+        required_settings=wanted,
+    )
+    checks = [{"check": f.check.value, **f.placeholders} for f in failures]
+    if method is Method.GRID and not wanted:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="calibration_unsupported"
+        )
+    try:
+        plan = build_plan(method, state, wanted)
+    except PlanError as err:
+        if not failures:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key=f"plan_{err.reason}",
+                translation_placeholders=err.placeholders,
+            ) from err
+        plan = []
+    response: dict[str, Any] = {
+        "run_id": None,
+        "dry_run": dry_run,
+        "method": method.value,
+        "preflight": {"ok": not failures, "failed_checks": checks},
+        "plan": plan_response(plan),
+    }
+    if failures and not dry_run:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="preflight_failed",
+            translation_placeholders={"checks": "; ".join(_describe(check) for check in checks)},
+        )
+    return plan, response
+
+
+def _describe(check: dict[str, str]) -> str:
+    details = ", ".join(f"{k}: {v}" for k, v in check.items() if k != "check")
+    return f"{check['check']} ({details})" if details else check["check"]
+
+
+def limits_from(cell_voltage_limit: float | None, temperature_limit: float | None) -> Limits:
+    """Default limits, made stricter where the caller asks (never looser)."""
+    kwargs: dict[str, float] = {}
+    if cell_voltage_limit is not None:
+        kwargs["cell_voltage_max"] = float(cell_voltage_limit)
+    if temperature_limit is not None:
+        kwargs["temperature_max"] = float(temperature_limit)
+        # A stricter abort limit also narrows the pre-flight window: never start a charge that
+        # the monitor would abort on its first update.
+        kwargs["charge_temperature_max"] = min(
+            Limits().charge_temperature_max, float(temperature_limit)
+        )
+    return Limits(**kwargs)

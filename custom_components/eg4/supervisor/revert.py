@@ -1,0 +1,271 @@
+"""Putting the everyday settings back: attempts, retries, and a watch for late levers.
+
+A revert sends every saved value to every unit the run touched, whatever the cached
+read-back says, and only a read-back received after its command confirms it. Every setting
+is tried even after another failed (each of them ends the grid charge), and nothing that
+goes wrong — a refusal, a silent bridge, an exception in a transport — ends a revert
+silently: it is confirmed, or the run is recorded failed, the owner is told loudly, and Home
+Assistant tries again every few minutes. After a run ends, a lever that the inverters apply
+late (a command they took after its confirmation had timed out) is undone as it shows up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from homeassistant.core import CALLBACK_TYPE, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.event import async_call_later
+
+from ..calibration import CalibrationRun, Outcome, PlanItem, restore_mismatches
+from ..model import SettingKey, SettingValue, SystemState, setting_text, values_match
+
+if TYPE_CHECKING:
+    from .core import CalibrationSupervisor
+
+_LOGGER = logging.getLogger(__name__)
+
+REVERT_ATTEMPTS = 3
+REVERT_BACKOFF_S = (5.0, 15.0)
+REVERT_RETRY_S = 300.0  # while a revert stays unconfirmed, try again this often
+LATE_WATCH_S = 900.0  # after a run, how long a late-applied lever is watched for
+VALUE_TOLERANCE = 1e-3
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreGroup:
+    """One restore command: a setting, the saved value, and the units that had it."""
+
+    setting: SettingKey
+    value: SettingValue
+    units: tuple[int, ...]
+
+
+def restore_groups(items: Sequence[PlanItem]) -> list[RestoreGroup]:
+    """The revert items as commands, in revert order, one per setting and saved value."""
+    groups: dict[tuple[SettingKey, str], tuple[SettingKey, SettingValue, list[int]]] = {}
+    for item in items:
+        key = (item.setting, setting_text(item.to_value))
+        groups.setdefault(key, (item.setting, item.to_value, []))[2].append(item.unit)
+    return [RestoreGroup(s, v, tuple(sorted(u))) for s, v, u in groups.values()]
+
+
+def read_back(
+    state: SystemState, items: Sequence[PlanItem]
+) -> dict[int, dict[SettingKey, SettingValue | None]]:
+    """What each unit reads back now for the settings of ``items``."""
+    return {
+        unit: {item.setting: inv.settings.get(item.setting) for item in items}
+        for unit, inv in state.inverters.items()
+    }
+
+
+class Reverter:
+    """Runs the reverts of one supervisor (at most one at a time)."""
+
+    def __init__(self, supervisor: CalibrationSupervisor) -> None:
+        """Bind to the supervisor whose run is reverted."""
+        self._sup = supervisor
+        self._lock = asyncio.Lock()
+        self._retry: CALLBACK_TYPE | None = None
+        self._reporting: asyncio.Event | None = None
+        # Late-lever watch: (unit, setting) -> (the lever's value, the saved value)
+        self._late: dict[tuple[int, SettingKey], tuple[SettingValue, SettingValue]] = {}
+        self._late_until = 0.0
+        self._late_busy = False
+
+    # ---- one attempt ---------------------------------------------------------------------
+
+    async def async_restore(self, items: Sequence[PlanItem], attempt: int) -> list[str]:
+        """Send every saved setting back (one attempt); what was not confirmed, per setting."""
+        writer = self._sup.coordinator.writer
+        errors: list[str] = []
+        for group in restore_groups(items):
+            encoding = attempt % max(1, writer.encodings(group.setting, group.value))
+            try:
+                await writer.async_restore(
+                    group.setting, group.value, group.units, attempt=encoding
+                )
+            except HomeAssistantError as err:
+                errors.append(f"{group.setting.value}: {err}")
+            except Exception as err:  # a revert must survive whatever a transport raises
+                _LOGGER.exception("Restoring %s failed unexpectedly", group.setting.value)
+                errors.append(f"{group.setting.value}: {type(err).__name__}: {err}")
+        return errors
+
+    # ---- a whole revert ------------------------------------------------------------------
+
+    def start(self, items: Sequence[PlanItem]) -> None:
+        """Revert now; eager, so the first command leaves while the caller still runs."""
+        self._sup.spawn(self._async_revert(items), eager=True, background=True)
+
+    async def _async_revert(self, items: Sequence[PlanItem]) -> None:
+        sup = self._sup
+        run = sup.run
+        if run is None:
+            return
+        try:
+            async with self._lock:
+                await self._async_attempts(run, items)
+        except Exception as err:  # nothing may end a revert silently
+            _LOGGER.exception("Calibration %s: the revert failed unexpectedly", run.run_id)
+            sup.execute(run.revert_failed(sup.now(), f"{type(err).__name__}: {err}"))
+            self.schedule_retry(items)
+        finally:
+            sup.revert_done.set()
+
+    async def _async_attempts(self, run: CalibrationRun, items: Sequence[PlanItem]) -> None:
+        sup = self._sup
+        detail = ""
+        for attempt in range(REVERT_ATTEMPTS):
+            await self._async_before_attempt(attempt)
+            errors = await self.async_restore(items, attempt)
+            if errors:
+                detail = "; ".join(errors)
+                _LOGGER.warning(
+                    "Calibration %s: revert attempt %d not confirmed: %s",
+                    run.run_id,
+                    attempt + 1,
+                    detail,
+                )
+                continue
+            restored = read_back(sup.coordinator.data, items)
+            mismatches = restore_mismatches(run.plan, restored)
+            if mismatches and attempt < REVERT_ATTEMPTS - 1:
+                detail = "; ".join(mismatches)  # a later message showed another value
+                continue
+            was_failed = run.outcome is Outcome.FAILED
+            sup.execute(run.revert_confirmed(sup.now(), restored))
+            if run.outcome is Outcome.FAILED and run.restored_at is None:
+                detail = run.revert_detail or "read-back differs"
+                break
+            await sup.async_reverted(run, was_failed=was_failed)
+            return
+        sup.execute(run.revert_failed(sup.now(), detail))
+        self.schedule_retry(items)
+
+    async def _async_before_attempt(self, attempt: int) -> None:
+        """A retry waits for its back-off, or (bounded) for a silent bridge to report."""
+        if attempt == 0:
+            return  # never hold the first command back: it ends the grid charge
+        if not self._sup.coordinator.is_available(None):
+            await self.async_wait_for_inverters()
+        else:
+            await asyncio.sleep(REVERT_BACKOFF_S[min(attempt, len(REVERT_BACKOFF_S)) - 1])
+
+    async def async_wait_for_inverters(self) -> None:
+        """Wait (bounded by the stale timeout) until every inverter reports."""
+        coordinator = self._sup.coordinator
+        if coordinator.is_available(None):
+            return
+        self._reporting = reporting = asyncio.Event()
+        try:
+            async with asyncio.timeout(coordinator.stale_timeout):
+                await reporting.wait()
+        except TimeoutError:
+            _LOGGER.warning(
+                "The inverters sent nothing for %.0f s: trying the revert anyway",
+                coordinator.stale_timeout,
+            )
+        finally:
+            self._reporting = None
+
+    @callback
+    def on_state(self, state: SystemState) -> None:
+        """Every update: a silent bridge is back; a late lever shows up."""
+        if self._reporting is not None and self._sup.coordinator.is_available(None):
+            self._reporting.set()
+        if self._late:
+            self._check_late(state)
+
+    # ---- retries -------------------------------------------------------------------------
+
+    def schedule_retry(
+        self, items: Sequence[PlanItem], retry: Callable[[], None] | None = None
+    ) -> None:
+        """Try again in a few minutes while the settings are not confirmed back."""
+        self.cancel_retry()
+
+        @callback
+        def _retry(_now: object) -> None:
+            self._retry = None
+            if retry is not None:
+                retry()
+                return
+            run = self._sup.run
+            if run is not None and run.restored_at is None:
+                self.start(items)
+
+        self._retry = async_call_later(self._sup.hass, REVERT_RETRY_S, _retry)
+
+    @callback
+    def cancel_retry(self) -> None:
+        """No more retries (unload, stop)."""
+        if self._retry is not None:
+            self._retry()
+            self._retry = None
+
+    # ---- late levers ---------------------------------------------------------------------
+
+    @callback
+    def watch_late(self, run: CalibrationRun) -> None:
+        """After ``run``: undo a lever that the inverters apply late, for a while."""
+        self._late = {
+            (item.unit, item.setting): (item.to_value, item.from_value)
+            for item in run.plan
+            if item.changes
+        }
+        self._late_until = self._sup.now() + max(
+            LATE_WATCH_S, 5 * self._sup.coordinator.confirm_timeout
+        )
+
+    @callback
+    def forget_late(self, key: SettingKey) -> None:
+        """The owner set ``key`` through eg4: it is theirs now, not a late lever."""
+        self._late = {k: v for k, v in self._late.items() if k[1] is not key}
+
+    @callback
+    def _check_late(self, state: SystemState) -> None:
+        if self._sup.now() > self._late_until:
+            self._late.clear()
+            return
+        if self._late_busy:
+            return
+        late = [
+            PlanItem(setting=key, unit=unit, from_value=lever, to_value=saved)
+            for (unit, key), (lever, saved) in self._late.items()
+            if unit in state.inverters
+            and values_match(state.inverters[unit].settings.get(key), lever, VALUE_TOLERANCE)
+        ]
+        if late:
+            self._late_busy = True
+            self._sup.spawn(self._async_undo_late(late), eager=True, background=True)
+
+    async def _async_undo_late(self, items: list[PlanItem]) -> None:
+        sup = self._sup
+        text = ", ".join(f"inverter {i.unit} {i.setting.value}" for i in items)
+        _LOGGER.warning("A calibration lever was applied late (%s): putting it back", text)
+        try:
+            errors: list[str] = []
+            for attempt in range(REVERT_ATTEMPTS):
+                await self._async_before_attempt(attempt)
+                errors = await self.async_restore(items, attempt)
+                if not errors:
+                    break
+            if errors:
+                detail = f"late lever: {'; '.join(errors)}"
+                sup.notifier.settings_not_restored(detail)
+                self.schedule_retry(items, lambda: self._retry_late(items))
+            else:
+                sup.notifier.settings_restored()
+        finally:
+            self._late_busy = False
+
+    @callback
+    def _retry_late(self, items: list[PlanItem]) -> None:
+        self._late_busy = True
+        self._sup.spawn(self._async_undo_late(items), eager=True, background=True)
