@@ -148,9 +148,7 @@ async def test_a_stored_run_raises_its_issue_when_setup_fails(
     await _drive_until(rig, task)
     await task
     ir.async_delete_issue(hass, DOMAIN, f"revert_failed_{rig.entry.entry_id}")
-    with patch(
-        "homeassistant.components.mqtt.async_wait_for_mqtt_client", return_value=False
-    ):
+    with patch("homeassistant.components.mqtt.async_wait_for_mqtt_client", return_value=False):
         assert not await hass.config_entries.async_setup(rig.entry.entry_id)
     assert rig.entry.state is ConfigEntryState.SETUP_RETRY
     issue = revert_issue(rig)

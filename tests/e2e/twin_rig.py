@@ -140,7 +140,9 @@ class Rig(CalibrationView):
         An unload puts a running calibration's settings back first and waits (bounded) for
         their read-backs: time has to pass, with the telemetry flowing, for it to finish.
         """
-        task = self.hass.async_create_task(self.hass.config_entries.async_unload(self.entry.entry_id))
+        task = self.hass.async_create_task(
+            self.hass.config_entries.async_unload(self.entry.entry_id)
+        )
         elapsed = 0.0
         await settle()
         while not task.done():

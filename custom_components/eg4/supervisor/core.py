@@ -18,11 +18,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
@@ -38,21 +36,19 @@ from ..calibration import (
     Method,
     Outcome,
     Phase,
-    PlanItem,
     RunConfig,
     RunDataError,
     StartRevert,
-    encode_value,
 )
 from ..const import DOMAIN
 from ..drift import DriftReport
 from ..ingest import Change
 from ..model import SystemState
-from ..writes import WritePreemptedError
 from .drift_watch import DriftWatch
+from .engage import async_engage
 from .notify import Notifier
-from .plan_check import plan_run
-from .revert import Reverter, read_back, restore_groups
+from .plan_check import cancel_response, plan_run, refuse_if_running_elsewhere
+from .revert import Reverter, read_back
 from .store import RecordStore
 
 if TYPE_CHECKING:
@@ -61,7 +57,6 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 TICK = timedelta(seconds=30)
-SHUTDOWN_REVERT_S = 25.0
 
 
 def signal_update(entry_id: str) -> str:
@@ -109,6 +104,11 @@ class CalibrationSupervisor:
     def drift_since(self) -> float | None:
         """Since when the counters have been drifted (None when they are not)."""
         return self.drift_watch.since
+
+    @property
+    def released(self) -> bool:
+        """Stopping or unloading: no lever leaves any more."""
+        return self._released
 
     def now(self) -> float:
         """The run clock: wall-clock seconds that never jump (``clock.Clock``)."""
@@ -168,7 +168,7 @@ class CalibrationSupervisor:
             await self._async_save()
             return
         phase = run.phase.value
-        errors = await self._async_bounded_restore(run)
+        errors = await self.reverter.async_bounded_restore(run)
         if errors:
             detail = f"{reason} during {phase}: {'; '.join(errors)}"
             _LOGGER.error(
@@ -213,7 +213,7 @@ class CalibrationSupervisor:
         plan, response = plan_run(self, method, config, now=now, dry_run=dry_run)
         if dry_run:
             return response
-        self._refuse_if_running_elsewhere()
+        refuse_if_running_elsewhere(self)
         run = CalibrationRun.create(
             run_id=uuid.uuid4().hex[:12],
             method=method,
@@ -235,19 +235,6 @@ class CalibrationSupervisor:
         response["run_id"] = run.run_id
         return response
 
-    def _refuse_if_running_elsewhere(self) -> None:
-        """One run per system: another eg4 entry may reach the same inverters."""
-        for entry in self.hass.config_entries.async_entries(DOMAIN):
-            if entry.entry_id == self.entry_id or entry.state is not ConfigEntryState.LOADED:
-                continue
-            other: CalibrationSupervisor = entry.runtime_data.supervisor
-            if other.run is not None and other.run.awaits_revert:
-                raise ServiceValidationError(
-                    translation_domain=DOMAIN,
-                    translation_key="calibration_running_elsewhere",
-                    translation_placeholders={"title": entry.title},
-                )
-
     async def async_cancel(self) -> dict[str, Any]:
         """Stop the active run, revert, and report what was restored and confirmed."""
         run = self.run
@@ -259,16 +246,7 @@ class CalibrationSupervisor:
         self.execute(run.cancel(self.now()))
         if run.plan and run.phase is not Phase.ABORTED:
             await self.revert_done.wait()
-        restored = [
-            {"setting": item.setting.value, "unit": item.unit, "value": encode_value(item.to_value)}
-            for item in run.revert_items
-        ]
-        return {
-            "run_id": run.run_id,
-            "outcome": None if run.outcome is None else run.outcome.value,
-            "restored": restored,
-            "confirmed": run.restored_at is not None or not run.plan,
-        }
+        return cancel_response(run)
 
     # ---- driving the machine ---------------------------------------------------------------
 
@@ -307,7 +285,7 @@ class CalibrationSupervisor:
                 self._schedule_save()
             elif isinstance(action, ApplyPlan):
                 self._engage = self.hass.async_create_background_task(
-                    self._async_apply(run, action.items), f"{DOMAIN} engage {self.entry_id}"
+                    async_engage(self, run, action.items), f"{DOMAIN} engage {self.entry_id}"
                 )
             elif isinstance(action, StartRevert):
                 self._cancel_engage()  # no lever leaves after this
@@ -333,28 +311,6 @@ class CalibrationSupervisor:
         if self._engage is not None and not self._engage.done():
             self._engage.cancel()
         self._engage = None
-
-    async def _async_apply(self, run: CalibrationRun, items: Sequence[PlanItem]) -> None:
-        """Write the levers in order; each command only while the run still wants it."""
-
-        def wanted() -> bool:
-            return not self._released and self.run is run and run.phase is Phase.ENGAGING
-
-        for group in restore_groups(items):  # lever order: the charge starts last
-            try:
-                await self.coordinator.async_write_setting(
-                    group.setting, group.value, owner=run.run_id, guard=wanted
-                )
-            except WritePreemptedError:
-                return
-            except Exception as err:  # noqa: BLE001 - refused, unconfirmed, or a transport error
-                if wanted():
-                    _LOGGER.warning("Calibration %s did not engage: %s", run.run_id, err)
-                    self.execute(run.engage_failed(self.now(), f"{group.setting.value}: {err}"))
-                return
-            if not wanted():
-                return  # stopped meanwhile (a breach or a cancel): the revert handles it
-        self.execute(run.engaged(self.now()))
 
     async def async_reverted(
         self, run: CalibrationRun, *, was_failed: bool, watch: bool = True
@@ -409,14 +365,6 @@ class CalibrationSupervisor:
     def _schedule_save(self) -> None:
         self.spawn(self._async_save())
 
-    async def _async_bounded_restore(self, run: CalibrationRun) -> list[str]:
-        """One revert attempt within ``SHUTDOWN_REVERT_S``; what was not confirmed."""
-        try:
-            async with asyncio.timeout(SHUTDOWN_REVERT_S):
-                return await self.reverter.async_restore(run.revert_items, 0)
-        except TimeoutError:
-            return [f"no read-back within {SHUTDOWN_REVERT_S:.0f} s"]
-
     async def _on_stop(self, _event: Event) -> None:
         """Home Assistant is stopping: cancel the engage, restore the settings before it goes.
 
@@ -432,7 +380,7 @@ class CalibrationSupervisor:
         if run is None or not run.awaits_revert or not run.plan:
             return
         _LOGGER.warning("Home Assistant is stopping during calibration %s: reverting", run.run_id)
-        errors = await self._async_bounded_restore(run)
+        errors = await self.reverter.async_bounded_restore(run)
         if errors:
             _LOGGER.error(
                 "Revert at shutdown not confirmed (%s): it runs again at startup",

@@ -5,17 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.exceptions import ServiceValidationError
 
 from ..calibration import (
     CLOUD_FAMILY_LEVERS,
     PI_FAMILY_LEVERS,
+    CalibrationRun,
     Method,
     PlanError,
     PlanItem,
     RunConfig,
     build_plan,
     encode_item,
+    encode_value,
 )
 from ..const import DOMAIN
 from ..model import SettingKey, SettingValue
@@ -30,6 +33,20 @@ def levers(supervisor: CalibrationSupervisor) -> dict[SettingKey, SettingValue]:
     writable = supervisor.coordinator.capabilities.writable
     family = PI_FAMILY_LEVERS if SettingKey.OUTPUT_PRIORITY in writable else CLOUD_FAMILY_LEVERS
     return {key: value for key, value in family.items() if key in writable}
+
+
+def cancel_response(run: CalibrationRun) -> dict[str, Any]:
+    """What a cancel answers: what was restored, and whether a read-back confirmed it."""
+    restored = [
+        {"setting": item.setting.value, "unit": item.unit, "value": encode_value(item.to_value)}
+        for item in run.revert_items
+    ]
+    return {
+        "run_id": run.run_id,
+        "outcome": None if run.outcome is None else run.outcome.value,
+        "restored": restored,
+        "confirmed": run.restored_at is not None or not run.plan,
+    }
 
 
 def plan_response(plan: Sequence[PlanItem]) -> list[dict[str, Any]]:
@@ -107,3 +124,22 @@ def limits_from(cell_voltage_limit: float | None, temperature_limit: float | Non
             Limits().charge_temperature_max, float(temperature_limit)
         )
     return Limits(**kwargs)
+
+
+def refuse_if_running_elsewhere(supervisor: CalibrationSupervisor) -> None:
+    """One run per system: another eg4 entry may reach the same inverters.
+
+    The MQTT bridges name no serial, so two entries cannot be told apart from two systems:
+    while any other entry's run has settings not confirmed back, a new run is refused.
+    """
+    hass = supervisor.hass
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.entry_id == supervisor.entry_id or entry.state is not ConfigEntryState.LOADED:
+            continue
+        other: CalibrationSupervisor = entry.runtime_data.supervisor
+        if other.run is not None and other.run.awaits_revert:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="calibration_running_elsewhere",
+                translation_placeholders={"title": entry.title},
+            )

@@ -31,6 +31,7 @@ _LOGGER = logging.getLogger(__name__)
 
 REVERT_ATTEMPTS = 3
 REVERT_BACKOFF_S = (5.0, 15.0)
+SHUTDOWN_REVERT_S = 25.0  # an unload's or a stop's revert waits this long for read-backs
 REVERT_RETRY_S = 300.0  # while a revert stays unconfirmed, try again this often
 LATE_WATCH_S = 900.0  # after a run, how long a late-applied lever is watched for
 VALUE_TOLERANCE = 1e-3
@@ -96,6 +97,14 @@ class Reverter:
                 _LOGGER.exception("Restoring %s failed unexpectedly", group.setting.value)
                 errors.append(f"{group.setting.value}: {type(err).__name__}: {err}")
         return errors
+
+    async def async_bounded_restore(self, run: CalibrationRun) -> list[str]:
+        """One attempt within ``SHUTDOWN_REVERT_S`` (unload, stop); what was not confirmed."""
+        try:
+            async with asyncio.timeout(SHUTDOWN_REVERT_S):
+                return await self.async_restore(run.revert_items, 0)
+        except TimeoutError:
+            return [f"no read-back within {SHUTDOWN_REVERT_S:.0f} s"]
 
     # ---- a whole revert ------------------------------------------------------------------
 
