@@ -8,6 +8,7 @@ simulated portal) extend it with their own side.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,7 @@ class CalibrationView:
     storage: dict[str, Any]
     events: list[Event[Any]]
     notifications: dict[str, Any] = field(default_factory=dict)
+    unwatch: list[Callable[[], None]] = field(default_factory=list)  # run when the rig goes
 
     def watch_notifications(self) -> None:
         """Keep ``notifications`` in step with Home Assistant's persistent notifications."""
@@ -54,7 +56,7 @@ class CalibrationView:
             else:
                 self.notifications.update(notifications)
 
-        persistent_notification.async_register_callback(self.hass, _on_change)
+        self.unwatch.append(persistent_notification.async_register_callback(self.hass, _on_change))
 
     def entity_id(self, key: str, platform: str = "sensor") -> str:
         """The group entity with this key (unique id ``<entry>_system_<key>``)."""

@@ -74,7 +74,7 @@ class Rig(CalibrationView):
 
     def watch(self) -> None:
         """Record the state sensor's states and the persistent notifications."""
-        self.hass.bus.async_listen("state_changed", self._on_state_changed)
+        self.unwatch.append(self.hass.bus.async_listen("state_changed", self._on_state_changed))
         self.watch_notifications()
 
     @callback
@@ -195,6 +195,10 @@ async def rig_on_mocked_mqtt[R: Rig](
     await rig.connect()
     rig.watch()
     await rig.readback()
-    yield rig
-    if entry.state is ConfigEntryState.LOADED:
-        await rig.unload()
+    try:
+        yield rig
+        if entry.state is ConfigEntryState.LOADED:
+            await rig.unload()
+    finally:
+        while rig.unwatch:
+            rig.unwatch.pop()()

@@ -128,6 +128,7 @@ class CalibrationSupervisor:
         self._unsubs.append(async_track_time_interval(self.hass, self._on_tick, TICK))
         self._stop_unsub = self.hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, self._on_stop)
         self.drift_watch.refresh()
+        self.reverter.resume_late(stored.get("late_watch"))
         raw = stored.get("run")
         if raw is None:
             return
@@ -182,7 +183,7 @@ class CalibrationSupervisor:
         self.execute([a for a in actions if not isinstance(a, StartRevert)])
         was_failed = run.outcome is Outcome.FAILED
         self.execute(run.revert_confirmed(self.now(), restored))
-        await self.async_reverted(run, was_failed=was_failed, watch=False)
+        await self.async_reverted(run, was_failed=was_failed)
 
     async def async_unload(self) -> None:
         """Last step of an unload: nothing of this supervisor runs any more."""
@@ -285,7 +286,9 @@ class CalibrationSupervisor:
                 self._schedule_save()
             elif isinstance(action, ApplyPlan):
                 self._engage = self.hass.async_create_background_task(
-                    async_engage(self, run, action.items), f"{DOMAIN} engage {self.entry_id}"
+                    async_engage(self, run, action.items),
+                    f"{DOMAIN} engage {self.entry_id}",
+                    eager_start=False,
                 )
             elif isinstance(action, StartRevert):
                 self._cancel_engage()  # no lever leaves after this
@@ -357,6 +360,7 @@ class CalibrationSupervisor:
             "run": None if self.run is None else self.run.to_dict(),
             "last": self.last,
             "drift_since": self.drift_watch.since,
+            "late_watch": self.reverter.export_late(),
         }
 
     async def _async_save(self) -> None:

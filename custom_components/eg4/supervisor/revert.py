@@ -15,13 +15,14 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_call_later
 
-from ..calibration import CalibrationRun, Outcome, PlanItem, restore_mismatches
+from ..calibration import CalibrationRun, Outcome, PlanItem, RunDataError, restore_mismatches
+from ..calibration.codec import decode_item, encode_item
 from ..model import SettingKey, SettingValue, SystemState, setting_text, values_match
 
 if TYPE_CHECKING:
@@ -231,6 +232,32 @@ class Reverter:
         self._late_until = self._sup.now() + max(
             LATE_WATCH_S, 5 * self._sup.coordinator.confirm_timeout
         )
+
+    def export_late(self) -> dict[str, Any] | None:
+        """The late-lever watch as stored data (a reload resumes it)."""
+        if not self._late:
+            return None
+        return {
+            "until": self._late_until,
+            "items": [
+                encode_item(PlanItem(setting=key, unit=unit, from_value=saved, to_value=lever))
+                for (unit, key), (lever, saved) in self._late.items()
+            ],
+        }
+
+    def resume_late(self, raw: object) -> None:
+        """Resume a stored watch that has not run out (unreadable data is dropped)."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("items"), list):
+            return
+        until = raw.get("until")
+        if not isinstance(until, int | float) or until <= self._sup.now():
+            return
+        try:
+            items = [decode_item(item) for item in raw["items"]]
+        except RunDataError:
+            return
+        self._late = {(i.unit, i.setting): (i.to_value, i.from_value) for i in items}
+        self._late_until = float(until)
 
     @callback
     def forget_late(self, key: SettingKey) -> None:
