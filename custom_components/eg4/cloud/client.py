@@ -13,7 +13,6 @@ errors are retried with ``retry_delays``; at most ``max_in_flight`` requests run
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
@@ -34,6 +33,7 @@ from .errors import (
 )
 from .models import Account, BatteryInfo, DeviceOverview, ParallelGroup, PlantInfo, Runtime
 from .params import CloudWrite, FunctionWrite
+from .wire import MAX_BODY_BYTES, NotJsonError, bad_response, load_json
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -321,7 +321,7 @@ class Eg4CloudClient:
                     timeout=self._timeout,
                 ) as resp:
                     status = resp.status
-                    raw = await resp.read()
+                    raw = await _read_capped(resp, path)
                     if path == LOGIN:
                         morsel = resp.cookies.get(COOKIE)
                         if morsel is not None:
@@ -370,16 +370,25 @@ def _decode(path: str, status: int, raw: bytes, generation: int) -> dict[str, An
     if status >= 400:
         raise Eg4ApiError(f"HTTP {status} ({path})", code=f"HTTP_{status}", path=path)
     try:
-        body = json.loads(raw)
-    except ValueError:  # HTML login page, empty or truncated body
+        return load_json(raw, path)
+    except NotJsonError:  # an HTML page (login or maintenance) or nothing
         if path == LOGIN:
-            raise Eg4ApiError(
-                "login answered with a non-JSON page", code="BAD_RESPONSE", path=path
-            ) from None
+            raise bad_response(path, "login answered with a non-JSON page") from None
         raise _SessionExpiredError(generation) from None
-    if not isinstance(body, dict):
-        raise Eg4ApiError(f"unexpected response shape ({path})", code="BAD_RESPONSE", path=path)
-    return body
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, path: str) -> bytes:
+    """The body, refused unread beyond :data:`MAX_BODY_BYTES`."""
+    if (resp.content_length or 0) > MAX_BODY_BYTES:
+        raise bad_response(path, "answer too large")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise bad_response(path, "answer too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _serial(serial: str) -> str:

@@ -1,7 +1,8 @@
 """Defensive parsing of portal JSON into the typed models (scaling per the portal's units).
 
-Garbage or missing fields become None; nothing here raises. Numbers may arrive as numbers or
-as strings with units (``"82 %"``, ``"53.7 V"``).
+Garbage or missing fields become None; nothing here raises, whatever the JSON holds (integers
+beyond a float's range or beyond ``str()``'s digit limit, NaN, huge strings, wrong types,
+nesting). Numbers may arrive as numbers or as strings with units (``"82 %"``, ``"53.7 V"``).
 """
 
 from __future__ import annotations
@@ -45,22 +46,25 @@ PARAM_ENVELOPE = frozenset(
     }
 )
 _MAX_TEXT = 200
+_MAX_NUMBER_TEXT = 64  # characters: longer "numbers" are garbage, not readings
+# Integers beyond this are no reading, id or count the portal sends (and float() of one
+# above 1e308 raises OverflowError).
+_MAX_INT = 10**18
 
 
 def number(value: Any) -> float | None:
     """A finite float from a number or a string that starts with one; else None."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int | float):
-        result = float(value)
+    if isinstance(value, int):
+        return float(value) if -_MAX_INT <= value <= _MAX_INT else None
+    if isinstance(value, float):
+        result = value
     elif isinstance(value, str):
-        match = _NUMBER.match(value)
-        if match is None:
+        match = _NUMBER.match(value[: _MAX_NUMBER_TEXT + 1])
+        if match is None or len(match.group(1)) > _MAX_NUMBER_TEXT:
             return None
-        try:
-            result = float(match.group(1))
-        except ValueError:  # pragma: no cover - the pattern only matches floats
-            return None
+        result = float(match.group(1))  # the pattern only matches what float() reads
     else:
         return None
     return result if math.isfinite(result) else None
@@ -101,11 +105,12 @@ def text(value: Any) -> str | None:
     """A non-empty, stripped, length-capped string; else None."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int | float):
-        return str(value)
+    if isinstance(value, int):
+        return str(value) if -_MAX_INT <= value <= _MAX_INT else None
+    if isinstance(value, float):
+        return str(value) if math.isfinite(value) else None
     if isinstance(value, str):
-        stripped = value.strip()
-        return stripped[:_MAX_TEXT] or None
+        return value[: _MAX_TEXT * 4].strip()[:_MAX_TEXT] or None
     return None
 
 
@@ -315,11 +320,11 @@ def _param_text(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return str(value)
+        return str(value) if -_MAX_INT <= value <= _MAX_INT else None
     if isinstance(value, float):
         return f"{value:g}" if math.isfinite(value) else None
     if isinstance(value, str):
-        return value.strip()[:_MAX_TEXT]
+        return value[: _MAX_TEXT * 4].strip()[:_MAX_TEXT]
     return None
 
 
