@@ -147,7 +147,7 @@ def _dump(value: Any) -> bytes:
         return b'{"soc": 1' + b"0" * 5000 + b"}"
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.one_of(
         st.dictionaries(_FIELDS | st.text(max_size=6), _json, max_size=10).map(_dump),
@@ -237,7 +237,7 @@ async def test_login_answer_with_hostile_values(client: Eg4CloudClient, portal: 
 
 
 @settings(
-    max_examples=40,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
