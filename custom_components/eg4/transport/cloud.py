@@ -6,6 +6,11 @@ for two inverters and one bank; inverters fetched concurrently, at most 3 reques
 Parameters are read at setup, after a write (only the written register of that inverter, again
 on the next poll if the read-backs right after the write did not show the new value) and at
 most hourly.
+
+Rooms: this module drives polls and writes; ``cloud_setup`` finds the station's inverters
+(GridBOSS boxes skipped) and maps the client's errors (a station gone from the account is
+:class:`CloudStationMissingError`, the portal asking to wait :class:`TransportRateLimitedError`);
+``cloud_readings`` turns the typed answers into gated readings.
 """
 
 from __future__ import annotations
@@ -188,7 +193,8 @@ class CloudTransport:
 
         One inverter that cannot be read does not fail the others: its entities go stale
         if it keeps failing. The poll fails when every inverter failed, and at once on an
-        authentication error.
+        authentication error or when the portal asks to wait (then nothing is sent before
+        its Retry-After: the client holds every request back).
         """
         now = time.monotonic()
         results = await asyncio.gather(
