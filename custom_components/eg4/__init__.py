@@ -12,6 +12,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_create_clientsession
 from homeassistant.helpers.typing import ConfigType
 
@@ -36,7 +37,7 @@ from .supervisor import CalibrationSupervisor, async_remove_record
 from .supervisor.notify import raise_revert_issue
 from .supervisor.store import async_load_unreverted
 from .transport.base import Transport, TransportAuthError, TransportUnavailableError
-from .transport.cloud import CloudTransport
+from .transport.cloud import CloudStationMissingError, CloudTransport, TransportRateLimitedError
 from .transport.mqtt import MqttTransport
 
 PLATFORMS: list[Platform] = [
@@ -131,13 +132,37 @@ async def _async_build_transport(hass: HomeAssistant, entry: Eg4ConfigEntry) -> 
         interval = timedelta(
             seconds=int(entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL))
         )
+        station_issue = f"station_missing_{entry.entry_id}"
         try:
-            return await CloudTransport.async_discover(
+            transport = await CloudTransport.async_discover(
                 client, int(entry.data[CONF_PLANT_ID]), scan_interval=interval
             )
+        except CloudStationMissingError as err:
+            # Signing in again cannot bring the station back: no reauth, a repair instead.
+            placeholders = {"name": entry.title}
+            ir.async_create_issue(
+                hass,
+                DOMAIN,
+                station_issue,
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="station_missing",
+                translation_placeholders=placeholders,
+            )
+            raise ConfigEntryError(
+                translation_domain=DOMAIN,
+                translation_key="station_missing",
+                translation_placeholders=placeholders,
+            ) from err
         except TransportAuthError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="auth_failed"
+            ) from err
+        except TransportRateLimitedError as err:
+            raise ConfigEntryNotReady(
+                translation_domain=DOMAIN,
+                translation_key="rate_limited",
+                translation_placeholders={"seconds": str(err.seconds)},
             ) from err
         except TransportUnavailableError as err:
             raise ConfigEntryNotReady(
@@ -145,6 +170,8 @@ async def _async_build_transport(hass: HomeAssistant, entry: Eg4ConfigEntry) -> 
                 translation_key="service_unavailable",
                 translation_placeholders={"error": str(err)},
             ) from err
+        ir.async_delete_issue(hass, DOMAIN, station_issue)
+        return transport
     raise ConfigEntryError(translation_domain=DOMAIN, translation_key="unknown_transport")
 
 
@@ -174,4 +201,5 @@ async def async_unload_entry(hass: HomeAssistant, entry: Eg4ConfigEntry) -> bool
 
 async def async_remove_entry(hass: HomeAssistant, entry: Eg4ConfigEntry) -> None:
     """Forget a deleted entry's calibration record (warning if a run was left unrestored)."""
+    ir.async_delete_issue(hass, DOMAIN, f"station_missing_{entry.entry_id}")
     await async_remove_record(hass, entry.entry_id, entry.title)

@@ -22,13 +22,16 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
+from aiohttp import web
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -759,6 +762,61 @@ async def test_portal_outage_mid_run(
     assert STATE_UNAVAILABLE not in eg4_states(hass, loaded).values()
 
 
+async def test_429_retry_after_holds_the_polls_back(
+    hass: HomeAssistant,
+    portal: CloudApiServer,
+    loaded: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """HTTP 429 with Retry-After 150: the polls at +60 s and +120 s send nothing, and say why."""
+    clock = [1000.0]
+    client = loaded.runtime_data.coordinator.transport.client
+    monkeypatch.setattr(client, "_clock", lambda: clock[0])
+    original = portal._injected
+
+    def with_retry_after(path: str) -> web.Response | None:
+        answer = original(path)
+        if answer is not None and answer.status == 429:
+            answer.headers["Retry-After"] = "150"
+        return answer
+
+    monkeypatch.setattr(portal, "_injected", with_retry_after)
+    portal.inject_error("Too Many Requests", count=1, path=RUNTIME, status=429)
+    coordinator = loaded.runtime_data.coordinator
+    await poll(hass)
+    assert not coordinator.last_update_success
+    assert isinstance(coordinator.last_exception, UpdateFailed)
+    assert coordinator.last_exception.translation_key == "service_unavailable"
+    assert "150 s" in str(coordinator.last_exception)
+    assert hass.config_entries.flow.async_progress_by_handler(DOMAIN) == []
+    for left in (90, 30):  # two polls inside the window: not one request
+        clock[0] += SCAN_S
+        before = requests(portal)
+        await poll(hass)
+        assert spent(before, portal) == {}
+        assert not coordinator.last_update_success
+        assert f"{left} s" in str(coordinator.last_exception)
+    clock[0] += SCAN_S  # the portal's time is up
+    before = requests(portal)
+    await poll(hass)
+    assert spent(before, portal) == {RUNTIME: 2, BATTERY: 1}
+    assert coordinator.last_update_success
+    assert STATE_UNAVAILABLE not in eg4_states(hass, loaded).values()
+
+
+async def test_429_at_setup_is_not_ready_and_says_when(
+    hass: HomeAssistant, portal: CloudApiServer
+) -> None:
+    portal.inject_error("Too Many Requests", count=1, path=LOGIN, status=429)
+    entry = cloud_entry(portal.base_url)
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert entry.error_reason_translation_key == "rate_limited"
+    assert requests(portal) == {LOGIN: 1}  # not retried at once
+    assert hass.config_entries.flow.async_progress_by_handler(DOMAIN) == []
+
+
 async def test_one_inverter_failing_does_not_blank_the_other(
     hass: HomeAssistant, portal: CloudApiServer, loaded: MockConfigEntry
 ) -> None:
@@ -840,6 +898,7 @@ async def test_diagnostics_redact_secrets(
         "pack_count": 6,
         "requests_sent": portal.total_requests,
         "logins": 1,
+        "gridboss_skipped": 0,
     }
 
     diag = await get_diagnostics_for_config_entry(hass, hass_client, loaded)
@@ -866,10 +925,15 @@ async def test_diagnostics_redact_secrets(
 # ---- failures around writes and parameters -------------------------------------------------
 
 
-async def test_station_gone_from_the_account_asks_for_reauth(
+async def test_station_gone_from_the_account_is_a_setup_error_with_a_repair(
     hass: HomeAssistant, portal: CloudApiServer
 ) -> None:
-    """The configured station is no longer in the account: sign in again, not retry forever."""
+    """The configured station is no longer in the account.
+
+    Signing in again cannot bring it back (the password is right), so no reauth flow: setup
+    fails for good with a translated reason and a repair issue says to reconfigure. Once the
+    entry points at a station the account has, it loads and the issue is gone.
+    """
     entry = cloud_entry(portal.base_url)
     entry = MockConfigEntry(
         domain=DOMAIN,
@@ -880,9 +944,77 @@ async def test_station_gone_from_the_account_asks_for_reauth(
     )
     entry.add_to_hass(hass)
     assert not await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.SETUP_ERROR
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert entry.error_reason_translation_key == "station_missing"
+    assert hass.config_entries.flow.async_progress_by_handler(DOMAIN) == []
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"station_missing_{entry.entry_id}")
+    assert issue is not None
+    assert issue.translation_key == "station_missing"
+    assert issue.severity is ir.IssueSeverity.ERROR
+    assert issue.translation_placeholders == {"name": TITLE}
+    message = TRANSLATIONS["issues"]["station_missing"]["description"]
+    assert "reconfigure" in message.lower()
+    assert "station_missing" in TRANSLATIONS["exceptions"]
+    assert requests(portal) == {LOGIN: 1}  # one login, nothing polled
+
+    # Trying again changes nothing: still no reauth, one issue.
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert hass.config_entries.flow.async_progress_by_handler(DOMAIN) == []
+
+    # Pointed at a station the account has (what a reconfigure stores): loads, issue gone.
+    hass.config_entries.async_update_entry(entry, data={**entry.data, "plant_id": PLANT_ID})
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"station_missing_{entry.entry_id}") is None
+
+
+def serve_maintenance(monkeypatch: pytest.MonkeyPatch, portal: CloudApiServer) -> None:
+    """The portal accepts logins but answers every other call with its maintenance page."""
+    page = "<html><body><h1>Scheduled maintenance</h1>We will be back soon.</body></html>"
+    monkeypatch.setattr(portal, "_session_valid", lambda _token: False)
+    monkeypatch.setattr(
+        portal, "_expired", lambda: web.Response(text=page, content_type="text/html")
+    )
+
+
+async def test_maintenance_page_after_a_fresh_login_at_setup_is_not_ready(
+    hass: HomeAssistant, portal: CloudApiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serve_maintenance(monkeypatch, portal)
+    entry = cloud_entry(portal.base_url)
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert hass.config_entries.flow.async_progress_by_handler(DOMAIN) == []
+    assert requests(portal)[LOGIN] == 1  # the fresh session is not logged in again
+
+
+async def test_maintenance_page_mid_run_is_an_outage_not_a_reauth(
+    hass: HomeAssistant,
+    portal: CloudApiServer,
+    loaded: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The session expires and the portal goes into maintenance: a failed poll, no reauth."""
+    serve_maintenance(monkeypatch, portal)
+    await poll(hass)
+    coordinator = loaded.runtime_data.coordinator
+    assert not coordinator.last_update_success
+    assert isinstance(coordinator.last_exception, UpdateFailed)
+    assert coordinator.last_exception.translation_key == "service_unavailable"
+    assert loaded.state is ConfigEntryState.LOADED
+    assert hass.config_entries.flow.async_progress_by_handler(DOMAIN) == []
+    assert state(hass, loaded, "sensor", "inverter_1", "battery_voltage") == STATE_UNAVAILABLE
+    monkeypatch.undo()  # maintenance over
+    portal.expire_sessions()
+    await poll(hass)
+    assert coordinator.last_update_success
+    assert STATE_UNAVAILABLE not in eg4_states(hass, loaded).values()
 
 
 async def test_write_that_cannot_reach_the_portal_is_a_send_error(

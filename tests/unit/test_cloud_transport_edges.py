@@ -24,6 +24,7 @@ from custom_components.eg4.cloud import (
     ModelFamily,
     Plant,
     Runtime,
+    parse,
 )
 from custom_components.eg4.cloud.params import CloudWrite, ParamWrite
 from custom_components.eg4.model import ChargerPriority, SettingKey, SourceId, SourceKind
@@ -36,6 +37,8 @@ from custom_components.eg4.transport.base import (
 )
 from custom_components.eg4.transport.cloud import CloudTransport, CloudUnit
 
+from .cloud.portal import fixture
+
 SERIALS = ("1111111111", "2222222222")
 STOP_SOC = "HOLD_AC_CHARGE_SOC_LIMIT"
 
@@ -46,6 +49,7 @@ class ScriptedClient:
 
     account: Account = field(default_factory=lambda: Account(plants=()))
     runtimes: dict[str, Runtime | Exception] = field(default_factory=dict)
+    batteries: dict[str, BatteryInfo] = field(default_factory=dict)
     params: dict[str, dict[str, str]] = field(default_factory=dict)
     read_errors: list[Exception] = field(default_factory=list)
     apply_error: Exception | None = None
@@ -60,7 +64,7 @@ class ScriptedClient:
         return self.account
 
     async def battery(self, serial: str) -> BatteryInfo:
-        return BatteryInfo(serial=serial, online=True)
+        return self.batteries.get(serial, BatteryInfo(serial=serial, online=True))
 
     async def runtime(self, serial: str) -> Runtime:
         answer = self.runtimes.get(serial, Runtime(serial=serial, online=True, soc=50.0))
@@ -129,6 +133,22 @@ async def test_a_station_with_only_a_gridboss_has_no_inverters_to_watch() -> Non
         )
 
 
+async def test_a_gridboss_is_skipped_with_a_note_never_an_unknown_inverter() -> None:
+    """Recognised by its login device type (9) or by its model text alone."""
+    inverter = InverterRef(serial="1111111111", model="FlexBOSS21", device_type=6)
+    by_type = InverterRef(serial="9999999999", model="Grid Boss", device_type=9)
+    by_text = InverterRef(serial="8888888888", model="GridBOSS")
+    plant = Plant(plant_id=7, inverters=(by_text, inverter, by_type))
+    client = ScriptedClient(account=Account(plants=(plant,)))
+    t = await CloudTransport.async_discover(
+        client,  # type: ignore[arg-type]
+        7,
+        scan_interval=timedelta(seconds=60),
+    )
+    assert [(u.serial, u.family) for u in t.units] == [("1111111111", ModelFamily.HYBRID)]
+    assert t.describe()["gridboss_skipped"] == 2
+
+
 # ---- polls ----------------------------------------------------------------------------------
 
 
@@ -146,6 +166,44 @@ async def test_every_inverter_refused_by_permission_is_unavailable() -> None:
     t = transport(ScriptedClient(runtimes=dict.fromkeys(SERIALS, denied)))
     with pytest.raises(TransportUnavailableError, match="may not read this station"):
         await t.async_poll()
+
+
+async def test_battery_current_is_the_bms_current_and_output_is_the_load() -> None:
+    """One inverter: the bank current is the BMS's own (18.1 A), not batPower / vBat (19.7 A);
+    the output power is the load the model reports (pLoad170), not the inverter's pinv."""
+    serial = "4410077001"
+    client = ScriptedClient(
+        runtimes={serial: parse.runtime(serial, fixture("runtime_flexboss_pload170.json"))},
+        batteries={serial: parse.battery(serial, fixture("battery_bms_current.json"))},
+    )
+    unit = CloudUnit(number=1, serial=serial, family=ModelFamily.HYBRID, packs=[1])
+    t = CloudTransport(
+        client,  # type: ignore[arg-type]
+        [unit],
+        scan_interval=timedelta(seconds=60),
+        readback_delays=(0.0,),
+    )
+    seen = await started(t)
+    await t.async_poll()
+    values = {r.key: r.value for r in readings_of(seen, 1)}
+    assert values["battery_current"] == pytest.approx(18.1)
+    assert values["output_power"] == 2365
+
+
+async def test_in_a_parallel_group_each_inverter_keeps_its_own_current() -> None:
+    """The BMS current is the whole bank's: it is not any one inverter's battery current."""
+    client = ScriptedClient(
+        runtimes={
+            SERIALS[0]: Runtime(serial=SERIALS[0], online=True, battery_current=10.0),
+            SERIALS[1]: Runtime(serial=SERIALS[1], online=True, battery_current=9.0),
+        },
+        batteries={SERIALS[0]: BatteryInfo(serial=SERIALS[0], online=True, current=18.1)},
+    )
+    t = transport(client)
+    seen = await started(t)
+    await t.async_poll()
+    assert [r.value for r in readings_of(seen, 1) if r.key == "battery_current"] == [10.0]
+    assert [r.value for r in readings_of(seen, 2) if r.key == "battery_current"] == [9.0]
 
 
 async def test_an_unexpected_error_in_a_poll_is_not_swallowed() -> None:

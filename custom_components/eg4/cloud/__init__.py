@@ -9,7 +9,9 @@ from .errors import (
     Eg4CloudError,
     Eg4ConnectionError,
     Eg4DeviceRejectedError,
+    Eg4OutageError,
     Eg4PermissionError,
+    Eg4RateLimitedError,
     Eg4TransientError,
 )
 from .models import (
@@ -51,7 +53,9 @@ __all__ = [
     "Eg4CloudError",
     "Eg4ConnectionError",
     "Eg4DeviceRejectedError",
+    "Eg4OutageError",
     "Eg4PermissionError",
+    "Eg4RateLimitedError",
     "Eg4TransientError",
     "FunctionWrite",
     "InverterRef",

@@ -5,15 +5,21 @@ and is never turned off here. Every call is a form-encoded POST answered with JS
 is the ``JSESSIONID`` cookie set by the login.
 
 Session expiry shows up as HTTP 401 or as HTTP 200 with an HTML login page. The client then
-logs in again once (concurrent callers share that one login) and replays the request once; a
-second expiry raises :class:`Eg4AuthError` rather than looping. Busy/timeout answers and network
-errors are retried with ``retry_delays``; at most ``max_in_flight`` requests run at once.
+logs in again once (concurrent callers share that one login) and replays the request once. A
+session refused before it ever answered (right after a login, or on the replay) is an outage,
+:class:`Eg4OutageError` (a maintenance page): the password was just accepted, so it is never
+reported as bad credentials; it is not retried within the call, and the next call starts
+with a new login. Busy/timeout answers and network errors are retried with
+``retry_delays``; at most ``max_in_flight`` requests run at once.
+
+HTTP 429 (or 503 with ``Retry-After``) is not retried: every request, the login too, is held
+back for the seconds the portal asked (bounded) and fails with :class:`Eg4RateLimitedError`
+without being sent.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
@@ -28,12 +34,20 @@ from .errors import (
     Eg4ApiError,
     Eg4AuthError,
     Eg4ConnectionError,
-    Eg4DeviceRejectedError,
-    Eg4PermissionError,
+    Eg4OutageError,
+    Eg4RateLimitedError,
     Eg4TransientError,
 )
 from .models import Account, BatteryInfo, DeviceOverview, ParallelGroup, PlantInfo, Runtime
 from .params import CloudWrite, FunctionWrite
+from .wire import (
+    SessionRefusedError,
+    check,
+    decode,
+    hold_seconds,
+    outage,
+    read_capped,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -60,11 +74,6 @@ PARAM_WRITE = "/WManage/web/maintain/remoteSet/write"
 FUNCTION_CONTROL = "/WManage/web/maintain/remoteSet/functionControl"
 
 COOKIE = "JSESSIONID"
-AUTH_CODES = frozenset({"LOGIN_ERROR_DISMATCH", "LOGIN_ERROR", "ACCOUNT_PASSWORD_ERROR"})
-PERMISSION_CODES = frozenset({"APIBLOCKED"})
-TRANSIENT_CODES = frozenset(
-    {"DATAFRAME_TIMEOUT", "TIMEOUT", "BUSY", "COMMUNICATION_ERROR", "DEVICE_BUSY"}
-)
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _SERIAL = re.compile(r"[A-Za-z0-9]{1,32}")
 _PARAM = re.compile(r"[A-Za-z0-9_]{1,64}")
@@ -86,14 +95,6 @@ def resolve_base_url(server: str) -> str:
     return candidate.rstrip("/")
 
 
-class _SessionExpiredError(Exception):
-    """Internal: the portal no longer knows our session (never escapes the client)."""
-
-    def __init__(self, generation: int) -> None:
-        super().__init__("session expired")
-        self.generation = generation
-
-
 class Eg4CloudClient:
     """One portal account on one server."""
 
@@ -107,6 +108,8 @@ class Eg4CloudClient:
         max_in_flight: int = 3,
         retry_delays: Sequence[float] = (1.0, 2.0, 4.0),
         timeout_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         """Bind to a session; nothing is sent until the first call."""
         if max_in_flight < 1:
@@ -118,8 +121,14 @@ class Eg4CloudClient:
         self._retry_delays = tuple(float(d) for d in retry_delays)
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._semaphore = asyncio.Semaphore(max_in_flight)
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._hold_until = float("-inf")  # the portal's Retry-After, on ``clock``
+        self._hold_code = "HTTP_429"
         self._login_lock = asyncio.Lock()
         self._generation = 0  # +1 per successful login
+        self._served = 0  # the last login generation whose session answered with data
+        self._doubted = -1  # a generation whose fresh session was refused (an outage)
         self._refused: tuple[int, float, Eg4AuthError] | None = None  # generation, when, error
         self._cookie: str | None = None
         self._account: Account | None = None
@@ -249,7 +258,8 @@ class Eg4CloudClient:
             try:
                 return await call()
             except Eg4TransientError as err:
-                if attempt >= len(self._retry_delays):
+                waits = isinstance(err, Eg4OutageError | Eg4RateLimitedError)
+                if waits or attempt >= len(self._retry_delays):
                     _LOGGER.debug("%s: %s, giving up after %d tries", path, err.code, attempt + 1)
                     raise
                 delay = self._retry_delays[attempt]
@@ -260,21 +270,24 @@ class Eg4CloudClient:
     async def _authenticated(
         self, path: str, form: Mapping[str, str], *, write: bool
     ) -> dict[str, Any]:
-        if self._generation == 0:
-            await self._login_once(0)
+        if self._generation in (0, self._doubted):
+            await self._login_once(self._generation)  # first call, or after an outage
         try:
-            return self._check(path, await self._send(path, form), write=write)
-        except _SessionExpiredError as expired:
+            return check(path, await self._send(path, form), write=write, login=False)
+        except SessionRefusedError as refused:
+            if refused.generation != self._served:
+                # This session has not answered once yet: it was issued moments ago and
+                # cannot have expired. The portal is down (a maintenance page); the next
+                # call starts with a new login in case the portal forgot the session.
+                self._doubted = refused.generation
+                raise outage(path, refused) from None
             _LOGGER.debug("%s: session expired, logging in again", path)
-            await self._login_once(expired.generation)
+            await self._login_once(refused.generation)
         try:
-            return self._check(path, await self._send(path, form), write=write)
-        except _SessionExpiredError:
-            raise Eg4AuthError(
-                f"session expired again right after a new login ({path})",
-                code="SESSION_EXPIRED",
-                path=path,
-            ) from None
+            return check(path, await self._send(path, form), write=write, login=False)
+        except SessionRefusedError as refused:
+            self._doubted = refused.generation
+            raise outage(path, refused) from None
 
     async def _login_once(self, seen_generation: int) -> None:
         """Log in unless another caller already did since ``seen_generation`` (single flight)."""
@@ -290,7 +303,7 @@ class Eg4CloudClient:
                 raise refused[2]  # refused moments ago: do not ask again (account lock-outs)
             form = {"account": self._username, "password": self._password, "language": "ENGLISH"}
             try:
-                body = self._check(LOGIN, await self._send(LOGIN, form), write=False)
+                body = check(LOGIN, await self._send(LOGIN, form), write=False, login=True)
             except Eg4AuthError as err:
                 self._refused = (seen_generation, time.monotonic(), err)
                 raise
@@ -304,6 +317,7 @@ class Eg4CloudClient:
         """One HTTP POST under the in-flight limit; returns the JSON object."""
         headers = {"Accept": "application/json"}
         async with self._semaphore:
+            self._check_hold(path)
             generation = self._generation
             # Our own session cookie overrides whatever the session's jar holds for the host,
             # so two clients (accounts) sharing one jar, or a jar that keeps nothing
@@ -321,7 +335,9 @@ class Eg4CloudClient:
                     timeout=self._timeout,
                 ) as resp:
                     status = resp.status
-                    raw = await resp.read()
+                    if status == 429 or (status == 503 and "Retry-After" in resp.headers):
+                        self._hold(path, status, resp.headers.get("Retry-After"))
+                    raw = await read_capped(resp, path)
                     if path == LOGIN:
                         morsel = resp.cookies.get(COOKIE)
                         if morsel is not None:
@@ -334,52 +350,34 @@ class Eg4CloudClient:
             finally:
                 self.in_flight -= 1
         _LOGGER.debug("POST %s -> HTTP %d", path, status)
-        return _decode(path, status, raw, generation)
+        body = decode(path, status, raw, generation, login=path == LOGIN)
+        if path != LOGIN:
+            self._served = generation
+        return body
 
-    @staticmethod
-    def _check(path: str, body: dict[str, Any], *, write: bool) -> dict[str, Any]:
-        """Raise the typed error an unsuccessful envelope stands for; else return the body."""
-        if parse.flag(body.get("success")) is not False:
-            return body
-        code = parse.text(body.get("message")) or parse.text(body.get("msg")) or "UNKNOWN"
-        upper = code.upper()
-        _LOGGER.debug("%s: portal refused: %s", path, code)
-        if upper in AUTH_CODES or parse.integer(body.get("msgCode")) == 101:
-            raise Eg4AuthError(f"the portal refused the credentials ({code})", code=code, path=path)
-        if upper in PERMISSION_CODES:
-            raise Eg4PermissionError(f"not permitted: {code} ({path})", code=code, path=path)
-        if upper in TRANSIENT_CODES:
-            raise Eg4TransientError(f"portal busy: {code} ({path})", code=code, path=path)
-        if path == LOGIN:
-            if any(word in upper for word in ("LOGIN", "PASSWORD", "ACCOUNT", "USER")):
-                raise Eg4AuthError(f"login refused ({code})", code=code, path=path)
-            raise Eg4ApiError(f"login failed ({code})", code=code, path=path)
-        if write:
-            raise Eg4DeviceRejectedError(code, path=path)
-        raise Eg4ApiError(f"portal refused: {code} ({path})", code=code, path=path)
+    def _hold(self, path: str, status: int, retry_after: str | None) -> None:
+        """The portal asked to wait: hold every request until then and say so."""
+        seconds = hold_seconds(retry_after, self._wall_clock())
+        self._hold_until = self._clock() + seconds
+        self._hold_code = f"HTTP_{status}"
+        _LOGGER.debug("%s: HTTP %d, holding every request for %.0f s", path, status, seconds)
+        raise Eg4RateLimitedError(
+            f"the portal asked to wait {seconds:.0f} s ({path})",
+            retry_after=seconds,
+            code=self._hold_code,
+            path=path,
+        )
 
-
-def _decode(path: str, status: int, raw: bytes, generation: int) -> dict[str, Any]:
-    """Status and body -> JSON object, a typed error, or the internal expiry signal."""
-    if status == 401:
-        if path == LOGIN:
-            raise Eg4AuthError("the portal refused the login (HTTP 401)", code="HTTP_401")
-        raise _SessionExpiredError(generation)
-    if status >= 500 or status == 429:
-        raise Eg4TransientError(f"HTTP {status} ({path})", code=f"HTTP_{status}", path=path)
-    if status >= 400:
-        raise Eg4ApiError(f"HTTP {status} ({path})", code=f"HTTP_{status}", path=path)
-    try:
-        body = json.loads(raw)
-    except ValueError:  # HTML login page, empty or truncated body
-        if path == LOGIN:
-            raise Eg4ApiError(
-                "login answered with a non-JSON page", code="BAD_RESPONSE", path=path
-            ) from None
-        raise _SessionExpiredError(generation) from None
-    if not isinstance(body, dict):
-        raise Eg4ApiError(f"unexpected response shape ({path})", code="BAD_RESPONSE", path=path)
-    return body
+    def _check_hold(self, path: str) -> None:
+        """Raise instead of sending while the portal's Retry-After has not passed."""
+        left = self._hold_until - self._clock()
+        if left > 0:
+            raise Eg4RateLimitedError(
+                f"the portal asked to wait, {left:.0f} s left ({path})",
+                retry_after=left,
+                code=self._hold_code,
+                path=path,
+            )
 
 
 def _serial(serial: str) -> str:

@@ -33,6 +33,25 @@ class Eg4ConnectionError(Eg4TransientError):
     """The portal could not be reached (network error or timeout) after every retry."""
 
 
+class Eg4OutageError(Eg4TransientError):
+    """The portal accepted the login but answers with a page instead of data (maintenance).
+
+    Not retried within the call (each retry would log in again); the next poll tries again.
+    """
+
+
+class Eg4RateLimitedError(Eg4TransientError):
+    """The portal asked to wait (HTTP 429, or 503 with ``Retry-After``) before asking again.
+
+    ``retry_after`` is the number of seconds left; until then the client sends nothing.
+    """
+
+    def __init__(self, message: str, *, retry_after: float, code: str, path: str | None) -> None:
+        """Keep the seconds left besides the code and path."""
+        super().__init__(message, code=code, path=path)
+        self.retry_after = retry_after
+
+
 class Eg4DeviceRejectedError(Eg4CloudError):
     """The inverter (through the portal) refused a write; ``message`` is the portal's text."""
 

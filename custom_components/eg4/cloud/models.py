@@ -9,6 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 GRIDBOSS_DEVICE_TYPE = 9
+_GRIDBOSS_NAMES = ("GRIDBOSS", "MIDBOX")
+
+
+def is_gridboss_model(model: str | None) -> bool:
+    """True for a GridBOSS / MID box model text ("Grid Boss", "GridBOSS", "MIDBOX")."""
+    name = (model or "").upper().replace(" ", "").replace("-", "").replace("_", "")
+    return any(marker in name for marker in _GRIDBOSS_NAMES)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,8 +31,8 @@ class InverterRef:
 
     @property
     def is_gridboss(self) -> bool:
-        """True for a GridBOSS / MID box (device type 9)."""
-        return self.device_type == GRIDBOSS_DEVICE_TYPE
+        """True for a GridBOSS / MID box (device type 9, or its model text)."""
+        return self.device_type == GRIDBOSS_DEVICE_TYPE or is_gridboss_model(self.model)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,14 +136,14 @@ class Runtime:
     status_text: str | None = None
     status: int | None = None
     battery_voltage: float | None = None  # V
-    battery_current: float | None = None  # A, + charging (derived: power / voltage)
+    battery_current: float | None = None  # A, + charging (derived: batPower / vBat)
     battery_power: float | None = None  # W, + charging
     soc: float | None = None  # %
     pv_power: float | None = None  # W
     grid_power: float | None = None  # W, + import from the grid
     output_power: float | None = None  # W, inverter output (pinv)
     eps_power: float | None = None  # W
-    load_power: float | None = None  # W (consumptionPower)
+    load_power: float | None = None  # W, from the field the model fills (see parse)
     grid_voltage: float | None = None  # V (phase R)
     grid_frequency: float | None = None  # Hz
     inverter_temperature: float | None = None  # degC
@@ -181,7 +188,7 @@ class BatteryInfo:
     online: bool
     soc: float | None = None  # %
     voltage: float | None = None  # V
-    current: float | None = None  # A, + charging
+    current: float | None = None  # A, + charging: the BMS's own bank current
     power: float | None = None  # W, + charging
     status_text: str | None = None
     remaining_capacity_ah: float | None = None

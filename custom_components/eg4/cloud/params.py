@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Literal, NamedTuple
 
 from ..model import ChargerPriority, SettingKey
+from .models import is_gridboss_model
 from .parse import flag, number
 
 
@@ -26,6 +27,7 @@ class ModelFamily(StrEnum):
 
     HYBRID = "hybrid"  # 18kPV, 12kPV, FlexBOSS 18/21, LXP (grid-tied)
     OFF_GRID = "off_grid"  # 6000XP, 12000XP (SNA12K-US, SNA-US 15K)
+    GRIDBOSS = "gridboss"  # GridBOSS / MID box: no inverter, no battery, no settings here
     UNKNOWN = "unknown"
 
 
@@ -76,6 +78,7 @@ _HYBRID_MARKERS = ("KPV", "FLEXBOSS", "LXP", "18K", "12K")
 # HOLD_DEVICE_TYPE_CODE values seen in remoteRead sweeps.
 _OFF_GRID_CODES = frozenset({38, 54})
 _HYBRID_CODES = frozenset({2092, 10284})
+_GRIDBOSS_CODES = frozenset({50})
 
 
 def model_family(model: str | None, device_type_code: int | str | None = None) -> ModelFamily:
@@ -86,6 +89,10 @@ def model_family(model: str | None, device_type_code: int | str | None = None) -
             return ModelFamily.OFF_GRID
         if int(code) in _HYBRID_CODES:
             return ModelFamily.HYBRID
+        if int(code) in _GRIDBOSS_CODES:
+            return ModelFamily.GRIDBOSS
+    if is_gridboss_model(model):
+        return ModelFamily.GRIDBOSS
     name = (model or "").upper().replace(" ", "").replace("-", "")
     if _OFF_GRID.search(name):
         return ModelFamily.OFF_GRID
@@ -96,6 +103,8 @@ def model_family(model: str | None, device_type_code: int | str | None = None) -
 
 def supported_keys(family: ModelFamily) -> tuple[SettingKey, ...]:
     """Settings the cloud can read and write on this family."""
+    if family is ModelFamily.GRIDBOSS:
+        return ()
     keys = list(HOLD_PARAMS)
     if family is not ModelFamily.OFF_GRID:
         keys.append(SettingKey.CHARGER_PRIORITY)

@@ -1,7 +1,8 @@
 """Defensive parsing of portal JSON into the typed models (scaling per the portal's units).
 
-Garbage or missing fields become None; nothing here raises. Numbers may arrive as numbers or
-as strings with units (``"82 %"``, ``"53.7 V"``).
+Garbage or missing fields become None; nothing here raises, whatever the JSON holds (integers
+beyond a float's range or beyond ``str()``'s digit limit, NaN, huge strings, wrong types,
+nesting). Numbers may arrive as numbers or as strings with units (``"82 %"``, ``"53.7 V"``).
 """
 
 from __future__ import annotations
@@ -45,22 +46,25 @@ PARAM_ENVELOPE = frozenset(
     }
 )
 _MAX_TEXT = 200
+_MAX_NUMBER_TEXT = 64  # characters: longer "numbers" are garbage, not readings
+# Integers beyond this are no reading, id or count the portal sends (and float() of one
+# above 1e308 raises OverflowError).
+_MAX_INT = 10**18
 
 
 def number(value: Any) -> float | None:
     """A finite float from a number or a string that starts with one; else None."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int | float):
-        result = float(value)
+    if isinstance(value, int):
+        return float(value) if -_MAX_INT <= value <= _MAX_INT else None
+    if isinstance(value, float):
+        result = value
     elif isinstance(value, str):
-        match = _NUMBER.match(value)
-        if match is None:
+        match = _NUMBER.match(value[: _MAX_NUMBER_TEXT + 1])
+        if match is None or len(match.group(1)) > _MAX_NUMBER_TEXT:
             return None
-        try:
-            result = float(match.group(1))
-        except ValueError:  # pragma: no cover - the pattern only matches floats
-            return None
+        result = float(match.group(1))  # the pattern only matches what float() reads
     else:
         return None
     return result if math.isfinite(result) else None
@@ -101,11 +105,12 @@ def text(value: Any) -> str | None:
     """A non-empty, stripped, length-capped string; else None."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int | float):
-        return str(value)
+    if isinstance(value, int):
+        return str(value) if -_MAX_INT <= value <= _MAX_INT else None
+    if isinstance(value, float):
+        return str(value) if math.isfinite(value) else None
     if isinstance(value, str):
-        stripped = value.strip()
-        return stripped[:_MAX_TEXT] or None
+        return value[: _MAX_TEXT * 4].strip()[:_MAX_TEXT] or None
     return None
 
 
@@ -239,6 +244,7 @@ def runtime(serial: str, body: Mapping[str, Any]) -> Runtime:
         current = round(power / voltage, 1)
     to_user, to_grid = number(body.get("pToUser")), number(body.get("pToGrid"))
     grid = None if to_user is None or to_grid is None else to_user - to_grid
+    output = number(body.get("pinv"))
     return Runtime(
         serial=_serial(body) or serial,
         online=online,
@@ -250,9 +256,9 @@ def runtime(serial: str, body: Mapping[str, Any]) -> Runtime:
         soc=number(body.get("soc")),
         pv_power=number(body.get("ppv")),
         grid_power=grid,
-        output_power=number(body.get("pinv")),
+        output_power=output,
         eps_power=number(body.get("peps")),
-        load_power=number(body.get("consumptionPower")),
+        load_power=_load_power(body, output, to_user, to_grid),
         grid_voltage=scaled(body.get("vacr"), 10),
         grid_frequency=scaled(body.get("fac"), 100),
         inverter_temperature=number(body.get("tinner")),
@@ -261,6 +267,32 @@ def runtime(serial: str, body: Mapping[str, Any]) -> Runtime:
         firmware=text(body.get("fwCode")),
         device_time=text(body.get("deviceTime")),
     )
+
+
+# The load as each model reports it, best first: the mirror of register 170 (FlexBOSS fills
+# only this one), the 18kPV's copy of it, the older total (0 on both of those).
+_LOAD_FIELDS = ("pLoad170", "consumptionPower114", "consumptionPower")
+
+
+def _load_power(
+    body: Mapping[str, Any], output: float | None, to_user: float | None, to_grid: float | None
+) -> float | None:
+    """The load in W from the field this model fills, else the AC balance; None if unknown.
+
+    A model that does not fill a load field reports 0 there (off-grid XP units fill none),
+    so a 0 only counts when nothing says otherwise. The balance is what the inverter puts
+    out plus what comes from the grid, less what the rectifier takes to charge and what is
+    exported; a negative balance means the snapshot is inconsistent: unknown, not 0.
+    """
+    filled = [value for key in _LOAD_FIELDS if (value := number(body.get(key))) is not None]
+    positive = next((value for value in filled if value > 0), None)
+    if positive is not None:
+        return positive
+    rectifier = number(body.get("prec"))
+    if None not in (output, to_user, to_grid, rectifier):
+        balance = output + to_user - rectifier - to_grid  # type: ignore[operator]
+        return balance if balance >= 0 else None
+    return 0.0 if filled else None
 
 
 def _pack(position: int, row: Mapping[str, Any]) -> BatteryPack:
@@ -285,15 +317,32 @@ def _pack(position: int, row: Mapping[str, Any]) -> BatteryPack:
     )
 
 
+def _bms_current(body: Mapping[str, Any], power: float | None) -> float | None:
+    """The BMS's own bank current (``currentText``), signed + charging.
+
+    The text carries no sign: ``currentType`` gives it, else the bank power's sign; a current
+    whose direction nothing tells is unknown.
+    """
+    magnitude = number(body.get("currentText"))
+    if magnitude is None:
+        return None
+    magnitude = abs(magnitude)
+    direction = (text(body.get("currentType")) or "").lower()
+    if direction == "charge":
+        return magnitude
+    if direction == "discharge":
+        return -magnitude
+    if magnitude == 0:
+        return 0.0
+    if power:
+        return magnitude if power > 0 else -magnitude
+    return None
+
+
 def battery(serial: str, body: Mapping[str, Any]) -> BatteryInfo:
     """``getBatteryInfo`` with its ``batteryArray``."""
-    current = number(body.get("currentText"))
-    direction = (text(body.get("currentType")) or "").lower()
-    if current is not None:
-        if direction == "discharge":
-            current = -abs(current)
-        elif direction == "charge":
-            current = abs(current)
+    power = number(body.get("batPower"))
+    current = _bms_current(body, power)
     packs = tuple(_pack(i, row) for i, row in enumerate(_rows(body.get("batteryArray"))))
     return BatteryInfo(
         serial=_serial(body) or serial,
@@ -301,7 +350,7 @@ def battery(serial: str, body: Mapping[str, Any]) -> BatteryInfo:
         soc=number(body.get("soc")),
         voltage=scaled(body.get("vBat"), 10),
         current=current,
-        power=number(body.get("batPower")),
+        power=power,
         status_text=text(body.get("batStatus")),
         remaining_capacity_ah=number(body.get("remainCapacity")),
         full_capacity_ah=number(body.get("fullCapacity")),
@@ -315,11 +364,11 @@ def _param_text(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return str(value)
+        return str(value) if -_MAX_INT <= value <= _MAX_INT else None
     if isinstance(value, float):
         return f"{value:g}" if math.isfinite(value) else None
     if isinstance(value, str):
-        return value.strip()[:_MAX_TEXT]
+        return value[: _MAX_TEXT * 4].strip()[:_MAX_TEXT]
     return None
 
 

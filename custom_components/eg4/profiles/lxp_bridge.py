@@ -75,6 +75,11 @@ HOLD_REGISTERS: dict[int, SettingKey] = {
     67: SettingKey.AC_CHARGE_SOC_LIMIT,
 }
 REGISTER_OF = {key: register for register, key in HOLD_REGISTERS.items()}
+# What each register can hold: a read-back outside it is garbage, not a setting (101 = the
+# hybrids' "never stop" AC-charge SoC).
+HOLD_BOUNDS: dict[int, Bounds] = {101: Bounds(0, 1000), 102: Bounds(0, 1000), 67: Bounds(0, 101)}
+# Integers beyond this are no reading (and float() of one above 1e308 raises OverflowError).
+_MAX_INT = 2**53
 FUNC_REGISTER = 21
 AC_CHARGE_BIT = 1 << 7
 _DATALOG = re.compile(r"[A-Za-z0-9]{1,16}")
@@ -210,6 +215,8 @@ class LxpBridgeProfile:
 def _number(value: object, bounds: Bounds) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("not a number")  # noqa: TRY004 - callers catch ValueError
+    if isinstance(value, int) and not -_MAX_INT <= value <= _MAX_INT:
+        raise ValueError("out of bounds")
     number = float(value)
     if not plausible(number, bounds):
         raise ValueError("out of bounds")
@@ -221,6 +228,8 @@ def _unwrap(key: str, value: object) -> object:
     scale = WRAPPED_SIGNED.get(key)
     if scale is None or isinstance(value, bool) or not isinstance(value, int | float):
         return value
+    if not -_MAX_INT <= value <= _MAX_INT:  # nothing to unwrap (and no float of it)
+        return value
     if value > 0x7FFF * scale + scale / 2:
         return round(value - 0x10000 * scale, 6)
     return value
@@ -231,7 +240,7 @@ def _decode_inputs(unit: int, payload: str) -> DecodeResult:
         return Rejected("inverter:inputs")
     try:
         data = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser's stack
         return Rejected("inverter:inputs")
     if not isinstance(data, dict):
         return Rejected("inverter:inputs")
@@ -272,6 +281,8 @@ def _decode_hold(unit: int, register: int, payload: str) -> DecodeResult:
         return Decoded(
             (Reading(source, SettingKey.CHARGER_PRIORITY, priority, SettingKey.CHARGER_PRIORITY),)
         )
+    if not plausible(float(raw), HOLD_BOUNDS[register]):
+        return Rejected(f"inverter:hold_{register}")
     key = HOLD_REGISTERS[register]
     return Decoded((Reading(source, key, float(raw), key),))
 

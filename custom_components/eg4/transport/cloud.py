@@ -6,6 +6,11 @@ for two inverters and one bank; inverters fetched concurrently, at most 3 reques
 Parameters are read at setup, after a write (only the written register of that inverter, again
 on the next poll if the read-backs right after the write did not show the new value) and at
 most hourly.
+
+Rooms: this module drives polls and writes; ``cloud_setup`` finds the station's inverters
+(GridBOSS boxes skipped) and maps the client's errors (a station gone from the account is
+:class:`CloudStationMissingError`, the portal asking to wait :class:`TransportRateLimitedError`);
+``cloud_readings`` turns the typed answers into gated readings.
 """
 
 from __future__ import annotations
@@ -13,8 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import timedelta
 
 from ..cloud import (
@@ -23,33 +27,16 @@ from ..cloud import (
     Eg4CloudClient,
     Eg4CloudError,
     Eg4DeviceRejectedError,
-    Eg4PermissionError,
-    ModelFamily,
-    Runtime,
+    Eg4RateLimitedError,
     encode_write,
-    model_family,
     readback_from_params,
     readback_window,
     supported_keys,
 )
 from ..cloud.params import READ_WINDOWS
+from ..cloud.wire import BAD_RESPONSE
 from ..model import ChargerPriority, SettingKey, SettingValue, SourceId, SourceKind
-from ..profiles.base import (
-    COUNT,
-    CURRENT,
-    PERCENT,
-    POWER,
-    TEMPERATURE,
-    VOLTAGE_AC,
-    VOLTAGE_BANK,
-    VOLTAGE_CELL,
-    Bounds,
-    Capabilities,
-    CommandResult,
-    Decoded,
-    Reading,
-    plausible,
-)
+from ..profiles.base import Capabilities, CommandResult, Decoded, Reading, Rejected
 from ..settings import (
     AC_CHARGE_SOC_LIMIT,
     CHARGE_SOC_LIMIT,
@@ -58,13 +45,22 @@ from ..settings import (
     OptionSetting,
     SettingDef,
 )
-from .base import (
-    MessageHandler,
-    Offline,
-    TransportAuthError,
-    TransportError,
-    TransportUnavailableError,
+from .base import MessageHandler, Offline, TransportAuthError, TransportError
+from .cloud_readings import INVERTER_METRICS, PACK_METRICS, pack_readings, runtime_readings
+from .cloud_setup import (
+    CloudStationMissingError,
+    CloudUnit,
+    TransportRateLimitedError,
+    discover,
+    transport_error,
 )
+
+__all__ = [
+    "CloudStationMissingError",
+    "CloudTransport",
+    "CloudUnit",
+    "TransportRateLimitedError",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -79,45 +75,6 @@ NUMBER_SETTINGS: dict[SettingKey, SettingDef] = {
     SettingKey.AC_CHARGE_SOC_LIMIT: AC_CHARGE_SOC_LIMIT,
     SettingKey.CHARGE_SOC_LIMIT: CHARGE_SOC_LIMIT,
 }
-INVERTER_METRICS = frozenset(
-    {
-        "battery_voltage",
-        "battery_current",
-        "battery_soc",
-        "pv_power",
-        "output_power",
-        "grid_voltage",
-        "temperature",
-    }
-)
-PACK_METRICS = frozenset(
-    {
-        "soc",
-        "voltage",
-        "current",
-        "cell_voltage_max",
-        "cell_voltage_min",
-        "cell_voltage_delta",
-        "temperature_cell_max",
-        "temperature_cell_min",
-        "temperature_max",
-        "cycles",
-    }
-)
-
-
-@dataclass(slots=True)
-class CloudUnit:
-    """One inverter of the group, its family and the global numbers of its packs."""
-
-    number: int
-    serial: str
-    family: ModelFamily
-    packs: list[int] = field(default_factory=list)
-    params_read_at: float | None = None
-    # Settings written but not yet read back at their new value: target and polls left to
-    # read them again on (a write may apply after its read-backs).
-    unconfirmed: dict[SettingKey, tuple[SettingValue, int]] = field(default_factory=dict)
 
 
 class CloudTransport:
@@ -138,10 +95,11 @@ class CloudTransport:
         self._readback_delays = tuple(
             READBACK_DELAYS if readback_delays is None else readback_delays
         )
+        self._gridboss_skipped = 0
         self._handler: MessageHandler | None = None
         # Results of polls made before async_start (the coordinator's first refresh runs
         # before it starts the transport): delivered when the handler arrives.
-        self._early: list[Decoded | CommandResult | Offline] | None = []
+        self._early: list[Decoded | Rejected | CommandResult | Offline] | None = []
         self._pack_of: dict[tuple[int, int], int] = {
             (unit.number, local + 1): number
             for unit in self._units
@@ -157,29 +115,16 @@ class CloudTransport:
         scan_interval: timedelta,
         readback_delays: Sequence[float] | None = None,
     ) -> CloudTransport:
-        """Log in, find the plant's inverters and count their packs."""
-        account = await _guard(client.login())
-        plant = next((p for p in account.plants if p.plant_id == plant_id), None)
-        if plant is None:
-            raise TransportAuthError("the configured station is not in this account")
-        refs = [ref for ref in plant.inverters if not ref.is_gridboss]
-        if not refs:
-            raise TransportUnavailableError("the station has no inverters")
-        batteries = await _guard(asyncio.gather(*(client.battery(ref.serial) for ref in refs)))
-        units: list[CloudUnit] = []
-        next_pack = 1
-        for number, (ref, battery) in enumerate(zip(refs, batteries, strict=True), start=1):
-            count = len(battery.packs)
-            units.append(
-                CloudUnit(
-                    number=number,
-                    serial=ref.serial,
-                    family=model_family(ref.model, None),
-                    packs=list(range(next_pack, next_pack + count)),
-                )
-            )
-            next_pack += count
-        return cls(client, units, scan_interval=scan_interval, readback_delays=readback_delays)
+        """Log in, find the plant's inverters and count their packs.
+
+        Raises :class:`CloudStationMissingError` when the account no longer has the plant.
+        """
+        station = await discover(client, plant_id)
+        transport = cls(
+            client, station.units, scan_interval=scan_interval, readback_delays=readback_delays
+        )
+        transport._gridboss_skipped = station.gridboss_skipped
+        return transport
 
     # ---- Transport interface ----------------------------------------------------------
 
@@ -248,26 +193,31 @@ class CloudTransport:
 
         One inverter that cannot be read does not fail the others: its entities go stale
         if it keeps failing. The poll fails when every inverter failed, and at once on an
-        authentication error.
+        authentication error or when the portal asks to wait (then nothing is sent before
+        its Retry-After: the client holds every request back).
         """
         now = time.monotonic()
         results = await asyncio.gather(
             *(self._poll_unit(unit, now) for unit in self._units), return_exceptions=True
         )
         errors = [r for r in results if isinstance(r, BaseException)]
+        for unit, result in zip(self._units, results, strict=True):
+            if isinstance(result, Eg4CloudError):
+                _LOGGER.debug("Inverter %d could not be read: %s", unit.number, result.code)
+                if result.code == BAD_RESPONSE:  # an answer that could not be read
+                    self._emit(Rejected("inverter:bad_response"))
+        # A refused login and the portal asking to wait concern every inverter: the poll
+        # fails at once. So does an error the client never raises (a bug, not swallowed).
         fatal = next(
-            (e for e in errors if isinstance(e, Eg4AuthError) or not isinstance(e, Eg4CloudError)),
+            (e for e in errors if isinstance(e, _ACCOUNT_WIDE) or not isinstance(e, Eg4CloudError)),
             None,
         )
         if fatal is None and errors and len(errors) == len(results):
             fatal = errors[0]
         if isinstance(fatal, Eg4CloudError):
-            raise _transport_error(fatal) from fatal
+            raise transport_error(fatal) from fatal
         if fatal is not None:
             raise fatal
-        for unit, result in zip(self._units, results, strict=True):
-            if isinstance(result, Eg4CloudError):
-                _LOGGER.debug("Inverter %d could not be read: %s", unit.number, result.code)
 
     def encodings(self, key: SettingKey, value: SettingValue, unit: int | None) -> int:
         """The portal has one encoding per setting."""
@@ -295,6 +245,8 @@ class CloudTransport:
             return
         except Eg4AuthError as err:
             raise TransportAuthError(str(err)) from err
+        except Eg4RateLimitedError as err:
+            raise TransportRateLimitedError(err.retry_after) from err
         except Eg4CloudError as err:
             raise TransportError(str(err)) from err
         self._emit(CommandResult(ok=True, message="accepted", unit=target.number))
@@ -309,6 +261,7 @@ class CloudTransport:
             "pack_count": self.pack_count,
             "requests_sent": self._client.request_count,
             "logins": self._client.login_count,
+            "gridboss_skipped": self._gridboss_skipped,
         }
 
     # ---- internals ---------------------------------------------------------------------
@@ -319,7 +272,7 @@ class CloudTransport:
             raise TransportError(msg)
         return self._units[number - 1]
 
-    def _emit(self, result: Decoded | CommandResult | Offline) -> None:
+    def _emit(self, result: Decoded | Rejected | CommandResult | Offline) -> None:
         if self._handler is not None:
             self._handler(result)
         elif self._early is not None:
@@ -338,11 +291,20 @@ class CloudTransport:
             sources.update(SourceId(SourceKind.PACK, n) for n in unit.packs)
             self._emit(Offline(frozenset(sources)))
             return
-        readings = _runtime_readings(unit, runtime)
+        # The BMS's own current is the bank's: it is this inverter's only when it is alone.
+        alone = battery is not None and len(self._units) == 1
+        readings, rejected = runtime_readings(
+            unit.number, runtime, battery.current if alone and battery else None
+        )
         if battery is not None:
-            readings.extend(self._battery_readings(unit, battery))
+            local = {n: self._pack_of[(unit.number, n)] for n in range(1, len(unit.packs) + 1)}
+            got, refused = pack_readings(local, battery)
+            readings.extend(got)
+            rejected.extend(refused)
         if readings:
             self._emit(Decoded(tuple(readings)))
+        for reason in rejected:
+            self._emit(Rejected(reason))
         # Parameters are best effort: a failed read is tried again on the next poll and never
         # blanks the telemetry just delivered (an expired login still surfaces).
         try:
@@ -358,7 +320,7 @@ class CloudTransport:
                     unit.unconfirmed.pop(key, None)
                 else:
                     unit.unconfirmed[key] = (target, left - 1)
-        except Eg4AuthError:
+        except _ACCOUNT_WIDE:
             raise
         except Eg4CloudError as err:
             _LOGGER.debug("Parameters of inverter %d not read: %s", unit.number, err.code)
@@ -404,85 +366,5 @@ class CloudTransport:
                 unit.unconfirmed.pop(key, None)
                 return
 
-    def _battery_readings(self, unit: CloudUnit, battery: BatteryInfo) -> list[Reading]:
-        readings: list[Reading] = []
-        for pack in battery.packs:
-            number = self._pack_of.get((unit.number, pack.number))
-            if number is None or not pack.online:
-                continue
-            source = SourceId(SourceKind.PACK, number)
-            fields: dict[str, float | None] = {
-                "soc": pack.soc,
-                "voltage": pack.voltage,
-                "current": pack.current,
-                "cell_voltage_max": pack.cell_voltage_max,
-                "cell_voltage_min": pack.cell_voltage_min,
-                "temperature_cell_max": pack.temperature_max,
-                "temperature_cell_min": pack.temperature_min,
-                "cycles": None if pack.cycle_count is None else float(pack.cycle_count),
-            }
-            readings.extend(
-                Reading(source, key, float(value))
-                for key, value in fields.items()
-                if value is not None and _plausible(key, value)
-            )
-        return readings
 
-
-# The plausible range of each reading: the same bounds the MQTT profiles apply.
-_BOUNDS: dict[str, Bounds] = {
-    "soc": PERCENT,
-    "battery_soc": PERCENT,
-    "voltage": VOLTAGE_BANK,
-    "battery_voltage": VOLTAGE_BANK,
-    "current": CURRENT,
-    "battery_current": CURRENT,
-    "cell_voltage_max": VOLTAGE_CELL,
-    "cell_voltage_min": VOLTAGE_CELL,
-    "temperature_cell_max": TEMPERATURE,
-    "temperature_cell_min": TEMPERATURE,
-    "temperature": TEMPERATURE,
-    "grid_voltage": VOLTAGE_AC,
-    "pv_power": POWER,
-    "output_power": POWER,
-    "cycles": COUNT,
-}
-
-
-def _plausible(key: str, value: float) -> bool:
-    return plausible(value, _BOUNDS[key])
-
-
-def _runtime_readings(unit: CloudUnit, runtime: Runtime) -> list[Reading]:
-    source = SourceId(SourceKind.INVERTER, unit.number)
-    fields: dict[str, float | None] = {
-        "battery_voltage": runtime.battery_voltage,
-        "battery_current": runtime.battery_current,
-        "battery_soc": runtime.soc,
-        "pv_power": runtime.pv_power,
-        "output_power": runtime.output_power,
-        "grid_voltage": runtime.grid_voltage,
-        "temperature": runtime.inverter_temperature,
-    }
-    return [
-        Reading(source, key, float(value))
-        for key, value in fields.items()
-        if value is not None and _plausible(key, float(value))
-    ]
-
-
-def _transport_error(err: Eg4CloudError) -> TransportError:
-    """The transport's error for one of the client's."""
-    if isinstance(err, Eg4AuthError):
-        return TransportAuthError(type(err).__name__)
-    if isinstance(err, Eg4PermissionError):
-        return TransportUnavailableError("the account may not read this station")
-    return TransportUnavailableError(type(err).__name__)
-
-
-async def _guard[T](awaitable: Awaitable[T]) -> T:
-    """Map the client's errors to the transport's."""
-    try:
-        return await awaitable
-    except Eg4CloudError as err:
-        raise _transport_error(err) from err
+_ACCOUNT_WIDE = (Eg4AuthError, Eg4RateLimitedError)

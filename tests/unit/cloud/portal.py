@@ -47,7 +47,17 @@ class Status:
     code: int
 
 
-type Reply = dict[str, Any] | list[Any] | Html | Status | str
+@dataclass(frozen=True)
+class Raw:
+    """Any answer: status, body bytes, content type and extra headers, exactly as given."""
+
+    body: bytes | str = b""
+    status: int = 200
+    content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+type Reply = dict[str, Any] | list[Any] | Html | Status | Raw | str
 
 
 @dataclass
@@ -150,6 +160,11 @@ class FakePortal:
             return web.Response(text=fixture("login_page.html"), content_type="text/html")
         if isinstance(reply, Status):
             return web.Response(status=reply.code, text="error")
+        if isinstance(reply, Raw):
+            body = reply.body.encode() if isinstance(reply.body, str) else reply.body
+            response = web.Response(status=reply.status, body=body, content_type=reply.content_type)
+            response.headers.update(dict(reply.headers))
+            return response
         if isinstance(reply, str):
             return web.Response(text=reply, content_type="application/json")
         return web.json_response(reply)

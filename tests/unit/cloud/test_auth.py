@@ -7,10 +7,20 @@ import asyncio
 import aiohttp
 import pytest
 
-from custom_components.eg4.cloud import Eg4AuthError, Eg4CloudClient, Eg4ConnectionError
+from custom_components.eg4.cloud import (
+    Eg4AuthError,
+    Eg4CloudClient,
+    Eg4ConnectionError,
+    Eg4OutageError,
+)
 
 from .conftest import make_client
-from .portal import LOGIN, PASSWORD, RUNTIME, USERNAME, FakePortal, Html, Status
+from .portal import LOGIN, PASSWORD, RUNTIME, USERNAME, FakePortal, Html, Raw, Status
+
+MAINTENANCE = Raw(
+    "<html><body><h1>Scheduled maintenance</h1>Back soon.</body></html>",
+    content_type="text/html",
+)
 
 
 async def test_login_returns_account_tree(client: Eg4CloudClient, portal: FakePortal) -> None:
@@ -81,30 +91,47 @@ async def test_expired_session_relogs_in_once_and_replays(
     assert portal.calls[-1].cookie == portal.issued[1]
 
 
-async def test_second_expiry_after_relogin_is_auth_error_not_a_loop(
+@pytest.mark.parametrize("again", [Html(), Status(401)], ids=["html_page", "http_401"])
+async def test_second_expiry_after_relogin_is_an_outage_not_a_loop(
+    client: Eg4CloudClient, portal: FakePortal, again: Html | Status
+) -> None:
+    """The password was just accepted: a session refused again is the portal's trouble."""
+    await client.runtime("5210048817")  # a session that has answered, then expires
+    portal.script(RUNTIME, Html(), again, Html(), Html())
+    with pytest.raises(Eg4OutageError) as err:
+        await client.runtime("5210048817")
+    assert not isinstance(err.value, Eg4AuthError)
+    # runtime (expired), login, runtime (refused again) -> stop, no retries
+    assert client.request_count == 2 + 3
+    assert portal.logins == 2
+
+
+async def test_maintenance_page_right_after_the_first_login_is_an_outage(
     client: Eg4CloudClient, portal: FakePortal
 ) -> None:
-    await client.login()
-    portal.script(RUNTIME, Html(), Html(), Html(), Html())
-    with pytest.raises(Eg4AuthError) as err:
+    """A session issued a moment ago cannot have expired: the page is an outage."""
+    portal.script(RUNTIME, MAINTENANCE)  # a retry would get data and raise nothing
+    with pytest.raises(Eg4OutageError) as err:
         await client.runtime("5210048817")
-    assert err.value.code == "SESSION_EXPIRED"
-    # login, runtime (expired), login, runtime (expired again) -> stop
-    assert client.request_count == 4
-    assert portal.logins == 2
+    assert err.value.code == "NOT_JSON"
+    assert [c.path for c in portal.calls] == [LOGIN, RUNTIME]  # no second login, no retry
+    portal.expire()  # the maintenance forgot every session
+    runtime = await client.runtime("5210048817")  # back: a doubted session is replaced first
+    assert runtime.soc == 82
+    assert [c.path for c in portal.calls[2:]] == [LOGIN, RUNTIME]
 
 
 async def test_concurrent_expiry_shares_one_relogin(
     client: Eg4CloudClient, portal: FakePortal
 ) -> None:
-    await client.login()
+    await client.runtime("5210048817")
     portal.expire()
     portal.delay_s = 0.02
     results = await asyncio.gather(*(client.runtime("5210048817") for _ in range(6)))
     assert all(r.online for r in results)
     assert portal.logins == 2  # the first login and ONE shared re-login
     assert client.login_count == 2
-    assert client.request_count == 1 + 6 + 1 + 6
+    assert client.request_count == 2 + 6 + 1 + 6
 
 
 async def test_concurrent_first_calls_share_one_login(

@@ -66,7 +66,7 @@ async def test_every_transient_code_is_retried(
     assert portal.counts[RUNTIME] == 2
 
 
-@pytest.mark.parametrize("status", [500, 502, 503, 429])
+@pytest.mark.parametrize("status", [500, 502, 503])  # 429: test_rate_limit.py
 async def test_server_errors_are_transient(
     client: Eg4CloudClient, portal: FakePortal, status: int
 ) -> None:

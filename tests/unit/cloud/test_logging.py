@@ -7,7 +7,12 @@ import logging
 import aiohttp
 import pytest
 
-from custom_components.eg4.cloud import Eg4AuthError, Eg4CloudClient, Eg4CloudError
+from custom_components.eg4.cloud import (
+    Eg4AuthError,
+    Eg4CloudClient,
+    Eg4CloudError,
+    Eg4OutageError,
+)
 
 from .conftest import make_client
 from .portal import (
@@ -49,7 +54,7 @@ async def test_no_secret_in_logs_or_errors(
     portal.script(RUNTIME, Html(), Html())
     try:
         await client.runtime("5210048817")
-    except Eg4AuthError as err:
+    except Eg4OutageError as err:
         errors.append(err)
     bad = make_client(session, base_url, password=PASSWORD + "x")
     try:

@@ -38,7 +38,7 @@ def _params(*names: str) -> dict[str, str]:
         ("12000XP", None, ModelFamily.OFF_GRID),
         ("SNA12K-US", None, ModelFamily.OFF_GRID),
         ("SNA-US 15K", None, ModelFamily.OFF_GRID),
-        ("Grid Boss", None, ModelFamily.UNKNOWN),
+        ("Grid Boss", None, ModelFamily.GRIDBOSS),
         (None, None, ModelFamily.UNKNOWN),
         (None, "2092", ModelFamily.HYBRID),
         (None, 10284, ModelFamily.HYBRID),

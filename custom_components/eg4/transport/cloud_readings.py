@@ -1,0 +1,137 @@
+"""The cloud's typed answers as readings: which field feeds which metric, and the gate (pure).
+
+Every value passes the same plausibility bounds as the MQTT profiles. A value that is present
+but implausible is not delivered; its ``kind:key`` is returned so the coordinator counts it
+with the other rejected payloads (diagnostics show the counters).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..cloud import BatteryInfo, Runtime
+from ..model import SourceId, SourceKind
+from ..profiles.base import (
+    COUNT,
+    CURRENT,
+    PERCENT,
+    POWER,
+    TEMPERATURE,
+    VOLTAGE_AC,
+    VOLTAGE_BANK,
+    VOLTAGE_CELL,
+    Bounds,
+    Reading,
+    plausible,
+)
+
+INVERTER_METRICS = frozenset(
+    {
+        "battery_voltage",
+        "battery_current",
+        "battery_soc",
+        "pv_power",
+        "output_power",
+        "grid_voltage",
+        "temperature",
+    }
+)
+PACK_METRICS = frozenset(
+    {
+        "soc",
+        "voltage",
+        "current",
+        "cell_voltage_max",
+        "cell_voltage_min",
+        "cell_voltage_delta",
+        "temperature_cell_max",
+        "temperature_cell_min",
+        "temperature_max",
+        "cycles",
+    }
+)
+
+# The plausible range of each reading: the same bounds the MQTT profiles apply.
+_BOUNDS: dict[str, Bounds] = {
+    "soc": PERCENT,
+    "battery_soc": PERCENT,
+    "voltage": VOLTAGE_BANK,
+    "battery_voltage": VOLTAGE_BANK,
+    "current": CURRENT,
+    "battery_current": CURRENT,
+    "cell_voltage_max": VOLTAGE_CELL,
+    "cell_voltage_min": VOLTAGE_CELL,
+    "temperature_cell_max": TEMPERATURE,
+    "temperature_cell_min": TEMPERATURE,
+    "temperature": TEMPERATURE,
+    "grid_voltage": VOLTAGE_AC,
+    "pv_power": POWER,
+    "output_power": POWER,
+    "cycles": COUNT,
+}
+
+type Gated = tuple[list[Reading], list[str]]  # readings delivered, "kind:key" rejected
+
+
+def _gate(source: SourceId, fields: Mapping[str, float | None]) -> Gated:
+    readings: list[Reading] = []
+    rejected: list[str] = []
+    for key, value in fields.items():
+        if value is None:
+            continue
+        if plausible(float(value), _BOUNDS[key]):
+            readings.append(Reading(source, key, float(value)))
+        else:
+            rejected.append(f"{source.kind}:{key}")
+    return readings, rejected
+
+
+def runtime_readings(unit: int, runtime: Runtime, bms_current: float | None = None) -> Gated:
+    """An inverter's readings.
+
+    ``output_power`` is the load the inverter serves (the field its model fills, as the MQTT
+    bridges report it), not the portal's ``pinv``. ``bms_current``, when given, is the BMS's
+    own current of a bank this inverter alone charges; else the battery current is the
+    inverter's batPower / vBat.
+    """
+    return _gate(
+        SourceId(SourceKind.INVERTER, unit),
+        {
+            "battery_voltage": runtime.battery_voltage,
+            "battery_current": bms_current if bms_current is not None else runtime.battery_current,
+            "battery_soc": runtime.soc,
+            "pv_power": runtime.pv_power,
+            "output_power": runtime.load_power,
+            "grid_voltage": runtime.grid_voltage,
+            "temperature": runtime.inverter_temperature,
+        },
+    )
+
+
+def pack_readings(pack_numbers: Mapping[int, int], battery: BatteryInfo) -> Gated:
+    """Readings of each online pack of ``battery``.
+
+    ``pack_numbers`` maps the inverter's local pack number (1-based) to the system's.
+    """
+    readings: list[Reading] = []
+    rejected: list[str] = []
+    for pack in battery.packs:
+        number = pack_numbers.get(pack.number)
+        if number is None or not pack.online:
+            continue
+        got, refused = _gate(
+            SourceId(SourceKind.PACK, number),
+            {
+                "soc": pack.soc,
+                "voltage": pack.voltage,
+                "current": pack.current,
+                "cell_voltage_max": pack.cell_voltage_max,
+                "cell_voltage_min": pack.cell_voltage_min,
+                "temperature_cell_max": pack.temperature_max,
+                "temperature_cell_min": pack.temperature_min,
+                "cycles": None if pack.cycle_count is None else float(pack.cycle_count),
+            },
+        )
+        readings.extend(got)
+        rejected.extend(refused)
+    return readings, rejected

@@ -1,0 +1,86 @@
+"""Which portal field each reading comes from, per model (issue 13's weak spots).
+
+- Load power: the models fill different fields. FlexBOSS units report 0 in
+  ``consumptionPower`` and ``consumptionPower114`` and the load in ``pLoad170`` (the mirror of
+  register 170); the 18kPV mirrors it in ``consumptionPower114``; off-grid XP units fill none
+  of them, so the load is the AC balance (inverter output + import - rectifier - export).
+- A GridBOSS (login ``deviceType`` 9, ``HOLD_DEVICE_TYPE_CODE`` 50, model text "Grid Boss")
+  has its own family: it is never an inverter of unknown family.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from custom_components.eg4.cloud import (
+    InverterRef,
+    ModelFamily,
+    model_family,
+    parse,
+    supported_keys,
+)
+
+from .portal import fixture
+
+
+@pytest.mark.parametrize(
+    ("name", "load"),
+    [
+        ("runtime_flexboss_pload170.json", 2365.0),  # consumptionPower(114) 0, pLoad170 filled
+        ("runtime_18kpv_consumption114.json", 2395.0),  # consumptionPower 0, 114 filled
+        ("runtime_offgrid_xp.json", 1490.0),  # no load field: pinv + pToUser - prec - pToGrid
+        ("runtime.json", 2100.0),  # both filled: register 170 (114) before consumptionPower
+        ("runtime_inconsistent_balance.json", None),  # nothing filled, a negative balance
+    ],
+)
+def test_load_power_from_the_field_the_model_fills(name: str, load: float | None) -> None:
+    assert parse.runtime("x", fixture(name)).load_power == load
+
+
+def test_a_quiet_house_reads_zero_not_unknown() -> None:
+    body = {"consumptionPower": 0, "pinv": 0, "pToUser": 0, "prec": 0, "pToGrid": 0}
+    assert parse.runtime("x", body).load_power == 0.0
+
+
+def test_bms_current_of_the_bank() -> None:
+    """The BMS's own current (18.1 A), not batPower / vBat (1045 W / 53.0 V = 19.7 A)."""
+    info = parse.battery("x", fixture("battery_bms_current.json"))
+    assert info.current == pytest.approx(18.1)
+    assert info.power == 1045
+
+
+@pytest.mark.parametrize(
+    ("direction", "power", "current"),
+    [("charge", -50, 12.5), ("discharge", 50, -12.5), ("unknown", -600, -12.5), ("", 600, 12.5)],
+)
+def test_bms_current_sign(direction: str, power: int, current: float) -> None:
+    """The sign follows currentType; when that is unknown, the bank power's sign."""
+    body = {"currentText": "12.5", "currentType": direction, "batPower": power}
+    assert parse.battery("x", body).current == current
+
+
+def test_bms_current_without_a_direction_or_power_is_unknown() -> None:
+    assert parse.battery("x", {"currentText": "12.5", "currentType": "unknown"}).current is None
+    assert parse.battery("x", {"currentText": "0.0", "currentType": "unknown"}).current == 0.0
+
+
+@pytest.mark.parametrize(
+    ("model", "code"),
+    [
+        ("Grid Boss", None),
+        ("GridBOSS", None),
+        ("GRID-BOSS", 50),
+        (None, 50),
+        (None, "50"),
+        ("MIDBOX", None),
+    ],
+)
+def test_gridboss_has_its_own_family(model: str | None, code: int | str | None) -> None:
+    assert model_family(model, code) is ModelFamily.GRIDBOSS
+    assert supported_keys(ModelFamily.GRIDBOSS) == ()
+
+
+def test_gridboss_recognised_by_its_model_text_too() -> None:
+    assert InverterRef(serial="1", model="Grid Boss").is_gridboss
+    assert InverterRef(serial="1", device_type=9).is_gridboss
+    assert not InverterRef(serial="1", model="FlexBOSS21", device_type=6).is_gridboss
