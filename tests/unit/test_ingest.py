@@ -446,3 +446,67 @@ def test_stale_revive_stale_again(state: SystemState) -> None:
     assert mark_stale(state, now=400.0, timeout=180.0) == set()
     assert mark_stale(state, now=481.0, timeout=180.0) == {INV2}
     assert not state.is_fresh(INV2)
+
+
+# ---- per-reading timestamps (issue 11: freshness is per device) ------------------------------
+
+
+def test_each_accepted_reading_carries_its_own_timestamp(state: SystemState) -> None:
+    apply_readings(
+        state, [reading(PACK1, "soc", 80.0), reading(PACK1, "cell_voltage_max", 3.4)], 1.0
+    )
+    apply_readings(state, [reading(PACK1, "soc", 80.0)], now=50.0)  # unchanged value, fresh key
+    device = state.packs[1]
+    assert device.last_seen == 50.0
+    assert device.seen_at == {"soc": 50.0, "cell_voltage_max": 1.0}
+    assert device.reading_age("soc", 60.0) == 10.0
+    assert device.reading_age("cell_voltage_max", 60.0) == 59.0
+
+
+def test_settings_and_protection_are_stamped_too(state: SystemState) -> None:
+    r = reading(INV1, SettingKey.OUTPUT_PRIORITY, OutputPriority.SBU, SettingKey.OUTPUT_PRIORITY)
+    apply_readings(state, [r, reading(PACK2, PROTECTION, "")], now=7.0)
+    assert state.inverters[1].seen_at == {"output_priority": 7.0}
+    assert state.inverters[1].seen_at[SettingKey.OUTPUT_PRIORITY] == 7.0
+    assert state.packs[2].seen_at == {PROTECTION: 7.0}
+
+
+def test_a_refused_value_does_not_refresh_its_reading(state: SystemState) -> None:
+    apply_readings(state, [reading(PACK1, "cell_voltage_max", 3.4)], now=1.0)
+    apply_readings(state, [reading(PACK1, "cell_voltage_max", None)], now=9.0)
+    apply_readings(state, [reading(PACK1, "cell_voltage_max", [3.5])], now=9.0)
+    assert state.packs[1].seen_at["cell_voltage_max"] == 1.0
+    assert state.packs[1].metrics["cell_voltage_max"] == 3.4
+
+
+def test_derived_values_have_no_timestamp_of_their_own(state: SystemState) -> None:
+    _pack_apply(
+        state, ("cell_voltage_max", 3.35), ("cell_voltage_min", 3.30), ("temperature_1", 9.0)
+    )
+    device = state.packs[1]
+    assert "cell_voltage_delta" in device.metrics
+    assert DERIVED_TEMPERATURE in device.metrics
+    assert set(device.seen_at) == {"cell_voltage_max", "cell_voltage_min", "temperature_1"}
+    # A value without a stamp of its own is as old as the device's last message.
+    assert device.reading_age("cell_voltage_delta", 5.0) == 4.0
+    assert state.packs[2].reading_age("soc", 5.0) is None
+
+
+def test_a_payload_the_profile_refuses_leaves_the_reading_to_age() -> None:
+    """powermon sends 'nan' for the cell voltage while the SoC keeps arriving."""
+    state = SystemState.empty(2, 6)
+    profile = build_profile(POWERMON_CONFIG)
+    prefix = "homeassistant/sensor/lifepower4_3"
+    for now, cell in ((0.0, "3.401"), (100.0, "nan"), (200.0, "inf"), (312.0, "-")):
+        for topic, payload in (
+            (f"{prefix}_cell_voltage_max/state", cell),
+            (f"{prefix}_soc/state", "61"),
+        ):
+            result = profile.decode(topic, payload)
+            if isinstance(result, Decoded):
+                apply_readings(state, result.readings, now)
+    device = state.packs[3]
+    assert device.last_seen == 312.0
+    assert device.metrics["cell_voltage_max"] == 3.401
+    assert device.reading_age("cell_voltage_max", 312.0) == 312.0
+    assert device.reading_age("soc", 312.0) == 0.0
