@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from custom_components.eg4.ingest import (
     DERIVED_TEMPERATURE,
@@ -510,3 +512,50 @@ def test_a_payload_the_profile_refuses_leaves_the_reading_to_age() -> None:
     assert device.metrics["cell_voltage_max"] == 3.401
     assert device.reading_age("cell_voltage_max", 312.0) == 312.0
     assert device.reading_age("soc", 312.0) == 0.0
+
+
+_KEYS = ("soc", "cell_voltage_max", "temperature_1", PROTECTION)
+_values = st.one_of(
+    st.floats(allow_nan=False, min_value=-50, max_value=100),
+    st.sampled_from(["", "ovp", None, 3, [1.0], b"3.4"]),  # None, int, list, bytes: refused
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(min_value=0, max_value=500, allow_nan=False),
+            st.sampled_from([PACK1, PACK2]),
+            st.sampled_from(_KEYS),
+            _values,
+        ),
+        max_size=30,
+    )
+)
+def test_each_stamp_is_the_time_of_the_keys_last_accepted_reading(
+    events: list[tuple[float, SourceId, str, object]],
+) -> None:
+    """Model check of the stamps: every reading refreshes its device, only an accepted one its key.
+
+    Protection payloads are always accepted (they are text once decoded); a metric only when
+    it is a float, a string or a bool.
+    """
+    state = SystemState.empty(0, 2)
+    now = 0.0
+    device_seen: dict[SourceId, float] = {}
+    key_seen: dict[tuple[SourceId, str], float] = {}
+    for gap, source, key, value in events:
+        now += gap
+        apply_readings(state, [reading(source, key, value)], now)
+        device_seen[source] = now
+        if key == PROTECTION or isinstance(value, float | str | bool):
+            key_seen[(source, key)] = now
+    for source in (PACK1, PACK2):
+        device = state.packs[source.index]
+        assert device.last_seen == device_seen.get(source)
+        assert device.seen_at == {k: t for (s, k), t in key_seen.items() if s == source}
+        for key in _KEYS:
+            expected = key_seen.get((source, key), device_seen.get(source))
+            age = device.reading_age(key, now + 1)
+            assert age == (None if expected is None else now + 1 - expected)

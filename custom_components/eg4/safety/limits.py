@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from ..drift import DEFAULT_VOLTAGE_TOLERANCE, EPSILON
@@ -109,6 +109,13 @@ class Limits:
     def from_dict(cls, data: object) -> Limits:
         """Rebuild (and re-validate) limits; unknown keys are refused, missing ones default."""
         return cls(**known_fields(cls, data))
+
+    def with_poll_interval(self, seconds: float | None) -> Limits:
+        """These limits for a source polled every ``seconds`` (None or 0: a push source).
+
+        Raises ``UnsafeLimitError`` (``above_ceiling``) past ``POLL_INTERVAL_CEILING_S``.
+        """
+        return replace(self, poll_interval_s=float(seconds or 0.0))
 
     def effective_stale_after(self, stale_after_s: float | None) -> float:
         """The stale bound of a reading: the run's own, made stricter by a caller's.

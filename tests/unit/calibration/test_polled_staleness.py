@@ -195,3 +195,16 @@ def test_a_push_entrys_bound_is_unchanged() -> None:
     failures = preflight(state, now=T0 + 181)
     assert [f.check for f in failures] == [Check.TELEMETRY_STALE]
     assert failures[0].placeholders["limit"] == "180"
+
+
+def test_limits_for_a_transports_poll_interval() -> None:
+    """What the supervisor does with ``transport.poll_interval`` (a timedelta or None)."""
+    strict = Limits(cell_voltage_max=3.55)
+    polled = strict.with_poll_interval(300.0)
+    assert polled == Limits(cell_voltage_max=3.55, poll_interval_s=300)
+    assert polled.effective_stale_after(None) == 900
+    assert strict.with_poll_interval(None) == strict
+    assert polled.with_poll_interval(0) == strict
+    with pytest.raises(UnsafeLimitError) as info:
+        strict.with_poll_interval(3600.0)
+    assert info.value.reason == "above_ceiling"
