@@ -11,6 +11,9 @@ from .profiles.base import Reading
 TEMPERATURE_PREFIX = "temperature_"
 DERIVED_TEMPERATURE = "temperature_max"
 PROTECTION = "protection"
+# The metric types a reading may carry; a tuple, not ``float | str | bool``, which would build
+# a union object on every message of the hot path.
+_STORABLE = (float, str, bool)
 
 
 @dataclass(slots=True)
@@ -36,28 +39,31 @@ def apply_readings(state: SystemState, readings: Iterable[Reading], now: float) 
             change.revived.add(reading.source)
             state.stale.discard(reading.source)
         device.last_seen = now
+        key = reading.key
         if reading.setting is not None and isinstance(device, InverterState):
+            device.seen_at[key] = now
             if _store_setting(device, reading):
-                change.keys.add((reading.source, reading.key))
+                change.keys.add((reading.source, key))
             continue
-        if isinstance(device, PackState) and reading.key == PROTECTION:
+        if isinstance(device, PackState) and key == PROTECTION:
+            device.seen_at[key] = now
             if _store_protection(device, str(reading.value)):
                 change.keys.add((reading.source, PROTECTION))
             continue
-        if isinstance(device, PackState) and reading.key == "cell_voltage_delta":
+        value: object = reading.value  # typed, but a profile's decoder is not trusted
+        if not isinstance(value, _STORABLE):
+            continue  # refused: the key keeps its last accepted value and its age
+        device.seen_at[key] = now
+        if isinstance(device, PackState) and key == "cell_voltage_delta":
             device.delta_reported = True  # the BMS's own figure wins over max - min from now on
-        if _store(device.metrics, reading.key, reading.value):
-            change.keys.add((reading.source, reading.key))
+        if _store(device.metrics, key, value):
+            change.keys.add((reading.source, key))
             if isinstance(device, PackState):
-                change.keys.update(
-                    (reading.source, key) for key in _derive_pack(device, reading.key)
-                )
+                change.keys.update((reading.source, k) for k in _derive_pack(device, key))
     return change
 
 
-def _store(metrics: dict[str, MetricValue], key: str, value: object) -> bool:
-    if not isinstance(value, float | str | bool):
-        return False
+def _store(metrics: dict[str, MetricValue], key: str, value: MetricValue) -> bool:
     if metrics.get(key) == value and key in metrics:
         return False
     metrics[key] = value

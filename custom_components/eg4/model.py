@@ -73,7 +73,20 @@ class DeviceState:
 
     source: SourceId
     metrics: dict[str, MetricValue] = field(default_factory=dict)
-    last_seen: float | None = None  # timestamp (s) of the last accepted reading
+    last_seen: float | None = None  # timestamp (s) of the last reading of any key
+    # Timestamp (s) of each key's last accepted reading (metric, protection or setting), set by
+    # ingest: a key whose topic stops, or sends only refused values, ages while the others stay
+    # fresh. Derived values (a delta from max - min, temperature_max) have no stamp of their own.
+    seen_at: dict[str, float] = field(default_factory=dict)
+
+    def reading_age(self, key: str, now: float) -> float | None:
+        """Seconds since ``key`` was last accepted; None when the device never reported.
+
+        A key without a stamp of its own (derived, or never reported) is as old as the
+        device's last message.
+        """
+        seen = self.seen_at.get(key, self.last_seen)
+        return None if seen is None else now - seen
 
 
 @dataclass(slots=True)

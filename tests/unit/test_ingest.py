@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from custom_components.eg4.ingest import (
     DERIVED_TEMPERATURE,
@@ -446,3 +448,114 @@ def test_stale_revive_stale_again(state: SystemState) -> None:
     assert mark_stale(state, now=400.0, timeout=180.0) == set()
     assert mark_stale(state, now=481.0, timeout=180.0) == {INV2}
     assert not state.is_fresh(INV2)
+
+
+# ---- per-reading timestamps (issue 11: freshness is per device) ------------------------------
+
+
+def test_each_accepted_reading_carries_its_own_timestamp(state: SystemState) -> None:
+    apply_readings(
+        state, [reading(PACK1, "soc", 80.0), reading(PACK1, "cell_voltage_max", 3.4)], 1.0
+    )
+    apply_readings(state, [reading(PACK1, "soc", 80.0)], now=50.0)  # unchanged value, fresh key
+    device = state.packs[1]
+    assert device.last_seen == 50.0
+    assert device.seen_at == {"soc": 50.0, "cell_voltage_max": 1.0}
+    assert device.reading_age("soc", 60.0) == 10.0
+    assert device.reading_age("cell_voltage_max", 60.0) == 59.0
+
+
+def test_settings_and_protection_are_stamped_too(state: SystemState) -> None:
+    r = reading(INV1, SettingKey.OUTPUT_PRIORITY, OutputPriority.SBU, SettingKey.OUTPUT_PRIORITY)
+    apply_readings(state, [r, reading(PACK2, PROTECTION, "")], now=7.0)
+    assert state.inverters[1].seen_at == {"output_priority": 7.0}
+    assert state.inverters[1].seen_at[SettingKey.OUTPUT_PRIORITY] == 7.0
+    assert state.packs[2].seen_at == {PROTECTION: 7.0}
+
+
+def test_a_refused_value_does_not_refresh_its_reading(state: SystemState) -> None:
+    apply_readings(state, [reading(PACK1, "cell_voltage_max", 3.4)], now=1.0)
+    apply_readings(state, [reading(PACK1, "cell_voltage_max", None)], now=9.0)
+    apply_readings(state, [reading(PACK1, "cell_voltage_max", [3.5])], now=9.0)
+    assert state.packs[1].seen_at["cell_voltage_max"] == 1.0
+    assert state.packs[1].metrics["cell_voltage_max"] == 3.4
+
+
+def test_derived_values_have_no_timestamp_of_their_own(state: SystemState) -> None:
+    _pack_apply(
+        state, ("cell_voltage_max", 3.35), ("cell_voltage_min", 3.30), ("temperature_1", 9.0)
+    )
+    device = state.packs[1]
+    assert "cell_voltage_delta" in device.metrics
+    assert DERIVED_TEMPERATURE in device.metrics
+    assert set(device.seen_at) == {"cell_voltage_max", "cell_voltage_min", "temperature_1"}
+    # A value without a stamp of its own is as old as the device's last message.
+    assert device.reading_age("cell_voltage_delta", 5.0) == 4.0
+    assert state.packs[2].reading_age("soc", 5.0) is None
+
+
+def test_a_payload_the_profile_refuses_leaves_the_reading_to_age() -> None:
+    """powermon sends 'nan' for the cell voltage while the SoC keeps arriving."""
+    state = SystemState.empty(2, 6)
+    profile = build_profile(POWERMON_CONFIG)
+    prefix = "homeassistant/sensor/lifepower4_3"
+    for now, cell in ((0.0, "3.401"), (100.0, "nan"), (200.0, "inf"), (312.0, "-")):
+        for topic, payload in (
+            (f"{prefix}_cell_voltage_max/state", cell),
+            (f"{prefix}_soc/state", "61"),
+        ):
+            result = profile.decode(topic, payload)
+            if isinstance(result, Decoded):
+                apply_readings(state, result.readings, now)
+    device = state.packs[3]
+    assert device.last_seen == 312.0
+    assert device.metrics["cell_voltage_max"] == 3.401
+    assert device.reading_age("cell_voltage_max", 312.0) == 312.0
+    assert device.reading_age("soc", 312.0) == 0.0
+
+
+_KEYS = ("soc", "cell_voltage_max", "temperature_1", PROTECTION)
+_values = st.one_of(
+    st.floats(allow_nan=False, min_value=-50, max_value=100),
+    st.sampled_from(["", "ovp", None, 3, [1.0], b"3.4"]),  # None, int, list, bytes: refused
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(min_value=0, max_value=500, allow_nan=False),
+            st.sampled_from([PACK1, PACK2]),
+            st.sampled_from(_KEYS),
+            _values,
+        ),
+        max_size=30,
+    )
+)
+def test_each_stamp_is_the_time_of_the_keys_last_accepted_reading(
+    events: list[tuple[float, SourceId, str, object]],
+) -> None:
+    """Model check of the stamps: every reading refreshes its device, only an accepted one its key.
+
+    Protection payloads are always accepted (they are text once decoded); a metric only when
+    it is a float, a string or a bool.
+    """
+    state = SystemState.empty(0, 2)
+    now = 0.0
+    device_seen: dict[SourceId, float] = {}
+    key_seen: dict[tuple[SourceId, str], float] = {}
+    for gap, source, key, value in events:
+        now += gap
+        apply_readings(state, [reading(source, key, value)], now)
+        device_seen[source] = now
+        if key == PROTECTION or isinstance(value, float | str | bool):
+            key_seen[(source, key)] = now
+    for source in (PACK1, PACK2):
+        device = state.packs[source.index]
+        assert device.last_seen == device_seen.get(source)
+        assert device.seen_at == {k: t for (s, k), t in key_seen.items() if s == source}
+        for key in _KEYS:
+            expected = key_seen.get((source, key), device_seen.get(source))
+            age = device.reading_age(key, now + 1)
+            assert age == (None if expected is None else now + 1 - expected)

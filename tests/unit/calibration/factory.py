@@ -9,8 +9,10 @@ from custom_components.eg4.ingest import apply_readings
 from custom_components.eg4.model import (
     ChargerPriority,
     OutputPriority,
+    PackState,
     SettingKey,
     SettingValue,
+    SourceId,
     SystemState,
 )
 
@@ -51,19 +53,51 @@ def per_pack(value: Any, index: int) -> Any:
 def update(state: SystemState, now: float, **metrics: Any) -> SystemState:
     """Feed pack readings through the real ingest path, and a heartbeat from every inverter.
 
-    A value of None for a pack leaves that metric alone for that pack.
+    A value of None for a pack leaves that metric alone for that pack. Like a bridge that
+    publishes every topic on each cycle, a pack sent anything re-sends every reading it
+    reported before (unchanged), so its readings do not age; ``feed`` sends only the named
+    readings of one source, and lets the others age.
     """
     readings = []
     for index in sorted(state.packs):
+        named: dict[str, Any] = {}
         for key, value in metrics.items():
             v = per_pack(value, index)
-            if v is None:
-                continue
-            readings.append(reading(pack(index), key, v if isinstance(v, str) else float(v)))
+            if v is not None:
+                named[key] = v if isinstance(v, str) else float(v)
+        if metrics and not named:
+            continue
+        frame = {**_frame(state.packs[index]), **named} if named else _frame(state.packs[index])
+        readings.extend(reading(pack(index), key, value) for key, value in frame.items())
         if not metrics:
             readings.append(reading(pack(index), "heartbeat", 1.0))
     readings.extend(reading(inv(n), "heartbeat", 1.0) for n in sorted(state.inverters))
     apply_readings(state, readings, now)
+    return state
+
+
+def _frame(device: PackState) -> dict[str, Any]:
+    """What the pack's bridge reported before, as it would send it again."""
+    frame: dict[str, Any] = {}
+    for key in device.seen_at:
+        if key == "protection":
+            if device.protection_flags or device.metrics.get(key) is not True:  # not injected
+                frame[key] = ",".join(device.protection_flags)
+        elif key in device.metrics:
+            frame[key] = device.metrics[key]
+    return frame
+
+
+def feed(state: SystemState, now: float, source: SourceId, **metrics: Any) -> SystemState:
+    """Readings of one source only, through the real ingest path (its other keys age)."""
+    apply_readings(
+        state,
+        [
+            reading(source, key, value if isinstance(value, str) else float(value))
+            for key, value in metrics.items()
+        ],
+        now,
+    )
     return state
 
 

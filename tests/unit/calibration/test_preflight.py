@@ -7,12 +7,14 @@ from collections.abc import Callable
 import pytest
 
 from custom_components.eg4.model import ChargerPriority, OutputPriority, SettingKey, SystemState
+from custom_components.eg4.profiles import build_profile
 from custom_components.eg4.safety import Check, CheckFailure, Limits, preflight
 
-from ..helpers import inv, pack
+from ..helpers import POWERMON_CONFIG, inv, pack
 from .factory import T0, bank, field_drift_bank, update
 
 LEVERS = (SettingKey.CHARGER_PRIORITY, SettingKey.OUTPUT_PRIORITY)
+WRITABLE = build_profile(POWERMON_CONFIG).capabilities.writable
 
 
 def run(state: SystemState, **kwargs: object) -> list[CheckFailure]:
@@ -41,7 +43,10 @@ def test_check_ids_are_stable() -> None:
         "pack_voltage_imbalance",
         "settings_out_of_sync",
         "setting_unknown",
+        "setting_not_restorable",
+        "cold_derated",
     ]
+    assert [c for c in Check if c is not Check.COLD_DERATED] == list(Check)[:-1]  # warnings last
 
 
 def _stale_flag(state: SystemState) -> None:
@@ -194,12 +199,23 @@ def test_imbalance_lists_every_pack_voltage() -> None:
 
 def test_every_refusal_at_once_in_a_stable_order() -> None:
     state = bank()
-    for _, spoil, _, _ in [*CASES[3:], *CASES[:3]]:  # readings revive stale sources: last
+    for _, spoil, _, _ in CASES[3:]:
         spoil(state)
-    failures = run(state, run_active=True, required_settings=LEVERS)
+    update(state, T0, temperature_1={1: 12.0}, temperature_2={1: 12.0})  # cold, not refused
+    for _, spoil, _, _ in CASES[:3]:  # readings revive stale sources: last
+        spoil(state)
+    state.inverters[2].settings[SettingKey.OUTPUT_PRIORITY] = OutputPriority.USB
+    failures = run(
+        state, run_active=True, required_settings=LEVERS, writable=WRITABLE, warnings=True
+    )
     assert [f.check for f in failures] == list(Check)
+    assert [f.blocks for f in failures] == [True] * (len(Check) - 1) + [False]
     stale = failures[1].placeholders
     assert stale["sources"] == "inverter_2, pack_2, pack_3"
+    assert failures[-1].placeholders["sources"] == "pack_1"
+    assert run(state, run_active=True, required_settings=LEVERS) == [
+        f for f in failures if f.blocks and f.check is not Check.SETTING_NOT_RESTORABLE
+    ]
 
 
 def test_several_sources_in_one_failure() -> None:
