@@ -22,7 +22,7 @@ battery info and identities, quick-charge status, parameter reads with ``valueFr
 writes. ``model`` picks the firmware rules (:mod:`simulator.portal_models`): the hybrids and XP
 units take charge currents in whole amps 0..250, ``LVX6048`` keeps the twin's 10..80 A steps.
 Clients with a standard cookie jar drop cookies of bare-IP hosts: point them at
-``http://localhost:<port>`` (``start(host="localhost")`` or the port of ``base_url``).
+``localhost_url`` (the same port, named ``localhost``).
 """
 
 from __future__ import annotations
@@ -153,6 +153,12 @@ class CloudApiServer:
         if self._base_url is None:
             raise RuntimeError("server not started")
         return self._base_url
+
+    @property
+    def localhost_url(self) -> str:
+        """``http://localhost:port``: for clients whose cookie jar ignores IP hosts."""
+        port = self.base_url.rsplit(":", 1)[1]
+        return f"http://localhost:{port}"
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen (port 0 = any free port) and return the base URL."""

@@ -76,13 +76,16 @@ class EnergyMeter:
                 counters.add(kind, watts * elapsed / 3600.0, today_wh=watts * today_s / 3600.0)
 
     def words(self, units: list[int]) -> dict[str, int]:
-        """``today<Kind>`` and ``total<Kind>`` of the sum of ``units``, in 0.1 kWh words."""
+        """``today<Kind>`` and ``total<Kind>`` of ``units`` in 0.1 kWh words.
+
+        Each unit counts whole words; a group's counter is the sum of its units' counters.
+        """
         out: dict[str, int] = {}
         for kind in KINDS:
-            today = sum(self._units[u].today[kind] for u in units)
-            total = sum(self._units[u].total[kind] for u in units)
-            out[f"today{kind}"] = int(today // _WH_PER_WORD)
-            out[f"total{kind}"] = int(total // _WH_PER_WORD)
+            for span in ("today", "total"):
+                out[f"{span}{kind}"] = sum(
+                    int(getattr(self._units[u], span)[kind] // _WH_PER_WORD) for u in units
+                )
         return out
 
 
