@@ -124,6 +124,7 @@ class CloudApiServer:
         self._clock = clock
         self._sessions: dict[str, float] = {}
         self._injections: list[_Injection] = []
+        self._omitted: list[tuple[str, str]] = []
         self._offline: set[int] = set()
         self._mirrors: dict[int, dict[str, Any]] = {}
         self._energy_mirrors: dict[int, dict[str, int]] = {}
@@ -200,6 +201,17 @@ class CloudApiServer:
         """Drop every injected error still pending: the portal answers normally again."""
         self._injections.clear()
 
+    def omit_field(self, key: str, path: str) -> None:
+        """Answer ``path`` (a full path or its tail) without ``key``, at any depth of the body.
+
+        For tests of what a client needs: one field missing from an otherwise real answer.
+        """
+        self._omitted.append((path if path.startswith("/") else "/" + path, key))
+
+    def _without_omitted(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        keys = {key for tail, key in self._omitted if path == tail or path.endswith(tail)}
+        return _strip(body, keys) if keys else body
+
     def set_offline(self, serial: str, offline: bool = True) -> None:
         """Mark a unit's dongle lost (``lost: true``, frozen values) or back online."""
         unit = self._unit(serial)
@@ -242,7 +254,9 @@ class CloudApiServer:
                 return self._expired()
             # (no ``or``: an aiohttp response is a mapping, falsy while empty on some versions)
             injected = self._injected(path)
-            return web.json_response(route(fields)) if injected is None else injected
+            if injected is not None:
+                return injected
+            return web.json_response(self._without_omitted(path, route(fields)))
         finally:
             self.in_flight -= 1
 
@@ -287,7 +301,7 @@ class CloudApiServer:
         token = secrets.token_hex(16).upper()
         self._sessions[token] = self._clock()
         self.logins += 1
-        response = web.json_response(self._login_body())
+        response = web.json_response(self._without_omitted(LOGIN, self._login_body()))
         response.set_cookie(COOKIE, token, path="/WManage", httponly=True)
         return response
 
@@ -458,6 +472,15 @@ class CloudApiServer:
             return _ack(bodies.REJECTED)
         name = fields.get("functionParam", "")
         return _ack(self.params.function(unit, name, enable == "true"))
+
+
+def _strip[T](value: T, keys: set[str]) -> T:
+    """``value`` with every mapping's ``keys`` removed, at any depth."""
+    if isinstance(value, dict):
+        return {k: _strip(v, keys) for k, v in value.items() if k not in keys}  # type: ignore[return-value]
+    if isinstance(value, list):
+        return [_strip(v, keys) for v in value]  # type: ignore[return-value]
+    return value
 
 
 def _ack(reason: str | None) -> dict[str, Any]:

@@ -157,3 +157,35 @@ async def test_pylxpweb_sees_a_refused_write(portal: CloudApiServer, twin: Twin)
     assert "REMOTE_SET_ERROR" in stderr
     assert twin.inverter(1).settings.max_charge_current_a == 60
     assert (twin.journal[-1].accepted, twin.journal[-1].reason) == (False, "NAK (injected)")
+
+
+# One field of each answer pylxpweb reads, that its models require: without it the run fails.
+REQUIRED_FIELDS = [
+    ("api/login", "realName"),
+    ("api/login", "fwVersion"),  # per inverter of the plant tree
+    ("plant/list/viewer", "currentTimezoneWithMinute"),
+    ("inverterOverview/list", "pChargeText"),
+    ("getParallelGroupDetails", "subDeviceType"),
+    ("getInverterRuntime", "vpv2"),
+    ("getInverterInfo", "datalogSn"),
+    ("getInverterEnergyInfo", "todayUsage"),
+    ("getInverterEnergyInfoParallel", "totalUsage"),
+    ("battery/getBatteryInfo", "cycleCnt"),  # per pack
+    ("getBatteryInfoForSet", "totalNumber"),
+    ("quickCharge/getStatusInfo", "hasUnclosedQuickChargeTask"),
+    ("remoteRead/read", "valueFrame"),
+]
+
+
+@pytest.mark.parametrize(("path", "field"), REQUIRED_FIELDS)
+async def test_pylxpweb_fails_without_a_field_the_portal_sends(
+    portal: CloudApiServer, path: str, field: str
+) -> None:
+    """The portal's field sets are what pylxpweb needs: drop one and pylxpweb refuses."""
+    python = pylxpweb_python()
+    portal.omit_field(field, path)
+    status, _, stderr = await run_pylxpweb(python, portal)
+    assert status != 0
+    assert "validation error" in stderr
+    assert field in stderr
+    assert "Field required" in stderr
