@@ -35,7 +35,7 @@ class CurrentRule:
     def check(self, amps: float) -> str | None:
         """None when the firmware takes ``amps``, else the reason it refuses."""
         if not math.isfinite(amps) or amps != int(amps):
-            return f"charge current {amps:g} A is not a whole number of amps"
+            return f"charge current {amps!r} A is not a whole number of amps"
         if not self.low <= amps <= self.high:
             return f"charge current {amps:g} A is outside {self.low}..{self.high} A"
         return None

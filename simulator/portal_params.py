@@ -194,6 +194,8 @@ class ParamStore:
                 return self._write_current(unit, setting, value_text, request)
             value = _parse(value_text, integer=setting in _INTEGER_SETTINGS)
             if value is None:
+                reason = f"{name} {value_text!r} is not a value this firmware takes"
+                self.journal(unit, request or f"{setting.value}={value_text}", reason)
                 return REJECTED
             return self._submit(unit, Command.single(setting, value))
         if name in STORED and self._available(name):

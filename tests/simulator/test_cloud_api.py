@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import math
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from custom_components.eg4.cloud import (
     Eg4AuthError,
@@ -25,6 +28,7 @@ from custom_components.eg4.cloud import (
 from custom_components.eg4.model import ChargerPriority, SettingKey
 from simulator import OutputPriority, Setting, Twin, build_twin
 from simulator.cloud_api import CloudApiServer
+from simulator.portal_energy import KINDS, EnergyMeter
 
 RUNTIME = "/WManage/api/inverter/getInverterRuntime"
 BATTERY = "/WManage/api/battery/getBatteryInfo"
@@ -540,3 +544,54 @@ async def test_a_lost_runtime_keeps_its_frozen_measurements(
     assert "vBat" not in lost
     for key in ("vpv2", "vacs", "vepss", "seps", "tradiator1", "tBat", "vBus1"):
         assert lost[key] == before[key]
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(
+    value=st.one_of(
+        st.integers(-20, 300),
+        st.floats(-20, 300, allow_nan=False, allow_infinity=False),
+        st.sampled_from(["", "abc", "1e3", "nan", "inf", "25.0"]),
+    ),
+    model=st.sampled_from(["18KPV", "FlexBOSS21", "12000XP", "LVX6048"]),
+)
+def test_charge_current_firmware_per_model(value: float | str, model: str) -> None:
+    """Accepted exactly when the model's firmware takes it; then the twin and a read agree."""
+    twin = build_twin("healthy", inverters=1, packs=1, seed=0)
+    store = CloudApiServer(twin, model=model).params
+    text = str(value)
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    whole = math.isfinite(number) and number == int(number)
+    if model == "LVX6048":
+        takes = whole and number in range(10, 81, 10)
+    else:
+        takes = whole and 0 <= number <= 250
+    reply = store.write(1, "HOLD_LEAD_ACID_CHARGE_RATE", text)
+    assert (reply is None) is takes
+    expected = int(number) if takes else 80
+    assert twin.inverter(1).settings.max_charge_current_a == expected
+    assert store.read(1, 101, 1) == {"HOLD_LEAD_ACID_CHARGE_RATE": str(expected)}
+    assert len(twin.journal) == 1
+    assert twin.journal[0].accepted is takes
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(steps=st.lists(st.integers(0, 3 * 3600), min_size=1, max_size=6))
+def test_energy_counters_only_grow_and_restart_at_midnight(steps: list[int]) -> None:
+    twin = build_twin("drifted", inverters=2, packs=1, seed=0)
+    meter = EnergyMeter(twin)
+    before = meter.words([1, 2])
+    for seconds in steps:
+        start_day = (twin.config.start_hour * 3600 + twin.clock_s) // 86400
+        twin.step(seconds)
+        meter.observe()
+        now = meter.words([1, 2])
+        assert all(now[f"total{k}"] >= before[f"total{k}"] for k in KINDS)
+        assert all(now[f"today{k}"] <= now[f"total{k}"] for k in KINDS)
+        if (twin.config.start_hour * 3600 + twin.clock_s) // 86400 == start_day:
+            assert all(now[f"today{k}"] >= before[f"today{k}"] for k in KINDS)
+        assert now == {k: meter.words([1])[k] + meter.words([2])[k] for k in now}
+        before = now
