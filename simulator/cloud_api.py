@@ -14,6 +14,15 @@ Form-encoded POSTs in, JSON out; the session is a ``JSESSIONID`` cookie. The twi
 stepped here: whoever drives the twin advances it. Unit ``n`` (1-based) of the twin is
 ``serials[n - 1]``; the bank's BMS link is on the first unit, whose ``getBatteryInfo`` lists
 every pack (the other units report the bank aggregate with an empty ``batteryArray``).
+
+Every answer carries the real portal's field set (third-party clients such as pylxpweb validate
+them strictly): login, plant list, device list, parallel group, runtime, inverter info, energy
+info per unit and per group (counters integrated from the twin, :mod:`simulator.portal_energy`),
+battery info and identities, quick-charge status, parameter reads with ``valueFrame`` and the
+writes. ``model`` picks the firmware rules (:mod:`simulator.portal_models`): the hybrids and XP
+units take charge currents in whole amps 0..250, ``LVX6048`` keeps the twin's 10..80 A steps.
+Clients with a standard cookie jar drop cookies of bare-IP hosts: point them at
+``localhost_url`` (the same port, named ``localhost``).
 """
 
 from __future__ import annotations
@@ -29,6 +38,10 @@ from typing import Any, Literal
 from aiohttp import web
 
 from . import cloud_payloads as bodies
+from . import portal_account as account
+from .portal_energy import EnergyMeter, energy_body
+from .portal_models import portal_model
+from .portal_params import ParamStore
 from .twin import Twin
 
 LOGIN = "/WManage/api/login"
@@ -92,8 +105,18 @@ class CloudApiServer:
         self.model = model
         self.plant_id = plant_id
         self.plant_name = plant_name
+        self.portal_model = portal_model(model)
+        self.station = account.Station(
+            username, plant_id, plant_name, self.serials, self.portal_model
+        )
         self.expiry_style: ExpiryStyle = "html"
-        self.params = bodies.ParamStore(twin, off_grid=bodies.is_off_grid(model))
+        self.params = ParamStore(
+            twin,
+            off_grid=self.portal_model.off_grid,
+            currents=self.portal_model.currents,
+            device_type_code=self.portal_model.device_type_code or None,
+        )
+        self.energy = EnergyMeter(twin)
         self.requests: Counter[str] = Counter()
         self.logins = 0
         self.in_flight = 0
@@ -101,8 +124,10 @@ class CloudApiServer:
         self._clock = clock
         self._sessions: dict[str, float] = {}
         self._injections: list[_Injection] = []
+        self._omitted: list[tuple[str, str]] = []
         self._offline: set[int] = set()
         self._mirrors: dict[int, dict[str, Any]] = {}
+        self._energy_mirrors: dict[int, dict[str, int]] = {}
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
         self._routes: dict[str, Callable[[Fields], dict[str, Any]]] = {
@@ -111,7 +136,12 @@ class CloudApiServer:
             "/WManage/api/inverterOverview/list": self._devices,
             "/WManage/api/inverterOverview/getParallelGroupDetails": self._group,
             "/WManage/api/inverter/getInverterRuntime": self._runtime,
+            "/WManage/api/inverter/getInverterInfo": self._inverter_info,
+            "/WManage/api/inverter/getInverterEnergyInfo": self._energy_info,
+            "/WManage/api/inverter/getInverterEnergyInfoParallel": self._group_energy,
             "/WManage/api/battery/getBatteryInfo": self._battery,
+            "/WManage/api/battery/getBatteryInfoForSet": self._battery_list,
+            "/WManage/web/config/quickCharge/getStatusInfo": self._quick_charge,
             "/WManage/web/maintain/remoteRead/read": self._read,
             "/WManage/web/maintain/remoteSet/write": self._write,
             "/WManage/web/maintain/remoteSet/functionControl": self._function,
@@ -124,6 +154,12 @@ class CloudApiServer:
         if self._base_url is None:
             raise RuntimeError("server not started")
         return self._base_url
+
+    @property
+    def localhost_url(self) -> str:
+        """``http://localhost:port``: for clients whose cookie jar ignores IP hosts."""
+        port = self.base_url.rsplit(":", 1)[1]
+        return f"http://localhost:{port}"
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen (port 0 = any free port) and return the base URL."""
@@ -165,16 +201,30 @@ class CloudApiServer:
         """Drop every injected error still pending: the portal answers normally again."""
         self._injections.clear()
 
+    def omit_field(self, key: str, path: str) -> None:
+        """Answer ``path`` (a full path or its tail) without ``key``, at any depth of the body.
+
+        For tests of what a client needs: one field missing from an otherwise real answer.
+        """
+        self._omitted.append((path if path.startswith("/") else "/" + path, key))
+
+    def _without_omitted(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        keys = {key for tail, key in self._omitted if path == tail or path.endswith(tail)}
+        return _strip(body, keys) if keys else body
+
     def set_offline(self, serial: str, offline: bool = True) -> None:
         """Mark a unit's dongle lost (``lost: true``, frozen values) or back online."""
         unit = self._unit(serial)
         if unit is None:
             raise KeyError(serial)
         if offline:
-            self._mirrors.setdefault(unit, bodies.runtime(self.twin, unit, self.serials[unit - 1]))
+            self._mirrors.setdefault(unit, self._live_runtime(unit))
+            self.energy.observe()
+            self._energy_mirrors.setdefault(unit, self.energy.words([unit]))
             self._offline.add(unit)
         else:
             self._offline.discard(unit)
+            self._energy_mirrors.pop(unit, None)
 
     @property
     def total_requests(self) -> int:
@@ -192,6 +242,8 @@ class CloudApiServer:
                 await asyncio.sleep(self.latency_s)
             form = await request.post()
             fields = {k: v for k, v in form.items() if isinstance(v, str)}
+            self.energy.observe()
+            self.params.apply_due()
             if path == LOGIN:
                 injected = self._injected(path)
                 return self._login(fields) if injected is None else injected
@@ -202,7 +254,9 @@ class CloudApiServer:
                 return self._expired()
             # (no ``or``: an aiohttp response is a mapping, falsy while empty on some versions)
             injected = self._injected(path)
-            return web.json_response(route(fields)) if injected is None else injected
+            if injected is not None:
+                return injected
+            return web.json_response(self._without_omitted(path, route(fields)))
         finally:
             self.in_flight -= 1
 
@@ -247,67 +301,32 @@ class CloudApiServer:
         token = secrets.token_hex(16).upper()
         self._sessions[token] = self._clock()
         self.logins += 1
-        response = web.json_response(self._login_body())
+        response = web.json_response(self._without_omitted(LOGIN, self._login_body()))
         response.set_cookie(COOKIE, token, path="/WManage", httponly=True)
         return response
 
     def _login_body(self) -> dict[str, Any]:
-        inverters = [
-            {
-                "serialNum": serial,
-                "phase": 1,
-                "lost": unit in self._offline,
-                "dtc": 1,
-                "deviceType": 6,
-                "subDeviceType": 164,
-                "powerRating": 6,
-                "deviceTypeText4APP": self.model,
-                "deviceTypeText": self.model,
-                "batteryType": "LITHIUM",
-                "withbatteryData": True,
-                "protocolVersion": 5,
-            }
-            for unit, serial in enumerate(self.serials, start=1)
-        ]
-        plant: dict[str, Any] = {
-            "plantId": self.plant_id,
-            "name": self.plant_name,
-            "timezoneHourOffset": -8,
-            "timezoneMinuteOffset": 0,
-            "inverters": inverters,
-        }
-        if len(self.serials) > 1:
-            plant["parallelGroups"] = [
-                {"parallelGroup": "A", "parallelFirstDeviceSn": self.serials[0]}
-            ]
-        return {
-            "success": True,
-            "userId": 5001,
-            "username": self.username,
-            "readonly": False,
-            "role": "VIEWER",
-            "language": "ENGLISH",
-            "platform": "EG4",
-            "timezone": "WEST8",
-            "plants": [plant],
-        }
+        offline = {self.serials[u - 1] for u in self._offline}
+        return account.login(self.station, offline)
 
     def _plants(self, fields: Fields) -> dict[str, Any]:
-        row = {
-            "id": self.plant_id,
-            "plantId": self.plant_id,
-            "name": self.plant_name,
-            "nominalPower": round(sum(i.rated_w for i in self.twin.inverters)),
-            "country": "United States of America",
-            "timezone": "GMT -8",
-            "daylightSavingTime": True,
-            "createDate": "2026-01-15",
-        }
-        return {"total": 1, "rows": [row]}
+        target = fields.get("targetPlantId")
+        if target not in (None, "", str(self.plant_id)):
+            return {"total": 0, "rows": []}
+        return {"total": 1, "rows": [account.plant_row(self.station, self.twin)]}
 
     def _devices(self, fields: Fields) -> dict[str, Any]:
         plant = _int(fields.get("plantId"), -1)
-        rows = [self._overview_row(u) for u in range(1, len(self.serials) + 1)]
+        rows = [
+            account.overview_row(
+                self.station,
+                unit,
+                self._runtime_body(unit),
+                self._energy_words([unit]),
+                lost=unit in self._offline,
+            )
+            for unit in range(1, len(self.serials) + 1)
+        ]
         if plant not in (-1, self.plant_id):
             rows = []
         page = max(1, _int(fields.get("page"), 1))
@@ -315,59 +334,27 @@ class CloudApiServer:
         chunk = rows[(page - 1) * size : page * size]
         return {"success": True, "total": len(rows), "rows": chunk}
 
-    def _overview_row(self, unit: int) -> dict[str, Any]:
-        serial = self.serials[unit - 1]
-        live = self._runtime_body(unit)
-        grouped = len(self.serials) > 1
-        return {
-            "serialNum": serial,
-            "statusText": "offline" if unit in self._offline else live.get("statusText"),
-            "deviceType": 6,
-            "deviceTypeText": self.model,
-            "phase": 1,
-            "plantId": self.plant_id,
-            "plantName": self.plant_name,
-            "ppv": live.get("ppv", 0),
-            "ppvText": f"{live.get('ppv', 0)} W",
-            "pCharge": live.get("pCharge", 0),
-            "pDisCharge": live.get("pDisCharge", 0),
-            "soc": f"{live['soc']} %" if "soc" in live else "",
-            "vBat": live.get("vBat", 0),
-            "parallelGroup": "A" if grouped else "",
-            "parallelIndex": str(unit) if grouped else "",
-            "parallelInfo": f"A{unit}, Parallel" if grouped else "",
-            "parallelModel": "PARALLEL" if grouped else "",
-        }
-
     def _group(self, fields: Fields) -> dict[str, Any]:
         if self._unit(fields.get("serialNum")) is None:
             return {"success": False, "msg": UNKNOWN_DEVICE}
         if len(self.serials) < 2:
-            return {"success": True, "total": 0, "devices": []}
-        devices = []
-        for unit, serial in enumerate(self.serials, start=1):
-            live = self._runtime_body(unit)
-            devices.append(
-                {
-                    "serialNum": serial,
-                    "deviceType": 6,
-                    "parallelIndex": str(unit),
-                    "parallelNumText": f"A{unit}",
-                    "lost": unit in self._offline,
-                    "roleText": "Primary" if unit == 1 else "Subordinates",
-                    "soc": live.get("soc"),
-                    "vBat": live.get("vBat"),
-                    "ppv1": live.get("ppv1"),
-                    "pCharge": live.get("pCharge"),
-                    "pDisCharge": live.get("pDisCharge"),
-                }
+            return {"success": True, "deviceType": 6, "total": 0, "devices": []}
+        devices = [
+            account.group_device(
+                self.station, unit, self._runtime_body(unit), lost=unit in self._offline
             )
+            for unit in range(1, len(self.serials) + 1)
+        ]
         return {"success": True, "deviceType": 6, "total": len(devices), "devices": devices}
+
+    def _live_runtime(self, unit: int) -> dict[str, Any]:
+        serial = self.serials[unit - 1]
+        return bodies.runtime(self.twin, unit, serial, model=self.portal_model)
 
     def _runtime_body(self, unit: int) -> dict[str, Any]:
         if unit in self._offline:
             return bodies.offline_runtime(self._mirrors[unit])
-        body = bodies.runtime(self.twin, unit, self.serials[unit - 1])
+        body = self._live_runtime(unit)
         self._mirrors[unit] = body
         return body
 
@@ -377,6 +364,42 @@ class CloudApiServer:
             return {"success": False, "msg": UNKNOWN_DEVICE}
         return self._runtime_body(unit)
 
+    def _inverter_info(self, fields: Fields) -> dict[str, Any]:
+        unit = self._unit(fields.get("serialNum"))
+        if unit is None:
+            return {"success": False, "msg": UNKNOWN_DEVICE}
+        live = self._runtime_body(unit)
+        return account.inverter_info(self.station, unit, live, lost=unit in self._offline)
+
+    def _energy_words(self, units: list[int]) -> dict[str, int]:
+        """Counters of ``units`` as served: a lost unit's stay where its dongle left them."""
+        parts = [
+            self._energy_mirrors[u] if u in self._offline else self.energy.words([u]) for u in units
+        ]
+        return {key: sum(p[key] for p in parts) for key in parts[0]}
+
+    def _energy_info(self, fields: Fields) -> dict[str, Any]:
+        serial = fields.get("serialNum", "")
+        unit = self._unit(serial)
+        if unit is None:
+            return {"success": False, "msg": UNKNOWN_DEVICE}
+        live = self._runtime_body(unit)
+        return {
+            **energy_body(self._energy_words([unit])),
+            "serialNum": serial,
+            "fwCode": self.portal_model.fw_code,
+            "powerRatingText": live.get("powerRatingText", ""),
+            "lost": unit in self._offline,
+            "soc": live.get("soc", 0),
+        }
+
+    def _group_energy(self, fields: Fields) -> dict[str, Any]:
+        if self._unit(fields.get("serialNum")) is None:
+            return {"success": False, "msg": UNKNOWN_DEVICE}
+        if len(self.serials) < 2:  # the portal has no group to sum for a lone unit
+            return {"success": False, "msg": "Unknown API error"}
+        return energy_body(self._energy_words(list(range(1, len(self.serials) + 1))))
+
     def _battery(self, fields: Fields) -> dict[str, Any]:
         serial = fields.get("serialNum", "")
         unit = self._unit(serial)
@@ -384,7 +407,27 @@ class CloudApiServer:
             return {"success": False, "msg": UNKNOWN_DEVICE}
         if unit in self._offline:
             return bodies.offline_battery(serial)
-        return bodies.battery(self.twin, serial, with_packs=unit == 1)
+        return bodies.battery(self.twin, serial, with_packs=unit == 1, unit=unit)
+
+    def _battery_list(self, fields: Fields) -> dict[str, Any]:
+        serial = fields.get("serialNum", "")
+        unit = self._unit(serial)
+        if unit is None:
+            return {"success": False, "msg": UNKNOWN_DEVICE}
+        lost = unit in self._offline
+        return bodies.battery_list(self.twin, serial, with_packs=unit == 1 and not lost, lost=lost)
+
+    def _quick_charge(self, fields: Fields) -> dict[str, Any]:
+        unit, error = self._device_call(fields)
+        if unit is None:
+            return error or {}
+        return {  # the twin has no quick charge: never a task open
+            "success": True,
+            "hasUnclosedQuickChargeTask": False,
+            "hasUnclosedQuickDischargeTask": False,
+            "remainTimeBeforeQuickChargeStop": 0,
+            "lowVoltProtect": False,
+        }
 
     def _device_call(self, fields: Fields) -> tuple[int | None, dict[str, Any] | None]:
         unit = self._unit(fields.get("inverterSn"))
@@ -408,6 +451,7 @@ class CloudApiServer:
             "deviceType": 6,
             "startRegister": start,
             "pointNumber": count,
+            "valueFrame": self.params.value_frame(unit, start, count),
             "inverterRuntimeDeviceTime": bodies.device_time(self.twin),
             **self.params.read(unit, start, count),
         }
@@ -428,6 +472,15 @@ class CloudApiServer:
             return _ack(bodies.REJECTED)
         name = fields.get("functionParam", "")
         return _ack(self.params.function(unit, name, enable == "true"))
+
+
+def _strip[T](value: T, keys: set[str]) -> T:
+    """``value`` with every mapping's ``keys`` removed, at any depth."""
+    if isinstance(value, dict):
+        return {k: _strip(v, keys) for k, v in value.items() if k not in keys}  # type: ignore[return-value]
+    if isinstance(value, list):
+        return [_strip(v, keys) for v in value]  # type: ignore[return-value]
+    return value
 
 
 def _ack(reason: str | None) -> dict[str, Any]:

@@ -1,212 +1,81 @@
-"""JSON bodies of the EG4 cloud portal built from a twin, and named-parameter reads/writes.
+"""JSON bodies of the EG4 cloud portal's telemetry, built from a twin.
 
 Units follow the portal: runtime/battery ``vBat`` in 0.1 V, pack ``totalVoltage`` in 0.01 V,
 pack ``current`` in 0.1 A, cell voltages in mV, cell temperatures in 0.1 degC, BMS limits in
-0.01 A; powers in W. Parameter reads return engineering units as strings (``FUNC_*`` as JSON
-booleans), as the portal does.
-
-The twin models LVX6048-like units, so only some portal parameters move its physics:
-``HOLD_LEAD_ACID_CHARGE_RATE`` (max charge current, firmware range 10..80 A step 10),
-``HOLD_AC_CHARGE_BATTERY_CURRENT`` (max utility charge current), ``HOLD_LEAD_ACID_CHARGE_VOLT_REF``
-(bulk), ``HOLD_FLOATING_VOLTAGE`` (float) and ``FUNC_AC_CHARGE`` (on = SUB + solar_and_utility,
-off = SBU + solar_first). Discharge current and the SoC limits have no twin counterpart: they
-are stored per unit here, range-checked, and read back, but change nothing physical.
-:class:`ParamStore` is shared with the lxp-bridge face, which reads and writes the same
-parameters by holding-register number.
+0.01 A; powers in W; temperatures of the runtime in whole degC. Every body carries the field set
+of the real portal's answer (what clients such as pylxpweb require); a field the twin has no
+counterpart for holds a fixed, plausible value (the DC bus, the second PV string, generator and
+smart-load fields). The named parameters live in :mod:`simulator.portal_params` (re-exported
+here for the faces that use them).
 """
 
 from __future__ import annotations
 
-import logging
-import math
-import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .inverter import Inverter, UnitMode
-from .settings import ChargerPriority, Command, OutputPriority, Setting, SettingValue
-from .twin import JournalEntry, Twin
+from .inverter import UnitMode
+from .portal_models import PortalModel, is_off_grid, portal_model
+from .portal_params import (
+    AC_CHARGE,
+    FUNC_REGISTER,
+    GRID_CHARGE_OFF,
+    GRID_CHARGE_ON,
+    REJECTED,
+    STATIC_FUNCS,
+    STORED,
+    STORED_DEFAULTS,
+    TWIN_PARAMS,
+    ParamStore,
+    grid_charging,
+)
+from .twin import Twin
 
-_LOG = logging.getLogger(__name__)
-REJECTED = "REMOTE_SET_ERROR"
+__all__ = [
+    "AC_CHARGE",
+    "FUNC_REGISTER",
+    "GRID_CHARGE_OFF",
+    "GRID_CHARGE_ON",
+    "REJECTED",
+    "STATIC_FUNCS",
+    "STORED",
+    "STORED_DEFAULTS",
+    "TWIN_PARAMS",
+    "ParamStore",
+    "bank_soc",
+    "battery",
+    "battery_list",
+    "device_time",
+    "device_timestamp",
+    "grid_charging",
+    "is_off_grid",
+    "offline_battery",
+    "offline_runtime",
+    "runtime",
+]
+
 _EPOCH = datetime(2026, 6, 1, tzinfo=UTC)
+_DEFAULT_MODEL = portal_model("18KPV")
 # Numeric status codes are illustrative (the portal's meanings are undocumented).
 _STATUS = {UnitMode.LINE: 32, UnitMode.BATTERY: 16, UnitMode.STANDBY: 0, UnitMode.FAULT: 1}
 # Keys the portal omits from an offline (``lost``) runtime; the rest is the frozen mirror.
 OFFLINE_OMITTED = frozenset(
-    {"status", "ppv", "soc", "vBat", "pCharge", "pDisCharge", "batPower", "pinv", "prec", "peps"}
+    {
+        "status",
+        "ppv",
+        "soc",
+        "vBat",
+        "pCharge",
+        "pDisCharge",
+        "batPower",
+        "batteryColor",
+        "pinv",
+        "prec",
+        "peps",
+    }
 )
-
-# name -> (register, lowest, highest) of parameters stored here (no twin counterpart).
-STORED: dict[str, tuple[int, int, int]] = {
-    "HOLD_LEAD_ACID_DISCHARGE_RATE": (102, 0, 250),
-    "HOLD_AC_CHARGE_SOC_LIMIT": (67, 0, 101),
-    "HOLD_AC_CHARGE_START_BATTERY_SOC": (160, 0, 90),
-    "HOLD_AC_CHARGE_END_BATTERY_SOC": (161, 0, 100),
-    "HOLD_SYSTEM_CHARGE_SOC_LIMIT": (227, 10, 101),
-}
-STORED_DEFAULTS: dict[str, int] = {
-    "HOLD_LEAD_ACID_DISCHARGE_RATE": 200,
-    "HOLD_AC_CHARGE_SOC_LIMIT": 90,
-    "HOLD_AC_CHARGE_START_BATTERY_SOC": 20,
-    "HOLD_AC_CHARGE_END_BATTERY_SOC": 100,
-    "HOLD_SYSTEM_CHARGE_SOC_LIMIT": 101,
-}
-# name -> (register, twin setting) of parameters that are the twin's own settings.
-TWIN_PARAMS: dict[str, tuple[int, Setting]] = {
-    "HOLD_LEAD_ACID_CHARGE_VOLT_REF": (99, Setting.BULK_VOLTAGE),
-    "HOLD_LEAD_ACID_CHARGE_RATE": (101, Setting.MAX_CHARGE_CURRENT),
-    "HOLD_FLOATING_VOLTAGE": (144, Setting.FLOAT_VOLTAGE),
-    "HOLD_AC_CHARGE_BATTERY_CURRENT": (168, Setting.MAX_UTILITY_CHARGE_CURRENT),
-}
-_INTEGER_SETTINGS = (Setting.MAX_CHARGE_CURRENT, Setting.MAX_UTILITY_CHARGE_CURRENT)
-AC_CHARGE = "FUNC_AC_CHARGE"
-FUNC_REGISTER = 21
-# Register-21 bits served read-only.
-STATIC_FUNCS = {"FUNC_EPS_EN": True, "FUNC_SET_TO_STANDBY": True, "FUNC_FORCED_CHG_EN": False}
-GRID_CHARGE_ON = Command(
-    (
-        (Setting.OUTPUT_PRIORITY, OutputPriority.SUB),
-        (Setting.CHARGER_PRIORITY, ChargerPriority.SOLAR_AND_UTILITY),
-    )
-)
-GRID_CHARGE_OFF = Command(
-    (
-        (Setting.OUTPUT_PRIORITY, OutputPriority.SBU),
-        (Setting.CHARGER_PRIORITY, ChargerPriority.SOLAR_FIRST),
-    )
-)
-
-
-def is_off_grid(model: str) -> bool:
-    """6000XP / 12000XP (portal model SNA...) units."""
-    name = model.upper().replace(" ", "").replace("-", "")
-    return re.search(r"\dXP|SNA", name) is not None
-
-
-def grid_charging(inv: Inverter) -> bool:
-    """What ``FUNC_AC_CHARGE`` reads: the unit may charge the bank from the grid."""
-    s = inv.settings
-    return (
-        s.charger_priority is ChargerPriority.SOLAR_AND_UTILITY
-        and s.output_priority is not OutputPriority.SBU
-    )
-
-
-def _fmt(value: SettingValue) -> str:
-    return f"{float(value):g}" if isinstance(value, int | float) else str(value)
-
-
-@dataclass
-class ParamStore:
-    """Per-unit named parameters: twin settings plus the ones kept here.
-
-    ``source`` names the path in the twin's journal (``cloud``, ``lxp_bridge``).
-    """
-
-    twin: Twin
-    off_grid: bool = False
-    source: str = "cloud"
-    stored: dict[int, dict[str, int]] = field(default_factory=dict)
-
-    def _unit_store(self, unit: int) -> dict[str, int]:
-        return self.stored.setdefault(unit, dict(STORED_DEFAULTS))
-
-    def _available(self, name: str) -> bool:
-        return not (self.off_grid and name == "HOLD_AC_CHARGE_SOC_LIMIT")
-
-    def read(self, unit: int, start: int, count: int) -> dict[str, Any]:
-        """Named parameters whose register lies in ``[start, start + count)``."""
-        inv = self.twin.inverter(unit)
-        end = start + count
-        out: dict[str, Any] = {}
-        for name, (register, setting) in TWIN_PARAMS.items():
-            if start <= register < end:
-                out[name] = _fmt(inv.settings.get(setting))
-        for name, (register, _, _) in STORED.items():
-            if start <= register < end and self._available(name):
-                out[name] = str(self._unit_store(unit)[name])
-        if start <= FUNC_REGISTER < end:
-            out[AC_CHARGE] = grid_charging(inv)
-            out.update(STATIC_FUNCS)
-        return dict(sorted(out.items()))
-
-    def write(
-        self, unit: int, name: str, value_text: str, *, request: str | None = None
-    ) -> str | None:
-        """Apply ``remoteSet/write``; None when accepted, else the portal's message.
-
-        Every write is journaled: twin settings by ``Twin.submit``, stored parameters here
-        (``request`` is how the journal shows it; ``name=value`` by default).
-        """
-        if name in TWIN_PARAMS:
-            setting = TWIN_PARAMS[name][1]
-            value = _parse(value_text, integer=setting in _INTEGER_SETTINGS)
-            if value is None:
-                return REJECTED
-            return self._submit(unit, Command.single(setting, value))
-        if name in STORED and self._available(name):
-            return self._write_stored(unit, name, value_text, request or f"{name}={value_text}")
-        return REJECTED
-
-    def _write_stored(self, unit: int, name: str, text: str, request: str) -> str | None:
-        """A parameter kept here: NAK rules without a setting apply, then its range."""
-        settings = {unit: self.twin.inverter(unit).settings}
-        nak = self.twin.faults.naks([unit], settings, Command(())).get(unit)
-        if nak is not None:
-            self.journal(unit, request, nak)
-            return REJECTED
-        _, low, high = STORED[name]
-        number = _parse(text, integer=True)
-        if number is None or not low <= number <= high:
-            self.journal(unit, request, f"{name} {text} is outside {low}..{high}")
-            return REJECTED
-        self._unit_store(unit)[name] = int(number)
-        self.journal(unit, request, None)
-        return None
-
-    def journal(self, unit: int, request: str, reason: str | None) -> None:
-        """Record a command settled without the twin's firmware (reason None = applied)."""
-        clock = self.twin.clock_s
-        accepted = reason is None
-        self.twin.journal.append(
-            JournalEntry(
-                clock,
-                self.source,
-                (unit,),
-                request,
-                accepted=accepted,
-                reason=reason or "",
-                apply_at_s=clock if accepted else None,
-            )
-        )
-        if accepted:
-            _LOG.info("%s applied %s on unit %s", self.source, request, unit)
-        else:
-            _LOG.info("%s rejected %s on unit %s: %s", self.source, request, unit, reason)
-
-    def function(self, unit: int, name: str, enable: bool) -> str | None:
-        """Apply ``remoteSet/functionControl``; None when accepted, else the message."""
-        if name != AC_CHARGE:
-            return REJECTED
-        return self._submit(unit, GRID_CHARGE_ON if enable else GRID_CHARGE_OFF)
-
-    def _submit(self, unit: int, command: Command) -> str | None:
-        result = self.twin.submit([unit], command, source=self.source)
-        return None if result.accepted else REJECTED
-
-
-def _parse(text: str, *, integer: bool) -> int | float | None:
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    if not math.isfinite(number):
-        return None
-    if integer:
-        return int(number) if number == int(number) else None
-    return number
+# DC bus voltages (0.1 V words) while the unit converts; the twin has no DC bus.
+_BUS_WORDS = (3700, 3300)
 
 
 # ---------------------------------------------------------------- telemetry bodies
@@ -230,7 +99,15 @@ def bank_soc(twin: Twin) -> int:
     return round(sum(p.bms.soc_exact_pct for p in packs) / len(packs))
 
 
-def runtime(twin: Twin, unit: int, serial: str) -> dict[str, Any]:
+def _temperature(twin: Twin) -> int:
+    """The battery temperature the inverter reads over the BMS link (whole degC)."""
+    packs = twin.packs
+    return round(sum(p.temperatures[0] for p in packs) / len(packs))
+
+
+def runtime(
+    twin: Twin, unit: int, serial: str, *, model: PortalModel = _DEFAULT_MODEL
+) -> dict[str, Any]:
     """``getInverterRuntime`` of one unit (online)."""
     inv = twin.inverter(unit)
     fl = inv.flows
@@ -238,44 +115,93 @@ def runtime(twin: Twin, unit: int, serial: str) -> dict[str, Any]:
     battery_w = round(fl.battery_current_a * volts)
     status_text = "fault" if fl.mode is UnitMode.FAULT else "normal"
     s = inv.settings
+    converting = fl.mode is not UnitMode.STANDBY
+    load = round(fl.load_w)
     return {
         "success": True,
         "serialNum": serial,
-        "fwCode": "FAAB-2525",
+        "fwCode": model.fw_code,
         "powerRatingText": f"{inv.rated_w / 1000:g}kW",
         "lost": False,
         "hasRuntimeData": True,
         "statusText": status_text,
+        "batShared": False,
+        "isParallelEnabled": len(twin.inverters) > 1,
+        "allowGenExercise": not model.off_grid,
         "batteryType": "LITHIUM",
         "batParallelNum": str(len(twin.packs)),
         "batCapacity": str(round(twin.config.pack_capacity_ah * len(twin.packs))),
         "serverTime": device_time(twin),
         "deviceTime": device_time(twin),
         "vpv1": round(fl.pv_v * 10),
+        "vpv2": 0,
+        "vpv3": 0,
+        "remainTime": 0,
         "ppv1": round(fl.pv_w),
+        "ppv2": 0,
+        "ppv3": 0,
         "vacr": round(fl.grid_v * 10),
+        "vacs": 0,
+        "vact": 0,
         "fac": 6000 if fl.grid_v > 0 else 0,
         "pf": "1",
         "vepsr": round(fl.ac_out_v * 10),
+        "vepss": 0,
+        "vepst": 0,
         "feps": 6000,
+        "seps": 0,
         "pToGrid": 0,
         "pToUser": round(fl.grid_in_w),
         "tinner": round(fl.temperature_c),
+        "tradiator1": round(fl.temperature_c + 4.0),
+        "tradiator2": round(fl.temperature_c + 2.0),
+        "tBat": _temperature(twin),
+        "vBus1": _BUS_WORDS[0] if converting else 0,
+        "vBus2": _BUS_WORDS[1] if converting else 0,
         "status": _STATUS[fl.mode],
         "ppv": round(fl.pv_w),
         "pCharge": max(0, battery_w),
         "pDisCharge": max(0, -battery_w),
         "batPower": battery_w,
+        "batteryColor": "green",
         "soc": bank_soc(twin),
         "vBat": round(volts * 10),
-        "pinv": round(fl.load_w),
+        "pinv": load,
         "prec": round(fl.grid_charge_a * volts),
         "peps": 0,
+        "_12KAcCoupleInverterFlow": False,
+        "_12KAcCoupleInverterData": False,
+        "acCouplePower": 0,
+        "hasEpsOverloadRecoveryTime": False,
         "maxChgCurr": s.max_charge_current_a * 100,
         "maxDischgCurr": 20000,
+        "maxChgCurrValue": s.max_charge_current_a * 10,
+        "maxDischgCurrValue": 2000,
         "bmsCharge": any(p.charge_allowed for p in twin.packs),
         "bmsDischarge": any(p.discharge_allowed for p in twin.packs),
-        "consumptionPower": round(fl.load_w),
+        "bmsForceCharge": False,
+        "_12KUsingGenerator": False,
+        "genVolt": 0,
+        "genFreq": 0,
+        "genPower": 0,
+        "genDryContact": "OFF",
+        "consumptionPower114": load,
+        "consumptionPower": load,
+        "pLoad170": load,
+        "smartLoadInverterFlow": False,
+        "smartLoadInverterEnable": False,
+        "epsLoadPowerShow": True,
+        "gridLoadPowerShow": True,
+        "pLoadPowerShow": True,
+        "epsLoadPower": 0,
+        "gridLoadPower": 0,
+        "smartLoadPower": 0,
+        "pEpsL1N": 0,
+        "pEpsL2N": 0,
+        "haspEpsLNValue": False,
+        "directions": {"inverterArrowDir": "toInverter" if battery_w > 0 else "fromInverter"},
+        "hasUnclosedQuickChargeTask": False,
+        "hasUnclosedQuickDischargeTask": False,
     }
 
 
@@ -286,17 +212,25 @@ def offline_runtime(mirror: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def _key(serial: str, pack_number: int) -> tuple[str, str]:
+    label = f"Battery_ID_{pack_number:02d}"
+    return f"{serial}_{label}", label
+
+
 def _pack(serial: str, pack_number: int, twin: Twin) -> dict[str, Any]:
     pack = twin.pack(pack_number)
     t1, t2, _ = pack.temperatures
     soc = pack.bms.soc_pct
     cap = round(pack.capacity_ah)
-    label = f"Battery_ID_{pack_number:02d}"
+    key, label = _key(serial, pack_number)
+    cells = pack.cell_voltages
     return {
-        "batteryKey": f"{serial}_{label}",
+        "batteryKey": key,
         "batterySn": label,
         "batIndex": pack_number - 1,
         "batteryType": "BATT_default",
+        "batteryTypeText": "LFP",
+        "batBmsModelText": "",
         "lost": False,
         "lastUpdateTime": device_time(twin),
         "totalVoltage": round(pack.voltage * 100),
@@ -305,23 +239,35 @@ def _pack(serial: str, pack_number: int, twin: Twin) -> dict[str, Any]:
         "soh": 100,
         "currentRemainCapacity": round(cap * soc / 100),
         "currentFullCapacity": cap,
+        "currentCapacityPercent": soc,
+        "maxBatteryCharge": cap,
         "batMaxCellTemp": round(max(t1, t2) * 10),
         "batMinCellTemp": round(min(t1, t2) * 10),
+        "batMaxCellNumTemp": 1 if t1 >= t2 else 2,
+        "batMinCellNumTemp": 2 if t1 >= t2 else 1,
         "batMaxCellVoltage": round(pack.cell_max * 1000),
         "batMinCellVoltage": round(pack.cell_min * 1000),
+        "batMaxCellNumVolt": cells.index(max(cells)) + 1,
+        "batMinCellNumVolt": cells.index(min(cells)) + 1,
+        "batChargeMaxCur": round(pack.capacity_ah * 10),
+        "batChargeVoltRef": 560,
         "cycleCnt": pack.cycles,
         "fwVersionText": "2.17",
+        "chgCapacity": "",
+        "disChgCapacity": "",
         "ambientTemp": "",
         "mosTemp": "",
+        "noticeInfo": "",
     }
 
 
-def battery(twin: Twin, serial: str, *, with_packs: bool) -> dict[str, Any]:
+def battery(twin: Twin, serial: str, *, with_packs: bool, unit: int = 1) -> dict[str, Any]:
     """``getBatteryInfo``: the bank aggregate, and every pack on the unit with the BMS link."""
     packs = twin.packs
     current = sum(p.current_a for p in packs)
     power = round(sum(p.voltage * p.current_a for p in packs))
-    full = round(sum(p.capacity_ah for p in packs))
+    full_ah = sum(p.capacity_ah for p in packs)
+    full = round(full_ah)
     soc = bank_soc(twin)
     if current > 0.05:
         direction, status = "charge", "Charging"
@@ -330,18 +276,25 @@ def battery(twin: Twin, serial: str, *, with_packs: bool) -> dict[str, Any]:
     else:
         direction, status = "unknown", "Idle"
     rows = [_pack(serial, p.index, twin) for p in packs] if with_packs else []
+    fl = twin.inverter(unit).flows
     return {
         "success": True,
         "serialNum": serial,
         "lost": False,
         "hasRuntimeData": True,
+        "statusText": "normal",
         "batStatus": status,
         "soc": soc,
         "vBat": round(twin.bus_voltage * 10),
-        "batPower": power,
+        "ppv": round(fl.pv_w),
         "pCharge": max(0, power),
         "pDisCharge": max(0, -power),
+        "batPower": power,
+        "pinv": round(fl.load_w),
+        "prec": round(fl.grid_charge_a * twin.bus_voltage),
+        "peps": 0,
         "maxBatteryCharge": full,
+        "currentBatteryCharge": round(full_ah * soc / 100, 1),
         "remainCapacity": round(full * soc / 100),
         "fullCapacity": full,
         "capacityPercent": soc,
@@ -350,6 +303,21 @@ def battery(twin: Twin, serial: str, *, with_packs: bool) -> dict[str, Any]:
         "currentType": direction,
         "totalVoltageText": f"{twin.bus_voltage:.1f}",
         "batteryArray": rows,
+    }
+
+
+def battery_list(twin: Twin, serial: str, *, with_packs: bool, lost: bool) -> dict[str, Any]:
+    """``getBatteryInfoForSet``: the identities of the packs the unit reports."""
+    rows = []
+    if with_packs:
+        for pack in twin.packs:
+            key, label = _key(serial, pack.index)
+            rows.append({"batteryKey": key, "batterySn": label, "batIndex": pack.index - 1})
+    return {
+        "success": True,
+        "serialNum": serial,
+        "totalNumber": len(rows),
+        "batteryArray": [{**row, "lost": lost} for row in rows],
     }
 
 

@@ -50,6 +50,25 @@ ensure_venv() {
   echo "$venv"
 }
 
+# venv_pylxpweb -> prints the path of pylxpweb's own venv (requirements/tool-pylxpweb.txt):
+# the third-party EG4 cloud client that tests/e2e/test_pylxpweb.py runs as a subprocess against
+# the simulated portal (never imported by the Home Assistant venvs). Cached like the others, keyed
+# by the requirements' hash, so a changed pin rebuilds it; dies when it cannot be built or does
+# not import the pinned version.
+venv_pylxpweb() {
+  local req="$REPO_ROOT/requirements/tool-pylxpweb.txt" pin venv
+  [[ -f "$req" ]] || die "requirements file missing: $req"
+  pin="$(sed -n 's/^pylxpweb==\([^[:space:]]*\).*/\1/p' "$req")"
+  [[ -n "$pin" ]] || die "no pylxpweb==<version> pin in $req"
+  venv="$(ensure_venv "$req")" || exit 1
+  "$venv/bin/python" - "$pin" >&2 <<'PY' || die "the pylxpweb venv $venv does not import pylxpweb $pin; delete it and rerun"
+import importlib.metadata, sys
+import pylxpweb  # noqa: F401
+sys.exit(importlib.metadata.version("pylxpweb") != sys.argv[1])
+PY
+  echo "$venv"
+}
+
 venv_ha2026() { ensure_venv "$REPO_ROOT/requirements/test-ha2026.txt" --ignore-requires-python; }
 venv_ha2025() { ensure_venv "$REPO_ROOT/requirements/test-ha2025.txt"; }
 

@@ -548,7 +548,8 @@ async def test_device_rejection_surfaces_the_portals_message(
 async def test_firmware_refusal_of_a_value_in_range(
     hass: HomeAssistant, portal: CloudApiServer, loaded: MockConfigEntry
 ) -> None:
-    """250 A is valid for the family but this firmware takes 10..80 A: the device says no."""
+    """250 A is valid for the family (the 18kPV takes it) but this unit's firmware says no."""
+    portal.twin.faults.nak_setting(Setting.MAX_CHARGE_CURRENT, 1)
     with pytest.raises(HomeAssistantError) as err:
         await set_number(hass, loaded, "max_charge_current", 250)
     assert err.value.translation_key == "write_refused"

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import math
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from custom_components.eg4.cloud import (
     Eg4AuthError,
@@ -23,10 +28,17 @@ from custom_components.eg4.cloud import (
 from custom_components.eg4.model import ChargerPriority, SettingKey
 from simulator import OutputPriority, Setting, Twin, build_twin
 from simulator.cloud_api import CloudApiServer
+from simulator.portal_energy import KINDS, EnergyMeter
 
 RUNTIME = "/WManage/api/inverter/getInverterRuntime"
 BATTERY = "/WManage/api/battery/getBatteryInfo"
 LOGIN = "/WManage/api/login"
+READ = "/WManage/web/maintain/remoteRead/read"
+ENERGY = "/WManage/api/inverter/getInverterEnergyInfo"
+GROUP_ENERGY = "/WManage/api/inverter/getInverterEnergyInfoParallel"
+INFO = "/WManage/api/inverter/getInverterInfo"
+BATTERY_SET = "/WManage/api/battery/getBatteryInfoForSet"
+QUICK_CHARGE = "/WManage/web/config/quickCharge/getStatusInfo"
 
 
 @pytest.fixture
@@ -207,8 +219,8 @@ async def test_ac_charge_function_drives_grid_charging(
 async def test_firmware_rejection_surfaces(
     client: Eg4CloudClient, server: CloudApiServer, twin: Twin
 ) -> None:
-    with pytest.raises(Eg4DeviceRejectedError) as err:  # the twin takes 10..80 A in steps of 10
-        await client.apply(server.serials[0], encode_write(SettingKey.MAX_CHARGE_CURRENT, 65))
+    with pytest.raises(Eg4DeviceRejectedError) as err:  # the 18kPV takes whole amps 0..250
+        await client.apply(server.serials[0], encode_write(SettingKey.MAX_CHARGE_CURRENT, 251))
     assert err.value.message == "REMOTE_SET_ERROR"
     assert not twin.journal[-1].accepted
     twin.faults.nak_next(1)
@@ -216,6 +228,68 @@ async def test_firmware_rejection_surfaces(
     with pytest.raises(Eg4DeviceRejectedError):
         await client.apply(server.serials[0], on)
     assert twin.inverter(1).settings.output_priority is OutputPriority.SBU
+
+
+async def test_hybrid_charge_currents_take_whole_amps_0_to_250(
+    client: Eg4CloudClient, server: CloudApiServer, twin: Twin
+) -> None:
+    """Real 18kPV captures show 25 A and 215 A: the hybrid family is not the twin's LVX6048."""
+    serial = server.serials[0]
+    for amps in (25, 215, 0, 250, 60):
+        await client.apply(serial, encode_write(SettingKey.MAX_CHARGE_CURRENT, amps))
+        params = await client.read_parameters(serial, 101, 1)
+        assert params == {"HOLD_LEAD_ACID_CHARGE_RATE": str(amps)}
+        assert twin.inverter(1).settings.max_charge_current_a == amps
+        assert twin.journal[-1].accepted
+    await client.write_parameter(serial, "HOLD_AC_CHARGE_BATTERY_CURRENT", "125")
+    assert twin.inverter(1).settings.max_utility_charge_current_a == 125
+    for text, reason in (
+        ("251", "charge current 251 A is outside 0..250 A"),
+        ("-1", "charge current -1 A is outside 0..250 A"),
+        ("65.5", "charge current 65.5 A is not a whole number of amps"),
+        ("lots", "charge current 'lots' is not a number"),
+    ):
+        with pytest.raises(Eg4DeviceRejectedError):
+            await client.write_parameter(serial, "HOLD_LEAD_ACID_CHARGE_RATE", text)
+        assert (twin.journal[-1].accepted, twin.journal[-1].reason) == (False, reason)
+    assert twin.inverter(1).settings.max_charge_current_a == 60
+    twin.step(60)  # the twin runs on the value the portal set
+    assert twin.inverter(2).settings.max_charge_current_a == 80
+
+
+async def test_lvx6048_keeps_ten_amp_steps(
+    session: aiohttp.ClientSession, twin: Twin, socket_enabled: None
+) -> None:
+    server = CloudApiServer(twin, model="LVX6048")
+    await server.start()
+    try:
+        client = make_client(session, server)
+        serial = server.serials[0]
+        for amps in (65, 25, 90, 215):
+            with pytest.raises(Eg4DeviceRejectedError):
+                await client.apply(serial, encode_write(SettingKey.MAX_CHARGE_CURRENT, amps))
+        await client.apply(serial, encode_write(SettingKey.MAX_CHARGE_CURRENT, 60))
+        assert await client.read_parameters(serial, 101, 1) == {"HOLD_LEAD_ACID_CHARGE_RATE": "60"}
+        assert twin.journal[-2].reason == "max charge current 215 A is not one of 10..80 step 10"
+    finally:
+        await server.stop()
+
+
+async def test_hybrid_only_value_takes_the_twins_nak_and_delay_rules(
+    client: Eg4CloudClient, server: CloudApiServer, twin: Twin
+) -> None:
+    serial = server.serials[1]
+    twin.faults.nak_setting(Setting.MAX_CHARGE_CURRENT, 1, unit=2)
+    with pytest.raises(Eg4DeviceRejectedError):
+        await client.write_parameter(serial, "HOLD_LEAD_ACID_CHARGE_RATE", "25")
+    assert (twin.journal[-1].accepted, twin.journal[-1].reason) == (False, "NAK (injected)")
+    twin.faults.delay(120, setting=Setting.MAX_CHARGE_CURRENT, unit=2)
+    await client.write_parameter(serial, "HOLD_LEAD_ACID_CHARGE_RATE", "25")
+    assert twin.journal[-1].apply_at_s == twin.clock_s + 120
+    assert (await client.read_parameters(serial, 101, 1))["HOLD_LEAD_ACID_CHARGE_RATE"] == "80"
+    twin.step(121)
+    assert (await client.read_parameters(serial, 101, 1))["HOLD_LEAD_ACID_CHARGE_RATE"] == "25"
+    assert twin.inverter(2).settings.max_charge_current_a == 25
 
 
 async def test_delayed_write_is_acknowledged_before_it_applies(
@@ -334,3 +408,190 @@ def test_serials_must_match_the_twin(twin: Twin) -> None:
     with pytest.raises(ValueError, match="serial"):
         CloudApiServer(twin, serials=["1111111111"])
     assert CloudApiServer(twin, serials=["AB12345678", "CD12345678"]).serials[1] == "CD12345678"
+
+
+class Portal:
+    """Raw calls to the portal with a logged-in session (for what our client does not use)."""
+
+    def __init__(self, http: aiohttp.ClientSession, server: CloudApiServer) -> None:
+        self.http = http
+        self.server = server
+
+    async def login(self) -> dict[str, Any]:
+        return await self.call(LOGIN, account=DEMO, password=DEMO)
+
+    async def call(self, path: str, **form: str) -> dict[str, Any]:
+        async with self.http.post(self.server.base_url + path, data=form) as response:
+            body: dict[str, Any] = await response.json()
+            return body
+
+
+@pytest.fixture
+async def portal(server: CloudApiServer) -> AsyncIterator[Portal]:
+    jar = aiohttp.CookieJar(unsafe=True)  # the portal runs on 127.0.0.1
+    async with aiohttp.ClientSession(cookie_jar=jar) as http:
+        raw = Portal(http, server)
+        await raw.login()
+        yield raw
+
+
+def frame_words(body: dict[str, Any]) -> list[int]:
+    raw = base64.b64decode(body["valueFrame"])
+    return [int.from_bytes(raw[i : i + 2], "little") for i in range(0, len(raw), 2)]
+
+
+async def test_parameter_read_carries_the_raw_value_frame(
+    portal: Portal, client: Eg4CloudClient, server: CloudApiServer, twin: Twin
+) -> None:
+    serial = server.serials[0]
+    await client.apply(serial, encode_write(SettingKey.MAX_CHARGE_CURRENT, 25))
+    body = await portal.call(READ, inverterSn=serial, startRegister="0", pointNumber="127")
+    words = frame_words(body)
+    assert len(words) == 127
+    settings = twin.inverter(1).settings
+    assert words[101] == 25 == int(body["HOLD_LEAD_ACID_CHARGE_RATE"])
+    assert words[99] == round(settings.bulk_v * 10)
+    assert words[102] == int(body["HOLD_LEAD_ACID_DISCHARGE_RATE"])
+    assert words[19] == body["HOLD_DEVICE_TYPE_CODE"] == 2092  # the PV series
+    assert bool(words[21] >> 7 & 1) is body["FUNC_AC_CHARGE"] is False
+    on = encode_write(SettingKey.CHARGER_PRIORITY, ChargerPriority.SOLAR_AND_UTILITY)
+    await client.apply(serial, on)
+    body = await portal.call(READ, inverterSn=serial, startRegister="21", pointNumber="1")
+    (word,) = frame_words(body)
+    assert word >> 7 & 1 == 1
+    assert body["FUNC_AC_CHARGE"] is True
+
+
+async def test_energy_counters_integrate_the_twin(
+    portal: Portal, server: CloudApiServer, twin: Twin
+) -> None:
+    """Counters in 0.1 kWh that only grow, the day's restart at midnight, the group sums."""
+    first, second = server.serials
+    usage_wh = 0.0
+    totals: list[int] = []
+    for _ in range(24):  # 21:00 -> 01:00, one observation every 10 min
+        usage_wh += twin.inverter(1).flows.load_w * 600 / 3600
+        twin.step(600)
+        body = await portal.call(ENERGY, serialNum=first)
+        totals.append(body["totalUsage"])
+    assert body["serialNum"] == first
+    assert body["totalUsage"] == int(usage_wh // 100)
+    assert body["totalUsageText"] == f"{body['totalUsage'] / 10:g}"
+    assert totals == sorted(totals)
+    assert body["todayUsage"] < body["totalUsage"]  # midnight passed at 03:00 of sim time
+    assert body["totalYielding"] == 0  # night: no PV
+    group = await portal.call(GROUP_ENERGY, serialNum=second)
+    other = await portal.call(ENERGY, serialNum=second)
+    assert group["totalUsage"] == body["totalUsage"] + other["totalUsage"]
+    assert "serialNum" not in group
+
+
+async def test_energy_of_a_lost_unit_is_frozen(
+    portal: Portal, server: CloudApiServer, twin: Twin
+) -> None:
+    serial = server.serials[1]
+    load_w = twin.inverter(2).flows.load_w  # the night's steady house load on this unit
+    twin.step(3600)
+    before = await portal.call(ENERGY, serialNum=serial)
+    assert before["totalUsage"] == int(load_w // 100)
+    server.set_offline(serial)
+    twin.step(7200)
+    lost = await portal.call(ENERGY, serialNum=serial)
+    assert lost["lost"] is True
+    assert lost["totalUsage"] == before["totalUsage"]  # where the dongle left it
+    server.set_offline(serial, offline=False)
+    back = await portal.call(ENERGY, serialNum=serial)
+    assert back["totalUsage"] == int(load_w * 3 // 100)  # the inverter itself kept counting
+
+
+async def test_inverter_info_battery_identities_and_quick_charge(
+    portal: Portal, server: CloudApiServer
+) -> None:
+    first, second = server.serials
+    account = await portal.login()
+    identity = account["plants"][0]["inverters"][0]
+    info = await portal.call(INFO, serialNum=first)
+    assert info["serialNum"] == first
+    assert info["datalogSn"] == identity["datalogSn"]
+    assert info["inverterDetail"]["fwCode"] == (
+        f"{identity['standard']}-{identity['slaveVersion']:02X}{identity['fwVersion']:02X}"
+    )
+    runtime = await portal.call(RUNTIME, serialNum=first)
+    assert runtime["fwCode"] == info["inverterDetail"]["fwCode"]
+    packs = await portal.call(BATTERY_SET, serialNum=first)
+    full = await portal.call(BATTERY, serialNum=first)
+    assert [p["batteryKey"] for p in packs["batteryArray"]] == [
+        p["batteryKey"] for p in full["batteryArray"]
+    ]
+    assert packs["totalNumber"] == 6
+    assert (await portal.call(BATTERY_SET, serialNum=second))["batteryArray"] == []
+    status = await portal.call(QUICK_CHARGE, inverterSn=first)
+    assert status["hasUnclosedQuickChargeTask"] is False
+    unknown = await portal.call(INFO, serialNum="0000000000")
+    assert unknown == {"success": False, "msg": "DEVICE_NOT_EXIST"}
+
+
+async def test_a_lost_runtime_keeps_its_frozen_measurements(
+    portal: Portal, server: CloudApiServer, twin: Twin
+) -> None:
+    serial = server.serials[1]
+    before = await portal.call(RUNTIME, serialNum=serial)
+    server.set_offline(serial)
+    twin.step(600)
+    lost = await portal.call(RUNTIME, serialNum=serial)
+    assert lost["lost"] is True
+    assert "soc" not in lost
+    assert "vBat" not in lost
+    for key in ("vpv2", "vacs", "vepss", "seps", "tradiator1", "tBat", "vBus1"):
+        assert lost[key] == before[key]
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(
+    value=st.one_of(
+        st.integers(-20, 300),
+        st.floats(-20, 300, allow_nan=False, allow_infinity=False),
+        st.sampled_from(["", "abc", "1e3", "nan", "inf", "25.0"]),
+    ),
+    model=st.sampled_from(["18KPV", "FlexBOSS21", "12000XP", "LVX6048"]),
+)
+def test_charge_current_firmware_per_model(value: float | str, model: str) -> None:
+    """Accepted exactly when the model's firmware takes it; then the twin and a read agree."""
+    twin = build_twin("healthy", inverters=1, packs=1, seed=0)
+    store = CloudApiServer(twin, model=model).params
+    text = str(value)
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    whole = math.isfinite(number) and number == int(number)
+    if model == "LVX6048":
+        takes = whole and number in range(10, 81, 10)
+    else:
+        takes = whole and 0 <= number <= 250
+    reply = store.write(1, "HOLD_LEAD_ACID_CHARGE_RATE", text)
+    assert (reply is None) is takes
+    expected = int(number) if takes else 80
+    assert twin.inverter(1).settings.max_charge_current_a == expected
+    assert store.read(1, 101, 1) == {"HOLD_LEAD_ACID_CHARGE_RATE": str(expected)}
+    assert len(twin.journal) == 1
+    assert twin.journal[0].accepted is takes
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(steps=st.lists(st.integers(0, 3 * 3600), min_size=1, max_size=6))
+def test_energy_counters_only_grow_and_restart_at_midnight(steps: list[int]) -> None:
+    twin = build_twin("drifted", inverters=2, packs=1, seed=0)
+    meter = EnergyMeter(twin)
+    before = meter.words([1, 2])
+    for seconds in steps:
+        start_day = (twin.config.start_hour * 3600 + twin.clock_s) // 86400
+        twin.step(seconds)
+        meter.observe()
+        now = meter.words([1, 2])
+        assert all(now[f"total{k}"] >= before[f"total{k}"] for k in KINDS)
+        assert all(now[f"today{k}"] <= now[f"total{k}"] for k in KINDS)
+        if (twin.config.start_hour * 3600 + twin.clock_s) // 86400 == start_day:
+            assert all(now[f"today{k}"] >= before[f"today{k}"] for k in KINDS)
+        assert now == {k: meter.words([1])[k] + meter.words([2])[k] for k in now}
+        before = now
