@@ -33,13 +33,13 @@ from custom_components.eg4.profiles.base import (
 )
 from custom_components.eg4.profiles.powermon_lvx import (
     CHARGER_PRIORITY_COMMANDS,
-    EXCL_FILTER,
     INVERTER_KEYS,
     OUTPUT_PRIORITY_COMMANDS,
     PACK_KEYS,
     PACK_TEMPERATURE_SENSORS,
     PowermonLvxProfile,
 )
+from custom_components.eg4.profiles.powermon_ratings import EXCL_FILTER
 from custom_components.eg4.settings import NumberSetting, OptionSetting
 
 from .helpers import PI_FAMILY_SETTINGS, POWERMON_CONFIG, inv, pack, payloads
@@ -1205,3 +1205,13 @@ def test_a_bad_opener_is_rejected_at_once(profile: PowermonLvxProfile) -> None:
     assert profile.decode(f"{S}/lvx6048_1_ac_input_voltage/state", "nan") == Rejected(
         "inverter:grid_voltage"
     )
+
+
+def test_an_opener_with_no_follower_is_released_by_the_next_opener(
+    profile: PowermonLvxProfile,
+) -> None:
+    """A GS filtered down to ac_input_voltage: each poll's value comes out with the next."""
+    opener = f"{S}/lvx6048_2_ac_input_voltage/state"
+    assert profile.decode(opener, "229.0") == Decoded(())
+    assert profile.decode(opener, "231.0") == Decoded((Reading(inv(2), "grid_voltage", 229.0),))
+    assert profile.describe()["ratings_dropped"] == 0

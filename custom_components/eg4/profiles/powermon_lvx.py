@@ -82,9 +82,7 @@ from .common import (
     OUTPUT_PRIORITY_READBACK,
     parse_protection,
 )
-from .powermon_ratings import EXCL_FILTER, RatingGuard
-
-__all__ = ["EXCL_FILTER", "PowermonLvxProfile"]
+from .powermon_ratings import RatingGuard
 
 type Parser = Callable[[str], MetricValue | SettingValue]
 
