@@ -297,16 +297,18 @@ async def run_powermon(
             await mqtt.async_publish(
                 hass, f"homeassistant/sensor/lifepower4_1_{key}/state", payload
             )
-        soc = next(
-            e.entity_id
+        # The last message published is the protection flag; the ones before it are in.
+        pack_ids = {
+            e.unique_id.rsplit("_pack_1_", 1)[1]: e.entity_id
             for e in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
-            if e.unique_id.endswith("_pack_1_soc")
-        )
+            if "_pack_1_" in e.unique_id
+        }
+        assert list(pack)[-1] == "protection"
         await wait_for(
-            lambda: (s := hass.states.get(soc)) is not None
-            and _number(s.state) == float(pack["soc"]),
+            lambda: _state(hass, pack_ids["protection"]) == "off"
+            and _number(_state(hass, pack_ids["voltage"])) == float(pack["pack_voltage"]),
             RUN_TIMEOUT_S,
-            "the pack's state of charge",
+            "the pack's readings",
         )
         await hass.async_block_till_done()
     finally:

@@ -29,9 +29,18 @@ class MqttTransport:
     """Subscribe to a profile's topics and publish its commands (never retained)."""
 
     def __init__(
-        self, hass: HomeAssistant, profile: Profile, *, inverter_count: int, pack_count: int
+        self,
+        hass: HomeAssistant,
+        profile: Profile,
+        *,
+        inverter_count: int,
+        pack_count: int,
+        entry_id: str | None = None,
     ) -> None:
-        """Bind to Home Assistant and one bridge profile."""
+        """Bind to Home Assistant and one bridge profile.
+
+        ``entry_id`` scopes the repair issues; by default, the entry being set up.
+        """
         self._hass = hass
         self._profile = profile
         self._inverter_count = inverter_count
@@ -40,9 +49,9 @@ class MqttTransport:
         self._handler: MessageHandler | None = None
         self._advisor = profile if isinstance(profile, AdvisingProfile) else None
         self._advice: RepairAdvice | None = None
-        # Repair issues are per entry; the entry being set up is the one this transport serves.
-        entry = current_entry.get()
-        self._issue_scope = entry.entry_id if entry is not None else "mqtt"
+        if entry_id is None and (entry := current_entry.get()) is not None:
+            entry_id = entry.entry_id
+        self._issue_scope = entry_id or "mqtt"
 
     @property
     def profile(self) -> Profile:
