@@ -69,6 +69,48 @@ PY
   echo "$venv"
 }
 
+# venv_powermon -> prints the path of powermon's own venv. powermon 1.0.18 requires Python < 3.13,
+# so it gets Python 3.12 (EG4_POWERMON_PYTHON, else pyenv's 3.12.1, else python3.12) and a venv
+# of its own, never Home Assistant's. Every package of requirements/tool-powermon.txt is pinned and
+# installed with --no-deps (exactly those versions run); `pip check` and `powermon --version` must
+# pass. Cached like the test venvs, keyed by the requirements and the interpreter's version.
+venv_powermon() {
+  local req="$REPO_ROOT/requirements/tool-powermon.txt" py="" candidate hash venv rc=0
+  local pip_log="$CACHE_DIR/pip-tool-powermon.log"
+  [[ -f "$req" ]] || die "requirements file missing: $req"
+  for candidate in \
+    "${EG4_POWERMON_PYTHON:-}" \
+    "$(command -v pyenv >/dev/null 2>&1 && echo "$(pyenv root)/versions/3.12.1/bin/python" || true)" \
+    "$HOME/.pyenv/versions/3.12.1/bin/python" \
+    "$(command -v python3.12 || true)"; do
+    if [[ -n "$candidate" && -x "$candidate" ]] \
+      && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null; then
+      py="$candidate"; break
+    fi
+  done
+  [[ -n "$py" ]] || die "Python 3.12 not found (powermon 1.0.18 requires Python < 3.13): install it \
+(e.g. 'pyenv install 3.12.1') or set EG4_POWERMON_PYTHON=/path/to/python3.12."
+  hash="$( (cat "$req"; "$py" -c 'import sys; print(sys.version)') | sha256sum | cut -c1-12)"
+  venv="$CACHE_DIR/venv-tool-powermon-$hash"
+  if [[ -x "$venv/bin/powermon" && -f "$venv/.complete" ]]; then
+    echo "$venv"; return 0
+  fi
+  log "Building powermon's environment in $venv (first run only)"
+  rm -rf "$venv"
+  mkdir -p "$CACHE_DIR"
+  "$py" -m venv "$venv" >&2 || die "creating the powermon venv $venv failed"
+  "$venv/bin/python" -m pip install --quiet --no-deps -r "$req" >"$pip_log" 2>&1 || rc=$?
+  if [[ $rc -ne 0 ]]; then
+    grep -v "^WARNING: Location" "$pip_log" >&2 || true
+    die "installing $req failed (log: $pip_log)"
+  fi
+  "$venv/bin/python" -m pip check >&2 \
+    || die "powermon's environment is incomplete: pin the missing package in $req"
+  "$venv/bin/powermon" --version >&2 || die "powermon does not start in $venv"
+  touch "$venv/.complete"
+  echo "$venv"
+}
+
 venv_ha2026() { ensure_venv "$REPO_ROOT/requirements/test-ha2026.txt" --ignore-requires-python; }
 venv_ha2025() { ensure_venv "$REPO_ROOT/requirements/test-ha2025.txt"; }
 

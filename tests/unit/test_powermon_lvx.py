@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import math
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,6 +39,7 @@ from custom_components.eg4.profiles.powermon_lvx import (
     PACK_TEMPERATURE_SENSORS,
     PowermonLvxProfile,
 )
+from custom_components.eg4.profiles.powermon_ratings import EXCL_FILTER
 from custom_components.eg4.settings import NumberSetting, OptionSetting
 
 from .helpers import PI_FAMILY_SETTINGS, POWERMON_CONFIG, inv, pack, payloads
@@ -51,6 +56,15 @@ def make(**overrides: Any) -> PowermonLvxProfile:
 @pytest.fixture
 def profile() -> PowermonLvxProfile:
     return make()
+
+
+def decode_now(profile: PowermonLvxProfile, topic: str, payload: str) -> object:
+    """Decode one message; "ac_input_voltage" comes out with its unit's next message."""
+    result = profile.decode(topic, payload)
+    if topic.endswith("_ac_input_voltage/state") and result == Decoded(()):
+        follower = topic.replace("_ac_input_voltage/", "_ac_input_frequency/")  # GS's next key
+        return profile.decode(follower, "50.0")
+    return result
 
 
 def single(result: object) -> Reading:
@@ -145,6 +159,8 @@ def test_describe(profile: PowermonLvxProfile) -> None:
         "command_topic_prefix": "solar/control/lvx6048",
         "inverter_count": 2,
         "pack_count": 6,
+        "topics_ignored": 0,
+        "ratings_dropped": 0,
     }
 
 
@@ -276,7 +292,7 @@ def test_decode_inverter_key(
     setting: SettingKey | None,
 ) -> None:
     for unit in (1, 2):
-        r = single(profile.decode(f"{S}/lvx6048_{unit}_{key}/state", payload))
+        r = single(decode_now(profile, f"{S}/lvx6048_{unit}_{key}/state", payload))
         assert r.source == inv(unit)
         assert r.key == canonical
         assert r.value == value
@@ -841,14 +857,15 @@ _structured_topics = st.builds(
 )
 
 
-def _check_result(result: object, inverter_count: int, pack_count: int) -> None:
+def _check_result(result: object, inverter_count: int, pack_count: int, topic: str) -> None:
     assert result is None or isinstance(result, Decoded | Rejected)
     assert not isinstance(result, CommandResult)  # powermon has no command replies
     if isinstance(result, Rejected):
         assert isinstance(result.reason, str)
         assert result.reason
     if isinstance(result, Decoded):
-        assert result.readings
+        # only the opener is accepted with nothing yet (its reading waits for the next key)
+        assert result.readings or topic.endswith("_ac_input_voltage/state")
         for r in result.readings:
             if r.source.kind is SourceKind.INVERTER:
                 assert 1 <= r.source.index <= inverter_count
@@ -865,7 +882,8 @@ def _check_result(result: object, inverter_count: int, pack_count: int) -> None:
 @example(topic=f"{S}/lifepower4_1_protection/state", payload="\u00b2")
 def test_decode_never_raises(topic: str, payload: str) -> None:
     profile = make()
-    _check_result(profile.decode(topic, payload), profile.inverter_count, profile.pack_count)
+    result = profile.decode(topic, payload)
+    _check_result(result, profile.inverter_count, profile.pack_count, topic)
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)
@@ -879,9 +897,10 @@ def test_decode_known_topic_any_payload_is_decoded_or_rejected(
 ) -> None:
     profile = make()
     prefix = "lvx6048" if key in INVERTER_KEYS else "lifepower4"
-    result = profile.decode(f"{S}/{prefix}_{unit}_{key}/state", payload)
+    topic = f"{S}/{prefix}_{unit}_{key}/state"
+    result = profile.decode(topic, payload)
     assert isinstance(result, Decoded | Rejected)
-    _check_result(result, profile.inverter_count, profile.pack_count)
+    _check_result(result, profile.inverter_count, profile.pack_count, topic)
 
 
 @pytest.mark.parametrize(
@@ -896,3 +915,303 @@ def test_a_direction_word_of_the_other_sensor_is_refused(
     assert profile.decode(f"{S}/lvx6048_1_{key}/state", payload) == Rejected(
         f"inverter:{canonical}"
     )
+
+
+# ---- real powermon 1.0.18: PIRI's ratings share GS's topics -------------------------------
+# The capture (fixtures/powermon_1_0_18_pi18_poll.json) is one poll of real powermon with its
+# PI18 test port: GS's measurements, then PIRI's ratings and settings, then MOD, each command's
+# /config messages before its /state messages. PIRI's "AC Input Voltage", "AC Output Voltage",
+# "AC Output Active Power" and "Battery Voltage" are ratings (230.0 V, 230.0 V, 5000 W, 48.0 V)
+# published on the topics GS uses for the measured values (223.2 V, 223.2 V, 1376 W, 54.9 V).
+
+CAPTURE = json.loads(
+    (Path(__file__).parent / "fixtures" / "powermon_1_0_18_pi18_poll.json").read_text()
+)
+PLAIN, FILTERED = "plain", "excl_filter"
+# powermon key -> eg4's canonical key, for the keys both GS and PIRI publish
+SHARED = {
+    "ac_input_voltage": "grid_voltage",
+    "ac_output_voltage": "output_voltage",
+    "ac_output_active_power": "output_power",
+    "battery_voltage": "battery_voltage",
+}
+
+
+def poll(variant: str, unit: int) -> list[tuple[str, str]]:
+    """One poll of unit ``unit`` (the capture's topics carry unit 1)."""
+    return [
+        (topic.replace("/lvx6048_1_", f"/lvx6048_{unit}_"), payload)
+        for topic, payload in CAPTURE[variant]
+    ]
+
+
+def topic_matches(topic_filter: str, topic: str) -> bool:
+    """MQTT topic-filter matching (``+`` one level, ``#`` the rest), as the broker does it."""
+    want, have = topic_filter.split("/"), topic.split("/")
+    for i, level in enumerate(want):
+        if level == "#":
+            return True
+        if i >= len(have) or (level not in ("+", have[i])):
+            return False
+    return len(want) == len(have)
+
+
+def delivered(
+    profile: PowermonLvxProfile, messages: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """What the broker hands the integration: the messages its subscriptions match."""
+    filters = profile.subscriptions()
+    return [m for m in messages if any(topic_matches(f, m[0]) for f in filters)]
+
+
+def key_of(topic: str) -> str:
+    return topic.split("/")[2].split("_", 2)[2]
+
+
+def gs_and_piri(variant: str = PLAIN) -> tuple[dict[str, str], dict[str, str]]:
+    """powermon's own GS values (first of each key in the poll) and PIRI's (the last)."""
+    states = [(key_of(t), p) for t, p in CAPTURE[variant] if t.endswith("/state")]
+    first: dict[str, str] = {}
+    last: dict[str, str] = {}
+    for key, payload in states:
+        first.setdefault(key, payload)
+        last[key] = payload
+    return first, last
+
+
+def replay(
+    profile: PowermonLvxProfile, messages: list[tuple[str, str]]
+) -> tuple[SystemState, dict[tuple[int, str], list[object]]]:
+    """Feed ``messages`` through the subscription and decoder into a SystemState.
+
+    Returns the state and every value each inverter key took, in order (its history).
+    """
+    state = SystemState.empty(profile.inverter_count, profile.pack_count)
+    history: dict[tuple[int, str], list[object]] = {}
+    for topic, payload in delivered(profile, messages):
+        result = profile.decode(topic, payload)
+        if isinstance(result, Decoded):
+            apply_readings(state, result.readings, now=0.0)
+            for r in result.readings:
+                history.setdefault((r.source.index, r.key), []).append(r.value)
+    return state, history
+
+
+def interleave(streams: list[list[tuple[str, str]]], order: list[int]) -> list[tuple[str, str]]:
+    """Merge per-unit streams, keeping each unit's own order (``order`` picks the next unit)."""
+    queues = [list(s) for s in streams]
+    out: list[tuple[str, str]] = []
+    for pick in order:
+        live = [q for q in queues if q]
+        if not live:
+            break
+        out.append(live[pick % len(live)].pop(0))
+    for q in queues:
+        out.extend(q)
+    return out
+
+
+def assert_measurements_only(
+    state: SystemState, history: dict[tuple[int, str], list[object]], units: tuple[int, ...]
+) -> None:
+    gs, piri = gs_and_piri()
+    for unit in units:
+        inverter = state.inverters[unit]
+        for key, canonical in SHARED.items():
+            seen = history.get((unit, canonical), [])
+            assert seen, f"unit {unit} never showed {canonical}"
+            # every value it ever took is GS's measurement, never PIRI's rating
+            assert set(seen) == {float(gs[key])}, (unit, canonical, seen, piri[key])
+            assert inverter.metrics[canonical] == float(gs[key])
+        assert inverter.settings[SettingKey.OUTPUT_PRIORITY] is OutputPriority.SBU
+        assert inverter.settings[SettingKey.CHARGER_PRIORITY] is ChargerPriority.SOLAR_AND_UTILITY
+        assert inverter.settings[SettingKey.MAX_CHARGE_CURRENT] == float(
+            piri["max_charging_current"]
+        )
+        assert inverter.settings[SettingKey.STOP_CHARGE_VOLTAGE] == float(
+            piri["battery_re-discharge_voltage"]
+        )
+
+
+def test_capture_has_the_collision() -> None:
+    """The premise: PIRI re-publishes each shared key with a different (rated) value."""
+    gs, piri = gs_and_piri()
+    for key in SHARED:
+        assert gs[key] != piri[key], key
+    assert (piri["battery_voltage"], piri["ac_output_active_power"]) == ("48.0", "5000")
+
+
+def test_a_rating_never_overwrites_a_measurement(profile: PowermonLvxProfile) -> None:
+    """Three polls of both units: the entities only ever show what GS measured."""
+    messages = [m for _ in range(3) for unit in (1, 2) for m in poll(PLAIN, unit)]
+    state, history = replay(profile, messages)
+    assert_measurements_only(state, history, (1, 2))
+    assert profile.describe()["ratings_dropped"] == 3 * 2 * 6  # 6 rating keys PIRI shares with GS
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(order=st.lists(st.integers(min_value=0, max_value=1), max_size=400))
+def test_a_rating_never_overwrites_a_measurement_whatever_the_interleaving(
+    order: list[int],
+) -> None:
+    """Two powermon processes publish at once: their messages interleave arbitrarily."""
+    profile = make()
+    streams = [[m for _ in range(2) for m in poll(PLAIN, unit)] for unit in (1, 2)]
+    state, history = replay(profile, interleave(streams, order))
+    assert_measurements_only(state, history, (1, 2))
+
+
+def test_with_the_excl_filter_nothing_is_dropped_and_values_are_the_same(
+    profile: PowermonLvxProfile,
+) -> None:
+    messages = [m for _ in range(2) for unit in (1, 2) for m in poll(FILTERED, unit)]
+    state, history = replay(profile, messages)
+    assert_measurements_only(state, history, (1, 2))
+    assert profile.describe()["ratings_dropped"] == 0
+    assert profile.advice is None
+
+
+def test_the_collision_asks_for_the_excl_filter(profile: PowermonLvxProfile) -> None:
+    assert profile.advice is None
+    replay(profile, poll(PLAIN, 2))
+    advice = profile.advice
+    assert advice is not None
+    assert advice.issue_id == "powermon_pi18_ratings"
+    assert advice.placeholders == {
+        "excl_filter": EXCL_FILTER,
+        "publishers": "lvx6048_2",
+    }
+    replay(profile, poll(PLAIN, 1))
+    assert profile.advice is not None
+    assert profile.advice.placeholders["publishers"] == "lvx6048_1, lvx6048_2"
+    # The user adds the filter to unit 2's powermon: unit 1 still collides.
+    replay(profile, poll(FILTERED, 2))
+    assert profile.advice is not None
+    assert profile.advice.placeholders["publishers"] == "lvx6048_1"
+    replay(profile, poll(FILTERED, 1))
+    assert profile.advice is None
+
+
+def test_the_excl_filter_removes_exactly_piris_ratings() -> None:
+    """Applied as powermon applies it (re.search on the key), the filter drops every PIRI key
+    that GS also publishes, keeps every PIRI setting eg4 reads, and drops the '?' key."""
+    keys = [key_of(t) for t, _ in CAPTURE[PLAIN] if t.endswith("/state")]
+    piri_start = keys.index("ac_input_voltage", 1)  # PIRI opens with the key GS opens with
+    gs_keys, piri_keys = set(keys[:piri_start]), keys[piri_start:-1]  # MOD's device_mode last
+    assert keys[-1] == "device_mode"
+    assert piri_keys[-1] == "unknown_flags?"
+    excluded = {k for k in piri_keys if re.search(EXCL_FILTER, k)}
+    assert excluded == (
+        {k for k in piri_keys if k in gs_keys}
+        | {
+            "ac_input_current",
+            "ac_output_current",
+            "unknown_flags?",
+        }
+    )
+    settings_read = {k for k, (_, _, setting) in INVERTER_KEYS.items() if setting is not None}
+    assert settings_read <= set(piri_keys) - excluded
+    # and it is what the filtered capture (real powermon with this filter) published
+    filtered_piri = [key_of(t) for t, _ in CAPTURE[FILTERED] if t.endswith("/state")]
+    assert set(piri_keys) - excluded <= set(filtered_piri)
+    assert not excluded & set(filtered_piri[piri_start:])
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ("Solar First", ChargerPriority.SOLAR_FIRST),
+        ("Solar + Utility", ChargerPriority.SOLAR_AND_UTILITY),
+        ("Only solar charging permitted", ChargerPriority.SOLAR_ONLY),
+    ],
+)
+def test_every_piri_charger_priority_maps_to_an_option(
+    profile: PowermonLvxProfile, payload: str, expected: ChargerPriority
+) -> None:
+    """powermon's PI18 option list for "Charger Source Priority", word for word."""
+    r = single(profile.decode(f"{S}/lvx6048_1_charger_source_priority/state", payload))
+    assert r.value is expected
+    options = profile.capabilities.writable[SettingKey.CHARGER_PRIORITY]
+    assert isinstance(options, OptionSetting)
+    assert expected in options.options
+
+
+def test_odd_topics_are_ignored_quietly_and_counted(
+    profile: PowermonLvxProfile, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    for _ in range(5):
+        assert profile.decode(f"{S}/lvx6048_1_unknown_flags?/state", "00") is None
+        assert profile.decode(f"{S}/lvx6048_1_dc/ac_power_direction/state", "AC-DC") is None
+        # a well-formed key eg4 does not read is not odd: not counted
+        assert profile.decode(f"{S}/lvx6048_1_ac_input_frequency/state", "49.9") is None
+    assert profile.describe()["topics_ignored"] == 10
+    assert not caplog.records
+
+
+def test_a_poll_logs_nothing(profile: PowermonLvxProfile, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    replay(profile, [m for unit in (1, 2) for m in poll(PLAIN, unit)])
+    assert not caplog.records
+    assert profile.describe()["topics_ignored"] == 2  # unknown_flags? of each unit
+
+
+def test_config_messages_cost_nothing(profile: PowermonLvxProfile) -> None:
+    """Each poll re-publishes every /config: the subscription leaves them at the broker."""
+    messages = poll(PLAIN, 1)
+    configs = [m for m in messages if m[0].endswith("/config")]
+    assert len(configs) == 55
+    assert not delivered(profile, configs)
+    before = profile.describe()
+    for topic, payload in configs:  # and were one to arrive, it is dropped by its suffix
+        assert profile.decode(topic, payload) is None
+    assert profile.describe() == before
+
+
+def test_the_opener_waits_for_the_next_message_of_its_unit(profile: PowermonLvxProfile) -> None:
+    """ "ac_input_voltage" opens both GS and PIRI: the key after it tells which."""
+    opener = f"{S}/lvx6048_1_ac_input_voltage/state"
+    assert profile.decode(opener, "223.2") == Decoded(())
+    # another unit's message does not decide it
+    assert single(profile.decode(f"{S}/lvx6048_2_battery_capacity/state", "95")).source == inv(2)
+    # GS's second key (not read by eg4) releases the measurement
+    assert profile.decode(f"{S}/lvx6048_1_ac_input_frequency/state", "49.9") == Decoded(
+        (Reading(inv(1), "grid_voltage", 223.2),)
+    )
+    # PIRI's second key drops the rating
+    assert profile.decode(opener, "230.0") == Decoded(())
+    assert profile.decode(f"{S}/lvx6048_1_ac_input_current/state", "21.7") is None
+    assert profile.decode(f"{S}/lvx6048_1_ac_output_voltage/state", "230.0") is None
+    # a key eg4 reads, right after it, comes out with it
+    assert profile.decode(opener, "221.0") == Decoded(())
+    assert profile.decode(f"{S}/lvx6048_1_device_mode/state", "Battery mode") == Decoded(
+        (Reading(inv(1), "grid_voltage", 221.0), Reading(inv(1), "device_mode", "battery"))
+    )
+
+
+def test_a_rejected_follower_does_not_lose_the_held_measurement(
+    profile: PowermonLvxProfile,
+) -> None:
+    assert profile.decode(f"{S}/lvx6048_1_ac_input_voltage/state", "223.2") == Decoded(())
+    assert profile.decode(f"{S}/lvx6048_1_ac_output_voltage/state", "x") == Rejected(
+        "inverter:output_voltage"
+    )
+    assert profile.decode(f"{S}/lvx6048_1_ac_input_current/state", "21.7") == Decoded(
+        (Reading(inv(1), "grid_voltage", 223.2),)
+    )
+
+
+def test_a_bad_opener_is_rejected_at_once(profile: PowermonLvxProfile) -> None:
+    assert profile.decode(f"{S}/lvx6048_1_ac_input_voltage/state", "nan") == Rejected(
+        "inverter:grid_voltage"
+    )
+
+
+def test_an_opener_with_no_follower_is_released_by_the_next_opener(
+    profile: PowermonLvxProfile,
+) -> None:
+    """A GS filtered down to ac_input_voltage: each poll's value comes out with the next."""
+    opener = f"{S}/lvx6048_2_ac_input_voltage/state"
+    assert profile.decode(opener, "229.0") == Decoded(())
+    assert profile.decode(opener, "231.0") == Decoded((Reading(inv(2), "grid_voltage", 229.0),))
+    assert profile.describe()["ratings_dropped"] == 0

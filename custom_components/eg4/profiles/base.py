@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from ..model import MetricValue, SettingKey, SettingValue, SourceId
 from ..settings import SettingDef
@@ -58,6 +58,26 @@ class Command:
 
 
 type DecodeResult = Decoded | Rejected | CommandResult | None
+
+
+@dataclass(frozen=True, slots=True)
+class RepairAdvice:
+    """A fault in the bridge's own configuration that the user should fix (a repair issue).
+
+    ``issue_id`` is also the issue's key in the translations' ``issues`` section.
+    """
+
+    issue_id: str
+    placeholders: Mapping[str, str]
+
+
+@runtime_checkable
+class AdvisingProfile(Protocol):
+    """A profile that can tell, from what it decodes, that the bridge is misconfigured."""
+
+    @property
+    def advice(self) -> RepairAdvice | None:
+        """The repair to suggest now; the same object for as long as it stays the same."""
 
 
 @dataclass(frozen=True, slots=True)

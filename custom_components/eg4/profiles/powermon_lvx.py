@@ -4,6 +4,14 @@ Telemetry: ``<state_prefix>/<inverter_prefix>_<n>_<key>/state`` and
 ``<state_prefix>/<battery_prefix>_<n>_<key>/state``, plain scalars, not retained.
 Commands: ``<command_prefix>/<setting>``; the bridge applies each to every parallel unit,
 and each unit's state topics carry the readback.
+
+powermon's ``PIRI`` publishes the inverter's ratings on the topics ``GS`` uses for its
+measurements: ``powermon_ratings`` keeps them out (its docstring has the design) and, while it
+sees them, ``advice`` asks the user for powermon's own ``excl_filter``. A topic whose key has an
+extra level (``dc/ac_power_direction``) or a character powermon should not have put there
+(``unknown_flags?``) is ignored without a word and counted (``describe()``, in diagnostics).
+The subscription matches ``<prefix>/+/state`` only: the ``/config`` discovery messages powermon
+re-publishes every poll, and the extra-level topics, stay at the broker.
 """
 
 from __future__ import annotations
@@ -62,6 +70,7 @@ from .base import (
     DecodeResult,
     Reading,
     Rejected,
+    RepairAdvice,
     number_parser,
     option_parser,
     parse_device_mode,
@@ -73,8 +82,17 @@ from .common import (
     OUTPUT_PRIORITY_READBACK,
     parse_protection,
 )
+from .powermon_ratings import RatingGuard
 
 type Parser = Callable[[str], MetricValue | SettingValue]
+
+# PIRI words its third charger priority "Only solar charging permitted".
+PI18_CHARGER_PRIORITY_READBACK: dict[str, ChargerPriority] = {
+    **CHARGER_PRIORITY_READBACK,
+    "onlysolarchargingpermitted": ChargerPriority.SOLAR_ONLY,
+}
+# A key as powermon should spell it; anything else (a '/' or a '?') is ignored and counted.
+_WELL_FORMED_KEY = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 
 # powermon key -> (canonical key, parser, setting it reports or None)
 INVERTER_KEYS: dict[str, tuple[str, Parser, SettingKey | None]] = {
@@ -98,7 +116,7 @@ INVERTER_KEYS: dict[str, tuple[str, Parser, SettingKey | None]] = {
     ),
     "charger_source_priority": (
         SettingKey.CHARGER_PRIORITY,
-        option_parser(CHARGER_PRIORITY_READBACK),
+        option_parser(PI18_CHARGER_PRIORITY_READBACK),
         SettingKey.CHARGER_PRIORITY,
     ),
     "max_charging_current": (
@@ -158,6 +176,11 @@ CHARGER_PRIORITY_COMMANDS: dict[ChargerPriority, str] = {
 }
 
 
+@dataclass(slots=True)
+class _Counter:
+    count: int = 0
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PowermonLvxProfile:
     """Topic map and codecs for powermon + lvx-control."""
@@ -173,6 +196,9 @@ class PowermonLvxProfile:
     max_payload: int = DEFAULT_MAX_PAYLOAD
     # Source prefixes (with their trailing ``_``), longest first: built once, read per message.
     _sources: tuple[tuple[str, SourceKind, int], ...] = field(init=False, repr=False, compare=False)
+    # What the decoder remembers between messages: where each unit's blocks stand, counters.
+    _guard: RatingGuard = field(init=False, repr=False, compare=False)
+    _odd: _Counter = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         """Order the source prefixes so a longer one wins (``lvx_bat_`` before ``lvx_``)."""
@@ -181,6 +207,17 @@ class PowermonLvxProfile:
             (self.battery_prefix + "_", SourceKind.PACK, self.pack_count),
         )
         object.__setattr__(self, "_sources", tuple(sorted(sources, key=lambda item: -len(item[0]))))
+        object.__setattr__(self, "_guard", RatingGuard(self._publisher))
+        object.__setattr__(self, "_odd", _Counter())
+
+    def _publisher(self, unit: int) -> str:
+        """The powermon ``entity_id_prefix`` of a unit, as this entry expects it."""
+        return f"{self.inverter_prefix}_{unit}"
+
+    @property
+    def advice(self) -> RepairAdvice | None:
+        """Set while a unit's powermon publishes PIRI's ratings: add the ``excl_filter``."""
+        return self._guard.advice
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> PowermonLvxProfile:
@@ -259,9 +296,12 @@ class PowermonLvxProfile:
         index = int(index_text)
         if not 1 <= index <= count:
             return None  # a unit this entry is not configured for
+        if not _WELL_FORMED_KEY.fullmatch(key):
+            self._odd.count += 1
+            return None
         source = SourceId(kind, index)
         if kind is SourceKind.INVERTER:
-            return _decode_inverter(source, key, payload)
+            return self._guard.admit(index, key, lambda: _decode_inverter(source, key, payload))
         return _decode_pack(source, key, payload)
 
     def encode(self, key: SettingKey, value: SettingValue, unit: int | None) -> list[Command]:
@@ -297,6 +337,8 @@ class PowermonLvxProfile:
             "command_topic_prefix": self.command_topic_prefix,
             "inverter_count": self.inverter_count,
             "pack_count": self.pack_count,
+            "topics_ignored": self._odd.count,
+            "ratings_dropped": self._guard.ratings_dropped,
         }
 
 

@@ -1,4 +1,9 @@
-"""MQTT transport over Home Assistant's own ``mqtt`` integration."""
+"""MQTT transport over Home Assistant's own ``mqtt`` integration.
+
+A profile that can tell the bridge is misconfigured (``AdvisingProfile``: powermon publishing
+its ratings on the measurements' topics) has its advice shown as a repair issue, raised when
+the advice appears, updated when it changes, deleted when it goes or the transport stops.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,14 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from homeassistant.components import mqtt
+from homeassistant.config_entries import current_entry
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
 
+from ..const import DOMAIN
 from ..model import SettingKey, SettingValue
 from ..profiles import Profile
-from ..profiles.base import Capabilities, Command
+from ..profiles.base import AdvisingProfile, Capabilities, Command, RepairAdvice
 from .base import MessageHandler, TransportError
 
 _LOGGER = logging.getLogger(__name__)
@@ -21,15 +29,29 @@ class MqttTransport:
     """Subscribe to a profile's topics and publish its commands (never retained)."""
 
     def __init__(
-        self, hass: HomeAssistant, profile: Profile, *, inverter_count: int, pack_count: int
+        self,
+        hass: HomeAssistant,
+        profile: Profile,
+        *,
+        inverter_count: int,
+        pack_count: int,
+        entry_id: str | None = None,
     ) -> None:
-        """Bind to Home Assistant and one bridge profile."""
+        """Bind to Home Assistant and one bridge profile.
+
+        ``entry_id`` scopes the repair issues; by default, the entry being set up.
+        """
         self._hass = hass
         self._profile = profile
         self._inverter_count = inverter_count
         self._pack_count = pack_count
         self._unsubscribers: list[Callable[[], None]] = []
         self._handler: MessageHandler | None = None
+        self._advisor = profile if isinstance(profile, AdvisingProfile) else None
+        self._advice: RepairAdvice | None = None
+        if entry_id is None and (entry := current_entry.get()) is not None:
+            entry_id = entry.entry_id
+        self._issue_scope = entry_id or "mqtt"
 
     @property
     def profile(self) -> Profile:
@@ -72,6 +94,7 @@ class MqttTransport:
         while self._unsubscribers:
             self._unsubscribers.pop()()
         self._handler = None
+        self._show_advice(None)
 
     @callback
     def _on_message(self, msg: mqtt.ReceiveMessage) -> None:
@@ -86,6 +109,32 @@ class MqttTransport:
         result = self._profile.decode(msg.topic, payload)
         if result is not None:
             handler(result)
+        if self._advisor is not None and self._advisor.advice is not self._advice:
+            self._show_advice(self._advisor.advice)
+
+    @callback
+    def _show_advice(self, advice: RepairAdvice | None) -> None:
+        """Raise, update or delete the repair issue the profile's advice describes."""
+        if self._advice is not None and (
+            advice is None or advice.issue_id != self._advice.issue_id
+        ):
+            ir.async_delete_issue(self._hass, DOMAIN, self._issue_id(self._advice))
+        self._advice = advice
+        if advice is None:
+            return
+        _LOGGER.info("The bridge needs a configuration change: see the repair issue")
+        ir.async_create_issue(
+            self._hass,
+            DOMAIN,
+            self._issue_id(advice),
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=advice.issue_id,
+            translation_placeholders=dict(advice.placeholders),
+        )
+
+    def _issue_id(self, advice: RepairAdvice) -> str:
+        return f"{advice.issue_id}_{self._issue_scope}"
 
     def encodings(self, key: SettingKey, value: SettingValue, unit: int | None) -> int:
         """Primary encoding plus the profile's alternatives."""
