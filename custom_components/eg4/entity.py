@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
@@ -39,6 +41,12 @@ def device_info(coordinator: Eg4Coordinator, source: SourceId | None) -> DeviceI
         name=f"{entry.title} {label} {source.index}",
         via_device=system,
     )
+
+
+def step_precision(step: float) -> int:
+    """Decimals a value on this step needs: 0 for steps of 1 or 10, 1 for 0.5, 2 for 0.25."""
+    exponent = Decimal(str(step)).normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 class Eg4Entity(CoordinatorEntity[Eg4Coordinator]):

@@ -378,6 +378,38 @@ async def test_setting_readback_update(
     assert _state(hass, f"{PM}_inverter_1_output_priority").state == "sub"
 
 
+async def test_setting_readbacks_show_the_setting_steps(
+    hass: HomeAssistant, powermon_loaded: MockConfigEntry
+) -> None:
+    """Read-backs of whole-step settings show no decimals ("80 A", not "80.00 A").
+
+    The frontend formats a sensor with the display precision in its registry options; the
+    precision follows the setting's step (10 A, 1 V), and stays at 0.1 V for voltages the
+    integration cannot set (bulk and float can be 56.4 V).
+    """
+    registry = er.async_get(hass)
+    precision = {}
+    for key in (
+        "max_charge_current",
+        "max_utility_charge_current",
+        "stop_charge_voltage",
+        "bulk_charge_voltage",
+        "float_charge_voltage",
+        "re_charge_voltage",
+    ):
+        entry = registry.async_get(f"{PM}_inverter_1_{key}")
+        assert entry is not None, key
+        precision[key] = entry.options["sensor"].get("suggested_display_precision")
+    assert precision == {
+        "max_charge_current": 0,
+        "max_utility_charge_current": 0,
+        "stop_charge_voltage": 0,
+        "bulk_charge_voltage": 1,
+        "float_charge_voltage": 1,
+        "re_charge_voltage": 1,
+    }
+
+
 # ---- Solar Assistant -------------------------------------------------------------------
 
 
