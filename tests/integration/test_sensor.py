@@ -47,7 +47,11 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 
 
 def projection(hass: HomeAssistant, entry: MockConfigEntry, domain: str) -> dict[str, Any]:
-    """What a user sees of each entity of the entry, independent of the HA version."""
+    """What a user sees of each entity of the entry, independent of the HA version.
+
+    The unique id (with the entry's id as ``<entry>``) is here too: it keys the user's history
+    and settings, so no change of names may change it.
+    """
     registry = er.async_get(hass)
     out: dict[str, Any] = {}
     for reg in sorted(
@@ -66,6 +70,7 @@ def projection(hass: HomeAssistant, entry: MockConfigEntry, domain: str) -> dict
             "entity_category": _plain(reg.entity_category),
             "translation_key": reg.translation_key,
             "options": state.attributes.get(ATTR_OPTIONS),
+            "unique_id": reg.unique_id.replace(entry.entry_id, "<entry>"),
         }
     return out
 
@@ -134,6 +139,25 @@ async def test_powermon_all_sensors(
         if entity_id not in never_calibrated(PM)
     )
     assert sensors == snapshot
+
+
+async def test_unique_ids_of_every_platform(
+    hass: HomeAssistant, powermon_loaded: MockConfigEntry, snapshot: SnapshotAssertion
+) -> None:
+    """The unique ids of every entity and device stay as they were: they key users' history."""
+    entities = er.async_entries_for_config_entry(er.async_get(hass), powermon_loaded.entry_id)
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), powermon_loaded.entry_id)
+    entry_id = powermon_loaded.entry_id
+    assert {
+        "entities": sorted(
+            f"{e.domain} {e.unique_id.replace(entry_id, '<entry>')}" for e in entities
+        ),
+        "devices": sorted(
+            f"{domain} {identifier.replace(entry_id, '<entry>')}"
+            for device in devices
+            for domain, identifier in device.identifiers
+        ),
+    } == snapshot
 
 
 async def test_powermon_key_sensors(hass: HomeAssistant, powermon_loaded: MockConfigEntry) -> None:
