@@ -100,7 +100,7 @@ def assert_group_sensors(sensors: dict[str, Any], prefix: str) -> None:
     for entity_id in never_calibrated(prefix):
         assert sensors[entity_id]["state"] == STATE_UNKNOWN
     assert float(sensors[f"{prefix}_state_of_charge_spread"]["state"]) == 26.0
-    assert float(sensors[f"{prefix}_pack_voltage_spread"]["state"]) == 0.0
+    assert float(sensors[f"{prefix}_battery_voltage_spread"]["state"]) == 0.0
 
 
 def assert_sensor(

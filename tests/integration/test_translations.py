@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,7 +37,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import SelectSelector
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.eg4 import config_flow
@@ -51,31 +52,12 @@ from custom_components.eg4.cloud import (
 from custom_components.eg4.const import DOMAIN
 
 from . import messageformat
-from .conftest import POWERMON_DATA, SOLAR_ASSISTANT_DATA, setup_entry
+from .conftest import LXP_DATA, POWERMON_DATA, SOLAR_ASSISTANT_DATA
 
 ROOT = Path(__file__).resolve().parents[2]
 INTEGRATION = ROOT / "custom_components" / DOMAIN
 EN: dict[str, Any] = json.loads((INTEGRATION / "translations" / "en.json").read_text())
 
-LXP_DATALOGS = ["BA12345678", "BA87654321"]
-LXP_INPUTS = {
-    "v_bat": 53.1,
-    "soc": 87,
-    "p_pv": 4120,
-    "bat_current": 34.4,
-    "max_cell_voltage": 3.342,
-    "min_cell_voltage": 3.331,
-    "max_cell_temp": 26.0,
-    "min_cell_temp": 23.0,
-}
-LXP_DATA = {
-    "transport": "mqtt",
-    "profile": "lxp_bridge",
-    "topic_prefix": "lxp",
-    "datalogs": LXP_DATALOGS,
-    "inverter_count": 2,
-    "pack_count": 2,
-}
 CLOUD_DATA = {
     "transport": "cloud",
     "server": "eg4",
@@ -122,24 +104,6 @@ def placeholders(text: str) -> set[str]:
 # ---- entities --------------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def lxp_loaded(hass: HomeAssistant, mqtt_mock: MqttMockHAClient) -> MockConfigEntry:
-    """An lxp-bridge entry for two hybrid inverters, with telemetry and read-backs."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="EG4 via lxp-bridge (lxp)",
-        data=dict(LXP_DATA),
-        unique_id="lxp_bridge:lxp:BA12345678,BA87654321",
-    )
-    await setup_entry(hass, entry)
-    for datalog in LXP_DATALOGS:
-        async_fire_mqtt_message(hass, f"lxp/{datalog}/inputs/all", json.dumps(LXP_INPUTS))
-        for register, value in ((101, "100"), (102, "150"), (67, "90"), (21, "29521")):
-            async_fire_mqtt_message(hass, f"lxp/{datalog}/hold/{register}", value, retain=True)
-    await hass.async_block_till_done()
-    return entry
-
-
 def entity_problems(hass: HomeAssistant, entry: MockConfigEntry) -> tuple[int, list[str]]:
     """(entities checked, every untranslated name, option or state found)."""
     problems: list[str] = []
@@ -182,7 +146,7 @@ def entity_problems(hass: HomeAssistant, entry: MockConfigEntry) -> tuple[int, l
     return len(entities), problems
 
 
-MINIMUM_ENTITIES = {"powermon_loaded": 100, "solar_assistant_loaded": 90, "lxp_loaded": 20}
+MINIMUM_ENTITIES = {"powermon_loaded": 100, "solar_assistant_loaded": 90, "lxp_bridge_loaded": 20}
 
 
 @pytest.fixture(params=list(MINIMUM_ENTITIES))
@@ -534,6 +498,18 @@ def test_bridge_picker_describes_every_bridge() -> None:
     assert set(EN["selector"]["profile"]["options"]) == set(BRIDGE_NAMES)
     for names in BRIDGE_NAMES.values():
         assert names[0] in help_text
+
+
+def test_a_battery_is_called_a_battery_everywhere() -> None:
+    """The devices are "Battery 1" ... "Battery 6": no text calls them packs instead.
+
+    "battery pack" is the same word; a bare "pack" (as the dashboard's "Pack 3" once did) is
+    a second name for one thing.
+    """
+    bare = re.compile(r"(?<!battery )\bpacks?\b", re.IGNORECASE)
+    placeholder = re.compile(r"\{[^{}]*\}")
+    found = {key: text for key, text in strings(EN) if bare.search(placeholder.sub("", text))}
+    assert found == {}
 
 
 def test_every_flow_text_has_a_description() -> None:
