@@ -1,4 +1,7 @@
-"""Devices: named as a person would (the entry's title, the role and number), with the model."""
+"""Devices: named as a person would (the entry's title, the role and number), with the model.
+
+The powermon devices themselves are checked in test_init.py.
+"""
 
 from __future__ import annotations
 
@@ -21,19 +24,6 @@ def devices(
         key = identifier.removeprefix(f"{entry.entry_id}_")
         out[key] = (device.name_by_user or device.name, device.model)
     return out
-
-
-async def test_powermon_devices(hass: HomeAssistant, powermon_loaded: MockConfigEntry) -> None:
-    """The group is the entry; units are 'Inverter n' (LVX6048) and 'Battery n' (LifePower4)."""
-    title = powermon_loaded.title
-    assert devices(hass, powermon_loaded) == {
-        "system": (title, "Parallel group"),
-        **{f"inverter_{n}": (f"{title} Inverter {n}", "LVX6048") for n in (1, 2)},
-        **{f"pack_{n}": (f"{title} Battery {n}", "LifePower4") for n in range(1, 7)},
-    }
-    soc = hass.states.get("sensor.eg4_lvx6048_battery_3_state_of_charge")
-    assert soc is not None
-    assert soc.attributes[ATTR_FRIENDLY_NAME] == f"{title} Battery 3 State of charge"
 
 
 async def test_solar_assistant_devices_carry_the_kind_of_device(
