@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN, MANUFACTURER
+from .const import CONF_PROFILE, DOMAIN, MANUFACTURER, PROFILE_POWERMON_LVX
 from .coordinator import Eg4Coordinator
 from .model import SourceId, SourceKind
 from .settings import SettingDef
 
-MODELS = {SourceKind.INVERTER: "Inverter", SourceKind.PACK: "Battery pack"}
+# What a person calls each device: the role (and number) after the entry's title, which the
+# user can change (devices follow it on the next reload).
+ROLES = {SourceKind.INVERTER: "Inverter", SourceKind.PACK: "Battery"}
+GROUP_MODEL = "Parallel group"
+# The device model where the bridge implies it; otherwise the kind of device.
+GENERIC_MODELS = {SourceKind.INVERTER: "Inverter", SourceKind.PACK: "Battery pack"}
+PROFILE_MODELS = {
+    PROFILE_POWERMON_LVX: {SourceKind.INVERTER: "LVX6048", SourceKind.PACK: "LifePower4"},
+}
 
 
 def device_identifier(entry_id: str, source: SourceId | None) -> str:
     """Our identifier of the group's device (None), an inverter's or a pack's."""
     return f"{entry_id}_{'system' if source is None else source}"
+
+
+def device_name(title: str, source: SourceId | None) -> str:
+    """The group is named by the entry's title; each unit by the title, its role and number."""
+    return title if source is None else f"{title} {ROLES[source.kind]} {source.index}"
 
 
 def device_info(coordinator: Eg4Coordinator, source: SourceId | None) -> DeviceInfo:
@@ -28,17 +43,23 @@ def device_info(coordinator: Eg4Coordinator, source: SourceId | None) -> DeviceI
         return DeviceInfo(
             identifiers={system},
             manufacturer=MANUFACTURER,
-            model="Parallel group",
-            name=entry.title,
+            model=GROUP_MODEL,
+            name=device_name(entry.title, None),
         )
-    label = "Inverter" if source.kind is SourceKind.INVERTER else "Battery"
+    models = PROFILE_MODELS.get(entry.data.get(CONF_PROFILE, ""), GENERIC_MODELS)
     return DeviceInfo(
         identifiers={(DOMAIN, device_identifier(entry.entry_id, source))},
         manufacturer=MANUFACTURER,
-        model=MODELS[source.kind],
-        name=f"{entry.title} {label} {source.index}",
+        model=models[source.kind],
+        name=device_name(entry.title, source),
         via_device=system,
     )
+
+
+def step_precision(step: float) -> int:
+    """Decimals a value on this step needs: 0 for steps of 1 or 10, 1 for 0.5, 2 for 0.25."""
+    exponent = Decimal(str(step)).normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 class Eg4Entity(CoordinatorEntity[Eg4Coordinator]):

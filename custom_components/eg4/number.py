@@ -19,7 +19,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import Eg4ConfigEntry
 from .coordinator import Eg4Coordinator
-from .entity import Eg4GroupSettingEntity
+from .entity import Eg4GroupSettingEntity, step_precision
 from .model import SettingKey
 from .settings import NumberSetting
 
@@ -110,9 +110,17 @@ class Eg4SettingNumber(Eg4GroupSettingEntity, NumberEntity):
 
     @property
     def native_value(self) -> float | None:
-        """The value all units report; None while unknown or while they disagree."""
+        """The value all units report; None while unknown or while they disagree.
+
+        On a whole-number step a whole value is an int, so the state reads "80", not "80.0"
+        (the number box shows the state as it is).
+        """
         value = self.coordinator.data.group_setting(self._setting.key)
-        return value if isinstance(value, float) else None
+        if not isinstance(value, float):
+            return None
+        if step_precision(self._setting.step) == 0 and value.is_integer():
+            return int(value)
+        return value
 
     async def async_set_native_value(self, value: float) -> None:
         """Write to every unit and return once read-back confirms it."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -24,7 +24,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from . import Eg4ConfigEntry
-from .entity import Eg4Entity
+from .entity import Eg4Entity, step_precision
 from .model import (
     ChargerPriority,
     DeviceState,
@@ -34,8 +34,9 @@ from .model import (
     SourceId,
     SourceKind,
 )
-from .profiles.base import DEVICE_MODE_OPTIONS
+from .profiles.base import DEVICE_MODE_OPTIONS, Capabilities
 from .profiles.common import BATTERY_DIRECTION_OPTIONS, LINE_DIRECTION_OPTIONS
+from .settings import NumberSetting
 from .system_entities import (
     CALIBRATION_STATE,
     LAST_CALIBRATION,
@@ -183,6 +184,7 @@ SETTING_SENSORS: tuple[Eg4SensorEntityDescription, ...] = (
             entity_category=EntityCategory.DIAGNOSTIC,
             value_fn=_setting(key),
             state_class=None,
+            suggested_display_precision=0,
         )
         for key in (
             SettingKey.MAX_CHARGE_CURRENT,
@@ -197,6 +199,7 @@ SETTING_SENSORS: tuple[Eg4SensorEntityDescription, ...] = (
             native_unit_of_measurement=PERCENTAGE,
             entity_category=EntityCategory.DIAGNOSTIC,
             value_fn=_setting(key),
+            suggested_display_precision=0,
         )
         for key in (SettingKey.AC_CHARGE_SOC_LIMIT, SettingKey.CHARGE_SOC_LIMIT)
     ),
@@ -254,6 +257,16 @@ PACK_SENSORS: tuple[Eg4SensorEntityDescription, ...] = (
 )
 
 
+def _readback(
+    description: Eg4SensorEntityDescription, caps: Capabilities
+) -> Eg4SensorEntityDescription:
+    """A setting's read-back shows as many decimals as the setting's step has (80 A, 53 V)."""
+    setting = caps.writable.get(SettingKey(description.key))
+    if not isinstance(setting, NumberSetting):
+        return description
+    return replace(description, suggested_display_precision=step_precision(setting.step))
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: Eg4ConfigEntry,
@@ -272,7 +285,7 @@ async def async_setup_entry(
             if d.key in caps.inverter_metrics
         )
         entities.extend(
-            Eg4Sensor(coordinator, d, source)
+            Eg4Sensor(coordinator, _readback(d, caps), source)
             for d in SETTING_SENSORS
             if d.key in caps.readable_settings
         )

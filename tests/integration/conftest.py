@@ -58,6 +58,26 @@ SOLAR_ASSISTANT_DATA: dict[str, Any] = {
     CONF_PACK_COUNT: 6,
 }
 
+LXP_DATALOGS = ["BA12345678", "BA87654321"]
+LXP_INPUTS = {
+    "v_bat": 53.1,
+    "soc": 87,
+    "p_pv": 4120,
+    "bat_current": 34.4,
+    "max_cell_voltage": 3.342,
+    "min_cell_voltage": 3.331,
+    "max_cell_temp": 26.0,
+    "min_cell_temp": 23.0,
+}
+LXP_DATA = {
+    "transport": "mqtt",
+    "profile": "lxp_bridge",
+    "topic_prefix": "lxp",
+    "datalogs": LXP_DATALOGS,
+    "inverter_count": 2,
+    "pack_count": 2,
+}
+
 
 @pytest.fixture(autouse=True)
 async def close_mqtt_socket(
@@ -149,3 +169,21 @@ async def solar_assistant_loaded(
     fire(hass, load_messages("solar_assistant.json"))
     await settle_drift(hass)
     return solar_assistant_entry
+
+
+@pytest.fixture
+async def lxp_bridge_loaded(hass: HomeAssistant, mqtt_mock: MqttMockHAClient) -> MockConfigEntry:
+    """An lxp-bridge entry for two hybrid inverters, with telemetry and read-backs."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="EG4 via lxp-bridge (lxp)",
+        data=dict(LXP_DATA),
+        unique_id="lxp_bridge:lxp:BA12345678,BA87654321",
+    )
+    await setup_entry(hass, entry)
+    for datalog in LXP_DATALOGS:
+        async_fire_mqtt_message(hass, f"lxp/{datalog}/inputs/all", json.dumps(LXP_INPUTS))
+        for register, value in ((101, "100"), (102, "150"), (67, "90"), (21, "29521")):
+            async_fire_mqtt_message(hass, f"lxp/{datalog}/hold/{register}", value, retain=True)
+    await hass.async_block_till_done()
+    return entry

@@ -195,7 +195,7 @@ async def test_everything_silent(
     assert ids >= CALIBRATION_RECORD
     assert {
         "sensor.eg4_lvx6048_state_of_charge_spread",
-        "sensor.eg4_lvx6048_pack_voltage_spread",
+        "sensor.eg4_lvx6048_battery_voltage_spread",
         "binary_sensor.eg4_lvx6048_state_of_charge_drift",
     } <= unavailable(hass, powermon_loaded)
     assert hass.states.get("sensor.eg4_lvx6048_calibration").state == "idle"

@@ -320,16 +320,17 @@ async def test_entities_show_what_the_portal_reports(
     # Settings: what each unit's parameters hold (both units agree).
     params = stored(portal, 1)
     assert params == stored(portal, 2)
-    assert state(hass, entry, "number", "system", "max_charge_current") == "60.0"
+    assert state(hass, entry, "number", "system", "max_charge_current") == "60"
     assert float(params["HOLD_LEAD_ACID_CHARGE_RATE"]) == 60
+    # Whole-step settings show whole numbers (the number's state is what its box shows).
     assert state(hass, entry, "number", "system", "discharge_current") == str(
-        float(params["HOLD_LEAD_ACID_DISCHARGE_RATE"])
+        int(params["HOLD_LEAD_ACID_DISCHARGE_RATE"])
     )
     assert state(hass, entry, "number", "system", "ac_charge_soc_limit") == str(
-        float(params["HOLD_AC_CHARGE_SOC_LIMIT"])
+        int(params["HOLD_AC_CHARGE_SOC_LIMIT"])
     )
     assert state(hass, entry, "number", "system", "charge_soc_limit") == str(
-        float(params["HOLD_SYSTEM_CHARGE_SOC_LIMIT"])
+        int(params["HOLD_SYSTEM_CHARGE_SOC_LIMIT"])
     )
     assert params["FUNC_AC_CHARGE"] is False
     assert select.state == "solar_first"
@@ -373,14 +374,14 @@ async def test_off_grid_family(
     params = stored(portal, 1)
     assert "HOLD_AC_CHARGE_SOC_LIMIT" not in params
     assert state(hass, entry, "number", "system", "ac_charge_soc_limit") == str(
-        float(params["HOLD_AC_CHARGE_END_BATTERY_SOC"])
+        int(params["HOLD_AC_CHARGE_END_BATTERY_SOC"])
     )
     before = requests(portal)
     await set_number(hass, entry, "ac_charge_soc_limit", 95)
     assert spent(before, portal) == {WRITE: 2, READ: 2}
     assert stored(portal, 1)["HOLD_AC_CHARGE_END_BATTERY_SOC"] == "95"
     assert stored(portal, 2)["HOLD_AC_CHARGE_END_BATTERY_SOC"] == "95"
-    assert state(hass, entry, "number", "system", "ac_charge_soc_limit") == "95.0"
+    assert state(hass, entry, "number", "system", "ac_charge_soc_limit") == "95"
 
 
 async def test_telemetry_follows_the_twin(
@@ -432,7 +433,7 @@ async def test_hourly_parameter_refresh_sees_changes_made_elsewhere(
     """Parameters changed outside Home Assistant (the EG4 app) show after the hourly read."""
     portal.twin.force_settings(max_charge_current=70)
     await poll(hass)
-    assert state(hass, loaded, "number", "system", "max_charge_current") == "60.0"
+    assert state(hass, loaded, "number", "system", "max_charge_current") == "60"
     transport = loaded.runtime_data.coordinator.transport
     assert isinstance(transport, cloud_transport.CloudTransport)
     for unit in transport.units:  # an hour has passed since the last parameter read
@@ -441,7 +442,7 @@ async def test_hourly_parameter_refresh_sees_changes_made_elsewhere(
     before = requests(portal)
     await poll(hass)
     assert spent(before, portal) == {RUNTIME: 2, BATTERY: 1, READ: 2 * 2}
-    assert state(hass, loaded, "number", "system", "max_charge_current") == "70.0"
+    assert state(hass, loaded, "number", "system", "max_charge_current") == "70"
     before = requests(portal)
     await poll(hass)
     assert spent(before, portal) == {RUNTIME: 2, BATTERY: 1}
@@ -477,10 +478,10 @@ async def test_charge_current_written_to_each_inverter_and_shown_after_readback(
         assert stored(portal, unit)["HOLD_LEAD_ACID_CHARGE_RATE"] == "80"
         assert portal.twin.inverter(unit).settings.max_charge_current_a == 80
     # 80 shows only once both units have read it back; in between the units disagree.
-    first = next(i for i, (value, _, _) in enumerate(seen) if value == "80.0")
+    first = next(i for i, (value, _, _) in enumerate(seen) if value == "80")
     assert seen[first][1:] == (before[WRITE] + 2 if WRITE in before else 2, before[READ] + 2)
-    assert all(value != "80.0" for value, _, _ in seen[:first])
-    assert hass.states.get(number).state == "80.0"  # type: ignore[union-attr]
+    assert all(value != "80" for value, _, _ in seen[:first])
+    assert hass.states.get(number).state == "80"  # type: ignore[union-attr]
     # The read-back reached the per-unit sensors too.
     assert state(hass, entry, "sensor", "inverter_2", "max_charge_current") == "80.0"
 
@@ -514,7 +515,7 @@ async def test_invalid_charge_current_refused_before_any_request(
         await coordinator.async_write_setting(SettingKey.MAX_CHARGE_CURRENT, value)
     assert own.value.translation_key == reason
     assert portal.total_requests == before
-    assert state(hass, loaded, "number", "system", "max_charge_current") == "60.0"
+    assert state(hass, loaded, "number", "system", "max_charge_current") == "60"
 
 
 async def test_device_rejection_surfaces_the_portals_message(
@@ -541,7 +542,7 @@ async def test_device_rejection_surfaces_the_portals_message(
     assert "REMOTE_SET_ERROR" in str(err.value)
     assert spent(before, portal) == {WRITE: 1}  # no read-back of a refused write, no unit 2
     assert cloud_journal(portal) == []
-    assert state(hass, loaded, "number", "system", "max_charge_current") == "60.0"
+    assert state(hass, loaded, "number", "system", "max_charge_current") == "60"
     assert loaded.runtime_data.coordinator.command_replies[-1].message == "REMOTE_SET_ERROR"
 
 
@@ -577,7 +578,7 @@ async def test_partial_failure_rolls_the_other_unit_back(
     assert spent(before, portal) == {WRITE: 3, READ: 2}
     for unit in (1, 2):
         assert portal.twin.inverter(unit).settings.max_charge_current_a == 60
-    assert state(hass, loaded, "number", "system", "max_charge_current") == "60.0"
+    assert state(hass, loaded, "number", "system", "max_charge_current") == "60"
     assert state(hass, loaded, "sensor", "inverter_1", "max_charge_current") == "60.0"
 
 
@@ -592,7 +593,7 @@ async def test_acknowledged_but_not_applied(
     for _ in range(20):
         await asyncio.sleep(0)
     assert not call.done()
-    assert state(hass, loaded, "number", "system", "max_charge_current") == "60.0"
+    assert state(hass, loaded, "number", "system", "max_charge_current") == "60"
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=11))
     with pytest.raises(HomeAssistantError) as err:
         await call
@@ -626,7 +627,7 @@ async def test_default_readback_delays_cost_nothing_when_applied_at_once(
     # One write and one read-back per unit: the delayed read-backs were never needed.
     assert spent(before, portal) == {WRITE: 2, READ: 2}
     assert stored(portal, 2)["HOLD_LEAD_ACID_DISCHARGE_RATE"] == "150"
-    assert state(hass, loaded, "number", "system", "discharge_current") == "150.0"
+    assert state(hass, loaded, "number", "system", "discharge_current") == "150"
 
 
 def test_production_readback_delays() -> None:
@@ -690,7 +691,7 @@ async def test_session_expiry_before_a_write(
     portal.expire_sessions("401")
     await set_number(hass, loaded, "max_charge_current", 80)
     assert portal.logins == 2
-    assert state(hass, loaded, "number", "system", "max_charge_current") == "80.0"
+    assert state(hass, loaded, "number", "system", "max_charge_current") == "80"
 
 
 async def test_bad_password_at_setup_starts_reauth(
@@ -875,7 +876,7 @@ async def test_offline_inverter_and_its_packs_unavailable_then_back(
             )
     for key, value in expected_packs(portal)[6].items():
         assert float(state(hass, entry, "sensor", "pack_6", key)) == pytest.approx(value)
-    assert state(hass, entry, "number", "system", "max_charge_current") == "60.0"
+    assert state(hass, entry, "number", "system", "max_charge_current") == "60"
 
 
 # ---- diagnostics ---------------------------------------------------------------------------
@@ -1028,7 +1029,7 @@ async def test_write_that_cannot_reach_the_portal_is_a_send_error(
     assert err.value.translation_key == "send_failed"
     assert err.value.translation_placeholders["setting"] == "max_charge_current"
     assert cloud_journal(portal) == []
-    assert state(hass, loaded, "number", "system", "max_charge_current") == "60.0"
+    assert state(hass, loaded, "number", "system", "max_charge_current") == "60"
 
 
 async def test_failed_read_back_is_retried_within_the_write(
@@ -1038,7 +1039,7 @@ async def test_failed_read_back_is_retried_within_the_write(
     portal.inject_error("DATAFRAME_TIMEOUT", count=4, path=READ)  # the client retries 3 times
     await set_number(hass, loaded, "max_charge_current", 80)
     assert [portal.twin.inverter(u).settings.max_charge_current_a for u in (1, 2)] == [80, 80]
-    assert state(hass, loaded, "number", "system", "max_charge_current") == "80.0"
+    assert state(hass, loaded, "number", "system", "max_charge_current") == "80"
 
 
 async def test_parameter_read_failing_keeps_the_telemetry(

@@ -265,11 +265,11 @@ async def test_powermon_devices(hass: HomeAssistant, powermon_loaded: MockConfig
 
     expected = {
         **{
-            (DOMAIN, f"{entry.entry_id}_inverter_{n}"): (f"EG4 lvx6048 Inverter {n}", "Inverter")
+            (DOMAIN, f"{entry.entry_id}_inverter_{n}"): (f"EG4 lvx6048 Inverter {n}", "LVX6048")
             for n in (1, 2)
         },
         **{
-            (DOMAIN, f"{entry.entry_id}_pack_{n}"): (f"EG4 lvx6048 Battery {n}", "Battery pack")
+            (DOMAIN, f"{entry.entry_id}_pack_{n}"): (f"EG4 lvx6048 Battery {n}", "LifePower4")
             for n in range(1, 7)
         },
     }

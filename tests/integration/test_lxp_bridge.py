@@ -61,9 +61,9 @@ async def lxp_loaded(hass: HomeAssistant, mqtt_mock: Any) -> MockConfigEntry:
 
 
 async def test_entities(hass: HomeAssistant, lxp_loaded: MockConfigEntry) -> None:
-    assert hass.states.get(f"{PREFIX}_max_charge_current").state == "100.0"
-    assert hass.states.get(f"{PREFIX}_max_discharge_current").state == "150.0"
-    assert hass.states.get(f"{PREFIX}_ac_charge_stop_soc").state == "90.0"
+    assert hass.states.get(f"{PREFIX}_max_charge_current").state == "100"
+    assert hass.states.get(f"{PREFIX}_max_discharge_current").state == "150"
+    assert hass.states.get(f"{PREFIX}_ac_charge_stop_soc").state == "90"
     assert hass.states.get("select.eg4_via_lxp_bridge_lxp_charger_priority").state == "solar_first"
     assert (
         hass.states.get("sensor.eg4_via_lxp_bridge_lxp_battery_2_state_of_charge").state == "87.0"
@@ -90,7 +90,7 @@ async def test_charge_current_80_written_to_each_inverter_and_confirmed(
     assert hass.states.get(entity).state == "unknown"  # the units disagree until unit 2 echoes
     async_fire_mqtt_message(hass, "lxp/BA87654321/hold/101", "80")
     await call
-    assert hass.states.get(entity).state == "80.0"
+    assert hass.states.get(entity).state == "80"
 
 
 @pytest.mark.parametrize("value", [250.5, 251])
@@ -124,7 +124,7 @@ async def test_fail_reply_rolls_back_the_first_unit(
     with pytest.raises(HomeAssistantError) as err:
         await call
     assert err.value.translation_key == "write_refused"
-    assert hass.states.get(entity).state == "150.0"
+    assert hass.states.get(entity).state == "150"
 
 
 async def test_ac_charge_on_through_the_charger_priority_select(
@@ -197,7 +197,7 @@ async def test_publish_failure_is_a_translated_error(
         "setting": "max_charge_current",
         "error": "not connected",
     }
-    assert hass.states.get(f"{PREFIX}_max_charge_current").state == "100.0"
+    assert hass.states.get(f"{PREFIX}_max_charge_current").state == "100"
 
 
 async def test_debug_log_of_a_command_carries_no_datalog_serial(

@@ -9,6 +9,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
 
+from custom_components.eg4.entity import step_precision
+
 from .conftest import POWERMON_DATA, setup_entry
 from .writes_helpers import published, settle, start_call
 
@@ -32,16 +34,20 @@ async def set_value(hass: HomeAssistant, entity_id: str, value: float) -> None:
 async def test_numbers_show_group_values_and_limits(
     hass: HomeAssistant, powermon_loaded: MockConfigEntry
 ) -> None:
-    """Numbers carry the LVX6048 limits and the value both units report."""
+    """Numbers carry the LVX6048 limits and the value both units report.
+
+    Whole-step settings show whole numbers: the number box shows the state as it is, so a
+    state of "80.0" read "80.0 A" on the dashboard.
+    """
     charge = hass.states.get(MAX_CHARGE)
-    assert charge.state == "80.0"
+    assert charge.state == "80"
     assert charge.attributes["min"] == 10
     assert charge.attributes["max"] == 80
     assert charge.attributes["step"] == 10
     assert charge.attributes["unit_of_measurement"] == "A"
-    assert hass.states.get(MAX_UTILITY).state == "30.0"
+    assert hass.states.get(MAX_UTILITY).state == "30"
     stop = hass.states.get(STOP_CHARGE)
-    assert stop.state == "53.0"
+    assert stop.state == "53"
     assert stop.attributes["unit_of_measurement"] == "V"
 
 
@@ -53,10 +59,10 @@ async def test_set_charge_current_confirmed_by_readback(
     call = start_call(hass, "number", "set_value", {"entity_id": MAX_CHARGE, "value": 60})
     await settle()
     assert published(mqtt_mock) == [("solar/control/lvx6048/max_charge_current", "60", 1, False)]
-    assert hass.states.get(MAX_CHARGE).state == "80.0"
+    assert hass.states.get(MAX_CHARGE).state == "80"
     readback(hass, "max_charging_current", "60")
     await call
-    assert hass.states.get(MAX_CHARGE).state == "60.0"
+    assert hass.states.get(MAX_CHARGE).state == "60"
 
 
 async def test_stop_charge_above_float_refused_before_sending(
@@ -92,7 +98,7 @@ async def test_stop_charge_within_limits_is_sent_with_one_decimal(
     assert published(mqtt_mock) == [("solar/control/lvx6048/stop_charge_voltage", "54.0", 1, False)]
     readback(hass, "battery_re-discharge_voltage", "54.0")
     await call
-    assert hass.states.get(STOP_CHARGE).state == "54.0"
+    assert hass.states.get(STOP_CHARGE).state == "54"
 
 
 async def test_value_off_the_inverter_steps_refused(
@@ -164,4 +170,18 @@ async def test_unconfirmed_number_write_raises_and_shows_device_value(
     with pytest.raises(HomeAssistantError) as err:
         await call
     assert err.value.translation_key == "write_rolled_back"
-    assert hass.states.get(MAX_UTILITY).state == "30.0"
+    assert hass.states.get(MAX_UTILITY).state == "30"
+
+
+async def test_a_value_off_the_whole_steps_is_shown_as_reported(
+    hass: HomeAssistant, powermon_loaded: MockConfigEntry
+) -> None:
+    """A stop-charge voltage set elsewhere to 53.5 V is not rounded to a whole volt."""
+    readback(hass, "battery_re-discharge_voltage", "53.5")
+    await hass.async_block_till_done()
+    assert hass.states.get(STOP_CHARGE).state == "53.5"
+
+
+@pytest.mark.parametrize(("step", "decimals"), [(10, 0), (1, 0), (0.5, 1), (0.1, 1), (0.25, 2)])
+def test_display_precision_follows_the_step(step: float, decimals: int) -> None:
+    assert step_precision(step) == decimals

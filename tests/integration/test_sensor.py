@@ -47,7 +47,11 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 
 
 def projection(hass: HomeAssistant, entry: MockConfigEntry, domain: str) -> dict[str, Any]:
-    """What a user sees of each entity of the entry, independent of the HA version."""
+    """What a user sees of each entity of the entry, independent of the HA version.
+
+    The unique id (with the entry's id as ``<entry>``) is here too: it keys the user's history
+    and settings, so no change of names may change it.
+    """
     registry = er.async_get(hass)
     out: dict[str, Any] = {}
     for reg in sorted(
@@ -66,6 +70,7 @@ def projection(hass: HomeAssistant, entry: MockConfigEntry, domain: str) -> dict
             "entity_category": _plain(reg.entity_category),
             "translation_key": reg.translation_key,
             "options": state.attributes.get(ATTR_OPTIONS),
+            "unique_id": reg.unique_id.replace(entry.entry_id, "<entry>"),
         }
     return out
 
@@ -95,7 +100,7 @@ def assert_group_sensors(sensors: dict[str, Any], prefix: str) -> None:
     for entity_id in never_calibrated(prefix):
         assert sensors[entity_id]["state"] == STATE_UNKNOWN
     assert float(sensors[f"{prefix}_state_of_charge_spread"]["state"]) == 26.0
-    assert float(sensors[f"{prefix}_pack_voltage_spread"]["state"]) == 0.0
+    assert float(sensors[f"{prefix}_battery_voltage_spread"]["state"]) == 0.0
 
 
 def assert_sensor(
@@ -134,6 +139,25 @@ async def test_powermon_all_sensors(
         if entity_id not in never_calibrated(PM)
     )
     assert sensors == snapshot
+
+
+async def test_unique_ids_of_every_platform(
+    hass: HomeAssistant, powermon_loaded: MockConfigEntry, snapshot: SnapshotAssertion
+) -> None:
+    """The unique ids of every entity and device stay as they were: they key users' history."""
+    entities = er.async_entries_for_config_entry(er.async_get(hass), powermon_loaded.entry_id)
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), powermon_loaded.entry_id)
+    entry_id = powermon_loaded.entry_id
+    assert {
+        "entities": sorted(
+            f"{e.domain} {e.unique_id.replace(entry_id, '<entry>')}" for e in entities
+        ),
+        "devices": sorted(
+            f"{domain} {identifier.replace(entry_id, '<entry>')}"
+            for device in devices
+            for domain, identifier in device.identifiers
+        ),
+    } == snapshot
 
 
 async def test_powermon_key_sensors(hass: HomeAssistant, powermon_loaded: MockConfigEntry) -> None:
@@ -376,6 +400,38 @@ async def test_setting_readback_update(
     assert _state(hass, f"{PM}_inverter_2_charger_priority").state == "solar_first"
     assert float(_state(hass, f"{PM}_inverter_1_stop_charge_voltage").state) == 54.0
     assert _state(hass, f"{PM}_inverter_1_output_priority").state == "sub"
+
+
+async def test_setting_readbacks_show_the_setting_steps(
+    hass: HomeAssistant, powermon_loaded: MockConfigEntry
+) -> None:
+    """Read-backs of whole-step settings show no decimals ("80 A", not "80.00 A").
+
+    The frontend formats a sensor with the display precision in its registry options; the
+    precision follows the setting's step (10 A, 1 V), and stays at 0.1 V for voltages the
+    integration cannot set (bulk and float can be 56.4 V).
+    """
+    registry = er.async_get(hass)
+    precision = {}
+    for key in (
+        "max_charge_current",
+        "max_utility_charge_current",
+        "stop_charge_voltage",
+        "bulk_charge_voltage",
+        "float_charge_voltage",
+        "re_charge_voltage",
+    ):
+        entry = registry.async_get(f"{PM}_inverter_1_{key}")
+        assert entry is not None, key
+        precision[key] = entry.options["sensor"].get("suggested_display_precision")
+    assert precision == {
+        "max_charge_current": 0,
+        "max_utility_charge_current": 0,
+        "stop_charge_voltage": 0,
+        "bulk_charge_voltage": 1,
+        "float_charge_voltage": 1,
+        "re_charge_voltage": 1,
+    }
 
 
 # ---- Solar Assistant -------------------------------------------------------------------
