@@ -202,25 +202,25 @@ async def test_other_messages_on_the_topics_offer_nothing(
 
 
 async def test_a_configured_installation_is_not_offered_and_not_disturbed(
-    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, powermon_entry: MockConfigEntry
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient
 ) -> None:
     """Also when the entry's battery prefix is not the default: the inverters decide."""
-    powermon_entry = MockConfigEntry(
+    entry = MockConfigEntry(
         domain=DOMAIN,
         title="EG4 lvx6048",
         data={**POWERMON_DATA, "battery_prefix": "bank"},
         unique_id="powermon_lvx:homeassistant/sensor:lvx6048:bank",
     )
-    await setup_entry(hass, powermon_entry)
-    coordinator = powermon_entry.runtime_data.coordinator
+    await setup_entry(hass, entry)
+    coordinator = entry.runtime_data.coordinator
     # More topics than Home Assistant remembers per entry, each a new discovery.
     for key in INVERTER_KEYS:
         for unit in (1, 2):
             await _announce(hass, powermon_config(f"lvx6048_{unit}_{key}"))
     assert not _flows(hass)
     # The entry was not reloaded by the discoveries.
-    assert powermon_entry.state is ConfigEntryState.LOADED
-    assert powermon_entry.runtime_data.coordinator is coordinator
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.coordinator is coordinator
 
 
 async def test_a_configured_solar_assistant_is_not_offered(

@@ -50,6 +50,14 @@ def bridge_schema(bridge: Bridge, values: Mapping[str, Any]) -> vol.Schema:
     return vol.Schema(schema)
 
 
+def _submitted(
+    bridge: Bridge, user_input: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A submitted form as entry data, and its field errors (none when all is well)."""
+    data = bridge.normalize(user_input)
+    return data, bridge.validate(data)
+
+
 class BridgeSteps(FlowBase):
     """The local MQTT side of the flow."""
 
@@ -96,8 +104,7 @@ class BridgeSteps(FlowBase):
         """Show ``shown`` in the bridge's form; a valid submission creates the entry."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = bridge.normalize(user_input)
-            errors = bridge.validate(data)
+            data, errors = _submitted(bridge, user_input)
             if not errors:
                 unique_id = bridge.unique_id(data)
                 if any(
@@ -134,8 +141,7 @@ class BridgeSteps(FlowBase):
         bridge = bridge_of(entry.data)
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = bridge.normalize(user_input)
-            errors = bridge.validate(data)
+            data, errors = _submitted(bridge, user_input)
             if not errors:
                 unique_id = bridge.unique_id(data)
                 if self._unique_id_taken(entry, unique_id):
