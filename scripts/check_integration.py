@@ -954,9 +954,13 @@ def _message_problems(
 
 
 def check_config_flow(source: Source, en: dict[str, Any], report: Report) -> None:
-    """Form and menu steps, errors and abort reasons of the flows are translated."""
+    """Form and menu steps, errors and abort reasons of the flows are translated.
+
+    Every module is read: the flow's steps live in ``config_flow.py`` and ``flow/``, and each
+    bridge definition's validation (``profiles/*_setup.py``) names its errors.
+    """
     _check_data_descriptions(en, report)
-    for module in (m for m in source.modules if m.stem == "config_flow"):
+    for module in source.modules:
         for node in ast.walk(module.tree):
             if isinstance(node, ast.Call):
                 _check_flow_call(source, module, node, en, report)

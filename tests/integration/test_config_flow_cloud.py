@@ -1,6 +1,6 @@
 """The EG4 cloud path of the config flow: login, station, reauth, reconfigure and options.
 
-Most tests replace the portal client (``config_flow.Eg4CloudClient``) by an autospec mock; the
+Most tests replace the portal client (``cloud.login.Eg4CloudClient``) by an autospec mock; the
 ``real client`` tests log in with the real client to the simulator's portal on 127.0.0.1.
 Setting up the created entry is not the subject here: ``async_setup_entry`` is patched.
 """
@@ -36,6 +36,7 @@ from custom_components.eg4.cloud import (
     InverterRef,
     Plant,
 )
+from custom_components.eg4.cloud import login as cloud_login
 from custom_components.eg4.const import DOMAIN
 from simulator import build_twin
 from simulator.cloud_api import CloudApiServer
@@ -93,7 +94,7 @@ def mock_setup() -> Iterator[AsyncMock]:
 @pytest.fixture
 def client_cls() -> Iterator[MagicMock]:
     """The portal client class as the config flow sees it; logins return ``ONE_PLANT``."""
-    with patch.object(config_flow, "Eg4CloudClient", autospec=True) as cls:
+    with patch.object(cloud_login, "Eg4CloudClient", autospec=True) as cls:
         cls.return_value.login.return_value = ONE_PLANT
         yield cls
 
@@ -101,7 +102,7 @@ def client_cls() -> Iterator[MagicMock]:
 @pytest.fixture
 def no_retry_delay() -> Iterator[None]:
     """The flow's one retry of a busy portal, without the wait."""
-    with patch.object(config_flow, "_LOGIN_RETRY_DELAYS", (0.0,)):
+    with patch.object(cloud_login, "LOGIN_RETRY_DELAYS", (0.0,)):
         yield
 
 

@@ -40,7 +40,6 @@ from homeassistant.helpers.selector import SelectSelector
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
-from custom_components.eg4 import config_flow
 from custom_components.eg4.cloud import (
     Account,
     Eg4AuthError,
@@ -49,6 +48,7 @@ from custom_components.eg4.cloud import (
     InverterRef,
     Plant,
 )
+from custom_components.eg4.cloud import login as cloud_login
 from custom_components.eg4.const import DOMAIN
 
 from . import messageformat
@@ -289,7 +289,7 @@ def no_setup() -> Iterator[None]:
 @pytest.fixture
 def client_cls() -> Iterator[MagicMock]:
     """The portal client the config flow builds; logins see two stations by default."""
-    with patch.object(config_flow, "Eg4CloudClient", autospec=True) as cls:
+    with patch.object(cloud_login, "Eg4CloudClient", autospec=True) as cls:
         cls.return_value.login.return_value = Account(user_id=1, plants=(HOME, BARN))
         yield cls
 
@@ -366,7 +366,7 @@ async def test_cloud_flow_steps_errors_and_aborts(
         (RuntimeError("boom"), "unknown"),
     ):
         login.side_effect = side_effect
-        with patch.object(config_flow, "_LOGIN_RETRY_DELAYS", (0.0,)):
+        with patch.object(cloud_login, "LOGIN_RETRY_DELAYS", (0.0,)):
             result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
         assert result["errors"] == {"base": error}
         assert_result_translated(result)

@@ -1,0 +1,70 @@
+"""The options flow: timeouts for staleness and write confirmation; the cloud's poll interval."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+)
+
+from ..const import (
+    CONF_CONFIRM_TIMEOUT,
+    CONF_SCAN_INTERVAL,
+    CONF_STALE_TIMEOUT,
+    CONF_TRANSPORT,
+    DEFAULT_CONFIRM_TIMEOUT,
+    DEFAULT_SCAN_INTERVAL,
+    DEFAULT_STALE_TIMEOUT,
+    MAX_CONFIRM_TIMEOUT,
+    MAX_SCAN_INTERVAL,
+    MAX_STALE_TIMEOUT,
+    MIN_CONFIRM_TIMEOUT,
+    MIN_SCAN_INTERVAL,
+    MIN_STALE_TIMEOUT,
+    TRANSPORT_CLOUD,
+)
+
+
+class Eg4OptionsFlow(OptionsFlow):
+    """Timeouts for staleness and write confirmation; the poll interval of cloud entries."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show and store the options."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={key: int(value) for key, value in user_input.items()}
+            )
+        options = self.config_entry.options
+        fields: dict[vol.Marker, Any] = {}
+        if self.config_entry.data.get(CONF_TRANSPORT) == TRANSPORT_CLOUD:
+            fields[
+                vol.Required(
+                    CONF_SCAN_INTERVAL,
+                    default=options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL),
+                )
+            ] = _seconds(MIN_SCAN_INTERVAL, MAX_SCAN_INTERVAL)
+        fields[
+            vol.Required(
+                CONF_STALE_TIMEOUT, default=options.get(CONF_STALE_TIMEOUT, DEFAULT_STALE_TIMEOUT)
+            )
+        ] = _seconds(MIN_STALE_TIMEOUT, MAX_STALE_TIMEOUT)
+        fields[
+            vol.Required(
+                CONF_CONFIRM_TIMEOUT,
+                default=options.get(CONF_CONFIRM_TIMEOUT, DEFAULT_CONFIRM_TIMEOUT),
+            )
+        ] = _seconds(MIN_CONFIRM_TIMEOUT, MAX_CONFIRM_TIMEOUT)
+        return self.async_show_form(step_id="init", data_schema=vol.Schema(fields))
+
+
+def _seconds(minimum: int, maximum: int) -> NumberSelector:
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=minimum, max=maximum, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+        )
+    )
