@@ -402,7 +402,11 @@ def test_not_reanchored_after_the_verify_timeout() -> None:
     assert rig.hold(1740 - 60, **stuck) == []
     actions = rig.hold(120, **stuck)
     assert actions == reverting(rig, StopReason.NOT_REANCHORED)
-    assert rig.run.detail == "pack_1: 100 %, pack_2: 93 %, pack_3: 100 %, pack_4: 91 %"
+    # No pack terminated (packs 1 and 3 read 100 % but their cells are 30 mV apart).
+    assert rig.run.detail == (
+        "pack_1: unbalanced (100 %, 3 A, 30 mV); pack_2: behind (93 %, 3 A, 30 mV); "
+        "pack_3: unbalanced (100 %, 3 A, 30 mV); pack_4: behind (91 %, 3 A, 30 mV)"
+    )
     assert rig.run.revert_confirmed(rig.now, rig.restored()) == [
         EnterPhase(Phase.ABORTED),
         Finish(Outcome.ABORTED, StopReason.NOT_REANCHORED),
