@@ -189,7 +189,21 @@ class CalibrationRun(RunRecord):
         return []
 
     def _step_bulk(self, view: BankView, now: float) -> list[Action]:
-        return self._enter(Phase.ABSORPTION, now) if absorbing(view, self.config) else []
+        if absorbing(view, self.config):
+            return self._enter(Phase.ABSORPTION, now)
+        cfg = self.config
+        current = view.total_current
+        if cfg.engage_timeout_s is None or current is None:
+            return []  # the solar method: clouds pause a charge, the sun comes back
+        if current >= cfg.engage_current_a:
+            self.stalled_since = None
+            return []
+        if self.stalled_since is None:
+            self.stalled_since = float(now)
+        if now - self.stalled_since <= cfg.engage_timeout_s:
+            return []
+        detail = f"total current {_fmt(current, 'A')}; {describe(self._unterminated(view))}"
+        return self._stop(StopReason.CHARGE_STOPPED, now, detail)
 
     def _step_absorption(self, view: BankView, now: float) -> list[Action]:
         if not tapered(view, self.config):

@@ -37,6 +37,7 @@ TIMES = (
     "created_at",
     "started_at",
     "engaged_at",
+    "stalled_since",
     "taper_since",
     "verify_started_at",
     "reanchor_since",
@@ -73,6 +74,7 @@ class RunRecord:
         self.created_at = float(created_at)
         self.started_at: float | None = None
         self.engaged_at: float | None = None  # writes confirmed (at start for the solar method)
+        self.stalled_since: float | None = None  # bulk, grid: when the charge current stopped
         self.taper_since: float | None = None
         self.verify_started_at: float | None = None
         self.reanchor_since: float | None = None

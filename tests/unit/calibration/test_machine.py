@@ -64,6 +64,7 @@ def test_ids_are_stable() -> None:
         "cancelled",
         "engage_failed",
         "did_not_engage",
+        "charge_stopped",
         "not_reanchored",
         "interrupted",
     }

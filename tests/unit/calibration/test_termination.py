@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from custom_components.eg4.calibration import (
     EnterPhase,
     Finish,
+    Method,
     Outcome,
     PackTally,
     Phase,
@@ -153,16 +154,48 @@ def test_a_cut_off_pack_can_never_count_even_after_its_protection_clears() -> No
 
 
 def test_a_pack_at_its_ceiling_while_the_others_read_far_lower_is_not_reanchored() -> None:
-    """soc_capped: pack 1 drifted high and reads 100 %; the charge ends early, cells low."""
-    rig = Rig(config=RunConfig(max_duration_s=3600), soc=[100.0, 60.0, 62.0, 58.0]).bulk()
+    """soc_capped: pack 1 drifted high and reads 100 %; a limit ends the charge, cells low."""
+    rig = Rig(soc=[100.0, 60.0, 62.0, 58.0]).bulk()
     assert rig.run.packs == PackTally(at_ceiling=(1,), behind=(2, 3, 4))
     stopped = {**BULK, "current": 0.0, "soc": [100.0, 86.0, 88.0, 85.0]}
     actions = until_stopped(rig, stopped, 3600)
-    assert actions == reverting(rig, StopReason.MAX_DURATION)
+    assert actions == reverting(rig, StopReason.CHARGE_STOPPED)
+    assert rig.run.detail.startswith("total current 0 A; pack_1: at_ceiling (100 %, 0 A, 10 mV)")
     summary = rig.run.summary()
     assert summary["packs_at_ceiling"] == [1]
     assert summary["packs_behind"] == [2, 3, 4]
     assert summary["packs_reanchored"] == []
+
+
+# ---- a charge that stops before absorption ---------------------------------------------------
+
+
+def test_a_charge_that_stops_in_bulk_is_stopped_after_the_engage_timeout() -> None:
+    rig = Rig().bulk()
+    stopped = {**BULK, "current": [0.5, 0.2, 0.0, 0.1]}
+    assert rig.hold(rig.run.config.engage_timeout_s, **stopped) == []
+    assert rig.run.stalled_since is not None
+    actions = until_stopped(rig, stopped, 600)
+    assert actions == reverting(rig, StopReason.CHARGE_STOPPED)
+    assert rig.run.detail.startswith("total current 0.8 A; pack_1: behind (76 %, 0.5 A, 10 mV)")
+
+
+def test_a_pause_shorter_than_the_engage_timeout_is_no_stop() -> None:
+    rig = Rig().bulk()
+    assert rig.hold(540, **{**BULK, "current": 0.0}) == []
+    assert rig.tick(**BULK) == []
+    assert rig.run.stalled_since is None
+    assert rig.hold(540, **{**BULK, "current": 0.0}) == []
+    assert rig.run.phase is Phase.BULK
+
+
+def test_the_solar_method_waits_through_a_cloud() -> None:
+    rig = Rig(method=Method.SOLAR)
+    rig.run.start(rig.now)
+    rig.tick(**BULK)
+    assert rig.run.phase is Phase.BULK
+    assert rig.hold(3 * 3600, **{**BULK, "current": 0.0}) == []
+    assert rig.run.phase is Phase.BULK
 
 
 def test_a_pack_whose_cells_never_reached_absorption_holds_the_run() -> None:
