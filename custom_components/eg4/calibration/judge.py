@@ -1,10 +1,12 @@
 """What a run concludes from a BankView: absorbing, tapered, and which packs re-anchored (pure).
 
-A pack's SoC reading alone proves nothing at the top of charge:
+A BMS re-anchors its counter on its *full condition*: highest cell in the absorption region,
+current tapered, held for a while, charge path closed. A pack's SoC reading alone proves nothing
+at the top of charge:
 
 - A counter that drifted high clamps at 100 % long before the pack is full: a pack reading at
-  its ceiling while its own cells never reached the absorption region is a counter at its
-  ceiling, not a re-anchor (``AT_CEILING``). The others then read far lower.
+  its ceiling that the run never saw in its full condition is a counter at its ceiling, not a
+  re-anchor (``AT_CEILING``). The others then read far lower.
 - A BMS that cut its pack off (over-voltage protection: charge switch open) sees no current and
   a high cell, and may set its counter to 100 % at a true 95 %. A pack whose BMS reported
   protection during the run is not counted as re-anchored (``CUT_OFF``). The model carries the
@@ -30,8 +32,8 @@ from .observe import BankView, PackView
 class PackStatus(StrEnum):
     """What a pack's reading is worth at the end of a charge."""
 
-    REANCHORED = "reanchored"  # reads >= reanchor_soc after its cells reached absorption
-    AT_CEILING = "at_ceiling"  # reads >= reanchor_soc, cells never reached absorption
+    REANCHORED = "reanchored"  # reads >= reanchor_soc, seen in its full condition
+    AT_CEILING = "at_ceiling"  # reads >= reanchor_soc, never seen in its full condition
     CUT_OFF = "cut_off"  # its BMS reported protection during the run
     BEHIND = "behind"  # reads below reanchor_soc, or nothing
 
@@ -64,7 +66,7 @@ def pack_status(
     index: int,
     soc: float | None,
     *,
-    absorbed: AbstractSet[int],
+    full: AbstractSet[int],
     cut_off: AbstractSet[int],
     reanchor_soc: float,
 ) -> PackStatus:
@@ -73,13 +75,13 @@ def pack_status(
         return PackStatus.CUT_OFF
     if soc is None or soc < reanchor_soc:
         return PackStatus.BEHIND
-    return PackStatus.REANCHORED if index in absorbed else PackStatus.AT_CEILING
+    return PackStatus.REANCHORED if index in full else PackStatus.AT_CEILING
 
 
 def tally(
     soc: Mapping[int, float | None],
     *,
-    absorbed: AbstractSet[int],
+    full: AbstractSet[int],
     cut_off: AbstractSet[int],
     reanchor_soc: float,
 ) -> PackTally:
@@ -87,7 +89,7 @@ def tally(
     groups: dict[PackStatus, list[int]] = {status: [] for status in PackStatus}
     for index in sorted(soc):
         status = pack_status(
-            index, soc[index], absorbed=absorbed, cut_off=cut_off, reanchor_soc=reanchor_soc
+            index, soc[index], full=full, cut_off=cut_off, reanchor_soc=reanchor_soc
         )
         groups[status].append(index)
     return PackTally(
@@ -98,16 +100,18 @@ def tally(
     )
 
 
-def witness(view: BankView, config: RunConfig, absorbed: set[int], cut_off: set[int]) -> None:
-    """Add what this update shows: packs cut off, packs whose own cells reached absorption."""
+def witness(view: BankView, config: RunConfig, full: set[int], cut_off: set[int]) -> None:
+    """Add what this update shows: packs cut off, packs in their full condition."""
     for index, pack in view.packs.items():
         if pack.cut_off:
             cut_off.add(index)
         elif (
             pack.cell_voltage_max is not None
             and pack.cell_voltage_max >= config.absorption_cell_voltage
+            and pack.current is not None
+            and -config.taper_discharge_a <= pack.current < config.taper_current_a
         ):
-            absorbed.add(index)
+            full.add(index)
 
 
 def absorbing(view: BankView, config: RunConfig) -> bool:
@@ -145,13 +149,13 @@ def _pack_terminated(pack: PackView, status: PackStatus, config: RunConfig) -> b
 
 
 def unterminated(
-    view: BankView, config: RunConfig, *, absorbed: AbstractSet[int], cut_off: AbstractSet[int]
+    view: BankView, config: RunConfig, *, full: AbstractSet[int], cut_off: AbstractSet[int]
 ) -> dict[int, str]:
     """Each pack that has not terminated, with why: ``{2: "behind (93 %, 12.3 A, 35 mV)"}``."""
     out: dict[int, str] = {}
     for index, pack in sorted(view.packs.items()):
         status = pack_status(
-            index, pack.soc, absorbed=absorbed, cut_off=cut_off, reanchor_soc=config.reanchor_soc
+            index, pack.soc, full=full, cut_off=cut_off, reanchor_soc=config.reanchor_soc
         )
         if not _pack_terminated(pack, status, config):
             out[index] = f"{_word(pack, status, config)} ({_figures(pack)})"
@@ -159,12 +163,12 @@ def unterminated(
 
 
 def terminated(
-    view: BankView, config: RunConfig, *, absorbed: AbstractSet[int], cut_off: AbstractSet[int]
+    view: BankView, config: RunConfig, *, full: AbstractSet[int], cut_off: AbstractSet[int]
 ) -> bool:
     """Every pack terminated, and the pack voltages agree: the bank is re-anchored."""
     return (
         view.pack_count > 0
-        and not unterminated(view, config, absorbed=absorbed, cut_off=cut_off)
+        and not unterminated(view, config, full=full, cut_off=cut_off)
         and view.voltage_spread is not None
         and view.voltage_spread < config.reanchor_voltage_spread
     )

@@ -102,7 +102,7 @@ class CalibrationRun(RunRecord):
             return []
         view = observe(state)
         self._record(view)
-        witness(view, self.config, self.packs_absorbed, self.packs_cut_off)
+        witness(view, self.config, self.packs_full, self.packs_cut_off)
         if self.phase is Phase.REVERTING:
             return []
         found = breaches(state, now=now, limits=self.config.limits)
@@ -219,7 +219,7 @@ class CalibrationRun(RunRecord):
     def _step_verifying(self, view: BankView, now: float) -> list[Action]:
         cfg = self.config
         assert self.verify_started_at is not None  # noqa: S101 - set on entry
-        if terminated(view, cfg, absorbed=self.packs_absorbed, cut_off=self.packs_cut_off):
+        if terminated(view, cfg, full=self.packs_full, cut_off=self.packs_cut_off):
             if self.reanchor_since is None:
                 self.reanchor_since = float(now)
             if now - self.reanchor_since >= cfg.verify_hold_s:
@@ -235,9 +235,7 @@ class CalibrationRun(RunRecord):
         return self._stop(StopReason.NOT_REANCHORED, now, describe(behind))
 
     def _unterminated(self, view: BankView) -> dict[int, str]:
-        return unterminated(
-            view, self.config, absorbed=self.packs_absorbed, cut_off=self.packs_cut_off
-        )
+        return unterminated(view, self.config, full=self.packs_full, cut_off=self.packs_cut_off)
 
     def _record(self, view: BankView) -> None:
         if view.max_cell_voltage is not None and (

@@ -45,7 +45,7 @@ TIMES = (
     "restored_at",
     "finished_at",
 )
-PACK_SETS = ("packs_absorbed", "packs_cut_off")  # optional in stored records (added later)
+PACK_SETS = ("packs_full", "packs_cut_off")  # optional in stored records (added later)
 
 
 class RunRecord:
@@ -93,7 +93,7 @@ class RunRecord:
         self.soc_after: dict[int, float | None] = {}
         self.soc_spread_after: float | None = None
         self.cell_delta_after_mv: float | None = None  # worst pack, at the last update
-        self.packs_absorbed: set[int] = set()  # packs whose own cells reached absorption
+        self.packs_full: set[int] = set()  # packs seen in their BMS's full condition
         self.packs_cut_off: set[int] = set()  # packs whose BMS reported protection
 
     # ---- read-only views ---------------------------------------------------------------------
@@ -140,7 +140,7 @@ class RunRecord:
         """The packs by status at the last update (re-anchored, at ceiling, cut off, behind)."""
         return tally(
             self.soc_after,
-            absorbed=self.packs_absorbed,
+            full=self.packs_full,
             cut_off=self.packs_cut_off,
             reanchor_soc=self.config.reanchor_soc,
         )

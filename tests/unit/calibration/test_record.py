@@ -60,12 +60,12 @@ def stored_v1() -> dict[str, Any]:
 
 def test_a_record_stored_by_the_previous_version_loads_and_runs_on() -> None:
     data = stored_v1()
-    assert "packs_absorbed" not in data
+    assert "packs_full" not in data
     assert "reanchor_cell_delta_mv" not in data["config"]
     run = CalibrationRun.from_dict(data)
     assert run.phase is Phase.ABSORPTION
     assert run.config == RunConfig()
-    assert run.packs_absorbed == set()
+    assert run.packs_full == set()
     assert run.packs_cut_off == set()
     assert run.cell_delta_after_mv is None
     assert run.awaits_revert
@@ -87,7 +87,7 @@ def test_the_new_fields_round_trip() -> None:
     rig = Rig().verifying()
     rig.tick(**{**ANCHORED, "protection": {3: "cell_over_voltage"}})
     data = json.loads(json.dumps(rig.run.to_dict()))
-    assert data["packs_absorbed"] == [1, 2, 3, 4]
+    assert data["packs_full"] == [1, 2, 3, 4]
     assert data["packs_cut_off"] == [3]
     assert data["cell_delta_after_mv"] == 10.0
     loaded = CalibrationRun.from_dict(data)
@@ -99,8 +99,8 @@ def test_the_new_fields_round_trip() -> None:
     [
         ("packs_cut_off", ["1"]),
         ("packs_cut_off", [0]),
-        ("packs_absorbed", [True]),
-        ("packs_absorbed", 3),
+        ("packs_full", [True]),
+        ("packs_full", 3),
         ("cell_delta_after_mv", "10"),
         ("cell_delta_after_mv", float("inf")),
     ],

@@ -198,6 +198,20 @@ def test_the_solar_method_waits_through_a_cloud() -> None:
     assert rig.run.phase is Phase.BULK
 
 
+def test_high_cells_under_full_current_are_no_full_condition() -> None:
+    """band_oscillation: drifted-high pack 4 reads 100 % while absorbing at 12 A; pack 2 trips.
+
+    Its cells are in the absorption region, but its BMS has not seen a taper: at its ceiling.
+    """
+    rig = Rig(soc=[60.0, 62.0, 58.0, 100.0]).bulk()
+    absorbing = {**ABSORB, "soc": [90.0, 91.0, 89.0, 100.0]}
+    rig.tick(**absorbing)
+    assert rig.run.phase is Phase.ABSORPTION
+    tripped = {**absorbing, "protection": {2: "cell_over_voltage"}}
+    assert rig.tick(**tripped) == reverting(rig, StopReason.PROTECTION)
+    assert rig.run.packs == PackTally(at_ceiling=(4,), cut_off=(2,), behind=(1, 3))
+
+
 def test_a_pack_whose_cells_never_reached_absorption_holds_the_run() -> None:
     """Pack 4 reads 100 % but its own cells stayed at 3.44 V: at its ceiling, never success."""
     rig = Rig(config=RunConfig(max_duration_s=3 * 3600)).bulk()
