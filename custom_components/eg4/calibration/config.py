@@ -40,7 +40,8 @@ class RunConfig:
     reanchor_cell_delta_mv: float = 20.0
     verify_hold_s: float = 300.0  # ... held this long
     # After the taper: no pack terminated by then is not_reanchored. While some have and others
-    # lag, the hold goes on (max_duration bounds it).
+    # lag, the hold goes on (max_duration bounds it); while the balancers bring the cells
+    # together, the timeout starts again from their last progress.
     verify_timeout_s: float = 1800.0
 
     def __post_init__(self) -> None:

@@ -30,6 +30,8 @@ from .result import (
     StopReason,
 )
 
+BALANCE_STEP_MV = 2.0  # a fall of the worst cell difference that counts as balancing progress
+
 
 def _fmt(value: float | None, unit: str) -> str:
     return "unknown" if value is None else f"{value:g} {unit}"
@@ -227,12 +229,25 @@ class CalibrationRun(RunRecord):
                 return self._stop(StopReason.COMPLETED, now, "")
             return []
         self.reanchor_since = None
-        if now - self.verify_started_at < cfg.verify_timeout_s:
-            return []
+        self._note_balance(view, now)
+        since = max(self.verify_started_at, self.balance_progress_at or 0.0)
+        if now - since < cfg.verify_timeout_s:
+            return []  # (the balancers still bring the cells together: the timeout restarts)
         behind = self._unterminated(view)
         if len(behind) < view.pack_count:
             return []  # some packs terminated, others lag: hold on (max_duration bounds it)
         return self._stop(StopReason.NOT_REANCHORED, now, describe(behind))
+
+    def _note_balance(self, view: BankView, now: float) -> None:
+        """Remember when the worst pack's cell difference last fell by a step."""
+        worst = view.max_cell_delta_mv
+        if worst is None:
+            return
+        if self.balance_best_mv is None:
+            self.balance_best_mv = worst
+        elif worst <= self.balance_best_mv - BALANCE_STEP_MV:
+            self.balance_best_mv = worst
+            self.balance_progress_at = float(now)
 
     def _unterminated(self, view: BankView) -> dict[int, str]:
         return unterminated(view, self.config, full=self.packs_full, cut_off=self.packs_cut_off)

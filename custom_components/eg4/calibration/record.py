@@ -41,6 +41,7 @@ TIMES = (
     "taper_since",
     "verify_started_at",
     "reanchor_since",
+    "balance_progress_at",
     "revert_started_at",
     "restored_at",
     "finished_at",
@@ -78,6 +79,8 @@ class RunRecord:
         self.taper_since: float | None = None
         self.verify_started_at: float | None = None
         self.reanchor_since: float | None = None
+        self.balance_best_mv: float | None = None  # verifying: the lowest worst-pack cell delta
+        self.balance_progress_at: float | None = None  # ... last lowered then
         self.revert_started_at: float | None = None
         self.restored_at: float | None = None  # revert confirmed by read-back
         self.finished_at: float | None = None
@@ -204,6 +207,7 @@ class RunRecord:
             "soc_after": encode_soc(self.soc_after),
             "soc_spread_after": self.soc_spread_after,
             "cell_delta_after_mv": self.cell_delta_after_mv,
+            "balance_best_mv": self.balance_best_mv,
         }
         for name in PACK_SETS:
             data[name] = sorted(getattr(self, name))
@@ -250,7 +254,7 @@ class RunRecord:
         run.revert_detail = as_str(data.get("revert_detail"), "revert_detail")
         for name in ("max_cell_voltage", "max_temperature", "soc_spread_before"):
             setattr(run, name, opt_float(data.get(name), name))
-        for name in ("soc_spread_after", "cell_delta_after_mv"):
+        for name in ("soc_spread_after", "cell_delta_after_mv", "balance_best_mv"):
             setattr(run, name, opt_float(data.get(name), name))
         run.soc_before = decode_soc(data.get("soc_before"), "soc_before")
         run.soc_after = decode_soc(data.get("soc_after"), "soc_after")

@@ -119,6 +119,28 @@ def test_a_pack_still_charging_holds_the_absorption_and_is_named() -> None:
     assert rig.run.detail.endswith("s; pack_4: behind (97 %, 9 A, 10 mV)")
 
 
+def test_balancing_progress_extends_the_hold_until_the_cells_are_together() -> None:
+    """weeks_at_cap: every pack re-anchored, cells 30 mV apart; the bleed closes 2 mV a step."""
+    rig = Rig().verifying()  # its taper: cells 30 mV apart
+    timeout = rig.run.config.verify_timeout_s
+    for step in range(6):  # 30 -> 20 mV over 6 x 20 min: longer than the timeout
+        gap = 0.030 - 0.002 * step
+        metrics = {**ANCHORED, "cell_voltage_min": round(3.50 - gap, 3)}
+        assert rig.hold(1200, **metrics) == [], step
+    assert rig.now - rig.run.verify_started_at > 2 * timeout  # type: ignore[operator]
+    assert rig.run.balance_best_mv == 20.0
+    actions = rig.hold(rig.run.config.verify_hold_s + 60, **ANCHORED)
+    assert actions == reverting(rig, StopReason.COMPLETED)
+
+
+def test_balancing_that_stalls_is_not_reanchored_and_names_every_pack() -> None:
+    rig = Rig().verifying()
+    apart = {**ANCHORED, "cell_voltage_min": 3.46}
+    actions = until_stopped(rig, apart, 3600)
+    assert actions == reverting(rig, StopReason.NOT_REANCHORED)
+    assert rig.run.detail.startswith("pack_1: unbalanced (100 %, 1 A, 40 mV); pack_2: unbalanced")
+
+
 def test_no_pack_terminated_at_the_verify_timeout_is_not_reanchored() -> None:
     rig = Rig().verifying()
     stuck = {**ANCHORED, "soc": 97.0}
