@@ -43,13 +43,14 @@ CLOUD_FAMILY_LEVERS: Mapping[SettingKey, SettingValue] = MappingProxyType(
     }
 )
 
-# Settings that end a charge early when below 100 % (the hybrid family stops charging when the
-# BMS's SoC reads them, so a drifted-high pack would stop the charge before the others re-anchor).
-# A grid run raises each to its value here and restores it with the other levers; the solar
-# method writes nothing, so a limit on all charging refuses it. 101 % ("no limit") is above.
+# Settings that end a charge early: the hybrid family stops charging once the bank's SoC reads
+# them, and a drifted-high pack pulls that reading up before the others re-anchor. A grid run
+# raises each below its value here for the run and restores it with the other levers; the solar
+# method writes nothing, so a limit on all charging refuses it. The system charge SoC limit
+# takes 101 ("no limit": charge until the BMS says full); the AC-charge one goes up to 100.
 CHARGE_LIMITS: Mapping[SettingKey, float] = MappingProxyType(
     {
-        SettingKey.CHARGE_SOC_LIMIT: 100.0,  # all charging
+        SettingKey.CHARGE_SOC_LIMIT: 101.0,  # all charging
         SettingKey.AC_CHARGE_SOC_LIMIT: 100.0,  # grid (AC) charging only
     }
 )
@@ -128,8 +129,8 @@ def build_plan(
 
     Items come grouped by setting, in the levers' order, units ascending. Items whose unit
     already holds the target are kept (``changes`` is False) so the revert restores them too.
-    A charge limit (``CHARGE_LIMITS``) that a unit reports below 100 % and that is not a lever
-    already comes first, raised for the run: it needs to be in ``writable`` (the transport's
+    A charge limit (``CHARGE_LIMITS``) that a unit reports below its run value and that is not
+    a lever already comes first, raised for the run: it needs to be in ``writable`` (the transport's
     writable settings; by default only the levers are), or the plan is refused
     (``charge_limit_not_writable``). The solar method writes nothing: a limit on all charging
     refuses it (``charge_limited``). Raises PlanError when a value to restore is unknown.

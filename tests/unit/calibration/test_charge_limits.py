@@ -1,9 +1,9 @@
-"""A charge SoC limit below 100 % is part of the plan, or the plan is refused (calibration/plan.py).
+"""A charge SoC limit that would end the charge early is part of the plan, or the plan is refused.
 
-The hybrid family stops charging when the BMS's SoC reads its limit: a drifted-high pack would
-end the charge before the others re-anchor. A grid run raises the limit for the run and
-restores it with the other levers; when it cannot be written, or the method writes nothing
-(solar), the plan says why.
+The hybrid family stops charging when the bank's SoC reads its limit: a drifted-high pack would
+end the charge before the others re-anchor. A grid run raises the limit for the run (the
+system one to 101, "no limit"; the AC-charge one to 100) and restores it with the other
+levers; when it cannot be written, or the method writes nothing (solar), the plan says why.
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ def test_a_low_charge_limit_is_raised_first_and_restored_last() -> None:
         Method.GRID, hybrid([95.0, 95.0]), CLOUD_FAMILY_LEVERS, writable=CLOUD_WRITABLE
     )
     assert plan == [
-        PlanItem(setting=LIMIT, unit=1, from_value=95.0, to_value=100.0),
-        PlanItem(setting=LIMIT, unit=2, from_value=95.0, to_value=100.0),
+        PlanItem(setting=LIMIT, unit=1, from_value=95.0, to_value=101.0),
+        PlanItem(setting=LIMIT, unit=2, from_value=95.0, to_value=101.0),
         PlanItem(setting=AC, unit=1, from_value=90.0, to_value=100.0),
         PlanItem(setting=AC, unit=2, from_value=90.0, to_value=100.0),
         PlanItem(setting=CHG, unit=1, from_value=FIRST, to_value=BOTH),
@@ -69,12 +69,20 @@ def test_one_unit_low_raises_it_on_every_unit() -> None:
         Method.GRID, hybrid([101.0, 95.0]), CLOUD_FAMILY_LEVERS, writable=CLOUD_WRITABLE
     )
     assert [(i.setting, i.unit, i.from_value, i.changes) for i in plan[:2]] == [
-        (LIMIT, 1, 101.0, True),  # 101 (no limit) -> 100 and back: the units must agree
+        (LIMIT, 1, 101.0, False),  # already no limit: kept, so the revert restores it too
         (LIMIT, 2, 95.0, True),
     ]
 
 
-@pytest.mark.parametrize("value", [100.0, 101.0, None])
+def test_a_system_limit_of_100_is_lifted_too() -> None:
+    """At 100 the charge still ends when the bank reads 100 %, which a drifted pack hastens."""
+    plan = build_plan(
+        Method.GRID, hybrid([100.0, 100.0]), CLOUD_FAMILY_LEVERS, writable=CLOUD_WRITABLE
+    )
+    assert [(i.setting, i.from_value, i.to_value) for i in plan[:2]] == [(LIMIT, 100.0, 101.0)] * 2
+
+
+@pytest.mark.parametrize("value", [101.0, None])
 def test_no_limit_or_none_reported_adds_nothing(value: float | None) -> None:
     plan = build_plan(
         Method.GRID, hybrid([value, value]), CLOUD_FAMILY_LEVERS, writable=CLOUD_WRITABLE
@@ -90,7 +98,7 @@ def test_a_low_limit_that_cannot_be_written_refuses_the_plan() -> None:
     assert info.value.placeholders == {
         "setting": "charge_soc_limit",
         "value": "inverter_1 95, inverter_2 90",
-        "limit": "100",
+        "limit": "101",
     }
 
 
@@ -147,7 +155,7 @@ def test_a_plan_never_leaves_a_limit_that_ends_the_charge(
     writable: set[SettingKey],
     ac_lever: bool,
 ) -> None:
-    """Either refused with a reason, or every unit charges to 100 % and gets its value back."""
+    """Either refused with a reason, or no limit ends the charge and every value comes back."""
     limit, ac = units
     state = hybrid(limit, ac)
     levers: dict[SettingKey, SettingValue] = {AC: 100.0, CHG: BOTH} if ac_lever else {CHG: BOTH}
@@ -165,7 +173,7 @@ def test_a_plan_never_leaves_a_limit_that_ends_the_charge(
         assert refusal.reason == "charge_limit_not_writable"
         assert key not in writable
         assert key not in levers
-        assert any(v is not None and v < 100 for v in values)
+        assert any(v is not None and v < CHARGE_LIMITS[key] for v in values)
         return
     during = {(i.setting, i.unit): i.to_value for i in plan}
     for key, target in CHARGE_LIMITS.items():
