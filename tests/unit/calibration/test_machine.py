@@ -99,6 +99,8 @@ def test_default_config() -> None:
         ({"reanchor_soc": 80.0}, "out_of_range"),
         ({"reanchor_soc": 101.0}, "out_of_range"),
         ({"reanchor_voltage_spread": 0.3}, "out_of_range"),
+        ({"reanchor_cell_delta_mv": 0}, "out_of_range"),
+        ({"reanchor_cell_delta_mv": 51}, "out_of_range"),
         ({"max_duration_s": 0}, "below_floor"),
         ({"taper_current_a": 0}, "below_floor"),
         ({"taper_hold_s": -1}, "not_a_number"),

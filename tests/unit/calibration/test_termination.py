@@ -149,6 +149,17 @@ def test_no_pack_terminated_at_the_verify_timeout_is_not_reanchored() -> None:
     assert rig.run.detail.startswith("pack_1: behind (97 %, 1 A, 10 mV); pack_2: behind")
 
 
+def test_the_detail_says_what_keeps_each_pack_from_terminating() -> None:
+    rig = Rig(config=RunConfig(max_duration_s=3 * 3600)).verifying()
+    mixed = {**ANCHORED, "current": [1.0, 6.0, -3.0, 1.0], "cell_voltage_min": [3.49] * 3 + [3.46]}
+    until_stopped(rig, mixed, 3 * 3600)
+    assert rig.run.detail.endswith(
+        "s; pack_2: charging (100 %, 6 A, 10 mV); pack_3: discharging (100 %, -3 A, 10 mV); "
+        "pack_4: unbalanced (100 %, 1 A, 40 mV)"
+    )
+    assert rig.run.entered_at(Phase.SUCCEEDED) is None
+
+
 # ---- a pack its BMS cut off ------------------------------------------------------------------
 
 
