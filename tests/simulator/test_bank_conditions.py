@@ -81,8 +81,12 @@ def test_ambient_moves_through_the_day() -> None:
     assert temps[17] > temps[5] + 3.0  # ±4 degC ambient, lagging by the pack's heat capacity
 
 
-def test_lagging_pack_does_not_terminate_while_the_others_do() -> None:
-    twin = build_twin("lagging_pack", config=coarse())
+@pytest.mark.parametrize("behind", [0.30, 0.10])
+def test_lagging_pack_does_not_terminate_while_the_others_do(behind: float) -> None:
+    twin = build_twin("lagging_pack", config=coarse(), behind=behind)
+    rest = twin.pack_voltages()
+    apart = max(rest) - min(rest)
+    assert apart > 0.5 if behind > 0.2 else apart < 0.1  # 30 points behind shows at rest
     engage_grid_charge(twin)
     twin.run(8 * 3600, dt_s=120)
     others = [p for p in twin.packs if p.index != 5]
@@ -90,7 +94,10 @@ def test_lagging_pack_does_not_terminate_while_the_others_do() -> None:
     lagging = twin.pack(5)
     assert lagging.bms.anchors == 0
     assert lagging.bms.soc_pct < 99
-    assert lagging.current_a > 5.0  # still above the taper current at the end of the 8 h
+    # Still charging at the end of the 8 h (30 behind: above the 5 A taper current); its cells
+    # never reached the BMS's full condition behind the resistive link.
+    assert lagging.current_a > (5.0 if behind > 0.2 else 0.5)
+    assert lagging.cell_max < 3.45
     assert all(p.current_a < 5.0 for p in others)
 
 
