@@ -109,13 +109,12 @@ def low_charge_limits(
     return out
 
 
-def _limit_error(reason: str, key: SettingKey, low: Mapping[int, float]) -> PlanError:
-    return PlanError(
-        reason,
-        setting=key.value,
-        value=", ".join(f"inverter_{unit} {setting_text(v)}" for unit, v in low.items()),
-        limit=setting_text(CHARGE_LIMITS[key]),
-    )
+def _limit_placeholders(key: SettingKey, low: Mapping[int, float]) -> dict[str, str]:
+    return {
+        "setting": key.value,
+        "value": ", ".join(f"inverter_{unit} {setting_text(v)}" for unit, v in low.items()),
+        "limit": setting_text(CHARGE_LIMITS[key]),
+    }
 
 
 def build_plan(
@@ -138,7 +137,7 @@ def build_plan(
     if method is Method.SOLAR:
         blocking = low_charge_limits(state, SOLAR_CHARGE_LIMITS)
         if blocking:
-            raise _limit_error("charge_limited", *next(iter(blocking.items())))
+            raise PlanError("charge_limited", **_limit_placeholders(*next(iter(blocking.items()))))
         return []
     if not levers:
         raise PlanError("no_levers")
@@ -150,7 +149,7 @@ def build_plan(
         if key in levers:
             continue
         if key not in allowed:
-            raise _limit_error("charge_limit_not_writable", key, low)
+            raise PlanError("charge_limit_not_writable", **_limit_placeholders(key, low))
         raised[key] = CHARGE_LIMITS[key]
     items: list[PlanItem] = []
     for key, target in {**raised, **levers}.items():
