@@ -1,14 +1,15 @@
 """Packs in parallel on one DC bus: split a bank current so the bus voltage is common.
 
-Each pack is a branch ``V_bus = E + a * V_p + I * R_eff`` where ``R_eff`` adds the implicit
-(backward-Euler) terms of the OCV slope and of the polarization lag to the pack's internal plus
-link resistance, so the split stays stable at the
-steep top of the LFP curve even with coarse steps. A branch whose BMS blocks charge (or
-discharge) is clamped to zero current in that direction.
+Each pack is a branch ``V_bus = E + I * R_eff`` (:meth:`simulator.pack.Pack.linearise`) where
+``R_eff`` adds the implicit (backward-Euler) terms of the OCV slope and of the cells' RC lag to
+the pack's internal plus link resistance, so the split stays stable at the steep top of the LFP
+curve even with coarse steps. A branch whose BMS blocks charge (or discharge) is clamped to zero
+current in that direction, and its charge current to the BMS's (temperature-derated) limit.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,12 +24,13 @@ class Branch:
     r_eff: float
     charge_allowed: bool
     discharge_allowed: bool
+    charge_limit_a: float = math.inf
 
     def current(self, bus_v: float) -> float:
-        """Branch current at bus voltage bus_v, honouring the BMS blocks."""
+        """Branch current at bus voltage bus_v, honouring the BMS blocks and limit."""
         i = (bus_v - self.emf) / self.r_eff
-        if i > 0.0 and not self.charge_allowed:
-            return 0.0
+        if i > 0.0:
+            return min(i, self.charge_limit_a) if self.charge_allowed else 0.0
         if i < 0.0 and not self.discharge_allowed:
             return 0.0
         return i
@@ -38,10 +40,10 @@ def branches(packs: Sequence[Pack], dt_s: float) -> list[Branch]:
     """Linearise every pack for a step of dt_s seconds."""
     out: list[Branch] = []
     for p in packs:
-        a, b = p.polarization_coefficients(dt_s)
-        emf, slope = p.linearise()
-        r = p.internal_resistance() + p.link_resistance_ohm + b + slope * dt_s / 3600.0
-        out.append(Branch(emf + a * p.polarization_v, r, p.charge_allowed, p.discharge_allowed))
+        emf, r = p.linearise(dt_s)
+        out.append(
+            Branch(emf, r, p.charge_allowed, p.discharge_allowed, max(0.0, p.bms.charge_limit_a))
+        )
     return out
 
 

@@ -1,16 +1,29 @@
-"""Battery-management system of one pack: coulomb counter, termination re-anchor, protection.
+"""Battery-management system of one pack: counter, re-anchor, protection, limits, balancing.
 
-The counter is what the pack *reports* as SoC. It integrates the pack current with a
-configurable gain error (``counted = current * (1 + gain_error)``), starts from the true charge
-plus a configurable offset, and clamps to 0..100 %. It re-anchors to 100 % only on a real
-termination: max cell voltage >= ``full_cell_v`` with a pack current between -0.2 A (rest)
-and ``taper_c`` x C, held without a break for ``termination_hold_s`` simulated seconds.
+The counter is what the pack *reports* as SoC. It integrates the pack current with a gain error
+(``counted = current * (1 + gain_error ± asymmetry)``, + while charging, - while discharging),
+ignores currents inside a dead-band, never sees the cells' self-discharge, starts from the true
+charge plus a configurable offset, and clamps to 0..100 %. It re-anchors to 100 % only on a
+real termination: max cell voltage >= ``full_cell_v`` with a pack current between -0.2 A
+(rest) and ``taper_c`` x C **and the charge path closed** (no protection), held without a break
+for ``termination_hold_s`` simulated seconds. A pack whose charge FET is open is never
+re-anchored, however high its cells read.
+
+The BMS also limits the charge current by temperature (a derating curve: full below
+``derate_full_c``, zero below 0 degC) and bleeds ``balance_current_a`` from every cell above
+``balance_cell_v`` that is more than ``balance_delta_v`` above the lowest cell.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+# Charge-current limit (C rate) against the lower cell temperature (degC): LFP cells must not
+# be charged below 0 degC and are derated in the cold.
+DERATE_TEMPS_C: tuple[float, ...] = (0.0, 5.0, 10.0, 15.0, 20.0)
+DERATE_C: tuple[float, ...] = (0.0, 0.1, 0.2, 0.4, 1.0)
 
 
 class Protection(StrEnum):
@@ -34,6 +47,11 @@ class BmsLimits:
     over_temp_release_c: float = 50.0
     charge_min_temp_c: float = 0.0
     charge_temp_release_c: float = 2.0
+    max_charge_c: float = 1.0  # the charge-current limit at or above 20 degC (C rate)
+    deadband_a: float = 0.1  # the counter ignores smaller currents
+    balance_cell_v: float = 3.45
+    balance_delta_v: float = 0.010
+    balance_current_a: float = 0.05
 
 
 @dataclass
@@ -43,11 +61,13 @@ class Bms:
     capacity_ah: float
     counter_ah: float
     gain_error: float = 0.0
+    asymmetry: float = 0.0
     limits: BmsLimits = field(default_factory=BmsLimits)
     termination_timer_s: float = 0.0
     anchors: int = 0
     last_anchor_s: float | None = None
     protections: set[Protection] = field(default_factory=set)
+    charge_limit_a: float = 100.0
     _latched: bool = False
 
     @property
@@ -74,6 +94,25 @@ class Bms:
         """Discharge FET state (only over-temperature blocks discharge)."""
         return Protection.OVER_TEMPERATURE not in self.protections
 
+    def derated_charge_limit(self, cell_temp_c: float) -> float:
+        """Charge-current limit (A) the BMS allows at cell temperature cell_temp_c."""
+        lim = self.limits
+        if cell_temp_c < DERATE_TEMPS_C[0]:
+            return 0.0
+        if cell_temp_c >= DERATE_TEMPS_C[-1]:
+            return lim.max_charge_c * self.capacity_ah
+        i = bisect_right(DERATE_TEMPS_C, cell_temp_c) - 1
+        t0, t1 = DERATE_TEMPS_C[i], DERATE_TEMPS_C[i + 1]
+        c0, c1 = DERATE_C[i], DERATE_C[i + 1]
+        rate = c0 + (c1 - c0) * (cell_temp_c - t0) / (t1 - t0)
+        return min(rate, lim.max_charge_c) * self.capacity_ah
+
+    def balancing(self, cell_volts: list[float]) -> list[bool]:
+        """Which cells the balancer bleeds at these cell voltages."""
+        lim = self.limits
+        floor = min(cell_volts) + lim.balance_delta_v
+        return [v >= lim.balance_cell_v and v > floor for v in cell_volts]
+
     def protection_list(self) -> list[Protection]:
         """Active protections in report order."""
         return [p for p in Protection if p in self.protections]
@@ -88,17 +127,21 @@ class Bms:
         clock_s: float,
     ) -> None:
         """Count charge, detect termination and update protection after a step."""
-        counted = current_a * dt_s / 3600.0 * (1.0 + self.gain_error)
-        self.counter_ah = min(self.capacity_ah, max(0.0, self.counter_ah + counted))
+        if abs(current_a) >= self.limits.deadband_a:
+            bias = self.asymmetry if current_a > 0.0 else -self.asymmetry
+            counted = current_a * dt_s / 3600.0 * (1.0 + self.gain_error + bias)
+            self.counter_ah = min(self.capacity_ah, max(0.0, self.counter_ah + counted))
         self._update_termination(dt_s, current_a, max_cell_v, clock_s)
         self._update_protection(max_cell_v, min_temp_c, max_temp_c)
+        self.charge_limit_a = self.derated_charge_limit(min_temp_c)
 
     def _update_termination(
         self, dt_s: float, current_a: float, max_cell_v: float, clock_s: float
     ) -> None:
         lim = self.limits
         taper_a = lim.taper_c * self.capacity_ah
-        if max_cell_v >= lim.full_cell_v and -0.2 <= current_a < taper_a:
+        closed = self.charge_allowed
+        if closed and max_cell_v >= lim.full_cell_v and -0.2 <= current_a < taper_a:
             self.termination_timer_s += dt_s
         else:
             self.termination_timer_s = 0.0

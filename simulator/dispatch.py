@@ -44,8 +44,14 @@ def plan_unit(
     floating: bool,
     faulted: bool,
     bank_can_discharge: bool,
+    bank_soc_pct: int = 0,
 ) -> UnitPlan:
-    """Plan one unit from its settings and the environment."""
+    """Plan one unit from its settings and the environment.
+
+    A charge SoC limit (:meth:`InverterSettings.charge_soc_limit`) ends the charge once the
+    bank's reported SoC (``bank_soc_pct``) reaches it: the system limit any charge, the AC
+    limit the grid charge.
+    """
     s = inv.settings
     target = s.float_v if floating else s.bulk_v
     if faulted or (inv.shutdown and not grid_available):
@@ -64,8 +70,13 @@ def plan_unit(
     surplus = pv_w - pv_to_load
     v = max(bus_v, 1.0)
     solar_a = min(surplus * CHARGE_EFFICIENCY / v, float(s.max_charge_current_a))
+    solar_cap = s.charge_soc_limit(grid=False)
+    if solar_cap is not None and bank_soc_pct >= solar_cap:
+        solar_a = 0.0
+    grid_cap = s.charge_soc_limit(grid=True)
     grid_charge = (
-        grid_available
+        (grid_cap is None or bank_soc_pct < grid_cap)
+        and grid_available
         and s.charger_priority is not ChargerPriority.SOLAR_ONLY
         and (
             (not sbu and s.charger_priority is ChargerPriority.SOLAR_AND_UTILITY)
@@ -113,7 +124,8 @@ def run_group(
         target = min(p.target_v for p in plans if p.solar_charge_max_a + p.grid_charge_max_a > 0)
         absorbable = max(0.0, current_at(branches, target) + dis_total)
     charge = min(requested, absorbable)
-    cv_limited = requested > 0.0 and absorbable < requested - 0.5
+    bms_limit = sum(b.charge_limit_a for b in branches if b.charge_allowed)
+    cv_limited = requested > 0.0 and absorbable < min(requested, bms_limit + dis_total) - 0.5
     solar_used = min(req_solar, charge)
     grid_used = charge - solar_used
     net = charge - dis_total

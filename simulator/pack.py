@@ -2,36 +2,56 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from .bms import Bms
-from .cell import Cell
-from .ocv import ocv_and_slope
+from .cell import DAY_S, Cell
+from .ocv import charge_efficiency, charge_rc_factor, ocv_and_slope
 
 
 @dataclass
 class Thermal:
-    """Lumped thermal model: C dT/dt = I^2 R - (T - T_ambient) / R_th."""
+    """Lumped thermal model: C dT/dt = heat - (T - T_ambient) / R_th.
+
+    The ambient moves through the day: ``ambient_c + swing_c * cos(2 pi (hour - 15) / 24)``
+    (warmest at 15:00) when ``swing_c`` is set.
+    """
 
     temperature_c: float
     ambient_c: float
-    heat_capacity_j_per_k: float = 4000.0
-    thermal_resistance_k_per_w: float = 1.5
+    heat_capacity_j_per_k: float = 30000.0
+    thermal_resistance_k_per_w: float = 0.6
+    swing_c: float = 0.0
 
-    def step(self, dt_s: float, heat_w: float) -> None:
+    def ambient_at(self, hour: float) -> float:
+        """Ambient temperature (degC) at local hour."""
+        if self.swing_c == 0.0:
+            return self.ambient_c
+        return self.ambient_c + self.swing_c * math.cos(2.0 * math.pi * (hour - 15.0) / 24.0)
+
+    def step(self, dt_s: float, heat_w: float, hour: float = 15.0) -> None:
         """Advance by dt_s with heat_w of internal dissipation."""
-        loss_w = (self.temperature_c - self.ambient_c) / self.thermal_resistance_k_per_w
+        loss_w = (self.temperature_c - self.ambient_at(hour)) / self.thermal_resistance_k_per_w
         self.temperature_c += (heat_w - loss_w) * dt_s / self.heat_capacity_j_per_k
+
+
+def resistance_factor(temperature_c: float) -> float:
+    """Cell resistance relative to 25 degC: +4 %/K colder (x2 at 0 degC), 0.8 at the least."""
+    return max(0.8, 1.0 + 0.04 * (25.0 - temperature_c))
 
 
 @dataclass
 class Pack:
     """A paralleled pack; ``current_a`` is positive when charging.
 
-    Terminal voltage = sum of cell (OCV + I * R_cell) + polarization, where the polarization is
-    a first-order lag towards ``I * R_p`` (``R_p`` = ``polarization_ohm``, higher near full)
-    with time constant ``polarization_tau_s``: voltage sags under load, relaxes afterwards,
-    and the CV taper lasts minutes instead of seconds.
+    Terminal voltage is the sum of the cells: each cell's OCV plus ``I * R0`` plus its RC
+    overpotential (time constant ``rc_tau_s``), with every resistance scaled by
+    :func:`resistance_factor` of the pack temperature. Near full the RC resistance on charge
+    rises steeply, so the CV taper lasts tens of minutes and a full pack relaxes to its rest
+    voltage over the following hour. FET and busbars add ``extra_resistance_ohm``; the link to
+    the bus ``link_resistance_ohm``. The BMS bleeds the cells it balances, and every cell loses
+    its own self-discharge (which the counter does not see).
     """
 
     index: int
@@ -40,15 +60,15 @@ class Pack:
     thermal: Thermal
     extra_resistance_ohm: float = 0.006
     link_resistance_ohm: float = 0.002
-    polarization_ohm: float = 0.02
-    polarization_top_factor: float = 3.0
-    polarization_tau_s: float = 600.0
-    polarization_v: float = 0.0
+    rc_tau_s: float = 900.0
     sensor_offsets_c: tuple[float, float] = (0.0, 0.0)
     cycles_base: int = 0
     current_a: float = 0.0
     discharged_ah: float = 0.0
+    balanced_ah: float = 0.0
     _cell_volts: list[float] = field(default_factory=list)
+    _rc_b: list[float] = field(default_factory=list)
+    _balancing: list[bool] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.refresh()
@@ -69,8 +89,14 @@ class Pack:
         return sum(c.soc for c in self.cells) / len(self.cells)
 
     @property
+    def imbalance_ah(self) -> float:
+        """Spread of the cells' charge missing to full (Ah): what top balancing removes."""
+        gaps = [c.capacity_ah - c.charge_ah for c in self.cells]
+        return max(gaps) - min(gaps)
+
+    @property
     def charge_allowed(self) -> bool:
-        """Whether the BMS lets charge in (and the link is closed)."""
+        """Whether the BMS lets charge in (the charge FET is closed)."""
         return self.bms.charge_allowed
 
     @property
@@ -78,45 +104,78 @@ class Pack:
         """Whether the BMS lets charge out."""
         return self.bms.discharge_allowed
 
+    @property
+    def charge_limit_a(self) -> float:
+        """Charge current the BMS allows now (A): 0 with the charge FET open."""
+        return self.bms.charge_limit_a if self.charge_allowed else 0.0
+
+    @property
+    def protections(self) -> list[str]:
+        """Active protection flags (report order); empty when none."""
+        return [p.value for p in self.bms.protection_list()]
+
+    @property
+    def balancing_cells(self) -> list[int]:
+        """0-based indices of the cells the BMS is bleeding."""
+        return [i for i, on in enumerate(self._balancing) if on]
+
+    @property
+    def resistance_factor(self) -> float:
+        """Resistance multiplier at the pack's present temperature."""
+        return resistance_factor(self.thermal.temperature_c)
+
     def internal_resistance(self) -> float:
-        """Cells plus FET/busbar resistance (ohm), i.e. measured at the pack terminals."""
-        return sum(c.resistance_ohm for c in self.cells) + self.extra_resistance_ohm
+        """Cells' ohmic plus FET/busbar resistance (ohm), i.e. measured at the pack terminals."""
+        f = self.resistance_factor
+        return sum(c.resistance_ohm for c in self.cells) * f + self.extra_resistance_ohm
 
     def emf(self) -> float:
         """Sum of the cells' open-circuit voltages (V)."""
         return sum(c.emf() for c in self.cells)
 
-    def slope_v_per_ah(self) -> float:
-        """dEMF/dQ of the pack (V per Ah)."""
-        return sum(c.slope_v_per_ah() for c in self.cells)
+    def linearise(self, dt_s: float) -> tuple[float, float]:
+        """(emf, r_eff) of the branch ``V = emf + I * r_eff`` for a step of dt_s.
 
-    def linearise(self) -> tuple[float, float]:
-        """(emf, slope_v_per_ah) in one pass over the cells."""
-        emf = 0.0
-        slope_sum = 0.0
-        for c in self.cells:
-            v, k = ocv_and_slope(c.charge_ah / c.capacity_ah)
-            emf += v + c.ocv_offset_v
-            slope_sum += k / c.capacity_ah
-        return emf, slope_sum
-
-    def polarization_resistance(self) -> float:
-        """R_p (ohm): ``polarization_ohm`` x (1 + ``polarization_top_factor`` over 97..100 %)."""
-        top = min(1.0, max(0.0, (self.mean_soc - 0.97) / 0.03))
-        return self.polarization_ohm * (1.0 + self.polarization_top_factor * top)
-
-    def polarization_coefficients(self, dt_s: float) -> tuple[float, float]:
-        """(a, b) of the implicit update ``V_p(new) = a * V_p + b * I`` over dt_s.
-
-        The higher resistance near full (charge acceptance falls) stretches the CV taper.
+        ``emf`` holds the OCVs and the decayed RC voltages; ``r_eff`` the ohmic resistance,
+        the implicit RC terms and the OCV slope (backward Euler). Also caches each cell's RC
+        coefficient for :meth:`apply_current`.
         """
-        k = dt_s / self.polarization_tau_s
-        return 1.0 / (1.0 + k), self.polarization_resistance() * k / (1.0 + k)
+        f = self.resistance_factor
+        k = dt_s / self.rc_tau_s
+        a = 1.0 / (1.0 + k)
+        charging = self.current_a >= 0.0
+        emf = 0.0
+        r = self.extra_resistance_ohm + self.link_resistance_ohm
+        rc_b: list[float] = []
+        for c in self.cells:
+            soc = c.charge_ah / c.capacity_ah
+            v, slope = ocv_and_slope(soc)
+            r_rc = c.rc_ohm * f * (charge_rc_factor(soc) if charging else 1.0)
+            b = r_rc * k * a
+            rc_b.append(b)
+            emf += v + c.ocv_offset_v + a * c.rc_v
+            r += c.resistance_ohm * f + b + slope / c.capacity_ah * dt_s / 3600.0
+        self._rc_b = rc_b
+        return emf, r
 
     def refresh(self) -> None:
-        """Recompute cached cell voltages from the present charge, current and polarization."""
-        share = self.polarization_v / len(self.cells)
-        self._cell_volts = [c.voltage(self.current_a) + share for c in self.cells]
+        """Recompute cached cell voltages from the present charge, current and RC voltages."""
+        i_r = self.current_a * self.resistance_factor
+        self._cell_volts = [
+            ocv_and_slope(c.charge_ah / c.capacity_ah)[0]
+            + c.ocv_offset_v
+            + i_r * c.resistance_ohm
+            + c.rc_v
+            for c in self.cells
+        ]
+
+    def settle_rc(self) -> None:
+        """RC voltages at their steady state for the present current (scenario set-up)."""
+        f = self.resistance_factor
+        charging = self.current_a >= 0.0
+        for c in self.cells:
+            c.rc_v = self.current_a * c.rc_resistance(charging) * f
+        self.refresh()
 
     @property
     def cell_voltages(self) -> list[float]:
@@ -155,24 +214,51 @@ class Pack:
         """Equivalent full cycles: a base count plus discharged throughput."""
         return self.cycles_base + int(self.discharged_ah / self.capacity_ah)
 
-    def apply_current(self, current_a: float, dt_s: float, clock_s: float) -> None:
-        """Pass current_a for dt_s: move charge, heat up, then let the BMS look."""
+    def apply_current(
+        self, current_a: float, dt_s: float, clock_s: float, hour: float = 15.0
+    ) -> None:
+        """Pass current_a for dt_s: move charge, bleed, heat up, then let the BMS look.
+
+        Uses the RC coefficients of the last :meth:`linearise` for the same dt_s.
+        """
         self.current_a = current_a
-        a, b = self.polarization_coefficients(dt_s)
-        self.polarization_v = a * self.polarization_v + b * current_a
+        a = 1.0 / (1.0 + dt_s / self.rc_tau_s)
         amp_hours = current_a * dt_s / 3600.0
-        for cell in self.cells:
-            cell.add_charge(amp_hours)
+        bleed_ah = self.bms.limits.balance_current_a * dt_s / 3600.0
+        rc_b = self._rc_b if len(self._rc_b) == len(self.cells) else [0.0] * len(self.cells)
+        balancing = self._balancing if self._balancing else [False] * len(self.cells)
+        days = dt_s / DAY_S
+        rc_sum = 0.0
+        for cell, b, bleed in zip(self.cells, rc_b, balancing, strict=True):
+            cell.rc_v = a * cell.rc_v + b * current_a
+            rc_sum += cell.rc_v
+            charge = cell.charge_ah
+            stored = amp_hours
+            if amp_hours > 0.0 and charge > cell.capacity_ah:
+                stored *= charge_efficiency(charge / cell.capacity_ah)
+            charge += stored - cell.capacity_ah * cell.self_discharge_per_day * days
+            if bleed:
+                charge -= bleed_ah
+                self.balanced_ah += bleed_ah
+            cell.charge_ah = charge if charge > 0.0 else 0.0
         if current_a < 0.0:
             self.discharged_ah -= amp_hours
-        heat_w = current_a * current_a * self.internal_resistance()
-        self.thermal.step(dt_s, heat_w)
+        heat_w = current_a * current_a * self.internal_resistance() + abs(rc_sum * current_a)
+        self.thermal.step(dt_s, heat_w, hour)
         self.refresh()
+        self._balancing = self.bms.balancing(self._cell_volts)
         t1, t2, _ = self.temperatures
         self.bms.update(dt_s, current_a, self.cell_max, min(t1, t2), max(t1, t2), clock_s)
 
     def set_true_soc(self, soc: float) -> None:
-        """Set every cell to soc of its own capacity (scenario set-up)."""
+        """Set every cell to soc of full, keeping each cell's charge gap to the others.
+
+        The pack's cells are top-balanced: each is ``soc`` of the nominal capacity short of its
+        own full charge, plus its individual imbalance.
+        """
+        mean_gap = sum(c.capacity_ah - c.charge_ah for c in self.cells) / len(self.cells)
+        target_gap = (1.0 - soc) * self.capacity_ah
         for cell in self.cells:
-            cell.charge_ah = soc * cell.capacity_ah
+            gap = cell.capacity_ah - cell.charge_ah - mean_gap + target_gap
+            cell.charge_ah = max(0.0, cell.capacity_ah - gap)
         self.refresh()

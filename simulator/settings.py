@@ -34,6 +34,8 @@ class Setting(StrEnum):
     FLOAT_VOLTAGE = "float_voltage"
     RECHARGE_VOLTAGE = "recharge_voltage"
     REDISCHARGE_VOLTAGE = "redischarge_voltage"
+    AC_CHARGE_SOC_LIMIT = "ac_charge_soc_limit"
+    SYSTEM_CHARGE_SOC_LIMIT = "system_charge_soc_limit"
 
 
 SettingValue = OutputPriority | ChargerPriority | int | float
@@ -43,6 +45,15 @@ MAX_UTILITY_CHOICES: tuple[int, ...] = (2, *range(10, 81, 10))
 CHARGE_VOLTAGE_RANGE = (48.0, 58.4)
 RECHARGE_RANGE = (44.0, 51.0)
 REDISCHARGE_RANGE = (48.0, 58.0)
+# Charge SoC limits (%, as the EG4 hybrid family's registers 67 and 227): the charge ends when
+# the bank's reported SoC reaches the limit. The AC-charge limit (0..100) charges to full at
+# 100; the system limit (10..101) still ends the charge at a reading of 100, and 101 means none.
+SOC_LIMIT_RANGES: dict[Setting, tuple[int, int]] = {
+    Setting.AC_CHARGE_SOC_LIMIT: (0, 100),
+    Setting.SYSTEM_CHARGE_SOC_LIMIT: (10, 101),
+}
+NO_SOC_LIMIT = 101
+AC_CHARGE_TO_FULL = 100
 
 _ATTR: dict[Setting, str] = {
     Setting.OUTPUT_PRIORITY: "output_priority",
@@ -53,22 +64,46 @@ _ATTR: dict[Setting, str] = {
     Setting.FLOAT_VOLTAGE: "float_v",
     Setting.RECHARGE_VOLTAGE: "recharge_v",
     Setting.REDISCHARGE_VOLTAGE: "redischarge_v",
+    Setting.AC_CHARGE_SOC_LIMIT: "ac_charge_soc_limit_pct",
+    Setting.SYSTEM_CHARGE_SOC_LIMIT: "system_charge_soc_limit_pct",
 }
+_INTEGER_SETTINGS = (
+    Setting.MAX_CHARGE_CURRENT,
+    Setting.MAX_UTILITY_CHARGE_CURRENT,
+    Setting.AC_CHARGE_SOC_LIMIT,
+    Setting.SYSTEM_CHARGE_SOC_LIMIT,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
 class InverterSettings:
-    """Settings of one unit. Defaults are the everyday profile."""
+    """Settings of one unit. Defaults are the field installation's everyday profile.
+
+    A grid charge runs at 60 A per unit (about 120 A across two units); the stop-charge
+    (back-to-battery) voltage is 54.0 V. The charge SoC limits default to none (AC charge to
+    100 %, system limit 101).
+    """
 
     output_priority: OutputPriority = OutputPriority.SBU
     charger_priority: ChargerPriority = ChargerPriority.SOLAR_FIRST
     max_charge_current_a: int = 80
-    max_utility_charge_current_a: int = 30
+    max_utility_charge_current_a: int = 60
     bulk_v: float = 56.4
     float_v: float = 54.0
     recharge_v: float = 48.0
-    redischarge_v: float = 53.0
+    redischarge_v: float = 54.0
     under_voltage_v: float = 44.0
+    ac_charge_soc_limit_pct: int = AC_CHARGE_TO_FULL
+    system_charge_soc_limit_pct: int = NO_SOC_LIMIT
+
+    def charge_soc_limit(self, *, grid: bool) -> int | None:
+        """The SoC (%) at which this unit stops charging (grid: the AC charge too), or None."""
+        limits = []
+        if self.system_charge_soc_limit_pct < NO_SOC_LIMIT:
+            limits.append(self.system_charge_soc_limit_pct)
+        if grid and self.ac_charge_soc_limit_pct < AC_CHARGE_TO_FULL:
+            limits.append(self.ac_charge_soc_limit_pct)
+        return min(limits) if limits else None
 
     def get(self, setting: Setting) -> SettingValue:
         """Current value of one setting."""
@@ -120,6 +155,10 @@ def _check_value(setting: Setting, value: SettingValue) -> str | None:
         return None if isinstance(value, ChargerPriority) else "invalid charger priority"
     if isinstance(value, OutputPriority | ChargerPriority | bool):
         return f"invalid value for {setting.value}"
+    if setting in SOC_LIMIT_RANGES:
+        low_pct, high_pct = SOC_LIMIT_RANGES[setting]
+        ok = value == int(value) and low_pct <= value <= high_pct
+        return None if ok else f"{setting.value} {value} is not {low_pct}..{high_pct} %"
     if setting is Setting.MAX_CHARGE_CURRENT:
         ok = value in MAX_CHARGE_CHOICES
         return None if ok else f"max charge current {value} A is not one of 10..80 step 10"
@@ -173,7 +212,7 @@ def normalise(command: Command) -> Command:
     """Store currents as int and voltages rounded to 0.1 V."""
     out: list[tuple[Setting, SettingValue]] = []
     for setting, value in command.changes:
-        if setting in (Setting.MAX_CHARGE_CURRENT, Setting.MAX_UTILITY_CHARGE_CURRENT):
+        if setting in _INTEGER_SETTINGS and not isinstance(value, StrEnum):
             out.append((setting, int(value)))
         elif isinstance(value, OutputPriority | ChargerPriority):
             out.append((setting, value))

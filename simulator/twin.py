@@ -40,8 +40,16 @@ class TwinConfig:
     """Everything needed to build a twin. Settings apply to every unit.
 
     ``counter_offsets_pct`` / ``counter_gain_errors`` give per-pack BMS drift (pack 1 first;
-    missing entries mean no drift): the counter starts at true SoC + offset and counts
-    ``current * (1 + gain_error)``.
+    missing entries are drawn within ``counter_gain_spread``): the counter starts at true SoC +
+    offset and counts ``current * (1 + gain_error ± asymmetry)`` (asymmetry drawn within
+    ``counter_asymmetry_spread``; + charging, - discharging) and never sees self-discharge.
+
+    Cells: capacity within ±``cell_capacity_spread``, top-balanced with a charge gap within
+    ±``cell_soc_spread`` of nominal, resistance within ±``cell_resistance_spread``, self-discharge
+    ``self_discharge_per_day`` ± ``self_discharge_spread_per_day`` (fraction of capacity).
+    ``weather`` scales the PV day by day (day 0 is the start day; the list repeats).
+    ``ambient_swing_c`` moves the packs' ambient through the day (warmest at 15:00).
+    ``mismatch_fault_after_s``: units whose settings differ this long go to Fault (86).
     """
 
     inverters: int = 2
@@ -58,10 +66,17 @@ class TwinConfig:
     initial_soc: float = 0.60
     counter_offsets_pct: tuple[float, ...] = ()
     counter_gain_errors: tuple[float, ...] = ()
-    cell_capacity_spread: float = 0.003
+    counter_gain_spread: float = 0.005
+    counter_asymmetry_spread: float = 0.003
+    cell_capacity_spread: float = 0.025
     cell_soc_spread: float = 0.001
     cell_ocv_spread_v: float = 0.002
     cell_resistance_ohm: float = 0.0006
+    cell_resistance_spread: float = 0.10
+    self_discharge_per_day: float = 0.0005
+    self_discharge_spread_per_day: float = 0.0001
+    ambient_swing_c: float = 0.0
+    weather: tuple[float, ...] = ()
     max_substep_s: float = 10.0
     protocol: Protocol = Protocol.PI18
     settings: InverterSettings = field(default_factory=InverterSettings)
@@ -71,7 +86,7 @@ class TwinConfig:
     absorb_exit_s: float = 1800.0
     rebulk_below_float_v: float = 1.2
     rebulk_idle_s: float = 3600.0
-    mismatch_fault_after_s: float | None = None
+    mismatch_fault_after_s: float | None = 300.0
 
 
 @dataclass(frozen=True)
@@ -135,6 +150,7 @@ class Twin:
         self.grid_available = cfg.grid_available
         self.house_load_w = cfg.house_load_w
         self.pv_scale = 1.0
+        self.weather = cfg.weather
         self.packs = [self._make_pack(i + 1) for i in range(cfg.packs)]
         self.inverters = [
             Inverter(index=i + 1, settings=cfg.settings, rated_w=cfg.rated_w)
@@ -160,26 +176,36 @@ class Twin:
         cfg = self.config
         rng = self.rng
         cells = []
+        nominal = cfg.pack_capacity_ah
         for _ in range(cfg.cells_per_pack):
-            cap = cfg.pack_capacity_ah * (1.0 + rng.uniform(-1, 1) * cfg.cell_capacity_spread)
-            soc = cfg.initial_soc + rng.uniform(-1, 1) * cfg.cell_soc_spread
+            cap = nominal * (1.0 + rng.uniform(-1, 1) * cfg.cell_capacity_spread)
+            gap = (1.0 - cfg.initial_soc + rng.uniform(-1, 1) * cfg.cell_soc_spread) * nominal
+            leak = cfg.self_discharge_per_day + rng.uniform(-1, 1) * (
+                cfg.self_discharge_spread_per_day
+            )
             cells.append(
                 Cell(
                     capacity_ah=cap,
-                    charge_ah=soc * cap,
-                    resistance_ohm=cfg.cell_resistance_ohm * (1.0 + rng.uniform(-0.1, 0.1)),
+                    charge_ah=max(0.0, cap - gap),
+                    resistance_ohm=cfg.cell_resistance_ohm
+                    * (1.0 + rng.uniform(-1, 1) * cfg.cell_resistance_spread),
                     ocv_offset_v=rng.uniform(-1, 1) * cfg.cell_ocv_spread_v,
+                    self_discharge_per_day=max(0.0, leak),
                 )
             )
         thermal = Thermal(
-            temperature_c=cfg.ambient_c + rng.uniform(-0.5, 0.5), ambient_c=cfg.ambient_c
+            temperature_c=cfg.ambient_c + rng.uniform(-0.5, 0.5),
+            ambient_c=cfg.ambient_c,
+            swing_c=cfg.ambient_swing_c,
         )
         offsets, gains = cfg.counter_offsets_pct, cfg.counter_gain_errors
         offset = offsets[index - 1] if index <= len(offsets) else 0.0
+        drawn_gain = rng.uniform(-1, 1) * cfg.counter_gain_spread
         bms = Bms(
-            capacity_ah=cfg.pack_capacity_ah,
-            counter_ah=cfg.initial_soc * cfg.pack_capacity_ah,
-            gain_error=gains[index - 1] if index <= len(gains) else 0.0,
+            capacity_ah=nominal,
+            counter_ah=cfg.initial_soc * nominal,
+            gain_error=gains[index - 1] if index <= len(gains) else drawn_gain,
+            asymmetry=rng.uniform(-1, 1) * cfg.counter_asymmetry_spread,
             limits=cfg.bms_limits,
         )
         bms.set_soc_pct(cfg.initial_soc * 100.0 + offset)
@@ -224,6 +250,20 @@ class Twin:
     def soc_readings(self) -> list[int]:
         """BMS-reported SoC per pack (%)."""
         return [p.bms.soc_pct for p in self.packs]
+
+    @property
+    def bank_soc_pct(self) -> int:
+        """The bank's SoC as the master BMS reports it to the units: the rounded mean counter."""
+        return round(sum(p.bms.soc_exact_pct for p in self.packs) / len(self.packs))
+
+    @property
+    def pv_weather(self) -> float:
+        """Today's PV scale from ``weather`` (``config.weather``; 1.0 without weather)."""
+        days = self.weather
+        if not days:
+            return 1.0
+        day = int((self.config.start_hour * 3600.0 + self.clock_s) // 86400.0)
+        return days[day % len(days)]
 
     def telemetry_suppressed(self) -> bool:
         """True inside a telemetry dropout window."""
@@ -357,13 +397,13 @@ class Twin:
     def refresh(self, *, settle: bool = False) -> None:
         """Recompute flows and readbacks without advancing time (after a manual change).
 
-        With settle, each pack's polarization starts at its steady state for the current flow,
+        With settle, each cell's RC voltage starts at its steady state for the current flow,
         as if the present conditions had held for a while.
         """
         self._substep(0.0)
         if settle:
             for pack in self.packs:
-                pack.polarization_v = pack.current_a * pack.polarization_resistance()
+                pack.settle_rc()
             self._substep(0.0)
 
     def run(self, duration_s: float, dt_s: float = 60.0) -> None:
@@ -381,7 +421,8 @@ class Twin:
         if cfg.load_noise_w > 0.0 and h > 0.0:
             load = max(0.0, load + self.rng.gauss(0.0, cfg.load_noise_w))
         per_unit_load = load / len(self.inverters)
-        pv_w = cfg.pv.power_w(hour, self.pv_scale)
+        pv_w = cfg.pv.power_w(hour, self.pv_scale * self.pv_weather)
+        bank_soc = self.bank_soc_pct
         under = min(inv.settings.under_voltage_v for inv in self.inverters)
         can_discharge = any(p.discharge_allowed for p in self.packs) and self.bus_voltage > under
         plans: list[UnitPlan] = [
@@ -394,6 +435,7 @@ class Twin:
                 floating=self.charge_stage is ChargeStage.FLOAT,
                 faulted=self.faulted,
                 bank_can_discharge=can_discharge,
+                bank_soc_pct=bank_soc,
             )
             for inv in self.inverters
         ]
@@ -405,7 +447,7 @@ class Twin:
         )
         self.clock_s += h
         for pack, current in zip(self.packs, result.bus.currents, strict=True):
-            pack.apply_current(current, h, self.clock_s)
+            pack.apply_current(current, h, self.clock_s, hour)
         self._after_step(h, result)
 
     def _after_step(self, h: float, result: GroupResult) -> None:

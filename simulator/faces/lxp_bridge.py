@@ -33,9 +33,13 @@ Mapping onto the twin (PI-family units), shared with the cloud portal through
 :class:`simulator.cloud_payloads.ParamStore`: register 101 is the twin's max charge current,
 168 its max utility charge current, 99 / 144 its bulk / float voltage (0.1 V); register 21
 bit 7 (AC charge) on means output priority SUB + charger priority solar_and_utility, off means
-SBU + solar_first, and it reads as on only while the unit may grid-charge. Registers 102
-(discharge current), 67 (AC-charge SoC limit), 160 / 161 and 227 are stored per unit,
-range-checked and read back, and change no physics. The other bits of register 21 are fixed
+SBU + solar_first, and it reads as on only while the unit may grid-charge. Registers 67
+(AC-charge SoC limit, 0..100, 100 = to full) and 227 (system charge SoC limit, 10..101,
+101 = none) are the twin's charge SoC limits (``Setting.AC_CHARGE_SOC_LIMIT`` /
+``SYSTEM_CHARGE_SOC_LIMIT``): the unit stops charging (67: from the grid) once the bank's
+``soc`` reads the limit. Registers 102
+(discharge current) and 160 / 161 are stored per unit, range-checked and read back, and change
+no physics. The other bits of register 21 are fixed
 (EPS, anti-islanding, soft start, seamless switch, normal operation, ISO / GFCI / DCI checks
 on); a write of register 21 that changes any of them is refused. Twin settings go through
 :meth:`Twin.submit` (firmware validation, NAK and delay rules). A stored register takes a
@@ -56,8 +60,10 @@ each unit reports the same bank, as an EG4 bank's master BMS aggregates it for t
 
 ``v_bat`` / ``vbat_inv`` are the unit's own battery-voltage sample, ``p_inv`` the unit's AC
 output power (the twin's units carry the whole load on their output), ``p_rec`` its grid
-charge power. Fields the twin does not model (energy counters, generator, BMS limits and
-recommended voltages, bus voltages) carry fixed illustrative values.
+charge power. ``max_chg_curr`` is the sum over the packs of 0.5 C capped by each BMS's
+(temperature-derated, 0 with the charge FET open) charge limit. Fields the twin does not model
+(energy counters, generator, recommended voltages, bus voltages) carry fixed illustrative
+values.
 
 Real-bridge quirk: lxp-bridge (6d6fcee) and eg4-bridge (0475d85) parse ``bat_current`` and the
 cell temperatures as *unsigned* u16, though EG4's register map says they are signed, so a
@@ -76,7 +82,7 @@ from typing import Any
 from .. import cloud_payloads as portal
 from ..bms import Protection
 from ..inverter import Inverter, UnitMode
-from ..settings import Setting
+from ..settings import Command, Setting
 from ..twin import Twin
 from .base import Message
 
@@ -139,6 +145,11 @@ PV_BATTERY_OFF_GRID = 0xC0
 PARALLEL_FAULT = 1 << 11
 # Illustrative BMS figures the twin does not model.
 BMS_CHARGE_C = 0.5  # charge / discharge current limit per pack that allows it, x C
+# Holding registers that are the twin's charge SoC limits (they move its physics).
+SOC_LIMIT_REGISTERS: dict[int, Setting] = {
+    67: Setting.AC_CHARGE_SOC_LIMIT,
+    227: Setting.SYSTEM_CHARGE_SOC_LIMIT,
+}
 BMS_CHARGE_VOLT_REF = 56.0
 BMS_DISCHARGE_CUT_VOLT = 48.0
 BUS_1_V = 380.0
@@ -301,7 +312,7 @@ class LxpBridgeFace:
     def bms_fields(self) -> dict[str, Any]:
         """The bank as the BMS port reports it (the same for every unit)."""
         packs = self.twin.packs
-        charge_limit = sum(BMS_CHARGE_C * p.capacity_ah for p in packs if p.charge_allowed)
+        charge_limit = sum(min(BMS_CHARGE_C * p.capacity_ah, p.charge_limit_a) for p in packs)
         discharge_limit = sum(BMS_CHARGE_C * p.capacity_ah for p in packs if p.discharge_allowed)
         cell_temps = [t for p in packs for t in p.temperatures[:2]]
         events = 0  # illustrative: bit n = the n-th Protection flag on any pack
@@ -340,6 +351,8 @@ class LxpBridgeFace:
         if register == FUNC_REGISTER:
             on = portal.grid_charging(self.twin.inverter(unit))
             return FUNC_FIXED | (AC_CHARGE_BIT if on else 0)
+        if register in SOC_LIMIT_REGISTERS:
+            return int(self.twin.inverter(unit).settings.get(SOC_LIMIT_REGISTERS[register]))
         spec = HOLD_REGISTERS.get(register)
         if spec is None:
             return None
@@ -436,6 +449,9 @@ class LxpBridgeFace:
                 self._journal(unit, request, reason)
                 return False
             return self._grid_charge(unit, bool(value & AC_CHARGE_BIT))
+        if register in SOC_LIMIT_REGISTERS:
+            command = Command.single(SOC_LIMIT_REGISTERS[register], value)
+            return self.twin.submit([unit], command, source=SOURCE).accepted
         spec = HOLD_REGISTERS.get(register)
         if spec is None:
             self._journal(unit, request, f"register {register} is not modelled by the twin")

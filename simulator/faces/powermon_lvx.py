@@ -139,6 +139,7 @@ class PowermonLvxFace:
             "temperature_2": f1(t2),
             "temperature_pcb": f1(pcb),
             "protection": ",".join(f.value for f in flags) if flags else "none",
+            "charge_current_limit": f1(pack.charge_limit_a),
         }
 
     # ------------------------------------------------------------------ commands

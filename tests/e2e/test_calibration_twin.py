@@ -108,7 +108,7 @@ async def start_and_engage(rig: Rig) -> str:
     run_id = str(response["run_id"])
     await rig.drive(lambda: rig.phase == "bulk", limit_s=900, what="bulk")
     assert rig.priorities() == CALIBRATING
-    assert rig.twin.grid_charge_a > 50  # 2 units x 30 A from the grid
+    assert rig.twin.grid_charge_a > 100  # 2 units x 60 A from the grid
     assert all(pack.current_a > 5 for pack in rig.twin.packs)
     return run_id
 

@@ -150,7 +150,7 @@ async def test_entities_show_the_twins_units_and_bank(lxp: System) -> None:
     assert lxp.state(CHARGER).state == "solar_first"
     assert lxp.value("_system_max_charge_current") == 80
     assert lxp.value("_system_discharge_current") == 200
-    assert lxp.value("_system_ac_charge_soc_limit") == 90
+    assert lxp.value("_system_ac_charge_soc_limit") == 100  # the twin's: AC charge to full
 
     twin.house_load_w = 3000.0
     twin.step(30 * 60)
@@ -179,7 +179,7 @@ async def test_charger_priority_grid_charges_the_twin_and_back(lxp: System) -> N
 
     twin.step(10 * 60)
     await lxp.bridge.publish_telemetry()
-    assert twin.grid_charge_a == pytest.approx(60, abs=1)  # 2 units x 30 A utility current
+    assert twin.grid_charge_a == pytest.approx(120, abs=1)  # 2 units x 60 A utility current
     assert all(lxp.value(f"_pack_{n}_current") > 0 for n in UNITS)
     assert_entities_match_twin(lxp)
 
@@ -257,6 +257,7 @@ async def test_grid_calibration_through_lxp_bridge(
     here (spread 0 before); the run still charges, re-anchors every pack of the twin, and
     puts both settings back, confirmed by the bridge's echo.
     """
+    lxp.twin.force_settings(ac_charge_soc_limit=90)  # AC charge stops at 90 % every day
     view = CalibrationView(
         hass=hass, entry=lxp.entry, storage=hass_storage, events=async_capture_events(hass, EVENT)
     )

@@ -18,10 +18,10 @@ async def test_entities_show_what_the_face_publishes(system: System) -> None:
     assert socs[5] == 76
     assert all(50 <= soc <= 55 for soc in socs[:5]), socs
     voltages = [system.value(f"_pack_{m}_voltage") for m in system.pack_numbers]
-    assert max(voltages) - min(voltages) < 0.05, voltages  # equal true charge, ~53.35 V
-    assert all(v == pytest.approx(53.35, abs=0.15) for v in voltages), voltages
+    assert max(voltages) - min(voltages) < 0.05, voltages  # equal true charge, ~53.15 V
+    assert all(v == pytest.approx(53.15, abs=0.15) for v in voltages), voltages
     for n in system.inverter_numbers:
-        assert system.value(f"_inverter_{n}_battery_voltage") == pytest.approx(53.3, abs=0.15)
+        assert system.value(f"_inverter_{n}_battery_voltage") == pytest.approx(53.15, abs=0.15)
 
 
 async def test_entities_follow_the_twin_over_time(system: System) -> None:

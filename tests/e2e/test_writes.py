@@ -96,7 +96,7 @@ async def test_priority_change_makes_the_bank_charge_from_the_grid(system: Syste
     twin.step(10 * 60)
     await system.bridge.publish_telemetry()
     assert twin.grid_charge_a > 0
-    assert twin.grid_charge_a == pytest.approx(60, abs=1)  # 2 units x 30 A utility current
+    assert twin.grid_charge_a == pytest.approx(120, abs=1)  # 2 units x 60 A utility current
     assert_bank_direction(system, "charge")
     system.assert_sensors_match_face()
     assert system.state(OUTPUT).state == "sub"
@@ -222,9 +222,9 @@ async def test_utility_charge_current_limits_the_grid_charge(system: System) -> 
     )
     twin.step(5 * 60)
     await system.bridge.publish_telemetry()
-    assert twin.grid_charge_a == pytest.approx(60, abs=1)
+    assert twin.grid_charge_a == pytest.approx(120, abs=1)  # 2 units x 60 A
     number_id = system.entity_id("_system_max_utility_charge_current")
-    assert float(system.hass.states.get(number_id).state) == 30
+    assert float(system.hass.states.get(number_id).state) == 60
 
     call = system.start_call(
         NUMBER_DOMAIN, SERVICE_SET_VALUE, {ATTR_ENTITY_ID: number_id, ATTR_VALUE: 20}

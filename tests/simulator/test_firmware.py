@@ -16,7 +16,7 @@ def test_stop_charge_above_float_is_rejected_and_not_applied() -> None:
     result = twin.submit([1, 2], Command.single(STOP, 54.5))
     assert not result.accepted
     assert "above float" in result.reason
-    assert all(inv.settings.redischarge_v == 53.0 for inv in twin.inverters)
+    assert all(inv.settings.redischarge_v == 54.0 for inv in twin.inverters)
     assert twin.journal[-1].accepted is False
 
 
@@ -25,7 +25,7 @@ def test_stop_charge_zero_full_is_rejected() -> None:
     result = twin.submit([1], Command.single(STOP, 0.0))
     assert not result.accepted
     assert "0 (full)" in result.reason
-    assert twin.inverter(1).settings.redischarge_v == 53.0
+    assert twin.inverter(1).settings.redischarge_v == 54.0
 
 
 def test_stop_charge_equal_to_float_is_accepted() -> None:

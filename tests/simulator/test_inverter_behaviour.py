@@ -35,8 +35,8 @@ def test_sub_solar_and_utility_grid_charges_to_absorption_and_tapers() -> None:
     twin = build_twin("healthy")
     engage_grid_charge(twin)
     twin.step(60.0)
-    assert twin.grid_charge_a == pytest.approx(60.0)  # 2 units x 30 A max utility
-    assert all(inv.flows.grid_charge_a == pytest.approx(30.0) for inv in twin.inverters)
+    assert twin.grid_charge_a == pytest.approx(120.0)  # 2 units x 60 A max utility
+    assert all(inv.flows.grid_charge_a == pytest.approx(60.0) for inv in twin.inverters)
     assert all(inv.flows.mode is UnitMode.LINE for inv in twin.inverters)
     while twin.charge_stage is ChargeStage.BULK and twin.clock_s < 6 * 3600:
         twin.step(30.0)

@@ -193,12 +193,12 @@ def test_hold_registers_map_the_twin() -> None:
     states = as_dict(face.telemetry())
     assert {r: int(states[f"lxp/{DL1}/hold/{r}"]) for r in (21, 67, 99, 101, 102, 144, 168)} == {
         21: FUNC_OFF,
-        67: 90,
+        67: 100,  # AC charge to full
         99: 564,
         101: 80,
         102: 200,
         144: 540,
-        168: 30,
+        168: 60,
     }
     bits = json.loads(states[f"lxp/{DL1}/hold/21/bits"])
     assert bits["ac_charge_en"] == "OFF"
@@ -243,7 +243,7 @@ def test_set_hold_twin_setting_replies_echo_then_ok() -> None:
     ("register", "payload", "attribute", "value"),
     [
         (99, "570", "bulk_v", 57.0),
-        (144, "535", "float_v", 53.5),
+        (144, "550", "float_v", 55.0),
         (168, "20", "max_utility_charge_current_a", 20),
     ],
 )
@@ -259,7 +259,7 @@ def test_set_hold_other_twin_settings(
 
 @pytest.mark.parametrize(
     ("register", "payload"),
-    [(102, "150"), (67, "100"), (67, "0"), (160, "30"), (161, "95"), (227, "100")],
+    [(102, "150"), (160, "30"), (161, "95")],
 )
 def test_set_hold_stored_register_changes_no_physics(register: int, payload: str) -> None:
     twin = build_twin("healthy")
@@ -273,6 +273,29 @@ def test_set_hold_stored_register_changes_no_physics(register: int, payload: str
 
 
 @pytest.mark.parametrize(
+    ("register", "payload", "attribute"),
+    [
+        (67, "90", "ac_charge_soc_limit_pct"),
+        (67, "0", "ac_charge_soc_limit_pct"),
+        (227, "95", "system_charge_soc_limit_pct"),
+    ],
+)
+def test_set_hold_soc_limit_is_the_twins_setting(
+    register: int, payload: str, attribute: str
+) -> None:
+    twin = build_twin("healthy")
+    face = LxpBridgeFace(twin)
+    replies = face.handle(cmd(DL1, f"set/hold/{register}"), payload)
+    assert replies == [echo(register, int(payload)), result(DL1, f"set/hold/{register}", "OK")]
+    assert hold(face, register) == int(payload)
+    assert getattr(twin.inverter(1).settings, attribute) == int(payload)
+    assert getattr(twin.inverter(2).settings, attribute) == (
+        101 if register == 227 else 100
+    )  # unit 2 untouched
+    assert twin.journal[-1].accepted
+
+
+@pytest.mark.parametrize(
     ("register", "payload", "before"),
     [
         (101, "100", 80),  # the PI-family firmware takes 10..80 A in steps of 10
@@ -281,7 +304,8 @@ def test_set_hold_stored_register_changes_no_physics(register: int, payload: str
         (99, "600", 564),  # 60.0 V: above the bulk range
         (144, "570", 540),  # float above bulk
         (102, "251", 200),  # stored, 0..250
-        (67, "102", 90),  # stored, 0..101
+        (67, "101", 100),  # the AC-charge SoC limit: 0..100
+        (227, "9", 101),  # the system charge SoC limit: 10..101
         (21, FUNC_OFF | 0x400, FUNC_OFF),  # forced discharge: a fixed bit
     ],
 )
@@ -404,7 +428,7 @@ def test_ac_charge_on_makes_the_twin_grid_charge() -> None:
     for datalog in (DL1, DL2):
         assert face.handle(cmd(datalog, "set/ac_charge"), "true")[-1].payload == "OK"
     twin.step(600)
-    assert twin.grid_charge_a == pytest.approx(60, abs=1)  # 2 units x 30 A utility current
+    assert twin.grid_charge_a == pytest.approx(120, abs=1)  # 2 units x 60 A utility current
     for datalog in (DL1, DL2):
         data = inputs(face, datalog)
         assert data["status"] == 0x20  # "AC Charge"
@@ -438,7 +462,8 @@ def test_ac_charge_soc_limit_pct_writes_register_67() -> None:
         result(DL1, "set/ac_charge_soc_limit_pct", "OK"),
     ]
     assert hold(face, 67) == 95
-    assert hold(face, 67, DL2) == 90
+    assert twin.inverter(1).settings.ac_charge_soc_limit_pct == 95
+    assert hold(face, 67, DL2) == 100
 
 
 def test_all_target_writes_every_unit_with_a_result_each() -> None:
@@ -582,7 +607,7 @@ def expected(twin: Twin, face: LxpBridgeFace) -> dict[tuple[str, str], Any]:
                 (inverter, "temperature"): round(fl.temperature_c),
                 (inverter, "max_charge_current"): s.max_charge_current_a,
                 (inverter, "discharge_current"): 200,
-                (inverter, "ac_charge_soc_limit"): 90,
+                (inverter, "ac_charge_soc_limit"): s.ac_charge_soc_limit_pct,
                 (inverter, "charger_priority"): HaChargerPriority.SOLAR_AND_UTILITY
                 if grid_on
                 else HaChargerPriority.SOLAR_FIRST,
@@ -632,7 +657,7 @@ WRITES: list[tuple[SettingKey, SettingValue]] = [
     (SettingKey.MAX_CHARGE_CURRENT, 10.0),
     (SettingKey.DISCHARGE_CURRENT, 150.0),
     (SettingKey.DISCHARGE_CURRENT, 0.0),
-    (SettingKey.AC_CHARGE_SOC_LIMIT, 100.0),
+    (SettingKey.AC_CHARGE_SOC_LIMIT, 95.0),
     (SettingKey.AC_CHARGE_SOC_LIMIT, 35.0),
     (SettingKey.CHARGER_PRIORITY, HaChargerPriority.SOLAR_AND_UTILITY),
     (SettingKey.CHARGER_PRIORITY, HaChargerPriority.SOLAR_FIRST),

@@ -28,7 +28,7 @@ def test_loop_steps_with_speed_and_publishes_on_interval() -> None:
     loop.tick()
     assert loop.published == 1
     first = len(sent)
-    assert first == 2 * 22 + 6 * 10
+    assert first == 2 * 22 + 6 * 11
     clock.now += 2.0
     loop.tick()
     assert twin.clock_s == pytest.approx(120.0)

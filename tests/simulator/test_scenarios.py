@@ -22,7 +22,8 @@ from .helpers import all_cells, coarse, engage_grid_charge
 def test_all_named_scenarios_exist() -> None:
     assert set(SCENARIOS) >= {
         "default", "healthy", "drifted", "imbalanced", "hot", "cold", "cell_runaway",
-        "revert_nak", "telemetry_dropout",
+        "revert_nak", "telemetry_dropout", "weeks_at_cap", "lagging_pack", "cold_derate",
+        "soc_capped", "band_oscillation", "cloudy_week",
     }  # fmt: skip
     with pytest.raises(ValueError, match="unknown scenario"):
         build_twin("nope")
@@ -37,8 +38,8 @@ def test_healthy_bank(name: str) -> None:
     assert all(p.bms.protection_list() == [] for p in twin.packs)
     s = twin.inverter(1).settings
     assert (s.output_priority, s.charger_priority.value) == (OutputPriority.SBU, "solar_first")
-    assert (s.max_charge_current_a, s.max_utility_charge_current_a) == (80, 30)
-    assert (s.bulk_v, s.float_v, s.redischarge_v, s.recharge_v) == (56.4, 54.0, 53.0, 48.0)
+    assert (s.max_charge_current_a, s.max_utility_charge_current_a) == (80, 60)
+    assert (s.bulk_v, s.float_v, s.redischarge_v, s.recharge_v) == (56.4, 54.0, 54.0, 48.0)
 
 
 def test_drifted_signature() -> None:
@@ -46,7 +47,7 @@ def test_drifted_signature() -> None:
     volts = twin.pack_voltages()
     socs = twin.soc_readings()
     assert max(volts) - min(volts) < 0.05
-    assert 53.2 < sum(volts) / len(volts) < 53.5  # ~53.4 V, ~3.337 V per cell
+    assert 53.0 < sum(volts) / len(volts) < 53.4  # ~53.15 V under the evening load
     assert 20 <= max(socs) - min(socs) <= 26
     assert socs[5] == 76
     assert all(50 <= s <= 55 for s in socs[:5])
@@ -64,7 +65,7 @@ def test_drifted_reanchors_under_grid_charge() -> None:
     while not all(p.bms.anchors for p in twin.packs) and twin.clock_s < 6 * 3600:
         twin.step(30.0)
     assert twin.soc_readings() == [100] * 6
-    assert 2.5 * 3600 < twin.clock_s < 3.5 * 3600  # ~3 h at 2 x 30 A from 70 %
+    assert 2.0 * 3600 < twin.clock_s < 3.0 * 3600  # CC at 2 x 60 A from 55 %, then the taper
 
 
 def test_imbalanced_voltages_truly_diverge() -> None:

@@ -38,7 +38,7 @@ def test_telemetry_topics_and_values() -> None:
         "Solar/Battery/Utility"
     )
     assert states["solar_assistant/inverter_1/charger_source_priority/state"] == "Solar first"
-    assert states["solar_assistant/inverter_1/back_to_battery_voltage/state"] == "53.0"
+    assert states["solar_assistant/inverter_1/back_to_battery_voltage/state"] == "54.0"
     assert states["solar_assistant/inverter_1/to_grid_battery_voltage/state"] == "48.0"
     assert states["solar_assistant/inverter_1/battery_absorption_charge_voltage/state"] == "56.4"
     assert states["solar_assistant/inverter_1/device_mode/state"] == "Battery"

@@ -5,10 +5,14 @@ from __future__ import annotations
 from .actions import Action, ApplyPlan, EnterPhase, Finish, StartRevert
 from .codec import RunDataError, encode_item, encode_value
 from .config import RunConfig
+from .estimate import LFP_CHARGE_DERATING, LIFEPOWER4, Estimate, PackFamily, estimate
+from .judge import PackStatus, PackTally
 from .machine import CalibrationRun
 from .plan import (
+    CHARGE_LIMITS,
     CLOUD_FAMILY_LEVERS,
     PI_FAMILY_LEVERS,
+    PLAN_ERROR_REASONS,
     Method,
     PlanError,
     PlanItem,
@@ -18,30 +22,41 @@ from .plan import (
     saved_settings,
 )
 from .result import ACTIVE_PHASES, TERMINAL_PHASES, Outcome, Phase, PhaseEntry, StopReason
+from .summary import RunSummary
 
 __all__ = [
     "ACTIVE_PHASES",
+    "CHARGE_LIMITS",
     "CLOUD_FAMILY_LEVERS",
+    "LFP_CHARGE_DERATING",
+    "LIFEPOWER4",
     "PI_FAMILY_LEVERS",
+    "PLAN_ERROR_REASONS",
     "TERMINAL_PHASES",
     "Action",
     "ApplyPlan",
     "CalibrationRun",
     "EnterPhase",
+    "Estimate",
     "Finish",
     "Method",
     "Outcome",
+    "PackFamily",
+    "PackStatus",
+    "PackTally",
     "Phase",
     "PhaseEntry",
     "PlanError",
     "PlanItem",
     "RunConfig",
     "RunDataError",
+    "RunSummary",
     "StartRevert",
     "StopReason",
     "build_plan",
     "encode_item",
     "encode_value",
+    "estimate",
     "restore_mismatches",
     "revert_plan",
     "saved_settings",

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from ..drift import DEFAULT_VOLTAGE_TOLERANCE
-from ..safety import Limits, UnsafeLimitError, known_fields
+from ..safety import CELL_DELTA_CEILING_MV, Limits, UnsafeLimitError, known_fields
 from .plan import Method
 
 HOUR = 3600.0
@@ -36,8 +36,13 @@ class RunConfig:
     reanchor_voltage_spread: float = (
         DEFAULT_VOLTAGE_TOLERANCE  # with pack voltages agreeing within this
     )
+    # ... and every pack's cells within this of each other (highest minus lowest cell, mV)
+    reanchor_cell_delta_mv: float = 20.0
     verify_hold_s: float = 300.0  # ... held this long
-    verify_timeout_s: float = 1800.0  # after the taper; then not_reanchored
+    # After the taper: no pack terminated by then is not_reanchored. While some have and others
+    # lag, the hold goes on (max_duration bounds it); while the balancers bring the cells
+    # together, the timeout starts again from their last progress.
+    verify_timeout_s: float = 1800.0
 
     def __post_init__(self) -> None:
         """Refuse nonsense: non-numbers, non-positive bounds, unreachable thresholds."""
@@ -71,6 +76,14 @@ class RunConfig:
                 field="reanchor_voltage_spread",
                 value=f"{self.reanchor_voltage_spread:g}",
                 limit=f"{self.limits.voltage_spread_max:g}",
+            )
+
+        if not 0 < self.reanchor_cell_delta_mv <= CELL_DELTA_CEILING_MV:
+            raise UnsafeLimitError(
+                "out_of_range",
+                field="reanchor_cell_delta_mv",
+                value=f"{self.reanchor_cell_delta_mv:g}",
+                limit=f"0-{CELL_DELTA_CEILING_MV:g}",
             )
 
     @classmethod

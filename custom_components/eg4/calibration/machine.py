@@ -4,36 +4,22 @@ preflight -> engaging -> bulk -> absorption -> verifying -> reverting -> succeed
 
 The host feeds it events (``start``, ``engaged``, ``on_update`` for every new SystemState and
 on a periodic tick, ``cancel``, ``revert_confirmed``/``revert_failed``) and carries out the
-actions it returns. A breach aborts on the very update that carries it.
+actions it returns. A breach aborts on the very update that carries it. The run's fields, views
+and stored form are in record.py; what it concludes from a bank's figures in judge.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from ..model import SettingKey, SettingValue, SystemState
 from ..safety import breaches
 from .actions import Action, ApplyPlan, EnterPhase, Finish, StartRevert
-from .codec import (
-    FORMAT_VERSION,
-    RunDataError,
-    as_bool,
-    as_dict,
-    as_float,
-    as_list,
-    as_str,
-    decode_item,
-    decode_soc,
-    encode_item,
-    encode_saved,
-    encode_soc,
-    enum_of,
-    opt_float,
-)
 from .config import RunConfig
+from .judge import absorbing, describe, tapered, terminated, unterminated, witness
 from .observe import BankView, observe
-from .plan import Method, PlanItem, restore_mismatches, revert_plan, saved_settings
+from .plan import Method, PlanItem, restore_mismatches
+from .record import RunRecord
 from .result import (
     ACTIVE_PHASES,
     SUPERVISED_PHASES,
@@ -44,66 +30,15 @@ from .result import (
     StopReason,
 )
 
-_TIMES = (
-    "created_at",
-    "started_at",
-    "engaged_at",
-    "taper_since",
-    "verify_started_at",
-    "reanchor_since",
-    "revert_started_at",
-    "restored_at",
-    "finished_at",
-)
+BALANCE_STEP_MV = 2.0  # a fall of the worst cell difference that counts as balancing progress
 
 
 def _fmt(value: float | None, unit: str) -> str:
     return "unknown" if value is None else f"{value:g} {unit}"
 
 
-class CalibrationRun:
-    """One supervised calibration charge and its record."""
-
-    def __init__(
-        self,
-        *,
-        run_id: str,
-        method: Method,
-        plan: Sequence[PlanItem],
-        created_at: float,
-        config: RunConfig | None = None,
-    ) -> None:
-        """Create a run in the preflight phase (see ``create`` to record the starting state)."""
-        if method is Method.SOLAR and plan:
-            raise ValueError("the solar method writes nothing")
-        if method is Method.GRID and not plan:
-            raise ValueError("the grid method needs a plan")
-        self.run_id = run_id
-        self.method = method
-        self.plan: tuple[PlanItem, ...] = tuple(plan)
-        self.config = config if config is not None else RunConfig.for_method(method)
-        self.phase = Phase.PREFLIGHT
-        self.history: list[PhaseEntry] = [PhaseEntry(Phase.PREFLIGHT, float(created_at))]
-        self.created_at = float(created_at)
-        self.started_at: float | None = None
-        self.engaged_at: float | None = None  # writes confirmed (at start for the solar method)
-        self.taper_since: float | None = None
-        self.verify_started_at: float | None = None
-        self.reanchor_since: float | None = None
-        self.revert_started_at: float | None = None
-        self.restored_at: float | None = None  # revert confirmed by read-back
-        self.finished_at: float | None = None
-        self.verified = False  # every pack re-anchored and held
-        self.interrupted = False  # Home Assistant restarted while the run was active
-        self.reason: StopReason | None = None
-        self.detail = ""  # what triggered the stop, e.g. "pack_3: 3.62 V > 3.6 V"
-        self.revert_detail = ""  # why a revert failed
-        self.max_cell_voltage: float | None = None
-        self.max_temperature: float | None = None
-        self.soc_before: dict[int, float | None] = {}
-        self.soc_spread_before: float | None = None
-        self.soc_after: dict[int, float | None] = {}
-        self.soc_spread_after: float | None = None
+class CalibrationRun(RunRecord):
+    """One supervised calibration charge: its events and transitions."""
 
     @classmethod
     def create(
@@ -123,52 +58,6 @@ class CalibrationRun:
         run.soc_spread_before = view.soc_spread
         run._record(view)
         return run
-
-    # ---- read-only views ---------------------------------------------------------------------
-
-    @property
-    def outcome(self) -> Outcome | None:
-        """How the run ended, once it has."""
-        return Outcome(self.phase.value) if self.phase in TERMINAL_PHASES else None
-
-    @property
-    def is_active(self) -> bool:
-        """True while the bank may be on calibration settings."""
-        return self.phase in ACTIVE_PHASES
-
-    @property
-    def awaits_revert(self) -> bool:
-        """True while the everyday settings are not confirmed back on the units.
-
-        An active run, or one that failed before its revert was confirmed. Loaded from storage
-        at startup, such a run was interrupted: the host calls ``recover(now)``, which reverts
-        and records the interruption.
-        """
-        return self.is_active or (self.phase is Phase.FAILED and self.restored_at is None)
-
-    @property
-    def duration(self) -> float | None:
-        """Seconds from start to the end of the run (None until both are known)."""
-        if self.started_at is None or self.finished_at is None:
-            return None
-        return self.finished_at - self.started_at
-
-    @property
-    def saved(self) -> dict[int, dict[SettingKey, SettingValue]]:
-        """The settings to restore, per unit."""
-        return saved_settings(self.plan)
-
-    @property
-    def revert_items(self) -> tuple[PlanItem, ...]:
-        """The writes that restore the everyday settings, in order."""
-        return tuple(revert_plan(self.plan))
-
-    def entered_at(self, phase: Phase) -> float | None:
-        """When the run last entered ``phase``."""
-        for entry in reversed(self.history):
-            if entry.phase is phase:
-                return entry.at
-        return None
 
     # ---- events ------------------------------------------------------------------------------
 
@@ -215,6 +104,7 @@ class CalibrationRun:
             return []
         view = observe(state)
         self._record(view)
+        witness(view, self.config, self.packs_full, self.packs_cut_off)
         if self.phase is Phase.REVERTING:
             return []
         found = breaches(state, now=now, limits=self.config.limits)
@@ -223,8 +113,10 @@ class CalibrationRun:
             return self._stop(StopReason.from_breach(found[0].reason), now, detail)
         assert self.started_at is not None  # noqa: S101 - every active phase follows start()
         if now - self.started_at >= self.config.max_duration_s:
-            elapsed = _fmt(round(now - self.started_at), "s")
-            return self._stop(StopReason.MAX_DURATION, now, elapsed)
+            detail = _fmt(round(now - self.started_at), "s")
+            if self.phase in (Phase.ABSORPTION, Phase.VERIFYING):
+                detail += f"; {describe(self._unterminated(view))}"
+            return self._stop(StopReason.MAX_DURATION, now, detail)
         return self._advance(view, now)
 
     def revert_confirmed(
@@ -309,10 +201,24 @@ class CalibrationRun:
         return []
 
     def _step_bulk(self, view: BankView, now: float) -> list[Action]:
-        return self._enter(Phase.ABSORPTION, now) if self._absorbing(view) else []
+        if absorbing(view, self.config):
+            return self._enter(Phase.ABSORPTION, now)
+        cfg = self.config
+        current = view.total_current
+        if cfg.engage_timeout_s is None or current is None:
+            return []  # the solar method: clouds pause a charge, the sun comes back
+        if current >= cfg.engage_current_a:
+            self.stalled_since = None
+            return []
+        if self.stalled_since is None:
+            self.stalled_since = float(now)
+        if now - self.stalled_since <= cfg.engage_timeout_s:
+            return []
+        detail = f"total current {_fmt(current, 'A')}; {describe(self._unterminated(view))}"
+        return self._stop(StopReason.CHARGE_STOPPED, now, detail)
 
     def _step_absorption(self, view: BankView, now: float) -> list[Action]:
-        if not self._tapered(view):
+        if not tapered(view, self.config):
             self.taper_since = None
             return []
         if self.taper_since is None:
@@ -325,7 +231,7 @@ class CalibrationRun:
     def _step_verifying(self, view: BankView, now: float) -> list[Action]:
         cfg = self.config
         assert self.verify_started_at is not None  # noqa: S101 - set on entry
-        if self._reanchored(view):
+        if terminated(view, cfg, full=self.packs_full, cut_off=self.packs_cut_off):
             if self.reanchor_since is None:
                 self.reanchor_since = float(now)
             if now - self.reanchor_since >= cfg.verify_hold_s:
@@ -333,39 +239,28 @@ class CalibrationRun:
                 return self._stop(StopReason.COMPLETED, now, "")
             return []
         self.reanchor_since = None
-        if now - self.verify_started_at >= cfg.verify_timeout_s:
-            soc = ", ".join(f"pack_{n}: {_fmt(v, '%')}" for n, v in sorted(view.soc.items()))
-            return self._stop(StopReason.NOT_REANCHORED, now, soc)
-        return []
+        self._note_balance(view, now)
+        since = max(self.verify_started_at, self.balance_progress_at or 0.0)
+        if now - since < cfg.verify_timeout_s:
+            return []  # (the balancers still bring the cells together: the timeout restarts)
+        behind = self._unterminated(view)
+        if len(behind) < view.pack_count:
+            return []  # some packs terminated, others lag: hold on (max_duration bounds it)
+        return self._stop(StopReason.NOT_REANCHORED, now, describe(behind))
 
-    def _absorbing(self, view: BankView) -> bool:
-        cfg = self.config
-        if view.max_cell_voltage is not None and (
-            view.max_cell_voltage >= cfg.absorption_cell_voltage
-        ):
-            return True
-        return (
-            view.bulk_voltage is not None
-            and view.bank_voltage is not None
-            and view.bank_voltage >= view.bulk_voltage - cfg.bulk_voltage_margin_v
-        )
+    def _note_balance(self, view: BankView, now: float) -> None:
+        """Remember when the worst pack's cell difference last fell by a step."""
+        worst = view.max_cell_delta_mv
+        if worst is None:
+            return
+        if self.balance_best_mv is None:
+            self.balance_best_mv = worst
+        elif worst <= self.balance_best_mv - BALANCE_STEP_MV:
+            self.balance_best_mv = worst
+            self.balance_progress_at = float(now)
 
-    def _tapered(self, view: BankView) -> bool:
-        """Every pack charges below the taper current, and none is really discharging."""
-        return (
-            view.max_pack_current is not None
-            and view.min_pack_current is not None
-            and view.max_pack_current < self.config.taper_current_a
-            and view.min_pack_current >= -self.config.taper_discharge_a
-        )
-
-    def _reanchored(self, view: BankView) -> bool:
-        return (
-            view.min_soc is not None
-            and view.min_soc >= self.config.reanchor_soc
-            and view.voltage_spread is not None
-            and view.voltage_spread < self.config.reanchor_voltage_spread
-        )
+    def _unterminated(self, view: BankView) -> dict[int, str]:
+        return unterminated(view, self.config, full=self.packs_full, cut_off=self.packs_cut_off)
 
     def _record(self, view: BankView) -> None:
         if view.max_cell_voltage is not None and (
@@ -378,6 +273,8 @@ class CalibrationRun:
             self.max_temperature = view.max_temperature
         self.soc_after = dict(view.soc)
         self.soc_spread_after = view.soc_spread
+        deltas = [p.cell_delta_mv for p in view.packs.values() if p.cell_delta_mv is not None]
+        self.cell_delta_after_mv = max(deltas) if deltas else None
 
     def _enter(self, phase: Phase, now: float) -> list[Action]:
         self.phase = phase
@@ -402,106 +299,3 @@ class CalibrationRun:
     def _fail(self, now: float, detail: str) -> list[Action]:
         self.revert_detail = detail
         return self._finish(now, Outcome.FAILED)
-
-    # ---- persistence -------------------------------------------------------------------------
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable form (enums as strings, times as floats)."""
-        data: dict[str, Any] = {
-            "version": FORMAT_VERSION,
-            "run_id": self.run_id,
-            "method": self.method.value,
-            "phase": self.phase.value,
-            "config": self.config.to_dict(),
-            "plan": [encode_item(item) for item in self.plan],
-            "saved": encode_saved(self.saved),
-            "history": [{"phase": e.phase.value, "at": e.at} for e in self.history],
-            "verified": self.verified,
-            "interrupted": self.interrupted,
-            "reason": None if self.reason is None else self.reason.value,
-            "detail": self.detail,
-            "revert_detail": self.revert_detail,
-            "max_cell_voltage": self.max_cell_voltage,
-            "max_temperature": self.max_temperature,
-            "soc_before": encode_soc(self.soc_before),
-            "soc_spread_before": self.soc_spread_before,
-            "soc_after": encode_soc(self.soc_after),
-            "soc_spread_after": self.soc_spread_after,
-        }
-        for name in _TIMES:
-            data[name] = getattr(self, name)
-        return data
-
-    @classmethod
-    def from_dict(cls, raw: object) -> CalibrationRun:
-        """Rebuild a run from ``to_dict`` output; raises RunDataError on untrustworthy data."""
-        data = as_dict(raw, "run")
-        if data.get("version") != FORMAT_VERSION:
-            raise RunDataError(f"unsupported version: {data.get('version')!r}")
-        try:
-            config = RunConfig.from_dict(data.get("config"))
-            method = enum_of(Method, data.get("method"), "method")
-            plan = [decode_item(item) for item in as_list(data.get("plan"), "plan")]
-            run = cls(
-                run_id=as_str(data.get("run_id"), "run_id"),
-                method=method,
-                plan=plan,
-                created_at=as_float(data.get("created_at"), "created_at"),
-                config=config,
-            )
-        except RunDataError:
-            raise
-        except (ValueError, TypeError) as err:
-            raise RunDataError(str(err)) from err
-        if "saved" in data and data["saved"] != encode_saved(run.saved):
-            raise RunDataError("saved settings disagree with the plan")
-        run.phase = enum_of(Phase, data.get("phase"), "phase")
-        history = []
-        for entry in as_list(data.get("history"), "history"):
-            item = as_dict(entry, "history entry")
-            history.append(
-                PhaseEntry(
-                    enum_of(Phase, item.get("phase"), "phase"), as_float(item.get("at"), "at")
-                )
-            )
-        if not history or history[-1].phase is not run.phase:
-            raise RunDataError("history does not end in the current phase")
-        run.history = history
-        for name in _TIMES[1:]:
-            setattr(run, name, opt_float(data.get(name), name))
-        if run.phase in ACTIVE_PHASES and run.started_at is None:
-            raise RunDataError("a started run without a start time")
-        run.verified = as_bool(data.get("verified"), "verified")
-        run.interrupted = as_bool(data.get("interrupted"), "interrupted")
-        reason = data.get("reason")
-        run.reason = None if reason is None else enum_of(StopReason, reason, "reason")
-        run.detail = as_str(data.get("detail"), "detail")
-        run.revert_detail = as_str(data.get("revert_detail"), "revert_detail")
-        run.max_cell_voltage = opt_float(data.get("max_cell_voltage"), "max_cell_voltage")
-        run.max_temperature = opt_float(data.get("max_temperature"), "max_temperature")
-        run.soc_before = decode_soc(data.get("soc_before"), "soc_before")
-        run.soc_spread_before = opt_float(data.get("soc_spread_before"), "soc_spread_before")
-        run.soc_after = decode_soc(data.get("soc_after"), "soc_after")
-        run.soc_spread_after = opt_float(data.get("soc_spread_after"), "soc_spread_after")
-        return run
-
-    def summary(self) -> dict[str, Any]:
-        """The record of the run for response data, notifications and diagnostics."""
-        return {
-            "run_id": self.run_id,
-            "method": self.method.value,
-            "phase": self.phase.value,
-            "outcome": None if self.outcome is None else self.outcome.value,
-            "reason": None if self.reason is None else self.reason.value,
-            "detail": self.detail,
-            "revert_detail": self.revert_detail,
-            "interrupted": self.interrupted,
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-            "duration_s": self.duration,
-            "soc_spread_before": self.soc_spread_before,
-            "soc_spread_after": self.soc_spread_after,
-            "max_cell_voltage": self.max_cell_voltage,
-            "max_temperature": self.max_temperature,
-            "phases": [{"phase": e.phase.value, "at": e.at} for e in self.history],
-        }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
@@ -43,7 +43,28 @@ CLOUD_FAMILY_LEVERS: Mapping[SettingKey, SettingValue] = MappingProxyType(
     }
 )
 
+# Settings that end a charge early: the hybrid family stops charging once the bank's SoC reads
+# them, and a drifted-high pack pulls that reading up before the others re-anchor. A grid run
+# raises each below its value here for the run and restores it with the other levers; the solar
+# method writes nothing, so a limit on all charging refuses it. The system charge SoC limit
+# takes 101 ("no limit": charge until the BMS says full); the AC-charge one goes up to 100.
+CHARGE_LIMITS: Mapping[SettingKey, float] = MappingProxyType(
+    {
+        SettingKey.CHARGE_SOC_LIMIT: 101.0,  # all charging
+        SettingKey.AC_CHARGE_SOC_LIMIT: 100.0,  # grid (AC) charging only
+    }
+)
+SOLAR_CHARGE_LIMITS = frozenset({SettingKey.CHARGE_SOC_LIMIT})
+
 VALUE_TOLERANCE = 1e-3  # float settings are compared within this after a read-back
+# Every reason a PlanError may carry (the host translates each as ``plan_<reason>``).
+PLAN_ERROR_REASONS = (
+    "no_levers",
+    "no_inverters",
+    "setting_unknown",
+    "charge_limit_not_writable",
+    "charge_limited",
+)
 
 
 class PlanError(ValueError):
@@ -71,23 +92,67 @@ class PlanItem:
         return not values_match(self.from_value, self.to_value, VALUE_TOLERANCE)
 
 
+def low_charge_limits(
+    state: SystemState, keys: Collection[SettingKey] = tuple(CHARGE_LIMITS)
+) -> dict[SettingKey, dict[int, float]]:
+    """Each charge limit of ``keys`` that some unit reports below its run value, per unit."""
+    out: dict[SettingKey, dict[int, float]] = {}
+    for key in keys:
+        target = CHARGE_LIMITS[key]
+        low = {
+            unit: value
+            for unit, value in sorted(state.setting_values(key).items())
+            if isinstance(value, float) and value < target - VALUE_TOLERANCE
+        }
+        if low:
+            out[key] = low
+    return out
+
+
+def _limit_placeholders(key: SettingKey, low: Mapping[int, float]) -> dict[str, str]:
+    return {
+        "setting": key.value,
+        "value": ", ".join(f"inverter_{unit} {setting_text(v)}" for unit, v in low.items()),
+        "limit": setting_text(CHARGE_LIMITS[key]),
+    }
+
+
 def build_plan(
-    method: Method, state: SystemState, levers: Mapping[SettingKey, SettingValue]
+    method: Method,
+    state: SystemState,
+    levers: Mapping[SettingKey, SettingValue],
+    *,
+    writable: Collection[SettingKey] | None = None,
 ) -> list[PlanItem]:
     """Every unit, every lever: from its read-back value to the lever value.
 
     Items come grouped by setting, in the levers' order, units ascending. Items whose unit
     already holds the target are kept (``changes`` is False) so the revert restores them too.
-    The solar method writes nothing. Raises PlanError when a value to restore is unknown.
+    A charge limit (``CHARGE_LIMITS``) that a unit reports below its run value and that is not
+    a lever already comes first, raised for the run: it needs to be in ``writable`` (the transport's
+    writable settings; by default only the levers are), or the plan is refused
+    (``charge_limit_not_writable``). The solar method writes nothing: a limit on all charging
+    refuses it (``charge_limited``). Raises PlanError when a value to restore is unknown.
     """
     if method is Method.SOLAR:
+        blocking = low_charge_limits(state, SOLAR_CHARGE_LIMITS)
+        if blocking:
+            raise PlanError("charge_limited", **_limit_placeholders(*next(iter(blocking.items()))))
         return []
     if not levers:
         raise PlanError("no_levers")
     if not state.inverters:
         raise PlanError("no_inverters")
+    allowed = set(levers) if writable is None else set(writable)
+    raised: dict[SettingKey, SettingValue] = {}
+    for key, low in low_charge_limits(state).items():
+        if key in levers:
+            continue
+        if key not in allowed:
+            raise PlanError("charge_limit_not_writable", **_limit_placeholders(key, low))
+        raised[key] = CHARGE_LIMITS[key]
     items: list[PlanItem] = []
-    for key, target in levers.items():
+    for key, target in {**raised, **levers}.items():
         for unit, current in sorted(state.setting_values(key).items()):
             if current is None:
                 raise PlanError("setting_unknown", setting=key.value, unit=str(unit))

@@ -57,6 +57,9 @@ class StopReason(StrEnum):
     CANCELLED = "cancelled"
     ENGAGE_FAILED = "engage_failed"  # the lever writes were not confirmed
     DID_NOT_ENGAGE = "did_not_engage"  # settings confirmed but the bank did not start charging
+    # The bank stopped charging before absorption (grid method): a setting the plan does not
+    # know ended the charge (a charge SoC limit the bridge does not report), or the grid left.
+    CHARGE_STOPPED = "charge_stopped"
     NOT_REANCHORED = "not_reanchored"  # taper done but packs did not read >= 99 % in time
     INTERRUPTED = "interrupted"  # Home Assistant restarted or the entry unloaded mid-run
     ERROR = "error"  # judging an update failed (a defect): stopped and reverted

@@ -36,7 +36,8 @@ TAPER: dict[str, Any] = {
     "cell_voltage_min": 3.47,
     "voltage": 55.6,
 }
-ANCHORED: dict[str, Any] = {**TAPER, "current": 1.0, "soc": 100.0}
+# The finished top charge: every pack re-anchored, no current to speak of, cells back together.
+ANCHORED: dict[str, Any] = {**TAPER, "current": 1.0, "soc": 100.0, "cell_voltage_min": 3.49}
 
 
 class Rig:

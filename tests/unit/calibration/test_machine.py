@@ -64,6 +64,7 @@ def test_ids_are_stable() -> None:
         "cancelled",
         "engage_failed",
         "did_not_engage",
+        "charge_stopped",
         "not_reanchored",
         "interrupted",
     }
@@ -98,6 +99,8 @@ def test_default_config() -> None:
         ({"reanchor_soc": 80.0}, "out_of_range"),
         ({"reanchor_soc": 101.0}, "out_of_range"),
         ({"reanchor_voltage_spread": 0.3}, "out_of_range"),
+        ({"reanchor_cell_delta_mv": 0}, "out_of_range"),
+        ({"reanchor_cell_delta_mv": 51}, "out_of_range"),
         ({"max_duration_s": 0}, "below_floor"),
         ({"taper_current_a": 0}, "below_floor"),
         ({"taper_hold_s": -1}, "not_a_number"),
@@ -402,7 +405,11 @@ def test_not_reanchored_after_the_verify_timeout() -> None:
     assert rig.hold(1740 - 60, **stuck) == []
     actions = rig.hold(120, **stuck)
     assert actions == reverting(rig, StopReason.NOT_REANCHORED)
-    assert rig.run.detail == "pack_1: 100 %, pack_2: 93 %, pack_3: 100 %, pack_4: 91 %"
+    # No pack terminated (packs 1 and 3 read 100 % but their cells are 30 mV apart).
+    assert rig.run.detail == (
+        "pack_1: unbalanced (100 %, 3 A, 30 mV); pack_2: behind (93 %, 3 A, 30 mV); "
+        "pack_3: unbalanced (100 %, 3 A, 30 mV); pack_4: behind (91 %, 3 A, 30 mV)"
+    )
     assert rig.run.revert_confirmed(rig.now, rig.restored()) == [
         EnterPhase(Phase.ABORTED),
         Finish(Outcome.ABORTED, StopReason.NOT_REANCHORED),

@@ -1,0 +1,157 @@
+"""How long a calibration charge should take, and at what current (pure, no HA imports).
+
+The bank charges at the lower of what the units' settings allow and what the packs' BMSs allow.
+A BMS derates its charge current in the cold (``LFP_CHARGE_DERATING``) and allows none below
+0 °C. The run takes: constant current to about 97 % at that current, then the CV taper (the
+current falls from there to the taper current, so about half of it on average), the taper hold,
+and the verify hold. Paralleled packs hold the same charge while their counters may have
+drifted, so the bank's state of charge is taken as the median reading (one drifted pack does
+not move it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from statistics import median
+from typing import Any
+
+from ..drift import number
+from ..model import SettingKey, SettingValue, SystemState
+from ..safety import temperatures
+from .config import RunConfig
+
+# The BMS's charge-current limit (C rate) against the pack's coldest reading (°C), linear
+# between the points: nothing at or below 0 °C, full from 20 °C (LifePower4-like LFP packs).
+LFP_CHARGE_DERATING: tuple[tuple[float, float], ...] = (
+    (0.0, 0.0),
+    (5.0, 0.1),
+    (10.0, 0.25),
+    (15.0, 0.5),
+    (20.0, 1.0),
+)
+CC_END_SOC = 97.0  # where the constant-current stage gives way to the CV taper
+HOUR = 3600.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PackFamily:
+    """What an estimate assumes of the packs (the bridges do not report these)."""
+
+    capacity_ah: float = 100.0
+    derating: tuple[tuple[float, float], ...] = LFP_CHARGE_DERATING
+
+
+LIFEPOWER4 = PackFamily()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Estimate:
+    """The current a run can expect and how long it should take; None where unknown."""
+
+    current_a: float | None  # bank charge current: the lower of charger and BMS allowance
+    charger_current_a: float | None  # what the units' current settings allow, all units
+    bms_current_a: float  # what the packs' BMSs allow at their temperatures, all packs
+    derated_by: float  # share of the current the cold takes away (0 = none, 1 = all)
+    coldest_c: float | None  # the coldest pack reading
+    soc: float | None  # the bank's state of charge the estimate starts from
+    duration_s: float | None  # from the start to the end of verification
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for the action's response."""
+        return {
+            "current_a": _round(self.current_a),
+            "charger_current_a": _round(self.charger_current_a),
+            "bms_current_a": _round(self.bms_current_a),
+            "derated_by": round(self.derated_by, 3),
+            "coldest_c": self.coldest_c,
+            "soc": self.soc,
+            "duration_s": None if self.duration_s is None else round(self.duration_s),
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def derating(temperature_c: float, table: tuple[tuple[float, float], ...]) -> float:
+    """The C rate a BMS allows at ``temperature_c``: the table, linear between its points."""
+    low_t, low_c = table[0]
+    if temperature_c <= low_t:
+        return 0.0 if temperature_c < low_t else low_c
+    for high_t, high_c in table[1:]:
+        if temperature_c <= high_t:
+            return low_c + (high_c - low_c) * (temperature_c - low_t) / (high_t - low_t)
+        low_t, low_c = high_t, high_c
+    return low_c
+
+
+def charger_current(state: SystemState, levers: Mapping[SettingKey, SettingValue]) -> float | None:
+    """What the units' current settings allow together (the levers win over the read-backs).
+
+    A grid run (levers given) charges at the lower of the maximum and the utility charge
+    current; the solar method (no levers) at the maximum. None when a unit reports neither.
+    """
+    keys = [SettingKey.MAX_CHARGE_CURRENT]
+    if levers:
+        keys.append(SettingKey.MAX_UTILITY_CHARGE_CURRENT)
+    total = 0.0
+    for inverter in state.inverters.values():
+        values = [levers.get(key, inverter.settings.get(key)) for key in keys]
+        known = [v for v in values if isinstance(v, float)]
+        if not known:
+            return None
+        total += min(known)
+    return total if state.inverters else None
+
+
+def estimate(
+    state: SystemState,
+    levers: Mapping[SettingKey, SettingValue],
+    config: RunConfig,
+    *,
+    family: PackFamily = LIFEPOWER4,
+) -> Estimate:
+    """The expected current and duration of a run from the bank's state and its levers."""
+    coldest: list[float] = []
+    bms = 0.0
+    for pack in state.packs.values():
+        readings = temperatures(pack)
+        rate = derating(min(readings), family.derating) if readings else family.derating[-1][1]
+        bms += rate * family.capacity_ah
+        if readings:
+            coldest.append(min(readings))
+    full = family.derating[-1][1] * family.capacity_ah * len(state.packs)  # at 20 °C and up
+    charger = charger_current(state, levers)
+    current = bms if charger is None else min(charger, bms)
+    warm = full if charger is None else min(charger, full)
+    derated_by = 0.0 if warm <= 0 else max(0.0, 1.0 - current / warm)
+    socs = [number(p.metrics, "soc") for p in state.packs.values()]
+    known = [v for v in socs if v is not None]
+    soc = float(median(known)) if known else None
+    return Estimate(
+        current_a=current if state.packs else None,
+        charger_current_a=charger,
+        bms_current_a=bms,
+        derated_by=derated_by,
+        coldest_c=min(coldest) if coldest else None,
+        soc=soc,
+        duration_s=_duration(soc, current, len(state.packs), config, family),
+    )
+
+
+def _duration(
+    soc: float | None, current: float, packs: int, config: RunConfig, family: PackFamily
+) -> float | None:
+    if soc is None or current <= 0 or packs == 0:
+        return None
+    capacity = family.capacity_ah * packs
+    cc_ah = capacity * max(0.0, CC_END_SOC - soc) / 100
+    top_ah = capacity * max(0.0, 100 - max(CC_END_SOC, soc)) / 100
+    taper_a = min(current, (current + packs * config.taper_current_a) / 2)
+    return (
+        cc_ah / current * HOUR
+        + top_ah / taper_a * HOUR
+        + config.taper_hold_s
+        + config.verify_hold_s
+    )
