@@ -31,7 +31,7 @@ MAX_DURATION_CAP = timedelta(hours=12)
 
 RUN_SCHEMA = vol.Schema(
     {
-        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
         vol.Optional(ATTR_METHOD, default=Method.GRID.value): vol.In([m.value for m in Method]),
         vol.Optional(ATTR_DRY_RUN, default=False): cv.boolean,
         vol.Optional(ATTR_MAX_DURATION): cv.positive_time_period,
@@ -39,7 +39,7 @@ RUN_SCHEMA = vol.Schema(
         vol.Optional(ATTR_TEMPERATURE_LIMIT): vol.Coerce(float),
     }
 )
-CANCEL_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
+CANCEL_SCHEMA = vol.Schema({vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string})
 
 
 async def _require_admin(hass: HomeAssistant, call: ServiceCall) -> None:
@@ -50,6 +50,20 @@ async def _require_admin(hass: HomeAssistant, call: ServiceCall) -> None:
     user = await hass.auth.async_get_user(user_id)
     if user is None or not user.is_admin:
         raise Unauthorized(context=call.context)
+
+
+def _entry_id(hass: HomeAssistant, call: ServiceCall) -> str:
+    """The chosen system, or the only one there is (the form then needs no choice)."""
+    if entry_id := call.data.get(ATTR_CONFIG_ENTRY_ID):
+        return str(entry_id)
+    entries = hass.config_entries.async_entries(DOMAIN)
+    if len(entries) != 1:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="config_entry_required" if entries else "no_config_entry",
+            translation_placeholders={"count": str(len(entries))},
+        )
+    return entries[0].entry_id
 
 
 def _supervisor(hass: HomeAssistant, entry_id: str) -> CalibrationSupervisor:
@@ -105,7 +119,7 @@ def _run_config(method: Method, data: dict[str, Any]) -> RunConfig:
 async def _async_run(call: ServiceCall) -> ServiceResponse:
     hass = call.hass
     await _require_admin(hass, call)
-    supervisor = _supervisor(hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    supervisor = _supervisor(hass, _entry_id(hass, call))
     method = Method(call.data[ATTR_METHOD])
     config = _run_config(method, dict(call.data))
     return await supervisor.async_run(method, dry_run=call.data[ATTR_DRY_RUN], config=config)
@@ -114,7 +128,7 @@ async def _async_run(call: ServiceCall) -> ServiceResponse:
 async def _async_cancel(call: ServiceCall) -> ServiceResponse:
     hass = call.hass
     await _require_admin(hass, call)
-    supervisor = _supervisor(hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    supervisor = _supervisor(hass, _entry_id(hass, call))
     return await supervisor.async_cancel()
 
 

@@ -137,3 +137,26 @@ def test_the_run_clock_does_not_jump_with_the_wall_clock() -> None:
 def test_the_run_clock_reads_wall_time() -> None:
     """Timestamps are wall-clock seconds (what the record shows)."""
     assert abs(Clock().now() - time.time()) < 5
+
+
+@pytest.mark.parametrize("profile", ["powermon_lvx"])
+async def test_the_only_system_is_chosen_when_none_is_named(
+    hass: HomeAssistant, bench: Bench
+) -> None:
+    """The action form may leave the system unset when there is one; with two it must ask."""
+    response = await hass.services.async_call(
+        DOMAIN, RUN, {"dry_run": True}, blocking=True, return_response=True
+    )
+    assert response is not None
+    assert response["dry_run"] is True
+    assert response["plan"]
+    other = MockConfigEntry(
+        domain=DOMAIN, title="EG4 again", data=dict(POWERMON_DATA), unique_id="second"
+    )
+    other.add_to_hass(hass)
+    with pytest.raises(ServiceValidationError) as caught:
+        await hass.services.async_call(
+            DOMAIN, RUN, {"dry_run": True}, blocking=True, return_response=True
+        )
+    assert caught.value.translation_key == "config_entry_required"
+    assert "2 EG4 systems" in str(caught.value)

@@ -47,7 +47,12 @@ from ..model import SystemState
 from .drift_watch import DriftWatch
 from .engage import async_engage
 from .notify import Notifier
-from .plan_check import cancel_response, plan_run, refuse_if_running_elsewhere
+from .plan_check import (
+    cancel_response,
+    plan_run,
+    refuse_if_running_elsewhere,
+    run_config_for,
+)
 from .revert import Reverter, read_back
 from .store import RecordStore
 
@@ -211,6 +216,7 @@ class CalibrationSupervisor:
     ) -> dict[str, Any]:
         """Pre-flight, plan, and (unless a dry run) start the calibration."""
         now = self.now()
+        config = run_config_for(self, config)
         plan, response = plan_run(self, method, config, now=now, dry_run=dry_run)
         if dry_run:
             return response

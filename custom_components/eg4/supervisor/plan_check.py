@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntryState
@@ -19,6 +20,7 @@ from ..calibration import (
     build_plan,
     encode_item,
     encode_value,
+    estimate,
 )
 from ..const import DOMAIN
 from ..model import SettingKey, SettingValue
@@ -54,6 +56,13 @@ def plan_response(plan: Sequence[PlanItem]) -> list[dict[str, Any]]:
     return [{**encode_item(item), "changes": item.changes} for item in plan]
 
 
+def run_config_for(supervisor: CalibrationSupervisor, config: RunConfig) -> RunConfig:
+    """The run's limits for this transport: a polled source is judged on its poll interval."""
+    poll = supervisor.coordinator.transport.poll_interval
+    seconds = None if poll is None else poll.total_seconds()
+    return replace(config, limits=config.limits.with_poll_interval(seconds))
+
+
 def plan_run(
     supervisor: CalibrationSupervisor,
     method: Method,
@@ -63,25 +72,31 @@ def plan_run(
     dry_run: bool,
 ) -> tuple[list[PlanItem], dict[str, Any]]:
     """Pre-flight and plan; the plan and the response. Raises what refuses a real run."""
-    state = supervisor.coordinator.data
+    coordinator = supervisor.coordinator
+    state = coordinator.data
     wanted = levers(supervisor) if method is Method.GRID else {}
-    failures = preflight(
+    writable = coordinator.capabilities.writable
+    found = preflight(
         state,
         now=now,
         limits=config.limits,
-        stale_after_s=supervisor.coordinator.stale_timeout,
+        stale_after_s=coordinator.stale_timeout,
         # A failed run stays until its revert is confirmed: the inverters may still hold
         # the calibration settings, which a new plan would save as the ones to restore.
         run_active=supervisor.run is not None,
         required_settings=wanted,
+        writable=writable,
+        warnings=True,
     )
+    failures = [f for f in found if f.blocks]
     checks = [{"check": f.check.value, **f.placeholders} for f in failures]
+    notes = [{"check": f.check.value, **f.placeholders} for f in found if not f.blocks]
     if method is Method.GRID and not wanted:
         raise ServiceValidationError(
             translation_domain=DOMAIN, translation_key="calibration_unsupported"
         )
     try:
-        plan = build_plan(method, state, wanted)
+        plan = build_plan(method, state, wanted, writable=writable.keys())
     except PlanError as err:
         if not failures:
             raise ServiceValidationError(
@@ -94,8 +109,9 @@ def plan_run(
         "run_id": None,
         "dry_run": dry_run,
         "method": method.value,
-        "preflight": {"ok": not failures, "failed_checks": checks},
+        "preflight": {"ok": not failures, "failed_checks": checks, "warnings": notes},
         "plan": plan_response(plan),
+        "estimate": estimate(state, wanted, config).to_dict(),
     }
     if failures and not dry_run:
         raise ServiceValidationError(
