@@ -93,7 +93,6 @@ async def async_get_config_entry_diagnostics(
                 "active_run": None if supervisor.run is None else supervisor.run.to_dict(),
                 "last_record": supervisor.last,
                 "held_settings": sorted(str(key) for key in coordinator.writer.held),
-                "drift_since": supervisor.drift_since,
             },
             TO_REDACT,
         ),

@@ -227,7 +227,10 @@ async def run_restore(
         else:
             replies.extend(result[1])
             if not result[0]:
-                failed.extend(covered)
+                # One command for the group: the units that still show another value, or
+                # (none does: no fresh read-back came) all of them.
+                off = off_target(writer.state, key, value, tolerance, covered)
+                failed.extend(off or covered)
     if not failed:
         return
     if errors and not replies:

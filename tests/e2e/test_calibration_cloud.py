@@ -214,7 +214,8 @@ async def test_drifted_bank_is_re_anchored_through_the_cloud(rig: CloudRig) -> N
     # The plan: the cloud family's levers on both units, each from its read-back value.
     dry = await rig.call("run_calibration", dry_run=True)
     assert dry is not None
-    assert dry["preflight"] == {"ok": True, "failed_checks": []}
+    assert dry["preflight"] == {"ok": True, "failed_checks": [], "warnings": []}
+    assert dry["estimate"]["duration_s"] > 0
     plan = [
         {"setting": "ac_charge_soc_limit", "unit": 1, "from": 90.0, "to": 100.0, "changes": True},
         {"setting": "ac_charge_soc_limit", "unit": 2, "from": 90.0, "to": 100.0, "changes": True},

@@ -292,7 +292,8 @@ async def run_powermon(
         )
         # The separate BMS reader: the one pack's LifePower4 topics, published once.
         twin = build_twin("drifted", inverters=2, packs=1, seed=0)
-        pack = PowermonLvxFace.pack_readings(twin.packs[0])
+        pack = dict(PowermonLvxFace.pack_readings(twin.packs[0]))
+        pack["protection"] = pack.pop("protection")  # published last: it says the rest is in
         for key, payload in pack.items():
             await mqtt.async_publish(
                 hass, f"homeassistant/sensor/lifepower4_1_{key}/state", payload

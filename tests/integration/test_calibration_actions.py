@@ -157,7 +157,8 @@ async def test_dry_run_changes_nothing_and_returns_the_plan_a_run_applies(bench:
     assert dry["run_id"] is None
     assert dry["dry_run"] is True
     assert dry["method"] == "grid"
-    assert dry["preflight"] == {"ok": True, "failed_checks": []}
+    assert dry["preflight"] == {"ok": True, "failed_checks": [], "warnings": []}
+    assert dry["estimate"]["duration_s"] > 0
     assert plan_of(dry) == PLAN
     assert all(item["changes"] is True for item in dry["plan"])
     await bench.advance(60)

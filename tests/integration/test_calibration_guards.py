@@ -160,3 +160,20 @@ async def test_the_only_system_is_chosen_when_none_is_named(
         )
     assert caught.value.translation_key == "config_entry_required"
     assert "2 EG4 systems" in str(caught.value)
+
+
+def test_the_run_clock_takes_the_wall_clock_again_after_a_long_gap() -> None:
+    """Set by hand by a day, or resumed after a suspend: the clock follows the wall clock."""
+    wall = [1_000_000.0]
+    mono = [50.0]
+    with (
+        patch("custom_components.eg4.clock.time.time", side_effect=lambda: wall[0]),
+        patch("custom_components.eg4.clock.time.monotonic", side_effect=lambda: mono[0]),
+    ):
+        clock = Clock()
+        wall[0] += 86_400
+        mono[0] += 10
+        assert clock.now() == pytest.approx(1_086_400.0)
+        mono[0] += 30
+        wall[0] += 30
+        assert clock.now() == pytest.approx(1_086_430.0)

@@ -2,8 +2,9 @@
 
 An ordinary write keeps the group in step (a unit that took a value another refused is put
 back). A restore must not: the value restored ends a grid charge, and rolling a unit back
-would start it again. These tests drive the coordinator's write directly, the way the
-calibration supervisor does, and look at what reaches the bridges.
+would start it again. A restore is sent to every unit whatever its cached read-back says, and
+only a read-back received after the command confirms it. These tests drive the writer
+directly, the way the calibration supervisor does, and look at what reaches the bridges.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ PM_OUTPUT = "solar/control/lvx6048/output_priority"
 
 def restore(hass: HomeAssistant, entry: MockConfigEntry, key: SettingKey, value: Any) -> Any:
     """The supervisor's restoring write, started in the background."""
-    coordinator = entry.runtime_data.coordinator
-    return hass.async_create_task(coordinator.async_write_setting(key, value, restore=True))
+    writer = entry.runtime_data.coordinator.writer
+    return hass.async_create_task(writer.async_restore(key, value, (1, 2)))
 
 
 def commands(mqtt_mock: Any) -> list[tuple[str, str]]:
@@ -100,20 +101,27 @@ async def test_unit_that_took_the_value_is_not_rolled_back(
     )
 
 
-async def test_only_units_not_yet_restored_are_sent(
+async def test_every_unit_is_sent_the_value_whatever_its_read_back_says(
     hass: HomeAssistant, mqtt_mock: Any, solar_assistant_loaded: MockConfigEntry
 ) -> None:
-    """A retry after a partial restore touches only the unit still on the other value."""
+    """Unit 1 already reads the value: it is sent all the same (it may still apply an earlier
+    command late), and only read-backs that arrive after the commands confirm the restore."""
     async_fire_mqtt_message(hass, SA.format(n=1, key="charger_source_priority"), "Solar only")
     await settle()
     mqtt_mock.async_publish.reset_mock()
     call = restore(hass, solar_assistant_loaded, SettingKey.CHARGER_PRIORITY, "solar_only")
     await settle()
-    assert commands(mqtt_mock) == [(SA_SET.format(n=2), "Solar only")]
-    async_fire_mqtt_message(hass, SA_RESPONSE, "Saved")
+    assert commands(mqtt_mock) == [
+        (SA_SET.format(n=1), "Solar only"),
+        (SA_SET.format(n=2), "Solar only"),
+    ]
     async_fire_mqtt_message(hass, SA.format(n=2, key="charger_source_priority"), "Solar only")
-    outcome = await call
-    assert outcome.changed is True
+    await settle()
+    assert not call.done()  # unit 1's cached "Solar only" is no confirmation
+    async_fire_mqtt_message(hass, SA.format(n=1, key="charger_source_priority"), "Solar only")
+    await settle()
+    assert call.done()
+    await call
 
 
 async def test_broadcast_restore_is_not_rolled_back(
@@ -188,7 +196,7 @@ async def test_a_setting_the_bridge_cannot_write_is_refused(
     mqtt_mock.async_publish.reset_mock()
     coordinator = powermon_loaded.runtime_data.coordinator
     with pytest.raises(ServiceValidationError) as err:
-        await coordinator.async_write_setting(SettingKey.AC_CHARGE_SOC_LIMIT, 100.0, restore=True)
+        await coordinator.writer.async_restore(SettingKey.AC_CHARGE_SOC_LIMIT, 100.0, (1, 2))
     assert err.value.translation_key == "setting_not_supported"
     assert err.value.translation_placeholders == {"setting": "ac_charge_soc_limit"}
     assert commands(mqtt_mock) == []

@@ -67,6 +67,7 @@ def test_ids_are_stable() -> None:
         "charge_stopped",
         "not_reanchored",
         "interrupted",
+        "error",
     }
     assert [o.phase for o in Outcome] == [Phase.SUCCEEDED, Phase.ABORTED, Phase.FAILED]
     for reason in BreachReason:

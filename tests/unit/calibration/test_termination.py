@@ -71,8 +71,12 @@ def test_unknown_cell_difference_is_no_termination() -> None:
         pack.metrics.pop("cell_voltage_delta")
     rig.state.packs[2].metrics.pop("cell_voltage_min")
     metrics = {**ANCHORED, "cell_voltage_min": [3.49, None, 3.49, 3.49]}
-    assert rig.hold(1200, **metrics) == []
+    rig.hold(1200, **metrics)
     assert not rig.run.verified
+    # Never counted as terminated; and a cell reading that stays silent stops the run.
+    assert rig.run.reason in (None, StopReason.TELEMETRY_STALE)
+    if rig.run.reason is StopReason.TELEMETRY_STALE:
+        assert "pack_2 cell_voltage_min" in rig.run.detail
 
 
 # ---- a lagging pack holds the run ------------------------------------------------------------
