@@ -7,59 +7,26 @@ process on Home Assistant's mocked MQTT client (``twin_rig.Rig``): time moves on
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
-from unittest.mock import Mock
 
 import pytest
-from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.typing import MqttMockHAClient, MqttMockPahoClient
 
 from custom_components.eg4.calibration import PI_FAMILY_LEVERS, RunConfig, estimate
-from simulator import build_twin
 
 from .calibration_view import SUCCESS_PHASES
-from .system import PROFILES
-from .test_calibration_twin import EVERYDAY, complete_revert
-from .twin_rig import Rig, rig_on_mocked_mqtt
+from .test_calibration_twin import (  # noqa: F401 - fixtures
+    EVERYDAY,
+    close_mqtt_socket,
+    complete_revert,
+    rig,
+)
+from .twin_rig import Rig
 
 EIGHT_HOURS = 8 * 3600.0
 
 
-@pytest.fixture(autouse=True)
-async def close_mqtt_socket(mqtt_client_mock: MqttMockPahoClient) -> AsyncIterator[None]:
-    """Close the mocked broker socket at teardown (Home Assistant 2025.4 needs it)."""
-    yield
-    on_socket_close = mqtt_client_mock.on_socket_close
-    if not isinstance(on_socket_close, Mock):
-        on_socket_close(mqtt_client_mock, None, Mock(fileno=Mock(return_value=-1)))
-
-
-@pytest.fixture
-async def rig(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    freezer: FrozenDateTimeFactory,
-    hass_storage: dict[str, Any],
-    scenario: str,
-    twin_options: dict[str, float],
-) -> AsyncIterator[Rig]:
-    """The field's installation (powermon + lvx-control) on the scenario's twin."""
-    spec = PROFILES["powermon_lvx"]
-    twin = build_twin(scenario, inverters=2, packs=6, seed=0, **twin_options)
-    async with rig_on_mocked_mqtt(
-        hass,
-        mqtt_mock,
-        freezer,
-        hass_storage,
-        spec,
-        twin,
-        title=spec.title,
-        unique_id=f"twin:{scenario}",
-        kind=Rig,
-    ) as rig:
-        yield rig
+# The field's installation: powermon + lvx-control (the twin tests' rig, for that profile).
+pytestmark = pytest.mark.parametrize("profile", ["powermon_lvx"])
 
 
 async def engage(rig: Rig) -> None:

@@ -340,7 +340,7 @@ async def system(
     return make
 
 
-@pytest.mark.timeout(1800)
+@pytest.mark.timeout(max(1800, COUNT * 10))
 @pytest.mark.parametrize("profile", sorted(PROFILES))
 async def test_the_promise_holds_under_interleaved_faults(
     hass: HomeAssistant, system: Any, faults: Faults, profile: str
