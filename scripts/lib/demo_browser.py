@@ -389,7 +389,8 @@ def check_value(expected: Expected, entity_id: str, shown: list[str]) -> str | N
     if not any(abs(float(match.group(0)) - n) <= tolerance for n in numbers):
         return f"shows {text!r}, HA's state is {numbers[-1]:g}"
     unit = expected.states[-1][entity_id].get("attributes", {}).get("unit_of_measurement")
-    if unit and unit not in text.split():
+    # The frontend writes some units apart ("53.2 V") and % attached ("26%").
+    if unit and not any(token == unit or token.endswith(unit) for token in text.split()):
         return f"shows {text!r} without its unit {unit}"
     return None
 

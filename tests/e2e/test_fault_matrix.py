@@ -109,6 +109,26 @@ DEFECT_SCRIPTS: list[list[Op]] = [
     # and: a failing store at the start, garbage during a run
     [("store_fails", 2), ("start", None), ("advance", 60), ("start", None), ("advance", 120)],
     [("start", None), ("advance", 60), ("garbage", (0, "1e999")), ("garbage", (1, "nan"))],
+    # found by the long profile: a repair issue left standing after everything was restored
+    [
+        ("start", None),
+        ("refuse", "charger_priority"),
+        ("store_fails", 3),
+        ("silence", 60),
+        ("disable", None),
+        ("transport_raises", 4),
+    ],
+    [
+        ("reload", None),
+        ("transport_raises", 1),
+        ("late_lever", ("output_priority", 90)),
+        ("cancel", None),
+        ("start", None),
+        ("reload", None),
+        ("start", None),
+        ("transport_raises", 1),
+        ("reload", None),
+    ],
 ]
 
 

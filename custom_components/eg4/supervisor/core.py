@@ -175,7 +175,7 @@ class CalibrationSupervisor:
             return
         phase = run.phase.value
         errors = await self.reverter.async_bounded_restore(run)
-        if errors:
+        if errors and run.restored_at is None:  # (a revert in flight may have confirmed it)
             detail = f"{reason} during {phase}: {'; '.join(errors)}"
             _LOGGER.error(
                 "Calibration %s: settings not confirmed restored (%s)", run.run_id, detail
@@ -230,15 +230,17 @@ class CalibrationSupervisor:
             config=config,
         )
         self.run = run
+        # Stored as started (engaging), verified, before the first write: a run recorded as
+        # not yet started would be forgotten with its levers if its next save failed.
+        actions = run.start(self.now())
         try:
-            # Before the first write, and verified: a restart can always revert.
             await self.store.async_save_verified(self._data())
         except Exception:
             self.run = None
             raise
         self._hold(run)
         _LOGGER.info("Calibration %s started (%s method)", run.run_id, method.value)
-        self.execute(run.start(self.now()))
+        self.execute(actions)
         response["run_id"] = run.run_id
         return response
 
