@@ -126,7 +126,6 @@ class CalibrationSupervisor:
         stored = await self.store.async_load() or {}
         self.last = stored.get("last") if isinstance(stored.get("last"), dict) else None
         since = stored.get("drift_since")
-        # Kept across restarts: a Home Assistant that restarts daily still sees a day of drift.
         if isinstance(since, int | float) and not isinstance(since, bool):
             self.drift_watch.since = float(since)
         self._unsubs.append(self.coordinator.async_add_state_listener(self._on_state))
