@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..calibration import CalibrationRun, Phase, PlanItem
 from ..writes import WritePreemptedError
-from .revert import restore_groups
+from .revert import setting_groups
 
 if TYPE_CHECKING:
     from .core import CalibrationSupervisor
@@ -29,7 +29,7 @@ async def async_engage(
     def wanted() -> bool:
         return not sup.released and sup.run is run and run.phase is Phase.ENGAGING
 
-    for group in restore_groups(items):
+    for group in setting_groups(items):
         try:
             await sup.coordinator.async_write_setting(
                 group.setting, group.value, owner=run.run_id, guard=wanted

@@ -23,6 +23,7 @@ from homeassistant.helpers.event import async_call_later
 
 from ..calibration import CalibrationRun, Outcome, PlanItem, RunDataError, restore_mismatches
 from ..calibration.codec import decode_item, encode_item
+from ..calibration.plan import VALUE_TOLERANCE
 from ..model import SettingKey, SettingValue, SystemState, setting_text, values_match
 
 if TYPE_CHECKING:
@@ -35,25 +36,24 @@ REVERT_BACKOFF_S = (5.0, 15.0)
 SHUTDOWN_REVERT_S = 25.0  # an unload's or a stop's revert waits this long for read-backs
 REVERT_RETRY_S = 300.0  # while a revert stays unconfirmed, try again this often
 LATE_WATCH_S = 900.0  # after a run, how long a late-applied lever is watched for
-VALUE_TOLERANCE = 1e-3
 
 
 @dataclass(frozen=True, slots=True)
-class RestoreGroup:
-    """One restore command: a setting, the saved value, and the units that had it."""
+class SettingGroup:
+    """One command: a setting, the value to send, and the units it is for."""
 
     setting: SettingKey
     value: SettingValue
     units: tuple[int, ...]
 
 
-def restore_groups(items: Sequence[PlanItem]) -> list[RestoreGroup]:
-    """The revert items as commands, in revert order, one per setting and saved value."""
+def setting_groups(items: Sequence[PlanItem]) -> list[SettingGroup]:
+    """Plan or revert items as commands, in their order, one per setting and value."""
     groups: dict[tuple[SettingKey, str], tuple[SettingKey, SettingValue, list[int]]] = {}
     for item in items:
         key = (item.setting, setting_text(item.to_value))
         groups.setdefault(key, (item.setting, item.to_value, []))[2].append(item.unit)
-    return [RestoreGroup(s, v, tuple(sorted(u))) for s, v, u in groups.values()]
+    return [SettingGroup(s, v, tuple(sorted(u))) for s, v, u in groups.values()]
 
 
 def read_back(
@@ -86,7 +86,7 @@ class Reverter:
         """Send every saved setting back (one attempt); what was not confirmed, per setting."""
         writer = self._sup.coordinator.writer
         errors: list[str] = []
-        for group in restore_groups(items):
+        for group in setting_groups(items):
             encoding = attempt % max(1, writer.encodings(group.setting, group.value))
             try:
                 await writer.async_restore(
