@@ -608,6 +608,7 @@ def expected(twin: Twin, face: LxpBridgeFace) -> dict[tuple[str, str], Any]:
                 (inverter, "max_charge_current"): s.max_charge_current_a,
                 (inverter, "discharge_current"): 200,
                 (inverter, "ac_charge_soc_limit"): s.ac_charge_soc_limit_pct,
+                (inverter, "charge_soc_limit"): s.system_charge_soc_limit_pct,
                 (inverter, "charger_priority"): HaChargerPriority.SOLAR_AND_UTILITY
                 if grid_on
                 else HaChargerPriority.SOLAR_FIRST,
@@ -659,6 +660,8 @@ WRITES: list[tuple[SettingKey, SettingValue]] = [
     (SettingKey.DISCHARGE_CURRENT, 0.0),
     (SettingKey.AC_CHARGE_SOC_LIMIT, 95.0),
     (SettingKey.AC_CHARGE_SOC_LIMIT, 35.0),
+    (SettingKey.CHARGE_SOC_LIMIT, 95.0),
+    (SettingKey.CHARGE_SOC_LIMIT, 10.0),
     (SettingKey.CHARGER_PRIORITY, HaChargerPriority.SOLAR_AND_UTILITY),
     (SettingKey.CHARGER_PRIORITY, HaChargerPriority.SOLAR_FIRST),
 ]

@@ -109,6 +109,8 @@ def test_out_of_range_values_are_dropped_not_stored() -> None:
         (101, "100", SettingKey.MAX_CHARGE_CURRENT, 100.0),
         (102, "150", SettingKey.DISCHARGE_CURRENT, 150.0),
         (67, "90", SettingKey.AC_CHARGE_SOC_LIMIT, 90.0),
+        (227, "95", SettingKey.CHARGE_SOC_LIMIT, 95.0),
+        (227, "101", SettingKey.CHARGE_SOC_LIMIT, 101.0),
         (21, str(30033), SettingKey.CHARGER_PRIORITY, ChargerPriority.SOLAR_FIRST),
         (21, str(30033 | 0x80), SettingKey.CHARGER_PRIORITY, ChargerPriority.SOLAR_AND_UTILITY),
     ],
@@ -125,6 +127,12 @@ def test_hold_registers_read_back(
 @pytest.mark.parametrize("payload", ["", "-1", "65536", "1.5", "abc", "1" * 10])
 def test_bad_register_payloads_rejected(payload: str) -> None:
     assert isinstance(PROFILE.decode("lxp/BA12345678/hold/101", payload), Rejected)
+
+
+@pytest.mark.parametrize(("register", "payload"), [(67, "102"), (227, "102"), (227, "65535")])
+def test_charge_soc_limits_beyond_101_are_garbage_not_settings(register: int, payload: str) -> None:
+    """101 means "no limit" on both registers; anything above is no setting of theirs."""
+    assert isinstance(PROFILE.decode(f"lxp/BA12345678/hold/{register}", payload), Rejected)
 
 
 @pytest.mark.parametrize(
@@ -165,6 +173,9 @@ def test_encode_per_datalog() -> None:
     assert PROFILE.encode(SettingKey.AC_CHARGE_SOC_LIMIT, 100.0, 1) == [
         Command("lxp/cmd/BA12345678/set/hold/67", "100")
     ]
+    assert PROFILE.encode(SettingKey.CHARGE_SOC_LIMIT, 101.0, 2) == [
+        Command("lxp/cmd/BA87654321/set/hold/227", "101")
+    ]
     assert PROFILE.encode(SettingKey.CHARGER_PRIORITY, ChargerPriority.SOLAR_AND_UTILITY, 1) == [
         Command("lxp/cmd/BA12345678/set/ac_charge", "true")
     ]
@@ -196,8 +207,11 @@ def test_capabilities() -> None:
         SettingKey.MAX_CHARGE_CURRENT,
         SettingKey.DISCHARGE_CURRENT,
         SettingKey.AC_CHARGE_SOC_LIMIT,
+        SettingKey.CHARGE_SOC_LIMIT,
         SettingKey.CHARGER_PRIORITY,
     }
+    assert caps.readable_settings == set(caps.writable)
+    assert caps.writable[SettingKey.CHARGE_SOC_LIMIT].maximum == 101  # type: ignore[union-attr]
     assert caps.writable[SettingKey.MAX_CHARGE_CURRENT].maximum == 250  # type: ignore[union-attr]
     assert not caps.broadcast_writes
     assert caps.command_replies

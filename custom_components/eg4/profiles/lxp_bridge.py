@@ -19,6 +19,7 @@ from ..const import CONF_DATALOGS, CONF_TOPIC_PREFIX, PROFILE_LXP_BRIDGE
 from ..model import ChargerPriority, SettingKey, SettingValue, SourceId, SourceKind
 from ..settings import (
     AC_CHARGE_SOC_LIMIT,
+    CHARGE_SOC_LIMIT,
     HYBRID_CHARGE_CURRENT,
     HYBRID_DISCHARGE_CURRENT,
     OptionSetting,
@@ -73,11 +74,17 @@ HOLD_REGISTERS: dict[int, SettingKey] = {
     101: SettingKey.MAX_CHARGE_CURRENT,
     102: SettingKey.DISCHARGE_CURRENT,
     67: SettingKey.AC_CHARGE_SOC_LIMIT,
+    227: SettingKey.CHARGE_SOC_LIMIT,
 }
 REGISTER_OF = {key: register for register, key in HOLD_REGISTERS.items()}
 # What each register can hold: a read-back outside it is garbage, not a setting (101 = the
-# hybrids' "never stop" AC-charge SoC).
-HOLD_BOUNDS: dict[int, Bounds] = {101: Bounds(0, 1000), 102: Bounds(0, 1000), 67: Bounds(0, 101)}
+# hybrids' "never stop" AC-charge SoC; on 227, the system charge SoC limit, "no limit").
+HOLD_BOUNDS: dict[int, Bounds] = {
+    101: Bounds(0, 1000),
+    102: Bounds(0, 1000),
+    67: Bounds(0, 101),
+    227: Bounds(0, 101),
+}
 # Integers beyond this are no reading (and float() of one above 1e308 raises OverflowError).
 _MAX_INT = 2**53
 FUNC_REGISTER = 21
@@ -115,11 +122,12 @@ class LxpBridgeProfile:
 
     @property
     def capabilities(self) -> Capabilities:
-        """Charge/discharge current, AC-charge SoC limit and AC charge on/off."""
+        """Charge/discharge current, the two charge SoC limits and AC charge on/off."""
         writable: dict[SettingKey, SettingDef] = {
             SettingKey.MAX_CHARGE_CURRENT: HYBRID_CHARGE_CURRENT,
             SettingKey.DISCHARGE_CURRENT: HYBRID_DISCHARGE_CURRENT,
             SettingKey.AC_CHARGE_SOC_LIMIT: AC_CHARGE_SOC_LIMIT,
+            SettingKey.CHARGE_SOC_LIMIT: CHARGE_SOC_LIMIT,
             SettingKey.CHARGER_PRIORITY: OptionSetting(
                 key=SettingKey.CHARGER_PRIORITY,
                 options=(ChargerPriority.SOLAR_FIRST, ChargerPriority.SOLAR_AND_UTILITY),
