@@ -6,9 +6,13 @@ does, plus ``valueFrame``: the window's raw holding-register words, little-endia
 The twin models LVX6048-like units, so only some portal parameters move its physics:
 ``HOLD_LEAD_ACID_CHARGE_RATE`` (max charge current), ``HOLD_AC_CHARGE_BATTERY_CURRENT`` (max
 utility charge current), ``HOLD_LEAD_ACID_CHARGE_VOLT_REF`` (bulk), ``HOLD_FLOATING_VOLTAGE``
-(float) and ``FUNC_AC_CHARGE`` (on = SUB + solar_and_utility, off = SBU + solar_first).
-Discharge current and the SoC limits have no twin counterpart: they are stored per unit here,
-range-checked, and read back, but change nothing physical.
+(float), ``FUNC_AC_CHARGE`` (on = SUB + solar_and_utility, off = SBU + solar_first), and the
+charge SoC limits ``HOLD_AC_CHARGE_SOC_LIMIT`` (register 67) and ``HOLD_SYSTEM_CHARGE_SOC_LIMIT``
+(227), which end the twin's (grid) charge once the bank reads them; their range is the twin
+firmware's (67: 0..100, 100 = to full; 227: 10..101, 101 = none), as on the lxp-bridge face.
+The off-grid XP units have no register 67. Discharge current and the AC-charge start/end SoC
+(160 / 161) have no twin counterpart: they are stored per unit here, range-checked, and read
+back, but change nothing physical.
 
 Firmware: with ``currents`` unset the twin's own rules apply (10..80 A in steps of 10). A
 portal model with its own rule (the hybrids and XP units: whole amps 0..250) checks the charge
@@ -45,17 +49,13 @@ REJECTED = "REMOTE_SET_ERROR"
 # name -> (register, lowest, highest) of parameters stored here (no twin counterpart).
 STORED: dict[str, tuple[int, int, int]] = {
     "HOLD_LEAD_ACID_DISCHARGE_RATE": (102, 0, 250),
-    "HOLD_AC_CHARGE_SOC_LIMIT": (67, 0, 101),
     "HOLD_AC_CHARGE_START_BATTERY_SOC": (160, 0, 90),
     "HOLD_AC_CHARGE_END_BATTERY_SOC": (161, 0, 100),
-    "HOLD_SYSTEM_CHARGE_SOC_LIMIT": (227, 10, 101),
 }
 STORED_DEFAULTS: dict[str, int] = {
     "HOLD_LEAD_ACID_DISCHARGE_RATE": 200,
-    "HOLD_AC_CHARGE_SOC_LIMIT": 90,
     "HOLD_AC_CHARGE_START_BATTERY_SOC": 20,
     "HOLD_AC_CHARGE_END_BATTERY_SOC": 100,
-    "HOLD_SYSTEM_CHARGE_SOC_LIMIT": 101,
 }
 # name -> (register, twin setting) of parameters that are the twin's own settings.
 TWIN_PARAMS: dict[str, tuple[int, Setting]] = {
@@ -63,8 +63,15 @@ TWIN_PARAMS: dict[str, tuple[int, Setting]] = {
     "HOLD_LEAD_ACID_CHARGE_RATE": (101, Setting.MAX_CHARGE_CURRENT),
     "HOLD_FLOATING_VOLTAGE": (144, Setting.FLOAT_VOLTAGE),
     "HOLD_AC_CHARGE_BATTERY_CURRENT": (168, Setting.MAX_UTILITY_CHARGE_CURRENT),
+    "HOLD_AC_CHARGE_SOC_LIMIT": (67, Setting.AC_CHARGE_SOC_LIMIT),
+    "HOLD_SYSTEM_CHARGE_SOC_LIMIT": (227, Setting.SYSTEM_CHARGE_SOC_LIMIT),
 }
-_INTEGER_SETTINGS = (Setting.MAX_CHARGE_CURRENT, Setting.MAX_UTILITY_CHARGE_CURRENT)
+_CURRENT_SETTINGS = (Setting.MAX_CHARGE_CURRENT, Setting.MAX_UTILITY_CHARGE_CURRENT)
+_INTEGER_SETTINGS = (
+    *_CURRENT_SETTINGS,
+    Setting.AC_CHARGE_SOC_LIMIT,
+    Setting.SYSTEM_CHARGE_SOC_LIMIT,
+)
 _DECIVOLT_SETTINGS = (Setting.BULK_VOLTAGE, Setting.FLOAT_VOLTAGE)
 AC_CHARGE = "FUNC_AC_CHARGE"
 FUNC_REGISTER = 21
@@ -141,7 +148,7 @@ class ParamStore:
         end = start + count
         out: dict[str, Any] = {}
         for name, (register, setting) in TWIN_PARAMS.items():
-            if start <= register < end:
+            if start <= register < end and self._available(name):
                 out[name] = _fmt(inv.settings.get(setting))
         for name, (register, _, _) in STORED.items():
             if start <= register < end and self._available(name):
@@ -158,7 +165,9 @@ class ParamStore:
         self.apply_due()
         settings = self.twin.inverter(unit).settings
         words: dict[int, int] = {}
-        for register, setting in TWIN_PARAMS.values():
+        for name, (register, setting) in TWIN_PARAMS.items():
+            if not self._available(name):
+                continue
             value = float(settings.get(setting))
             words[register] = round(value * 10) if setting in _DECIVOLT_SETTINGS else round(value)
         for name, (register, _, _) in STORED.items():
@@ -188,9 +197,9 @@ class ParamStore:
         (``request`` is how the journal shows it; ``name=value`` by default).
         """
         self.apply_due()
-        if name in TWIN_PARAMS:
+        if name in TWIN_PARAMS and self._available(name):
             setting = TWIN_PARAMS[name][1]
-            if self.currents is not None and setting in _INTEGER_SETTINGS:
+            if self.currents is not None and setting in _CURRENT_SETTINGS:
                 return self._write_current(unit, setting, value_text, request)
             value = _parse(value_text, integer=setting in _INTEGER_SETTINGS)
             if value is None:

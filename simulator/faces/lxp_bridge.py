@@ -82,7 +82,7 @@ from typing import Any
 from .. import cloud_payloads as portal
 from ..bms import Protection
 from ..inverter import Inverter, UnitMode
-from ..settings import Command, Setting
+from ..settings import Setting
 from ..twin import Twin
 from .base import Message
 
@@ -145,11 +145,6 @@ PV_BATTERY_OFF_GRID = 0xC0
 PARALLEL_FAULT = 1 << 11
 # Illustrative BMS figures the twin does not model.
 BMS_CHARGE_C = 0.5  # charge / discharge current limit per pack that allows it, x C
-# Holding registers that are the twin's charge SoC limits (they move its physics).
-SOC_LIMIT_REGISTERS: dict[int, Setting] = {
-    67: Setting.AC_CHARGE_SOC_LIMIT,
-    227: Setting.SYSTEM_CHARGE_SOC_LIMIT,
-}
 BMS_CHARGE_VOLT_REF = 56.0
 BMS_DISCHARGE_CUT_VOLT = 48.0
 BUS_1_V = 380.0
@@ -177,7 +172,7 @@ HOLD_REGISTERS: dict[int, HoldRegister] = dict(
     )
 )
 PUBLISHED_REGISTERS = (FUNC_REGISTER, *HOLD_REGISTERS)
-AC_CHARGE_SOC_LIMIT_REGISTER = portal.STORED["HOLD_AC_CHARGE_SOC_LIMIT"][0]
+AC_CHARGE_SOC_LIMIT_REGISTER = portal.TWIN_PARAMS["HOLD_AC_CHARGE_SOC_LIMIT"][0]
 
 
 def default_datalogs(count: int) -> tuple[str, ...]:
@@ -351,8 +346,6 @@ class LxpBridgeFace:
         if register == FUNC_REGISTER:
             on = portal.grid_charging(self.twin.inverter(unit))
             return FUNC_FIXED | (AC_CHARGE_BIT if on else 0)
-        if register in SOC_LIMIT_REGISTERS:
-            return int(self.twin.inverter(unit).settings.get(SOC_LIMIT_REGISTERS[register]))
         spec = HOLD_REGISTERS.get(register)
         if spec is None:
             return None
@@ -449,9 +442,6 @@ class LxpBridgeFace:
                 self._journal(unit, request, reason)
                 return False
             return self._grid_charge(unit, bool(value & AC_CHARGE_BIT))
-        if register in SOC_LIMIT_REGISTERS:
-            command = Command.single(SOC_LIMIT_REGISTERS[register], value)
-            return self.twin.submit([unit], command, source=SOURCE).accepted
         spec = HOLD_REGISTERS.get(register)
         if spec is None:
             self._journal(unit, request, f"register {register} is not modelled by the twin")

@@ -25,6 +25,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant import loader
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import frame
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import (
@@ -38,6 +39,7 @@ from custom_components.eg4.const import DOMAIN
 from custom_components.eg4.transport import cloud as cloud_transport
 from simulator import ChargerPriority, OutputPriority, Setting, Twin, build_twin
 from simulator.cloud_api import CloudApiServer
+from simulator.settings import AC_CHARGE_TO_FULL
 
 from .calibration_view import EVENT, SUCCESS_EVENTS, SUCCESS_PHASES, CalibrationView, priorities
 from .system import cloud_entry
@@ -48,6 +50,7 @@ SCAN_S = 60.0
 FUNCTION = "/WManage/web/maintain/remoteSet/functionControl"
 WRITE = "/WManage/web/maintain/remoteSet/write"
 STOP_SOC = "HOLD_AC_CHARGE_SOC_LIMIT"
+EVERYDAY_STOP_SOC = 90
 EVERYDAY = [(OutputPriority.SBU, ChargerPriority.SOLAR_FIRST)] * 2
 GRID_CHARGE = [(OutputPriority.SUB, ChargerPriority.SOLAR_AND_UTILITY)] * 2
 
@@ -56,12 +59,15 @@ GRID_CHARGE = [(OutputPriority.SUB, ChargerPriority.SOLAR_AND_UTILITY)] * 2
 async def portal(
     socket_enabled: None, scenario: str, twin_options: dict[str, float]
 ) -> AsyncIterator[CloudApiServer]:
-    """The simulated portal: two 18kPV in parallel over a six-pack bank."""
-    server = CloudApiServer(
-        build_twin(scenario, inverters=2, packs=6, seed=0, **twin_options),
-        username=USERNAME,
-        password=PASSWORD,
-    )
+    """The simulated portal: two 18kPV in parallel over a six-pack bank.
+
+    The units stop AC charging at 90 % every day (register 67), unless the scenario sets its
+    own limits (``soc_capped``).
+    """
+    twin = build_twin(scenario, inverters=2, packs=6, seed=0, **twin_options)
+    if all(inv.settings.ac_charge_soc_limit_pct == AC_CHARGE_TO_FULL for inv in twin.inverters):
+        twin.force_settings(ac_charge_soc_limit=EVERYDAY_STOP_SOC)
+    server = CloudApiServer(twin, username=USERNAME, password=PASSWORD)
     await server.start()
     yield server
     await server.stop()
@@ -400,12 +406,14 @@ async def test_first_lever_refused_by_one_unit_is_engage_failed(rig: CloudRig) -
     assert not [e for e in journal if "SUB" in e.request]  # AC charge was never switched on
     # The failed write rolls unit 1 back; then the revert sends every saved value to both
     # units, whatever their read-back said.
-    assert [(e.units, e.request, e.accepted) for e in journal if STOP_SOC in e.request] == [
-        ((1,), f"{STOP_SOC}=100", True),
-        ((2,), f"{STOP_SOC}=100", False),
-        ((1,), f"{STOP_SOC}=90", True),
-        ((1,), f"{STOP_SOC}=90", True),
-        ((2,), f"{STOP_SOC}=90", True),
+    # The stop SoC is the twin's AC-charge SoC limit: its firmware journals the writes.
+    limit = "ac_charge_soc_limit"
+    assert [(e.units, e.request, e.accepted) for e in journal if limit in e.request] == [
+        ((1,), f"{limit}=100", True),
+        ((2,), f"{limit}=100", False),
+        ((1,), f"{limit}=90", True),
+        ((1,), f"{limit}=90", True),
+        ((2,), f"{limit}=90", True),
     ]
     last = rig.supervisor.last
     assert (last["outcome"], last["reason"]) == ("aborted", "engage_failed")
@@ -533,3 +541,63 @@ async def test_restart_during_absorption_is_recorded_interrupted_and_reverted(
         assert again.stored_run() is None
         issue_id = f"revert_failed_{again.entry.entry_id}"
         assert ir.async_get(again.hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+# ---- charge SoC limits that would end the charge early (soc_capped) -------------------------
+
+
+def soc_limits(rig: CloudRig) -> dict[str, list[int]]:
+    """Each unit's AC-charge (67) and system (227) charge SoC limits, as the portal reads them."""
+    units = range(1, len(rig.twin.inverters) + 1)
+    return {
+        name: [int(rig.portal.params.read(unit, register, 1)[name]) for unit in units]
+        for name, register in ((STOP_SOC, 67), ("HOLD_SYSTEM_CHARGE_SOC_LIMIT", 227))
+    }
+
+
+CAPPED = {STOP_SOC: [90, 90], "HOLD_SYSTEM_CHARGE_SOC_LIMIT": [95, 95]}
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("scenario", ["soc_capped"])
+async def test_soc_capped_limits_are_raised_through_the_portal_and_restored(
+    rig: CloudRig,
+) -> None:
+    """The system limit (95 %) raised to 101 and the AC one (90 %) to 100 for the run: the
+    charge goes on to full, every pack re-anchors, and both read back as before."""
+    await rig.advance(SCAN_S)
+    assert soc_limits(rig) == CAPPED
+    dry = await rig.call("run_calibration", dry_run=True)
+    assert dry is not None
+    assert dry["preflight"]["ok"] is True
+    assert [(i["setting"], i["unit"], i["from"], i["to"]) for i in dry["plan"][:4]] == [
+        ("charge_soc_limit", 1, 95.0, 101.0),
+        ("charge_soc_limit", 2, 95.0, 101.0),
+        ("ac_charge_soc_limit", 1, 90.0, 100.0),
+        ("ac_charge_soc_limit", 2, 90.0, 100.0),
+    ]
+    response = await rig.call("run_calibration")
+    assert response is not None
+    assert response["plan"] == dry["plan"]
+    await rig.drive(lambda: rig.phase == "bulk", limit_s=600, what="bulk")
+    assert soc_limits(rig) == {STOP_SOC: [100, 100], "HOLD_SYSTEM_CHARGE_SOC_LIMIT": [101, 101]}
+    took = await rig.drive(lambda: rig.supervisor.run is None, limit_s=6 * 3600, what="the end")
+
+    assert_succeeded(rig, str(response["run_id"]))
+    assert all(pack.bms.anchors >= 1 for pack in rig.twin.packs)
+    assert all(soc >= 99 for soc in rig.twin.soc_readings()), rig.twin.soc_readings()
+    assert took < 4 * 3600
+    assert soc_limits(rig) == CAPPED
+    assert rig.priorities() == EVERYDAY
+
+
+@pytest.mark.parametrize("scenario", ["soc_capped"])
+async def test_soc_capped_solar_method_is_refused_through_the_portal(rig: CloudRig) -> None:
+    """The solar method writes nothing, and the system limit would stop the charge at 95 %."""
+    await rig.advance(SCAN_S)
+    with pytest.raises(ServiceValidationError) as err:
+        await rig.call("run_calibration", method="solar")
+    assert err.value.translation_key == "plan_charge_limited"
+    assert err.value.translation_placeholders["setting"] == "charge_soc_limit"
+    assert rig.portal.requests[WRITE] == rig.portal.requests[FUNCTION] == 0
+    assert soc_limits(rig) == CAPPED

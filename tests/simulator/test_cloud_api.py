@@ -340,24 +340,56 @@ async def test_stored_parameter_writes_take_nak_rules_and_are_journaled(
     serial = server.serials[1]
     twin.faults.nak_next(1, unit=2)
     with pytest.raises(Eg4DeviceRejectedError) as err:
-        await client.write_parameter(serial, "HOLD_AC_CHARGE_SOC_LIMIT", "100")
+        await client.write_parameter(serial, "HOLD_LEAD_ACID_DISCHARGE_RATE", "150")
     assert err.value.message == "REMOTE_SET_ERROR"
-    assert server.params.read(2, 67, 1)["HOLD_AC_CHARGE_SOC_LIMIT"] == "90"
+    assert server.params.read(2, 102, 1)["HOLD_LEAD_ACID_DISCHARGE_RATE"] == "200"
     with pytest.raises(Eg4DeviceRejectedError):
-        await client.write_parameter(serial, "HOLD_AC_CHARGE_SOC_LIMIT", "102")
-    await client.write_parameter(serial, "HOLD_AC_CHARGE_SOC_LIMIT", "100")
-    assert server.params.read(2, 67, 1)["HOLD_AC_CHARGE_SOC_LIMIT"] == "100"
+        await client.write_parameter(serial, "HOLD_LEAD_ACID_DISCHARGE_RATE", "251")
+    await client.write_parameter(serial, "HOLD_LEAD_ACID_DISCHARGE_RATE", "150")
+    assert server.params.read(2, 102, 1)["HOLD_LEAD_ACID_DISCHARGE_RATE"] == "150"
     assert [(e.source, e.units, e.request, e.accepted, e.reason) for e in twin.journal] == [
-        ("cloud", (2,), "HOLD_AC_CHARGE_SOC_LIMIT=100", False, "NAK (injected)"),
+        ("cloud", (2,), "HOLD_LEAD_ACID_DISCHARGE_RATE=150", False, "NAK (injected)"),
         (
             "cloud",
             (2,),
-            "HOLD_AC_CHARGE_SOC_LIMIT=102",
+            "HOLD_LEAD_ACID_DISCHARGE_RATE=251",
             False,
-            "HOLD_AC_CHARGE_SOC_LIMIT 102 is outside 0..101",
+            "HOLD_LEAD_ACID_DISCHARGE_RATE 251 is outside 0..250",
         ),
-        ("cloud", (2,), "HOLD_AC_CHARGE_SOC_LIMIT=100", True, ""),
+        ("cloud", (2,), "HOLD_LEAD_ACID_DISCHARGE_RATE=150", True, ""),
     ]
+
+
+async def test_charge_soc_limits_are_the_twins_own(
+    client: Eg4CloudClient, server: CloudApiServer, twin: Twin
+) -> None:
+    """Registers 67 and 227 are the twin's charge SoC limits, as on the lxp-bridge face.
+
+    A read shows what the twin holds, a write goes through its firmware (range, NAK rules),
+    and what it takes ends the twin's grid charge at that SoC.
+    """
+    serial = server.serials[0]
+    twin.force_settings(system_charge_soc_limit=95)
+    assert server.params.read(1, 67, 1) == {"HOLD_AC_CHARGE_SOC_LIMIT": "100"}
+    assert server.params.read(1, 227, 1) == {"HOLD_SYSTEM_CHARGE_SOC_LIMIT": "95"}
+    await client.write_parameter(serial, "HOLD_AC_CHARGE_SOC_LIMIT", "90")
+    assert twin.inverter(1).settings.ac_charge_soc_limit_pct == 90
+    assert twin.inverter(2).settings.ac_charge_soc_limit_pct == 100  # only the unit written
+    assert twin.inverter(1).settings.charge_soc_limit(grid=True) == 90
+    twin.faults.nak_next(1, unit=1)
+    with pytest.raises(Eg4DeviceRejectedError):
+        await client.write_parameter(serial, "HOLD_SYSTEM_CHARGE_SOC_LIMIT", "101")
+    for value in ("9", "102", "95.5"):  # outside the firmware's 10..101, or not whole
+        with pytest.raises(Eg4DeviceRejectedError):
+            await client.write_parameter(serial, "HOLD_SYSTEM_CHARGE_SOC_LIMIT", value)
+    assert twin.inverter(1).settings.system_charge_soc_limit_pct == 95
+    await client.write_parameter(serial, "HOLD_SYSTEM_CHARGE_SOC_LIMIT", "101")
+    assert server.params.read(1, 227, 1) == {"HOLD_SYSTEM_CHARGE_SOC_LIMIT": "101"}
+    assert twin.inverter(1).settings.charge_soc_limit(grid=False) is None
+    requests = [(e.request, e.accepted) for e in twin.journal]
+    assert requests[0] == ("ac_charge_soc_limit=90", True)
+    assert requests[-1] == ("system_charge_soc_limit=101", True)
+    assert [accepted for _, accepted in requests[1:-1]] == [False] * 4
 
 
 async def test_error_injection(client: Eg4CloudClient, server: CloudApiServer) -> None:
