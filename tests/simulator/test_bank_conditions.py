@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from custom_components.eg4.safety import derating
 from simulator import (
     Command,
     LxpBridgeFace,
@@ -27,6 +28,14 @@ def test_bms_charge_limit_derates_in_the_cold() -> None:
     assert limits == pytest.approx([0.0, 0.0, 0.0, 10.0, 20.0, 40.0, 100.0, 100.0])
     curve = [bms.derated_charge_limit(t / 10) for t in range(251)]
     assert curve == sorted(curve)  # never falls as it warms
+
+
+def test_the_integrations_derating_curve_is_the_twins_bms() -> None:
+    """The pre-flight's cold warning and the run's estimate assume what the twin's BMS does."""
+    bms = Bms(capacity_ah=100.0, counter_ah=50.0)
+    for tenth in range(-50, 301):
+        celsius = tenth / 10
+        assert derating(celsius) * 100.0 == pytest.approx(bms.derated_charge_limit(celsius))
 
 
 def test_cells_resist_more_in_the_cold() -> None:

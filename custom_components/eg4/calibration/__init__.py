@@ -5,7 +5,7 @@ from __future__ import annotations
 from .actions import Action, ApplyPlan, EnterPhase, Finish, StartRevert
 from .codec import RunDataError, encode_item, encode_value
 from .config import RunConfig
-from .estimate import LFP_CHARGE_DERATING, LIFEPOWER4, Estimate, PackFamily, estimate
+from .estimate import LIFEPOWER4, Estimate, PackFamily, estimate
 from .judge import PackStatus, PackTally
 from .machine import CalibrationRun
 from .plan import (
@@ -28,7 +28,6 @@ __all__ = [
     "ACTIVE_PHASES",
     "CHARGE_LIMITS",
     "CLOUD_FAMILY_LEVERS",
-    "LFP_CHARGE_DERATING",
     "LIFEPOWER4",
     "PI_FAMILY_LEVERS",
     "PLAN_ERROR_REASONS",

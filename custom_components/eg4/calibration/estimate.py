@@ -1,12 +1,12 @@
 """How long a calibration charge should take, and at what current (pure, no HA imports).
 
 The bank charges at the lower of what the units' settings allow and what the packs' BMSs allow.
-A BMS derates its charge current in the cold (``LFP_CHARGE_DERATING``) and allows none below
-0 °C. The run takes: constant current to about 97 % at that current, then the CV taper (the
-current falls from there to the taper current, so about half of it on average), the taper hold,
-and the verify hold. Paralleled packs hold the same charge while their counters may have
-drifted, so the bank's state of charge is taken as the median reading (one drifted pack does
-not move it).
+A BMS derates its charge current in the cold (``safety.CHARGE_DERATING``, the curve the
+pre-flight's cold warning reports too) and allows none below 0 °C. The run takes: constant
+current to about 97 % at that current, then the CV taper (the current falls from there to the
+taper current, so about half of it on average), the taper hold, and the verify hold.
+Paralleled packs hold the same charge while their counters may have drifted, so the bank's
+state of charge is taken as the median reading (one drifted pack does not move it).
 """
 
 from __future__ import annotations
@@ -18,18 +18,9 @@ from typing import Any
 
 from ..drift import number
 from ..model import SettingKey, SettingValue, SystemState
-from ..safety import temperatures
+from ..safety import CHARGE_DERATING, DeratingCurve, derating, temperatures
 from .config import RunConfig
 
-# The BMS's charge-current limit (C rate) against the pack's coldest reading (°C), linear
-# between the points: nothing at or below 0 °C, full from 20 °C (LifePower4-like LFP packs).
-LFP_CHARGE_DERATING: tuple[tuple[float, float], ...] = (
-    (0.0, 0.0),
-    (5.0, 0.1),
-    (10.0, 0.25),
-    (15.0, 0.5),
-    (20.0, 1.0),
-)
 CC_END_SOC = 97.0  # where the constant-current stage gives way to the CV taper
 HOUR = 3600.0
 
@@ -39,7 +30,7 @@ class PackFamily:
     """What an estimate assumes of the packs (the bridges do not report these)."""
 
     capacity_ah: float = 100.0
-    derating: tuple[tuple[float, float], ...] = LFP_CHARGE_DERATING
+    derating: DeratingCurve = CHARGE_DERATING
 
 
 LIFEPOWER4 = PackFamily()
@@ -72,18 +63,6 @@ class Estimate:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
-
-
-def derating(temperature_c: float, table: tuple[tuple[float, float], ...]) -> float:
-    """The C rate a BMS allows at ``temperature_c``: the table, linear between its points."""
-    low_t, low_c = table[0]
-    if temperature_c <= low_t:
-        return 0.0 if temperature_c < low_t else low_c
-    for high_t, high_c in table[1:]:
-        if temperature_c <= high_t:
-            return low_c + (high_c - low_c) * (temperature_c - low_t) / (high_t - low_t)
-        low_t, low_c = high_t, high_c
-    return low_c
 
 
 def charger_current(state: SystemState, levers: Mapping[SettingKey, SettingValue]) -> float | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from .breaches import Breach, BreachReason, breaches
 from .checks import Check, CheckFailure, CheckLevel
-from .cold import CHARGE_DERATING, DERATING_BELOW_C, derated_charge_rate
+from .cold import CHARGE_DERATING, DERATING_BELOW_C, DeratingCurve, derated_charge_rate, derating
 from .limits import (
     CELL_DELTA_CEILING_MV,
     CELL_VOLTAGE_CEILING,
@@ -67,10 +67,12 @@ __all__ = [
     "Check",
     "CheckFailure",
     "CheckLevel",
+    "DeratingCurve",
     "Limits",
     "UnsafeLimitError",
     "breaches",
     "derated_charge_rate",
+    "derating",
     "is_safety_reading",
     "known_fields",
     "preflight",

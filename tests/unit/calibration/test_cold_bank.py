@@ -19,6 +19,7 @@ from custom_components.eg4.safety import (
     CheckLevel,
     Limits,
     derated_charge_rate,
+    derating,
     preflight,
 )
 
@@ -36,28 +37,39 @@ def warnings_of(state: object, **kwargs: object) -> list[CheckFailure]:
     [
         (-10.0, 0.0),
         (-0.1, 0.0),
-        (0.0, 0.1),
-        (4.9, 0.1),
-        (5.0, 0.2),
-        (9.9, 0.2),
-        (10.0, 0.3),
-        (15.0, 0.5),
-        (19.9, 0.5),
+        (0.0, 0.0),
+        (2.5, 0.05),
+        (5.0, 0.1),
+        (6.5, 0.13),  # the twin's cold_derate garage: ~13 A a 100-Ah pack
+        (10.0, 0.2),
+        (12.5, 0.3),
+        (15.0, 0.4),
+        (19.9, 0.988),
         (20.0, None),
         (35.0, None),
     ],
 )
-def test_the_derating_table(temperature: float, rate: float | None) -> None:
-    assert derated_charge_rate(temperature) == rate
+def test_the_derating_curve(temperature: float, rate: float | None) -> None:
+    assert derated_charge_rate(temperature) == (None if rate is None else pytest.approx(rate))
 
 
-def test_the_table_is_ordered_and_ends_at_the_derating_threshold() -> None:
-    lows = [low for low, _ in CHARGE_DERATING]
-    assert lows == sorted(lows, reverse=True)
-    assert DERATING_BELOW_C == 20.0
-    assert all(low < DERATING_BELOW_C for low in lows)
+def test_the_curve_is_ordered_and_ends_at_the_derating_threshold() -> None:
+    temps = [t for t, _ in CHARGE_DERATING]
+    assert temps == sorted(temps)
+    assert temps[0] == 0.0
+    assert temps[-1] == DERATING_BELOW_C == 20.0
     rates = [rate for _, rate in CHARGE_DERATING]
-    assert rates == sorted(rates, reverse=True)
+    assert rates == sorted(rates)
+    assert (rates[0], rates[-1]) == (0.0, 1.0)
+
+
+@PROPERTY
+@given(st.floats(-40, 60, allow_nan=False))
+def test_one_curve_for_the_warning_and_the_estimate(temperature: float) -> None:
+    """The pre-flight's rate is the estimate's: one table, not two that disagree."""
+    rate = derated_charge_rate(temperature)
+    assert (rate is None) is (temperature >= DERATING_BELOW_C)
+    assert derating(temperature) == (1.0 if rate is None else rate)
 
 
 def test_a_cool_bank_gets_a_warning_not_a_refusal() -> None:
@@ -69,9 +81,9 @@ def test_a_cool_bank_gets_a_warning_not_a_refusal() -> None:
     assert not warning.blocks
     assert warning.placeholders == {
         "sources": "pack_2, pack_3",
-        "values": "pack_2: 8 °C, 0.2 C; pack_3: 12 °C, 0.3 C",
-        "rate": "0.2 C",
-        "per_100ah": "20 A",
+        "values": "pack_2: 8 °C, 0.16 C; pack_3: 12 °C, 0.28 C",
+        "rate": "0.16 C",
+        "per_100ah": "16 A",
         "below": "20",
     }
 

@@ -8,14 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from custom_components.eg4.calibration import (
-    LFP_CHARGE_DERATING,
-    PI_FAMILY_LEVERS,
-    RunConfig,
-    estimate,
-)
-from custom_components.eg4.calibration.estimate import charger_current, derating
+from custom_components.eg4.calibration import PI_FAMILY_LEVERS, RunConfig, estimate
+from custom_components.eg4.calibration.estimate import charger_current
 from custom_components.eg4.model import SettingKey, SettingValue, SystemState
+from custom_components.eg4.safety import derating
 
 from .factory import EVERYDAY_PI, bank
 
@@ -37,17 +33,17 @@ def field_bank(temperature: float = 25.0, soc: float | list[float] = 55.0) -> Sy
 
 @pytest.mark.parametrize(
     ("celsius", "rate"),
-    [(-5.0, 0.0), (0.0, 0.0), (2.5, 0.05), (5.0, 0.1), (12.5, 0.375), (20.0, 1.0), (35.0, 1.0)],
+    [(-5.0, 0.0), (0.0, 0.0), (2.5, 0.05), (5.0, 0.1), (12.5, 0.3), (20.0, 1.0), (35.0, 1.0)],
 )
 def test_the_derating_curve(celsius: float, rate: float) -> None:
-    assert derating(celsius, LFP_CHARGE_DERATING) == pytest.approx(rate)
+    assert derating(celsius) == pytest.approx(rate)
 
 
 @PROPERTY
 @given(st.floats(-40, 60), st.floats(-40, 60))
 def test_colder_never_allows_more(a: float, b: float) -> None:
     low, high = sorted((a, b))
-    assert 0.0 <= derating(low, LFP_CHARGE_DERATING) <= derating(high, LFP_CHARGE_DERATING) <= 1
+    assert 0.0 <= derating(low) <= derating(high) <= 1
 
 
 def test_a_warm_bank_at_the_field_settings() -> None:
