@@ -505,16 +505,24 @@ async def test_cancel_reverts_and_reports_what_was_restored(bench: Bench) -> Non
             break
         await bench.readback()
     result = await task
+    # What was put back, in the words the selects use, with the codes for automations.
+    sbu = {"name": "Output priority", "label": "Solar - Battery - Utility (SBU)"}
+    solar_first = {"name": "Charger priority", "label": "Solar first"}
     assert result == {
         "run_id": run["run_id"],
         "outcome": "aborted",
         "restored": [
-            {"setting": "output_priority", "unit": 2, "value": "sbu"},
-            {"setting": "output_priority", "unit": 1, "value": "sbu"},
-            {"setting": "charger_priority", "unit": 2, "value": "solar_first"},
-            {"setting": "charger_priority", "unit": 1, "value": "solar_first"},
+            {"setting": "output_priority", "unit": 2, "value": "sbu", **sbu},
+            {"setting": "output_priority", "unit": 1, "value": "sbu", **sbu},
+            {"setting": "charger_priority", "unit": 2, "value": "solar_first", **solar_first},
+            {"setting": "charger_priority", "unit": 1, "value": "solar_first", **solar_first},
         ],
         "confirmed": True,
+        "message": (
+            "Calibration cancelled. Put back and confirmed by read-back: "
+            "Output priority: Solar - Battery - Utility (SBU) (inverters: 1, 2); "
+            "Charger priority: Solar first (inverters: 1, 2)."
+        ),
     }
     assert bench.published()[applied:] == REVERT_COMMANDS[bench.profile]
     assert bench.priorities() == EVERYDAY
@@ -598,6 +606,9 @@ async def test_solar_method_writes_nothing(bench: Bench) -> None:
         "outcome": "aborted",
         "restored": [],
         "confirmed": True,
+        "message": (
+            "Calibration cancelled. It had changed no settings, so there was nothing to put back."
+        ),
     }
     assert bench.published() == []
     assert bench.priorities() == EVERYDAY

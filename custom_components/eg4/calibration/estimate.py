@@ -67,6 +67,7 @@ class Estimate:
             "coldest_c": self.coldest_c,
             "soc": self.soc,
             "duration_s": None if self.duration_s is None else round(self.duration_s),
+            "duration_min": None if self.duration_s is None else round(self.duration_s / 60),
         }
 
 
