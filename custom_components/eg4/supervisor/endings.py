@@ -57,7 +57,7 @@ def placeholders(words: Words, title: str, data: Mapping[str, Any]) -> dict[str,
         "max_cell": _figure(data.get("max_cell_voltage_v"), 2),
         "phase": words.phase(data.get("stopped_in")),
         "reason": words.reason(data.get("reason")),
-        "detail": detail or words.message(translation_domain=DOMAIN, translation_key="no_detail"),
+        "detail": f" ({detail})" if detail else "",  # what triggered it, when something did
     }
 
 
