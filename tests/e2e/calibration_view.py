@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -73,6 +74,37 @@ class CalibrationView:
     def ending_notification(self) -> dict[str, Any] | None:
         """The notification of the latest calibration ending (title, message)."""
         return self.notifications.get(f"{DOMAIN}_calibration_{self.entry.entry_id}")
+
+    async def assert_ending_told(
+        self, ending: str, *, title: str, message: str, logbook: str
+    ) -> Event[Any]:
+        """The last run's ending was told, in words: its eg4_calibration_ended event, the
+        notification (the critical one for ``revert_failed``) and the logbook's line.
+
+        ``message`` and ``logbook`` are regular expressions the texts match in full.
+        """
+        ended = self.endings[-1]
+        data = ended.data
+        assert data["ending"] == ending
+        assert data["run_id"] == self.supervisor.last["run_id"]
+        assert data["config_entry_id"] == self.entry.entry_id
+        assert data["title"] == f"{self.entry.title}: {title}"
+        assert re.fullmatch(message, data["message"]), data["message"]
+        notification = self.ending_notification
+        if ending == "revert_failed":
+            assert notification is None  # the critical notification says it
+            assert f"{DOMAIN}_revert_{self.entry.entry_id}" in self.notifications
+        else:
+            assert notification is not None
+            assert (notification["title"], notification["message"]) == (
+                data["title"],
+                data["message"],
+            )
+        line = await self.logbook_line(ended)
+        assert line["name"] == f"{self.entry.title} calibration"
+        assert re.fullmatch(logbook, line["message"]), line["message"]
+        assert line["entity_id"] == self.entity_id("calibration_state")
+        return ended
 
     async def logbook_line(self, event: Event[Any]) -> dict[str, str]:
         """The logbook's line for ``event``, as the logbook describes it.
