@@ -95,7 +95,7 @@ def logbook_texts(words: Words, title: str, data: Mapping[str, Any]) -> tuple[st
     given = placeholders(words, title, data)
     name = words.message(
         translation_domain=DOMAIN,
-        translation_key="logbook_name",
+        translation_key="calibration_logbook_name",
         translation_placeholders={"title": given["title"]},
     )
     message = words.message(

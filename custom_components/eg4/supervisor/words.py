@@ -62,8 +62,9 @@ class Words:
         """Why a run stopped, in words (``stop_reason_<code>``; the code when none is written)."""
         if reason is None:
             return ""
-        text = self._lookup("exceptions", f"stop_reason_{reason}.message")
-        return reason if text is None else text
+        key = f"stop_reason_{reason}"
+        text = self.message(translation_domain=DOMAIN, translation_key=key)
+        return reason if text == key else text
 
     @callback
     def phase(self, phase: str | None) -> str:
