@@ -420,6 +420,15 @@ async def test_revert_never_accepted_is_a_critical_repair(rig: Rig) -> None:
     issue_id = f"revert_failed_{rig.entry.entry_id}"
     assert ir.async_get(rig.hass).async_get_issue(DOMAIN, issue_id) is None
     assert f"{DOMAIN}_revert_{rig.entry.entry_id}" not in rig.notifications
+    assert rig.ending_notification == {
+        "notification_id": f"{DOMAIN}_calibration_{rig.entry.entry_id}",
+        "title": f"{rig.entry.title}: calibration settings restored",
+        "message": (
+            "A retry has put the everyday settings back after the calibration, confirmed by "
+            "read-back. The inverters no longer need checking."
+        ),
+        "created_at": rig.ending_notification["created_at"],
+    }
     assert rig.phases_fired()[-1] == "revert_confirmed"
     assert rig.state("calibration_state").state == "idle"
     assert rig.supervisor.last["outcome"] == "failed"  # what happened stays on record
@@ -670,6 +679,15 @@ async def test_failed_revert_is_retried_after_a_restart(hass: HomeAssistant, rig
     issue_id = f"revert_failed_{rig.entry.entry_id}"
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
     assert f"{DOMAIN}_revert_{rig.entry.entry_id}" not in rig.notifications
+    assert rig.ending_notification == {
+        "notification_id": f"{DOMAIN}_calibration_{rig.entry.entry_id}",
+        "title": f"{rig.entry.title}: calibration settings restored",
+        "message": (
+            "A retry has put the everyday settings back after the calibration, confirmed by "
+            "read-back. The inverters no longer need checking."
+        ),
+        "created_at": rig.ending_notification["created_at"],
+    }
     assert rig.phases_fired()[-1] == "revert_confirmed"
     assert rig.supervisor.last["outcome"] == "failed"
     stored = rig.stored

@@ -324,7 +324,7 @@ class CalibrationSupervisor:
         """The revert was confirmed: clear the alarm, close a failed run, watch for late levers."""
         self.notifier.settings_restored()
         if was_failed:
-            self.notifier.fire(run, "revert_confirmed")
+            self.notifier.restored_after_failure(run)
             self.last = run.summary()
             if self.run is run:
                 self.run = None

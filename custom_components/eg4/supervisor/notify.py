@@ -82,6 +82,26 @@ class Notifier:
         )
 
     @callback
+    def restored_after_failure(self, run: CalibrationRun) -> None:
+        """A failed run's settings are confirmed back at last: the owner is told so."""
+        self.fire(run, "revert_confirmed")
+        title = entry_title(self.hass, self.entry_id)
+        persistent_notification.async_create(
+            self.hass,
+            self.words.message(
+                translation_domain=DOMAIN,
+                translation_key="restored_after_failure",
+                translation_placeholders={"title": title},
+            ),
+            title=self.words.message(
+                translation_domain=DOMAIN,
+                translation_key="restored_after_failure_title",
+                translation_placeholders={"title": title},
+            ),
+            notification_id=ending_notification_id(self.entry_id),
+        )
+
+    @callback
     def settings_not_restored(self, detail: str, *, persistent: bool = True) -> None:
         """The critical repair issue and a notification: the bank may be on grid charge."""
         detail = raise_revert_issue(self.hass, self.entry_id, detail, persistent=persistent)
