@@ -8,19 +8,24 @@ simulated portal) extend it with their own side.
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from homeassistant.components import persistent_notification
 from homeassistant.core import Context, Event, HomeAssistant, ServiceResponse, State, callback
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.integration_platform import async_process_integration_platforms
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.eg4.const import DOMAIN
 from simulator import ChargerPriority, OutputPriority, Twin
 
 EVENT = "eg4_calibration"
+ENDED = "eg4_calibration_ended"
 # The phase of every eg4_calibration event of a run that succeeds, in order ...
 SUCCESS_EVENTS = ["engaging", "bulk", "absorption", "verifying", "reverting", "succeeded"]
 # ... and the phases its record lists (the pre-flight first).
@@ -41,6 +46,7 @@ class CalibrationView:
     storage: dict[str, Any]
     events: list[Event[Any]]
     notifications: dict[str, Any] = field(default_factory=dict)
+    endings: list[Event[Any]] = field(default_factory=list)  # the eg4_calibration_ended events
     unwatch: list[Callable[[], None]] = field(default_factory=list)  # run when the rig goes
 
     def watch_notifications(self) -> None:
@@ -57,6 +63,68 @@ class CalibrationView:
                 self.notifications.update(notifications)
 
         self.unwatch.append(persistent_notification.async_register_callback(self.hass, _on_change))
+
+        @callback
+        def _on_ended(event: Event[Any]) -> None:
+            self.endings.append(event)
+
+        self.unwatch.append(self.hass.bus.async_listen(ENDED, _on_ended))
+
+    @property
+    def ending_notification(self) -> dict[str, Any] | None:
+        """The notification of the latest calibration ending (title, message)."""
+        return self.notifications.get(f"{DOMAIN}_calibration_{self.entry.entry_id}")
+
+    async def assert_ending_told(
+        self, ending: str, *, title: str, message: str, logbook: str
+    ) -> Event[Any]:
+        """The last run's ending was told, in words: its eg4_calibration_ended event, the
+        notification (the critical one for ``revert_failed``) and the logbook's line.
+
+        ``message`` and ``logbook`` are regular expressions the texts match in full.
+        """
+        ended = self.endings[-1]
+        data = ended.data
+        assert data["ending"] == ending
+        assert data["run_id"] == self.supervisor.last["run_id"]
+        assert data["config_entry_id"] == self.entry.entry_id
+        assert data["title"] == f"{self.entry.title}: {title}"
+        assert re.fullmatch(message, data["message"]), data["message"]
+        notification = self.ending_notification
+        if ending == "revert_failed":
+            assert notification is None  # the critical notification says it
+            assert f"{DOMAIN}_revert_{self.entry.entry_id}" in self.notifications
+        else:
+            assert notification is not None
+            assert (notification["title"], notification["message"]) == (
+                data["title"],
+                data["message"],
+            )
+        line = await self.logbook_line(ended)
+        assert line["name"] == f"{self.entry.title} calibration"
+        assert re.fullmatch(logbook, line["message"]), line["message"]
+        assert line["entity_id"] == self.entity_id("calibration_state")
+        return ended
+
+    async def logbook_line(self, event: Event[Any]) -> dict[str, str]:
+        """The logbook's line for ``event``, as the logbook describes it.
+
+        The integration's logbook platform is found and loaded as the logbook loads it, and
+        the event reaches the description as the recorder hands it back (its data as JSON).
+        """
+        described: dict[str, tuple[str, Callable[[Any], dict[str, str]]]] = {}
+
+        def _describe(domain: str, event_type: str, describe: Callable[[Any], Any]) -> None:
+            described[event_type] = (domain, describe)
+
+        def _process(hass: HomeAssistant, _domain: str, platform: Any) -> None:
+            platform.async_describe_events(hass, _describe)
+
+        await async_process_integration_platforms(self.hass, "logbook", _process)
+        await self.hass.async_block_till_done()
+        domain, describe = described[event.event_type]
+        assert domain == DOMAIN
+        return describe(SimpleNamespace(data=json.loads(json.dumps(event.data))))
 
     def entity_id(self, key: str, platform: str = "sensor") -> str:
         """The group entity with this key (unique id ``<entry>_system_<key>``)."""

@@ -222,23 +222,33 @@ async def test_drifted_bank_is_re_anchored_through_the_cloud(rig: CloudRig) -> N
     assert dry is not None
     assert dry["preflight"] == {"ok": True, "failed_checks": [], "warnings": []}
     assert dry["estimate"]["duration_s"] > 0
+    # Codes for automations, and the names and labels the number and select entities show.
+    soc_limit = {"name": "AC charge stop SoC", "from_label": "90 %", "to_label": "100 %"}
+    charger = {
+        "name": "Charger priority",
+        "from_label": "Solar first",
+        "to_label": "Solar and utility",
+    }
     plan = [
-        {"setting": "ac_charge_soc_limit", "unit": 1, "from": 90.0, "to": 100.0, "changes": True},
-        {"setting": "ac_charge_soc_limit", "unit": 2, "from": 90.0, "to": 100.0, "changes": True},
+        {
+            "setting": "ac_charge_soc_limit",
+            "unit": unit,
+            "from": 90.0,
+            "to": 100.0,
+            "changes": True,
+            **soc_limit,
+        }
+        for unit in (1, 2)
+    ] + [
         {
             "setting": "charger_priority",
-            "unit": 1,
+            "unit": unit,
             "from": "solar_first",
             "to": "solar_and_utility",
             "changes": True,
-        },
-        {
-            "setting": "charger_priority",
-            "unit": 2,
-            "from": "solar_first",
-            "to": "solar_and_utility",
-            "changes": True,
-        },
+            **charger,
+        }
+        for unit in (1, 2)
     ]
     assert dry["plan"] == plan
     assert rig.portal.requests[WRITE] == rig.portal.requests[FUNCTION] == 0  # nothing written

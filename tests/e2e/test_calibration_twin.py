@@ -206,6 +206,23 @@ async def test_drifted_bank_is_re_anchored_and_everyday_settings_restored(rig: R
         ir.async_get(rig.hass).async_get_issue(DOMAIN, f"revert_failed_{rig.entry.entry_id}")
         is None
     )
+    ended = await rig.assert_ending_told(
+        "succeeded",
+        title="calibration succeeded",
+        message=(
+            r"Every battery re-anchored in [23] h \d\d min\. State-of-charge spread: "
+            r"2[0-6](\.\d)? points before, [01](\.\d)? after; the highest cell reached "
+            r"3\.[45]\d? V\. The everyday settings are back, confirmed by read-back\."
+        ),
+        logbook=(
+            r"succeeded in [23] h \d\d min: state-of-charge spread 2[0-6](\.\d)? → "
+            r"[01](\.\d)? points"
+        ),
+    )
+    assert ended.data["duration_min"] == round(last["duration_s"] / 60, 1)
+    assert ended.data["soc_spread_before_pct"] == round(last["soc_spread_before"], 1)
+    assert ended.data["packs_reanchored"] == [1, 2, 3, 4, 5, 6]
+    assert ended.data["settings_restored"] is True
 
 
 # ---- breaches ------------------------------------------------------------------------------
@@ -218,6 +235,14 @@ BREACH_TOPICS = {
     ("hot", "solar_assistant"): "solar_assistant/battery_3/temperature/state",
     ("cell_runaway", "powermon_lvx"): "homeassistant/sensor/lifepower4_2_cell_voltage_max/",
     ("cell_runaway", "solar_assistant"): "solar_assistant/battery_2/cell_voltage_-_highest/",
+}
+
+
+DURATION = r"(\d h \d\d|\d+) min"  # how a notification words a run's length
+# How each breach is worded (translations/en.json, stop_reason_<reason>).
+BREACH_WORDS = {
+    "over_temperature": "a battery got too warm",
+    "cell_over_voltage": "a cell reached the voltage limit",
 }
 
 
@@ -264,6 +289,18 @@ async def test_breach_reverts_on_the_message_that_carries_it(
     assert rig.priorities() == EVERYDAY
     rig.assert_aborted(run_id, reason, source)
     assert rig.state("last_calibration_result").attributes["reason"] == reason
+    words = BREACH_WORDS[reason]
+    await rig.assert_ending_told(
+        "aborted",
+        title="calibration stopped",
+        message=(
+            rf"The calibration stopped during (Bulk charge|Absorption) after {DURATION}: "
+            rf"{words} \({reason} {source}: [^)]+\)\. The everyday settings are back, confirmed by "
+            r"read-back\. State-of-charge spread: \d+(\.\d)? points before, \d+(\.\d)? at "
+            r"the end\."
+        ),
+        logbook=rf"stopped during (Bulk charge|Absorption) after {DURATION}: {words}",
+    )
     # Stopped in time: no pack's BMS had to protect itself.
     assert all(not pack.bms.protection_list() for pack in rig.twin.packs)
 
@@ -317,7 +354,13 @@ def assert_failed_and_repair_raised(rig: Rig) -> None:
     assert "output_priority" in issue.translation_placeholders["detail"]
     notification = rig.notifications.get(f"{DOMAIN}_revert_{rig.entry.entry_id}")
     assert notification is not None
-    assert "could not confirm" in notification["message"]
+    assert notification["title"] == "EG4 calibration: settings not restored"
+    assert notification["message"] == (
+        f"{rig.entry.title}: the calibration could not confirm that the everyday settings were "
+        f"restored ({issue.translation_placeholders['detail']}). Check the output and charger "
+        "priority on the inverters now. Home Assistant keeps retrying while the integration is "
+        "loaded, and removes this notification once read-back confirms the settings."
+    )
     stored = rig.stored
     assert stored is not None
     assert stored["run"]["phase"] == "failed"  # kept: a restart retries the revert
@@ -343,6 +386,21 @@ async def test_revert_never_accepted_is_a_critical_repair(rig: Rig) -> None:
     assert result["outcome"] == "failed"
 
     assert_failed_and_repair_raised(rig)
+    ended = await rig.assert_ending_told(
+        "revert_failed",
+        title="calibration settings not restored",
+        message=(
+            r"The calibration ended during Bulk charge, but the everyday settings could not be "
+            r"confirmed back \(output_priority: .+\)\. Check the output and charger priority "
+            r"on the inverters now; Home Assistant keeps retrying\."
+        ),
+        logbook=(
+            r"ended without its settings confirmed back \(output_priority: .+\): "
+            r"check the inverters"
+        ),
+    )
+    assert ended.data["settings_restored"] is False
+    assert ended.data["reason"] == "cancelled"
 
     # The bank is on SUB still, but charger priority went back: the grid charge is over.
     assert rig.priorities() == [(OutputPriority.SUB, ChargerPriority.SOLAR_FIRST)] * 2
@@ -362,6 +420,15 @@ async def test_revert_never_accepted_is_a_critical_repair(rig: Rig) -> None:
     issue_id = f"revert_failed_{rig.entry.entry_id}"
     assert ir.async_get(rig.hass).async_get_issue(DOMAIN, issue_id) is None
     assert f"{DOMAIN}_revert_{rig.entry.entry_id}" not in rig.notifications
+    assert rig.ending_notification == {
+        "notification_id": f"{DOMAIN}_calibration_{rig.entry.entry_id}",
+        "title": f"{rig.entry.title}: calibration settings restored",
+        "message": (
+            "A retry has put the everyday settings back after the calibration, confirmed by "
+            "read-back. The inverters no longer need checking."
+        ),
+        "created_at": rig.ending_notification["created_at"],
+    }
     assert rig.phases_fired()[-1] == "revert_confirmed"
     assert rig.state("calibration_state").state == "idle"
     assert rig.supervisor.last["outcome"] == "failed"  # what happened stays on record
@@ -423,6 +490,22 @@ async def test_restart_during_absorption_reverts_at_startup(hass: HomeAssistant,
     assert stored["run"] is None
     assert stored["last"]["interrupted"] is True
     assert ir.async_get(hass).async_get_issue(DOMAIN, f"revert_failed_{rig.entry.entry_id}") is None
+    # The critical notification of the unconfirmed unload went with the confirmed revert.
+    assert f"{DOMAIN}_revert_{rig.entry.entry_id}" not in rig.notifications
+    ended = await rig.assert_ending_told(
+        "interrupted",
+        title="calibration interrupted",
+        message=(
+            r"Home Assistant restarted or the integration was reloaded during Absorption, "
+            r"\d+ min into the calibration\. The run is over: the everyday settings are back, "
+            r"confirmed by read-back\. Start a new calibration whenever you want one\."
+        ),
+        logbook=(
+            r"was interrupted during Absorption by a restart or reload; the settings are back"
+        ),
+    )
+    assert ended.data["reason"] == "interrupted"
+    assert ended.data["stopped_in"] == "absorption"
 
 
 async def test_stop_reverts_and_the_next_start_records_the_interruption(
@@ -596,6 +679,15 @@ async def test_failed_revert_is_retried_after_a_restart(hass: HomeAssistant, rig
     issue_id = f"revert_failed_{rig.entry.entry_id}"
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
     assert f"{DOMAIN}_revert_{rig.entry.entry_id}" not in rig.notifications
+    assert rig.ending_notification == {
+        "notification_id": f"{DOMAIN}_calibration_{rig.entry.entry_id}",
+        "title": f"{rig.entry.title}: calibration settings restored",
+        "message": (
+            "A retry has put the everyday settings back after the calibration, confirmed by "
+            "read-back. The inverters no longer need checking."
+        ),
+        "created_at": rig.ending_notification["created_at"],
+    }
     assert rig.phases_fired()[-1] == "revert_confirmed"
     assert rig.supervisor.last["outcome"] == "failed"
     stored = rig.stored

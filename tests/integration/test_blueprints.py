@@ -456,78 +456,100 @@ async def test_clipping_leaves_a_current_it_did_not_set(
 # --- calibration_result_notify.yaml ------------------------------------------------------------
 
 
-def calibration_event(phase: str, **data: Any) -> dict[str, Any]:
-    """The data of an eg4_calibration event as the supervisor fires it."""
+def ended_event(ending: str, **data: Any) -> dict[str, Any]:
+    """The data of an eg4_calibration_ended event as the supervisor fires it."""
+    title, message = ENDINGS[ending]
     return {
         "config_entry_id": ENTRY_ID,
         "run_id": "a1b2c3d4e5f6",
-        "phase": phase,
         "method": "grid",
-        "reason": None,
-        "detail": None,
+        "ending": ending,
+        "outcome": "failed"
+        if ending == "revert_failed"
+        else ending.replace("interrupted", "aborted"),
+        "title": title,
+        "message": message,
         **data,
     }
 
 
-async def test_result_notification_for_every_outcome(hass: HomeAssistant) -> None:
+# What the integration's notification says for each ending (tests/e2e prove the texts).
+ENDINGS = {
+    "succeeded": (
+        "Home: calibration succeeded",
+        "Every battery re-anchored in 2 h 58 min. State-of-charge spread: 25 points before, "
+        "0 after; the highest cell reached 3.52 V. The everyday settings are back, confirmed "
+        "by read-back.",
+    ),
+    "aborted": (
+        "Home: calibration stopped",
+        "The calibration stopped during Absorption after 1 h 12 min: a cell reached the "
+        "voltage limit (cell_over_voltage pack_3: 3.61 V). The everyday settings are back, "
+        "confirmed by read-back. State-of-charge spread: 25 points before, 20 at the end.",
+    ),
+    "interrupted": (
+        "Home: calibration interrupted",
+        "Home Assistant restarted or the integration was reloaded during Bulk charge, 40 min "
+        "into the calibration. The run is over: the everyday settings are back, confirmed by "
+        "read-back. Start a new calibration whenever you want one.",
+    ),
+    "revert_failed": (
+        "Home: calibration settings not restored",
+        "The calibration ended during Bulk charge, but the everyday settings could not be "
+        "confirmed back (output_priority: no read-back). Check the output and charger "
+        "priority on the inverters now; Home Assistant keeps retrying.",
+    ),
+}
+
+
+async def test_result_notification_for_every_ending(hass: HomeAssistant) -> None:
+    """One notification per ending, in the integration's own words; phases send nothing."""
     notes = async_mock_service(hass, "notify", "mobile_app_phone")
     await use_blueprint(
         hass, "calibration_result_notify.yaml", {"notify_action": "notify.mobile_app_phone"}
     )
 
-    for phase, extra in (
-        ("engaging", {}),
-        ("bulk", {}),
-        ("succeeded", {"reason": "completed"}),
-        ("aborted", {"reason": "cell_voltage", "detail": "pack 3 cell at 3.61 V"}),
-        ("failed", {"reason": "revert_unconfirmed"}),
-        ("revert_failed", {"detail": "no read-back"}),
-        ("revert_confirmed", {}),
-    ):
-        hass.bus.async_fire("eg4_calibration", calibration_event(phase, **extra))
-        await hass.async_block_till_done()
+    for phase in ("engaging", "bulk", "failed", "revert_failed", "revert_confirmed"):
+        hass.bus.async_fire("eg4_calibration", {"config_entry_id": ENTRY_ID, "phase": phase})
+    for ending in ENDINGS:
+        hass.bus.async_fire("eg4_calibration_ended", ended_event(ending))
+    await hass.async_block_till_done()
 
     assert [call.data for call in notes] == [
-        {
-            "title": "EG4 calibration succeeded",
-            "message": "Run a1b2c3d4e5f6 (grid method): succeeded, reason completed.",
-        },
-        {
-            "title": "EG4 calibration aborted",
-            "message": "Run a1b2c3d4e5f6 (grid method): aborted, reason cell_voltage"
-            " (pack 3 cell at 3.61 V).",
-        },
-        {
-            "title": "EG4 calibration failed",
-            "message": "Run a1b2c3d4e5f6 (grid method): failed, reason revert_unconfirmed.",
-        },
-        {
-            "title": "EG4 calibration: settings NOT restored",
-            "message": "Run a1b2c3d4e5f6 (grid method): revert_failed (no read-back). Check"
-            " the inverters' output and charger priority now; Home Assistant keeps retrying"
-            " the revert.",
-        },
+        {"title": title, "message": message} for title, message in ENDINGS.values()
     ]
 
 
-async def test_result_notification_filters_system_and_phases(hass: HomeAssistant) -> None:
+async def test_result_notification_filters_system_and_endings(hass: HomeAssistant) -> None:
     notes = async_mock_service(hass, "notify", "notify")
     await use_blueprint(
         hass,
         "calibration_result_notify.yaml",
-        {"notify_action": "notify.notify", "phases": ["failed"], "eg4_system": ENTRY_ID},
+        {"notify_action": "notify.notify", "endings": ["revert_failed"], "eg4_system": ENTRY_ID},
     )
 
-    hass.bus.async_fire("eg4_calibration", calibration_event("succeeded"))
+    hass.bus.async_fire("eg4_calibration_ended", ended_event("succeeded"))
     hass.bus.async_fire(
-        "eg4_calibration", calibration_event("failed", config_entry_id=OTHER_ENTRY_ID)
+        "eg4_calibration_ended", ended_event("revert_failed", config_entry_id=OTHER_ENTRY_ID)
     )
-    hass.bus.async_fire("eg4_calibration", calibration_event("failed", method="solar"))
+    hass.bus.async_fire("eg4_calibration_ended", ended_event("revert_failed", method="solar"))
     await hass.async_block_till_done()
 
     assert [call.data for call in notes] == [
-        {
-            "title": "EG4 calibration failed",
-            "message": "Run a1b2c3d4e5f6 (solar method): failed.",
-        }
+        {"title": ENDINGS["revert_failed"][0], "message": ENDINGS["revert_failed"][1]}
     ]
+
+
+async def test_result_notification_keeps_an_automation_made_with_the_old_input(
+    hass: HomeAssistant,
+) -> None:
+    """An automation set up when the input was ``phases`` still loads, for every ending."""
+    notes = async_mock_service(hass, "notify", "notify")
+    await use_blueprint(
+        hass,
+        "calibration_result_notify.yaml",
+        {"notify_action": "notify.notify", "phases": ["failed"]},
+    )
+    hass.bus.async_fire("eg4_calibration_ended", ended_event("interrupted"))
+    await hass.async_block_till_done()
+    assert [call.data["title"] for call in notes] == [ENDINGS["interrupted"][0]]

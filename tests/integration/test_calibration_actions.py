@@ -150,6 +150,30 @@ def twin_value(bench: Bench, setting: str, unit: int) -> str:
 # ---- dry run, plan and response data ------------------------------------------------------
 
 
+def assert_before_picture_of_the_drifted_bank(before: dict[str, Any]) -> None:
+    """The before picture the runbook records: pack 6 reads 76 % at the others' voltage."""
+    assert before["drift"] == "drift"
+    assert before["soc_spread_pct"] == 25.0
+    assert before["voltage_spread_v"] <= 0.02
+    assert before["cell_difference_max_mv"] == max(p["cell_difference_mv"] for p in before["packs"])
+    assert 3 <= before["cell_difference_max_mv"] <= 10
+    assert before["temperature_min_c"] == min(p["temperature_min_c"] for p in before["packs"])
+    assert before["temperature_max_c"] == max(p["temperature_max_c"] for p in before["packs"])
+    assert 20 < before["temperature_min_c"] < before["temperature_max_c"] < 30
+    assert [(p["pack"], p["soc_pct"]) for p in before["packs"]] == [
+        (1, 53.0),
+        (2, 51.0),
+        (3, 54.0),
+        (4, 52.0),
+        (5, 55.0),
+        (6, 76.0),
+    ]
+    assert all(
+        53.1 <= p["voltage_v"] <= 53.2 and p["temperature_min_c"] <= p["temperature_max_c"]
+        for p in before["packs"]
+    )
+
+
 async def test_dry_run_changes_nothing_and_returns_the_plan_a_run_applies(bench: Bench) -> None:
     """The dry run reports verdicts and plan only; the real run then writes exactly that plan."""
     dry = await bench.call(RUN, dry_run=True)
@@ -159,8 +183,20 @@ async def test_dry_run_changes_nothing_and_returns_the_plan_a_run_applies(bench:
     assert dry["method"] == "grid"
     assert dry["preflight"] == {"ok": True, "failed_checks": [], "warnings": []}
     assert dry["estimate"]["duration_s"] > 0
+    assert dry["estimate"]["duration_min"] == round(dry["estimate"]["duration_s"] / 60)
+    assert 2 * 60 < dry["estimate"]["duration_min"] < 4 * 60
+    assert dry["estimate"]["soc_pct"] == 53.5  # the median pack: one drifted pack moves nothing
     assert plan_of(dry) == PLAN
     assert all(item["changes"] is True for item in dry["plan"])
+    # The plan in the selects' words, the codes kept alongside.
+    assert [(i["name"], i["from_label"], i["to_label"]) for i in dry["plan"]] == [
+        ("Charger priority", "Solar first", "Solar and utility"),
+        ("Charger priority", "Solar first", "Solar and utility"),
+        ("Output priority", "Solar - Battery - Utility (SBU)", "Solar - Utility - Battery (SUB)"),
+        ("Output priority", "Solar - Battery - Utility (SBU)", "Solar - Utility - Battery (SUB)"),
+    ]
+    assert_before_picture_of_the_drifted_bank(dry["before"])
+    assert dry["notes"] == []  # drifted: a run is what the bank needs
     await bench.advance(60)
     # Nothing was written, stored, announced or changed.
     assert bench.published() == []
@@ -194,6 +230,45 @@ async def test_dry_run_changes_nothing_and_returns_the_plan_a_run_applies(bench:
     assert stored["run"]["saved"] == {
         str(unit): {"charger_priority": "solar_first", "output_priority": "sbu"} for unit in (1, 2)
     }
+
+
+@pytest.mark.parametrize("profile", ["solar_assistant"])
+@pytest.mark.parametrize("scenario", ["healthy"])
+async def test_dry_run_says_a_run_is_pointless_without_drift(bench: Bench) -> None:
+    """Counters that agree: the answer says a calibration would change nothing (not refused)."""
+    dry = await bench.call(RUN, dry_run=True)
+    assert dry is not None
+    assert dry["preflight"]["ok"] is True
+    assert dry["before"]["drift"] == "ok"
+    assert dry["before"]["soc_spread_pct"] == 0.0
+    assert [p["soc_pct"] for p in dry["before"]["packs"]] == [60.0] * 6
+    assert dry["notes"] == [
+        {
+            "note": "no_drift",
+            "message": (
+                "The batteries' state-of-charge readings agree (spread 0 points, drift counts "
+                "from 5): their counters have not drifted, so a calibration would change "
+                "nothing. It is worth running once the readings disagree."
+            ),
+        }
+    ]
+    assert bench.published() == []
+
+
+@pytest.mark.parametrize("profile", ["powermon_lvx"])
+@pytest.mark.parametrize("scenario", ["imbalanced"])
+async def test_dry_run_says_an_imbalance_is_not_drift(bench: Bench) -> None:
+    """Pack voltages that disagree: a real imbalance, which a full charge does not cure."""
+    dry = await bench.call(RUN, dry_run=True)
+    assert dry is not None
+    assert dry["before"]["drift"] == "imbalance"
+    [note] = dry["notes"]
+    assert note["note"] == "imbalance"
+    spread = dry["before"]["voltage_spread_v"]
+    assert note["message"] == (
+        f"The battery voltages differ by {spread:g} V: that is a real imbalance, not counter "
+        "drift, and a calibration charge does not cure it."
+    )
 
 
 async def test_response_lists_preflight_verdicts_even_when_they_fail(bench: Bench) -> None:
@@ -478,6 +553,49 @@ async def test_cancel_without_a_run_is_refused(bench: Bench) -> None:
 # ---- cancel -------------------------------------------------------------------------------
 
 
+async def assert_cancel_told(bench: Bench, run_id: str) -> None:
+    """The ending is told: one eg4_calibration_ended event, a notification and a logbook line."""
+    [ended] = bench.endings
+    assert ended.data == {
+        "config_entry_id": bench.entry.entry_id,
+        "run_id": run_id,
+        "method": "grid",
+        "ending": "aborted",
+        "outcome": "aborted",
+        "reason": "cancelled",
+        "detail": ended.data["detail"],
+        "stopped_in": "bulk",
+        "settings_restored": True,
+        "duration_min": ended.data["duration_min"],
+        "soc_spread_before_pct": 25.0,
+        "soc_spread_after_pct": ended.data["soc_spread_after_pct"],
+        "max_cell_voltage_v": ended.data["max_cell_voltage_v"],
+        "max_temperature_c": ended.data["max_temperature_c"],
+        "packs_reanchored": [],
+        "packs_at_ceiling": ended.data["packs_at_ceiling"],
+        "packs_cut_off": [],
+        "packs_behind": ended.data["packs_behind"],
+        "title": f"EG4 {bench.profile}: calibration stopped",
+        "message": ended.data["message"],
+    }
+    assert ended.data["duration_min"] == 3.0  # engaged, two minutes of bulk, the cancel
+    notification = bench.ending_notification
+    assert notification is not None
+    assert notification["title"] == f"EG4 {bench.profile}: calibration stopped"
+    assert notification["message"] == ended.data["message"]
+    assert notification["message"] == (
+        "The calibration stopped during Bulk charge after 3 min: it was cancelled. The everyday "
+        "settings are back, confirmed by read-back. State-of-charge spread: 25 points before, "
+        "25 at the end."
+    )
+    line = await bench.logbook_line(ended)
+    assert line == {
+        "name": f"EG4 {bench.profile} calibration",
+        "message": "stopped during Bulk charge after 3 min: it was cancelled",
+        "entity_id": bench.entity_id("calibration_state"),
+    }
+
+
 async def test_cancel_reverts_and_reports_what_was_restored(bench: Bench) -> None:
     """Cancel mid-charge: the revert is confirmed by read-back before the action answers."""
     run = await bench.call(RUN)
@@ -505,16 +623,24 @@ async def test_cancel_reverts_and_reports_what_was_restored(bench: Bench) -> Non
             break
         await bench.readback()
     result = await task
+    # What was put back, in the words the selects use, with the codes for automations.
+    sbu = {"name": "Output priority", "label": "Solar - Battery - Utility (SBU)"}
+    solar_first = {"name": "Charger priority", "label": "Solar first"}
     assert result == {
         "run_id": run["run_id"],
         "outcome": "aborted",
         "restored": [
-            {"setting": "output_priority", "unit": 2, "value": "sbu"},
-            {"setting": "output_priority", "unit": 1, "value": "sbu"},
-            {"setting": "charger_priority", "unit": 2, "value": "solar_first"},
-            {"setting": "charger_priority", "unit": 1, "value": "solar_first"},
+            {"setting": "output_priority", "unit": 2, "value": "sbu", **sbu},
+            {"setting": "output_priority", "unit": 1, "value": "sbu", **sbu},
+            {"setting": "charger_priority", "unit": 2, "value": "solar_first", **solar_first},
+            {"setting": "charger_priority", "unit": 1, "value": "solar_first", **solar_first},
         ],
         "confirmed": True,
+        "message": (
+            "Calibration cancelled. Put back and confirmed by read-back: "
+            "Output priority: Solar - Battery - Utility (SBU) (inverters: 1, 2); "
+            "Charger priority: Solar first (inverters: 1, 2)."
+        ),
     }
     assert bench.published()[applied:] == REVERT_COMMANDS[bench.profile]
     assert bench.priorities() == EVERYDAY
@@ -525,6 +651,8 @@ async def test_cancel_reverts_and_reports_what_was_restored(bench: Bench) -> Non
     assert {e.data["config_entry_id"] for e in bench.events} == {bench.entry.entry_id}
     assert bench.events[-1].data["reason"] == "cancelled"
     assert distinct(bench.phases) == ["engaging", "bulk", "reverting", "idle"]
+
+    await assert_cancel_told(bench, run["run_id"])
     last = bench.state("last_calibration_result")
     assert last.state == "aborted"
     assert last.attributes["run_id"] == run["run_id"]
@@ -598,6 +726,9 @@ async def test_solar_method_writes_nothing(bench: Bench) -> None:
         "outcome": "aborted",
         "restored": [],
         "confirmed": True,
+        "message": (
+            "Calibration cancelled. It had changed no settings, so there was nothing to put back."
+        ),
     }
     assert bench.published() == []
     assert bench.priorities() == EVERYDAY

@@ -403,8 +403,8 @@ BLUEPRINT = "blueprints/automation/eg4/calibration_result_notify.yaml"
 
 
 def test_blueprint_unknown_input_reference(repo: Path) -> None:
-    replace_text(repo / BLUEPRINT, "phases: !input phases", "phases: !input results")
-    assert_error(repo, "!input results is not declared", "input phases is never used")
+    replace_text(repo / BLUEPRINT, "endings: !input endings", "endings: !input results")
+    assert_error(repo, "!input results is not declared", "input endings is never used")
 
 
 def test_blueprint_input_without_selector(repo: Path) -> None:

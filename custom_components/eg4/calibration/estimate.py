@@ -49,15 +49,16 @@ class Estimate:
     duration_s: float | None  # from the start to the end of verification
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form for the action's response."""
+        """JSON-ready form for the action's response (each figure's unit ends its key)."""
         return {
             "current_a": _round(self.current_a),
             "charger_current_a": _round(self.charger_current_a),
             "bms_current_a": _round(self.bms_current_a),
             "derated_by": round(self.derated_by, 3),
             "coldest_c": self.coldest_c,
-            "soc": self.soc,
+            "soc_pct": self.soc,
             "duration_s": None if self.duration_s is None else round(self.duration_s),
+            "duration_min": None if self.duration_s is None else round(self.duration_s / 60),
         }
 
 

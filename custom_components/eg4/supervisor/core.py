@@ -44,15 +44,11 @@ from ..const import DOMAIN
 from ..drift import DriftReport
 from ..ingest import Change
 from ..model import SystemState
+from .answers import cancel_response
 from .drift_watch import DriftWatch
 from .engage import async_engage
 from .notify import Notifier
-from .plan_check import (
-    cancel_response,
-    plan_run,
-    refuse_if_running_elsewhere,
-    run_config_for,
-)
+from .plan_check import plan_run, refuse_if_running_elsewhere, run_config_for
 from .revert import Reverter, read_back
 from .store import RecordStore
 
@@ -254,7 +250,7 @@ class CalibrationSupervisor:
         self.execute(run.cancel(self.now()))
         if run.plan and run.phase is not Phase.ABORTED:
             await self.revert_done.wait()
-        return cancel_response(run)
+        return cancel_response(run, self.notifier.words, self.coordinator.capabilities.writable)
 
     # ---- driving the machine ---------------------------------------------------------------
 
@@ -328,7 +324,7 @@ class CalibrationSupervisor:
         """The revert was confirmed: clear the alarm, close a failed run, watch for late levers."""
         self.notifier.settings_restored()
         if was_failed:
-            self.notifier.fire(run, "revert_confirmed")
+            self.notifier.restored_after_failure(run)
             self.last = run.summary()
             if self.run is run:
                 self.run = None
@@ -347,10 +343,8 @@ class CalibrationSupervisor:
         )
         self.last = run.summary()
         self._unhold()  # the owner may set the levers by hand now, even after a failure
-        if action.outcome is Outcome.FAILED:
-            self.notifier.fire(run, "revert_failed")
-            self.notifier.settings_not_restored(run.revert_detail or run.detail)
-        else:
+        self.notifier.ended(run)  # the event, and a notification (failed: the critical one)
+        if action.outcome is not Outcome.FAILED:
             self.run = None
         self._schedule_save()
 

@@ -1,4 +1,9 @@
-"""What the owner is told about a calibration: events, the critical repair, notifications."""
+"""What the owner is told about a calibration: events, the critical repair, notifications.
+
+Each phase change fires ``eg4_calibration``; each ending fires ``eg4_calibration_ended``
+and leaves a persistent notification (``endings``) — or, when the settings could not be
+confirmed back, the critical repair issue and its notification, until a revert confirms.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,15 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
 from ..calibration import CalibrationRun
+from ..calibration.ending import Ending, ending_data
 from ..const import DOMAIN
+from .endings import (
+    EVENT_CALIBRATION_ENDED,
+    ending_notification_id,
+    entry_title,
+    notification_texts,
+)
+from .words import Words
 
 EVENT_CALIBRATION = "eg4_calibration"
 
@@ -19,15 +32,21 @@ class Notifier:
         """Bind to an entry."""
         self.hass = hass
         self.entry_id = entry_id
+        self.words = Words(hass)
 
     @property
     def revert_issue_id(self) -> str:
         """The critical 'settings not restored' repair issue of this entry."""
         return f"revert_failed_{self.entry_id}"
 
+    @property
+    def revert_notification_id(self) -> str:
+        """The notification that goes with the critical repair issue."""
+        return f"{DOMAIN}_revert_{self.entry_id}"
+
     @callback
     def fire(self, run: CalibrationRun, phase: str) -> None:
-        """An ``eg4_calibration`` event (automations and the logbook follow these)."""
+        """An ``eg4_calibration`` event (automations follow these)."""
         self.hass.bus.async_fire(
             EVENT_CALIBRATION,
             {
@@ -41,32 +60,85 @@ class Notifier:
         )
 
     @callback
-    def settings_not_restored(self, detail: str, *, persistent: bool = True) -> None:
-        """The critical repair issue and a notification: the bank may be on grid charge."""
-        raise_revert_issue(self.hass, self.entry_id, detail, persistent=persistent)
+    def ended(self, run: CalibrationRun) -> None:
+        """A run ended: the owner is told how, and ``eg4_calibration_ended`` fires."""
+        data = ending_data(self.entry_id, run.run_summary())
+        title = entry_title(self.hass, self.entry_id)
+        heading, message = notification_texts(self.words, title, data)
+        if data["ending"] == Ending.REVERT_FAILED:
+            self.fire(run, "revert_failed")
+            # The critical notification says it all: no second one beside it.
+            persistent_notification.async_dismiss(self.hass, ending_notification_id(self.entry_id))
+            self.settings_not_restored(run.revert_detail or run.detail)
+        else:
+            persistent_notification.async_create(
+                self.hass,
+                message,
+                title=heading,
+                notification_id=ending_notification_id(self.entry_id),
+            )
+        self.hass.bus.async_fire(
+            EVENT_CALIBRATION_ENDED, {**data, "title": heading, "message": message}
+        )
+
+    @callback
+    def restored_after_failure(self, run: CalibrationRun) -> None:
+        """A failed run's settings are confirmed back at last: the owner is told so."""
+        self.fire(run, "revert_confirmed")
+        title = entry_title(self.hass, self.entry_id)
         persistent_notification.async_create(
             self.hass,
-            (
-                "The EG4 calibration could not confirm that the everyday settings were "
-                f"restored ({detail or 'no read-back'}). Check the inverters' output and "
-                "charger priority now. Home Assistant keeps retrying while the entry is loaded."
+            self.words.message(
+                translation_domain=DOMAIN,
+                translation_key="restored_after_failure",
+                translation_placeholders={"title": title},
             ),
-            title="EG4 calibration: settings not restored",
-            notification_id=f"{DOMAIN}_revert_{self.entry_id}",
+            title=self.words.message(
+                translation_domain=DOMAIN,
+                translation_key="restored_after_failure_title",
+                translation_placeholders={"title": title},
+            ),
+            notification_id=ending_notification_id(self.entry_id),
+        )
+
+    @callback
+    def settings_not_restored(self, detail: str, *, persistent: bool = True) -> None:
+        """The critical repair issue and a notification: the bank may be on grid charge."""
+        detail = raise_revert_issue(self.hass, self.entry_id, detail, persistent=persistent)
+        persistent_notification.async_create(
+            self.hass,
+            self.words.message(
+                translation_domain=DOMAIN,
+                translation_key="settings_not_restored",
+                translation_placeholders={
+                    "title": entry_title(self.hass, self.entry_id),
+                    "detail": detail,
+                },
+            ),
+            title=self.words.message(
+                translation_domain=DOMAIN, translation_key="settings_not_restored_title"
+            ),
+            notification_id=self.revert_notification_id,
         )
 
     @callback
     def settings_restored(self) -> None:
         """A revert was confirmed: the repair issue and the notification go."""
         ir.async_delete_issue(self.hass, DOMAIN, self.revert_issue_id)
-        persistent_notification.async_dismiss(self.hass, f"{DOMAIN}_revert_{self.entry_id}")
+        persistent_notification.async_dismiss(self.hass, self.revert_notification_id)
 
 
 @callback
 def raise_revert_issue(
     hass: HomeAssistant, entry_id: str, detail: str, *, persistent: bool = True
-) -> None:
-    """The critical repair issue of an entry whose calibration settings are not confirmed back."""
+) -> str:
+    """The critical repair issue of an entry whose calibration settings are not confirmed back.
+
+    Returns the detail it shows (a translated "no read-back" when none is given).
+    """
+    detail = detail or Words(hass).message(
+        translation_domain=DOMAIN, translation_key="no_read_back"
+    )
     ir.async_create_issue(
         hass,
         DOMAIN,
@@ -75,5 +147,6 @@ def raise_revert_issue(
         is_persistent=persistent,
         severity=ir.IssueSeverity.CRITICAL,
         translation_key="revert_failed",
-        translation_placeholders={"detail": detail or "no read-back"},
+        translation_placeholders={"detail": detail},
     )
+    return detail

@@ -1,8 +1,7 @@
-"""Before a run: the pre-flight, the plan, and the answer the action gives (dry run or not)."""
+"""Before a run: the pre-flight, the plan, and the answer the action gives (``answers``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -12,19 +11,18 @@ from homeassistant.exceptions import ServiceValidationError
 from ..calibration import (
     CLOUD_FAMILY_LEVERS,
     PI_FAMILY_LEVERS,
-    CalibrationRun,
     Method,
     PlanError,
     PlanItem,
     RunConfig,
     build_plan,
-    encode_item,
-    encode_value,
     estimate,
 )
 from ..const import DOMAIN
+from ..drift import analyze
 from ..model import SettingKey, SettingValue
 from ..safety import Limits, preflight
+from .answers import before_response, notes_response, plan_response
 
 if TYPE_CHECKING:
     from .core import CalibrationSupervisor
@@ -35,25 +33,6 @@ def levers(supervisor: CalibrationSupervisor) -> dict[SettingKey, SettingValue]:
     writable = supervisor.coordinator.capabilities.writable
     family = PI_FAMILY_LEVERS if SettingKey.OUTPUT_PRIORITY in writable else CLOUD_FAMILY_LEVERS
     return {key: value for key, value in family.items() if key in writable}
-
-
-def cancel_response(run: CalibrationRun) -> dict[str, Any]:
-    """What a cancel answers: what was restored, and whether a read-back confirmed it."""
-    restored = [
-        {"setting": item.setting.value, "unit": item.unit, "value": encode_value(item.to_value)}
-        for item in run.revert_items
-    ]
-    return {
-        "run_id": run.run_id,
-        "outcome": None if run.outcome is None else run.outcome.value,
-        "restored": restored,
-        "confirmed": run.restored_at is not None or not run.plan,
-    }
-
-
-def plan_response(plan: Sequence[PlanItem]) -> list[dict[str, Any]]:
-    """The plan as response data: setting, unit, from -> to (as stored), and whether it changes."""
-    return [{**encode_item(item), "changes": item.changes} for item in plan]
 
 
 def run_config_for(supervisor: CalibrationSupervisor, config: RunConfig) -> RunConfig:
@@ -105,13 +84,17 @@ def plan_run(
                 translation_placeholders=err.placeholders,
             ) from err
         plan = []
+    report = analyze(state, now=now, stale_after_s=coordinator.stale_timeout)
+    words = supervisor.notifier.words
     response: dict[str, Any] = {
         "run_id": None,
         "dry_run": dry_run,
         "method": method.value,
         "preflight": {"ok": not failures, "failed_checks": checks, "warnings": notes},
-        "plan": plan_response(plan),
+        "plan": plan_response(plan, words, writable),
+        "before": before_response(state, report),
         "estimate": estimate(state, wanted, config).to_dict(),
+        "notes": notes_response(words, report),
     }
     if failures and not dry_run:
         raise ServiceValidationError(

@@ -64,8 +64,9 @@ def test_a_warm_bank_at_the_field_settings() -> None:
         "bms_current_a": 600.0,
         "derated_by": 0.0,
         "coldest_c": 25.0,
-        "soc": 55.0,
+        "soc_pct": 55.0,
         "duration_s": round(cc + taper + 900),
+        "duration_min": round((cc + taper + 900) / 60),
     }
 
 

@@ -1,0 +1,113 @@
+"""Every ending of a calibration, told: the ``eg4_calibration_ended`` event, its texts.
+
+One event per run, when it ends (``calibration.ending``): its data are codes and figures
+for automations, plus the owner's ``title`` and ``message`` in Home Assistant's language.
+The persistent notification and the logbook line are rendered from the same data, so
+what a notification says, the logbook and a blueprint say too. A reason is worded by its
+``stop_reason_<code>`` text: a new reason needs only its line in ``en.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from homeassistant.core import HomeAssistant, callback
+
+from ..calibration.ending import Ending, format_duration, format_figure
+from ..const import DOMAIN
+from .words import Words
+
+EVENT_CALIBRATION_ENDED = "eg4_calibration_ended"
+
+
+def ending_notification_id(entry_id: str) -> str:
+    """The notification of an entry's latest calibration ending (the next one replaces it)."""
+    return f"{DOMAIN}_calibration_{entry_id}"
+
+
+@callback
+def entry_title(hass: HomeAssistant, entry_id: str) -> str:
+    """The title the owner gave the entry (its id when the entry is gone)."""
+    entry = hass.config_entries.async_get_entry(entry_id)
+    return entry_id if entry is None else entry.title
+
+
+def _seconds(minutes: object) -> float | None:
+    if isinstance(minutes, int | float) and not isinstance(minutes, bool):
+        return float(minutes) * 60
+    return None
+
+
+def _figure(value: object, digits: int = 1) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format_figure(float(value), digits)
+    return "?"
+
+
+@callback
+def placeholders(words: Words, title: str, data: Mapping[str, Any]) -> dict[str, str]:
+    """The texts' placeholders from an ending's event data."""
+    detail = str(data.get("detail") or "")
+    return {
+        "title": title,
+        "duration": format_duration(_seconds(data.get("duration_min"))),
+        "spread_before": _figure(data.get("soc_spread_before_pct")),
+        "spread_after": _figure(data.get("soc_spread_after_pct")),
+        "max_cell": _figure(data.get("max_cell_voltage_v"), 2),
+        "phase": words.phase(data.get("stopped_in")),
+        "reason": words.reason(data.get("reason")),
+        "detail": f" ({detail})" if detail else "",  # what triggered it, when something did
+    }
+
+
+@callback
+def notification_texts(words: Words, title: str, data: Mapping[str, Any]) -> tuple[str, str]:
+    """The (title, message) that tells the owner how a run ended."""
+    ending = Ending(data["ending"])
+    given = placeholders(words, title, data)
+    heading = words.message(
+        translation_domain=DOMAIN,
+        translation_key=f"ended_{ending.value}_title",
+        translation_placeholders={"title": given["title"]},
+    )
+    message = words.message(
+        translation_domain=DOMAIN,
+        translation_key=f"ended_{ending.value}",
+        translation_placeholders={
+            "title": given["title"],
+            "duration": given["duration"],
+            "spread_before": given["spread_before"],
+            "spread_after": given["spread_after"],
+            "max_cell": given["max_cell"],
+            "phase": given["phase"],
+            "reason": given["reason"],
+            "detail": given["detail"],
+        },
+    )
+    return heading, message
+
+
+@callback
+def logbook_texts(words: Words, title: str, data: Mapping[str, Any]) -> tuple[str, str]:
+    """The (name, message) of an ending's logbook line."""
+    ending = Ending(data["ending"])
+    given = placeholders(words, title, data)
+    name = words.message(
+        translation_domain=DOMAIN,
+        translation_key="calibration_logbook_name",
+        translation_placeholders={"title": given["title"]},
+    )
+    message = words.message(
+        translation_domain=DOMAIN,
+        translation_key=f"logbook_{ending.value}",
+        translation_placeholders={
+            "duration": given["duration"],
+            "spread_before": given["spread_before"],
+            "spread_after": given["spread_after"],
+            "phase": given["phase"],
+            "reason": given["reason"],
+            "detail": given["detail"],
+        },
+    )
+    return name, message
