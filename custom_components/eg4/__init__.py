@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from homeassistant.components import mqtt
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
@@ -32,6 +30,7 @@ from .const import (
 from .coordinator import Eg4Coordinator
 from .entity import device_identifier, device_info
 from .profiles import build_profile
+from .runtime import Eg4ConfigEntry, Eg4RuntimeData
 from .services import async_setup_services
 from .supervisor import CalibrationSupervisor, async_remove_record
 from .supervisor.notify import raise_revert_issue
@@ -48,17 +47,6 @@ PLATFORMS: list[Platform] = [
 ]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
-
-
-@dataclass(slots=True)
-class Eg4RuntimeData:
-    """What a loaded entry holds."""
-
-    coordinator: Eg4Coordinator
-    supervisor: CalibrationSupervisor
-
-
-type Eg4ConfigEntry = ConfigEntry[Eg4RuntimeData]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:

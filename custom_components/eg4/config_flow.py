@@ -12,12 +12,12 @@ from typing import Any
 from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.core import callback
 
-from . import Eg4ConfigEntry
 from .const import CONF_TRANSPORT, DOMAIN, TRANSPORT_CLOUD
 from .flow.bridges import STEP_LOCAL_MQTT
 from .flow.cloud import STEP_CLOUD, CloudSteps
 from .flow.discovery import DiscoverySteps
 from .flow.options import Eg4OptionsFlow
+from .runtime import Eg4ConfigEntry
 
 
 class Eg4ConfigFlow(DiscoverySteps, CloudSteps, domain=DOMAIN):

@@ -34,7 +34,7 @@ from .write_modes import Guard, WriteOutcome
 from .writes import Writer
 
 if TYPE_CHECKING:
-    from . import Eg4ConfigEntry
+    from .runtime import Eg4ConfigEntry
     from .transport.base import Transport
 
 _LOGGER = logging.getLogger(__name__)

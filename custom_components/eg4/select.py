@@ -7,10 +7,10 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import Eg4ConfigEntry
 from .coordinator import Eg4Coordinator
 from .entity import Eg4GroupSettingEntity
 from .model import ChargerPriority, OutputPriority, SettingKey
+from .runtime import Eg4ConfigEntry
 from .settings import OptionSetting
 
 PARALLEL_UPDATES = 1

@@ -23,7 +23,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from . import Eg4ConfigEntry
 from .entity import Eg4Entity, step_precision
 from .model import (
     ChargerPriority,
@@ -36,6 +35,7 @@ from .model import (
 )
 from .profiles.base import DEVICE_MODE_OPTIONS, Capabilities
 from .profiles.common import BATTERY_DIRECTION_OPTIONS, LINE_DIRECTION_OPTIONS
+from .runtime import Eg4ConfigEntry
 from .settings import NumberSetting
 from .system_entities import (
     CALIBRATION_STATE,

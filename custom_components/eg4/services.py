@@ -17,7 +17,7 @@ from .safety import UnsafeLimitError
 from .supervisor import CalibrationSupervisor, limits_from
 
 if TYPE_CHECKING:
-    from . import Eg4ConfigEntry
+    from .runtime import Eg4ConfigEntry
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_METHOD = "method"
