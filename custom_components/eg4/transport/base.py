@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,6 +33,16 @@ class TransportAuthError(TransportError):
 
 class TransportUnavailableError(TransportError):
     """The service could not be reached this time (retried on the next refresh)."""
+
+
+class TransportRateLimitedError(TransportUnavailableError):
+    """The service asked to wait; nothing is sent before ``retry_after`` seconds have passed."""
+
+    def __init__(self, retry_after: float) -> None:
+        """Say how long, in whole seconds (rounded up)."""
+        self.retry_after = retry_after
+        self.seconds = max(1, math.ceil(retry_after))
+        super().__init__(f"the portal asked to wait {self.seconds} s before the next request")
 
 
 class Transport(Protocol):

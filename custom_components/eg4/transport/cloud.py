@@ -45,12 +45,17 @@ from ..settings import (
     OptionSetting,
     SettingDef,
 )
-from .base import MessageHandler, Offline, TransportAuthError, TransportError
+from .base import (
+    MessageHandler,
+    Offline,
+    TransportAuthError,
+    TransportError,
+    TransportRateLimitedError,
+)
 from .cloud_readings import INVERTER_METRICS, PACK_METRICS, pack_readings, runtime_readings
 from .cloud_setup import (
     CloudStationMissingError,
     CloudUnit,
-    TransportRateLimitedError,
     discover,
     transport_error,
 )
