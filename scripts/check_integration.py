@@ -19,7 +19,7 @@ Checked, with the standard library and PyYAML only:
   description class, else the module name), ``exceptions.<key>.message`` for raised errors,
   ``issues.<key>`` for ``ir.async_create_issue``, ``selector.<key>`` for selector configs.
   Keys built at run time are expanded where the code allows it (literal assignments,
-  comprehension loops over constants, ``f"prefix_{err.reason}"`` with the reasons the
+  comprehension loops over constants, ``err.translation_key`` with the keys the
   exception class is raised with); anything else must at least match one key by pattern.
 * Config flow: every form step and menu the flow shows is translated, every ``data`` field has
   a ``data_description``, every literal error / abort reason is translated.
@@ -604,7 +604,7 @@ class Source:
                     return Keys({self.consts[dotted]})
             if expr.attr == "value" and isinstance(expr.value, ast.Attribute | ast.Name):
                 return self.resolve(module, expr.value, depth=depth + 1)
-            return Keys()
+            return self._exception_reasons(module, expr)
         if isinstance(expr, ast.JoinedStr):
             return self._resolve_fstring(module, expr, depth)
         return Keys()
@@ -671,10 +671,10 @@ class Source:
         return Keys(patterns={f"^{pattern}$"})
 
     def _exception_reasons(self, module: Module, expr: ast.expr) -> Keys:
-        """``err.reason`` in ``except Cls as err``: the reasons ``Cls`` is raised with."""
+        """``err.translation_key`` in ``except Cls as err``: the keys ``Cls`` is raised with."""
         if not (
             isinstance(expr, ast.Attribute)
-            and expr.attr == "reason"
+            and expr.attr == "translation_key"
             and isinstance(expr.value, ast.Name)
         ):
             return Keys()

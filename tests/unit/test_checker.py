@@ -128,9 +128,9 @@ def test_every_translation_key_in_the_code_is_found() -> None:
         ("entity.binary_sensor", "soc_drift"),  # description in system_entities.py
         ("entity.number", "max_charge_current"),
         ("entity.select", "charger_priority"),
-        ("exceptions", "rejected_out_of_range"),  # f"rejected_{err.reason}"
-        ("exceptions", "limit_above_ceiling"),  # f"limit_{err.reason}"
-        ("exceptions", "plan_no_levers"),  # f"plan_{err.reason}"
+        ("exceptions", "rejected_out_of_range"),  # err.translation_key of RefusedError
+        ("exceptions", "limit_above_ceiling"),  # err.translation_key of RefusedError
+        ("exceptions", "plan_no_levers"),  # err.translation_key of RefusedError
         ("exceptions", "write_rolled_back"),  # a local variable set in branches
         ("exceptions", "mqtt_unavailable"),
         ("issues", "revert_failed"),
@@ -277,8 +277,8 @@ def test_unknown_exception_translation_key(repo: Path) -> None:
     assert_error(repo, "exceptions.telemetry_is_stale is missing")
 
 
-def test_exception_key_built_from_an_error_reason(repo: Path) -> None:
-    """f"rejected_{err.reason}": every reason SettingRejectedError is raised with counts."""
+def test_exception_key_carried_by_a_refused_error(repo: Path) -> None:
+    """err.translation_key: every key RefusedError is raised with counts."""
     edit_json(en_json(repo), lambda en: en["exceptions"].pop("rejected_not_on_step"))
     assert_error(repo, "exceptions.rejected_not_on_step is missing")
 

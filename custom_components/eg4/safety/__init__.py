@@ -31,7 +31,6 @@ from .limits import (
     TEMPERATURE_FLOOR,
     VOLTAGE_SPREAD_CEILING,
     Limits,
-    UnsafeLimitError,
     known_fields,
 )
 from .preflight import REQUIRED_PACK_METRICS, preflight
@@ -68,7 +67,6 @@ __all__ = [
     "CheckFailure",
     "CheckLevel",
     "Limits",
-    "UnsafeLimitError",
     "breaches",
     "derated_charge_rate",
     "is_safety_reading",

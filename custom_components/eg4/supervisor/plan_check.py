@@ -14,7 +14,6 @@ from ..calibration import (
     PI_FAMILY_LEVERS,
     CalibrationRun,
     Method,
-    PlanError,
     PlanItem,
     RunConfig,
     build_plan,
@@ -24,6 +23,7 @@ from ..calibration import (
 )
 from ..const import DOMAIN
 from ..model import SettingKey, SettingValue
+from ..refusal import RefusedError
 from ..safety import Limits, preflight
 
 if TYPE_CHECKING:
@@ -97,12 +97,12 @@ def plan_run(
         )
     try:
         plan = build_plan(method, state, wanted, writable=writable.keys())
-    except PlanError as err:
+    except RefusedError as err:
         if not failures:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
-                translation_key=f"plan_{err.reason}",
-                translation_placeholders=err.placeholders,
+                translation_key=err.translation_key,
+                translation_placeholders=err.translation_placeholders,
             ) from err
         plan = []
     response: dict[str, Any] = {
