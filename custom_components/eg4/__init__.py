@@ -51,7 +51,6 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up the integration (domain-wide actions are registered here)."""
-    del config
     async_setup_services(hass)
     return True
 

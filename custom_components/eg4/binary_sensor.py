@@ -39,7 +39,6 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create the binary sensors the capabilities allow."""
-    del hass
     coordinator = entry.runtime_data.coordinator
     entities: list[Eg4Entity] = []
     if "protection" in coordinator.capabilities.pack_metrics:

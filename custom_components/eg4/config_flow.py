@@ -30,12 +30,10 @@ class Eg4ConfigFlow(DiscoverySteps, CloudSteps, domain=DOMAIN):
     @callback
     def async_get_options_flow(config_entry: Eg4ConfigEntry) -> Eg4OptionsFlow:
         """Create the options flow."""
-        del config_entry
         return Eg4OptionsFlow()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose how Home Assistant reaches the system."""
-        del user_input
         return self.async_show_menu(step_id="user", menu_options=[STEP_LOCAL_MQTT, STEP_CLOUD])
 
     async def async_step_reconfigure(

@@ -24,9 +24,10 @@ from .const import (
 )
 from .ingest import Change, apply_readings, mark_stale
 from .model import SettingKey, SourceId, SourceKind, SystemState
-from .profiles.base import CommandResult, Rejected
 from .transport.base import (
+    CommandResult,
     Offline,
+    Rejected,
     TransportAuthError,
     TransportRateLimitedError,
     TransportResult,

@@ -55,7 +55,6 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: Eg4ConfigEntry
 ) -> dict[str, Any]:
     """Return diagnostics for a config entry."""
-    del hass
     coordinator = entry.runtime_data.coordinator
     supervisor = entry.runtime_data.supervisor
     state = coordinator.data

@@ -81,7 +81,6 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create the numbers the transport can write."""
-    del hass
     coordinator = entry.runtime_data.coordinator
     writable = coordinator.capabilities.writable
     async_add_entities(

@@ -21,9 +21,9 @@ from homeassistant.util.async_ import create_eager_task
 
 from .const import DOMAIN
 from .model import SettingKey, SettingValue, SystemState, setting_text, values_match
-from .profiles.base import CommandResult
 from .refusal import RefusedError
 from .settings import SettingDef, validate
+from .transport.base import CommandResult
 
 if TYPE_CHECKING:
     from .writes import Writer

@@ -13,7 +13,7 @@ from custom_components.eg4.model import (
     SourceKind,
     SystemState,
 )
-from custom_components.eg4.profiles.base import Reading
+from custom_components.eg4.transport.base import Reading
 
 POWERMON_CONFIG: dict[str, Any] = {
     "profile": "powermon_lvx",

@@ -24,13 +24,7 @@ from custom_components.eg4.model import (
     values_match,
 )
 from custom_components.eg4.profiles import build_profile
-from custom_components.eg4.profiles.base import (
-    Command,
-    CommandResult,
-    Decoded,
-    Reading,
-    Rejected,
-)
+from custom_components.eg4.profiles.base import Command
 from custom_components.eg4.profiles.powermon_lvx import (
     CHARGER_PRIORITY_COMMANDS,
     INVERTER_KEYS,
@@ -41,6 +35,7 @@ from custom_components.eg4.profiles.powermon_lvx import (
 )
 from custom_components.eg4.profiles.powermon_ratings import EXCL_FILTER
 from custom_components.eg4.settings import NumberSetting, OptionSetting
+from custom_components.eg4.transport.base import CommandResult, Decoded, Reading, Rejected
 
 from .helpers import PI_FAMILY_SETTINGS, POWERMON_CONFIG, inv, pack, payloads
 

@@ -20,13 +20,7 @@ from custom_components.eg4.model import (
     values_match,
 )
 from custom_components.eg4.profiles import build_profile
-from custom_components.eg4.profiles.base import (
-    Command,
-    CommandResult,
-    Decoded,
-    Reading,
-    Rejected,
-)
+from custom_components.eg4.profiles.base import Command
 from custom_components.eg4.profiles.solar_assistant import (
     BATTERY_METRICS,
     CHARGER_PRIORITY_COMMANDS,
@@ -38,6 +32,7 @@ from custom_components.eg4.profiles.solar_assistant import (
     SolarAssistantProfile,
 )
 from custom_components.eg4.settings import NumberSetting, OptionSetting
+from custom_components.eg4.transport.base import CommandResult, Decoded, Reading, Rejected
 
 from .helpers import PI_FAMILY_SETTINGS, SA_CONFIG, inv, pack, payloads
 

@@ -36,7 +36,6 @@ from ..cloud import (
 from ..cloud.params import READ_WINDOWS
 from ..cloud.wire import BAD_RESPONSE
 from ..model import ChargerPriority, SettingKey, SettingValue, SourceId, SourceKind
-from ..profiles.base import Capabilities, CommandResult, Decoded, Reading, Rejected
 from ..settings import (
     AC_CHARGE_SOC_LIMIT,
     CHARGE_SOC_LIMIT,
@@ -45,6 +44,7 @@ from ..settings import (
     OptionSetting,
     SettingDef,
 )
+from ..transport.base import Capabilities, CommandResult, Decoded, Reading, Rejected
 from .base import (
     MessageHandler,
     Offline,
@@ -233,7 +233,6 @@ class CloudTransport:
         self, key: SettingKey, value: SettingValue, unit: int | None, attempt: int = 0
     ) -> None:
         """Write one unit's parameter, then read it back until it matches (bounded)."""
-        del attempt
         target = self._unit(unit)
         try:
             write = encode_write(key, value, target.family)  # type: ignore[arg-type]
