@@ -1,4 +1,8 @@
-"""The push coordinator: one SystemState fed by a transport, and the one write path."""
+"""The coordinator: one SystemState fed by a transport, and its listeners.
+
+It holds the one mapping of transport errors to Home Assistant's exceptions (setup and refresh)
+and forwards writes and replies to ``writes.Writer``.
+"""
 
 from __future__ import annotations
 
