@@ -7,11 +7,12 @@ and ``Capabilities`` are the transport interface's: they live in ``transport.bas
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from ..model import MetricValue, SettingKey, SettingValue, SourceId
+from ..settings import SettingDef
 from ..transport.base import Capabilities, CommandResult, Decoded, Reading, Rejected
 
 
@@ -148,6 +149,32 @@ def decode_scalar(source: SourceId, spec: ScalarSpec | None, payload: str) -> De
     except ValueError:
         return Rejected(f"{source.kind}:{canonical}")
     return Decoded((Reading(source, canonical, value, setting),))
+
+
+def table_capabilities(
+    inverter_keys: Mapping[str, tuple[str, Parser, SettingKey | None]],
+    pack_keys: Mapping[str, tuple[str, Parser]],
+    *,
+    more_pack_metrics: Iterable[str],
+    writable: Mapping[SettingKey, SettingDef],
+    broadcast_writes: bool,
+    command_replies: bool,
+) -> Capabilities:
+    """What a profile with scalar key tables reads: the tables' names and setting read-backs."""
+    return Capabilities(
+        inverter_metrics=frozenset(
+            canonical for canonical, _, setting in inverter_keys.values() if setting is None
+        ),
+        pack_metrics=frozenset(
+            [*(canonical for canonical, _ in pack_keys.values()), *more_pack_metrics]
+        ),
+        readable_settings=frozenset(
+            setting for _, _, setting in inverter_keys.values() if setting is not None
+        ),
+        writable=writable,
+        broadcast_writes=broadcast_writes,
+        command_replies=command_replies,
+    )
 
 
 def normalize(text: str) -> str:

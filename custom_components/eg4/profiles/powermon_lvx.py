@@ -72,6 +72,7 @@ from .base import (
     number_parser,
     option_parser,
     parse_device_mode,
+    table_capabilities,
 )
 from .common import (
     BATTERY_DIRECTIONS,
@@ -253,18 +254,10 @@ class PowermonLvxProfile:
         for setting in (MAX_CHARGE_CURRENT, MAX_UTILITY_CHARGE_CURRENT, STOP_CHARGE_VOLTAGE):
             if setting.key in self.number_commands:
                 writable[setting.key] = setting
-        return Capabilities(
-            inverter_metrics=frozenset(
-                canonical for canonical, _, setting in INVERTER_KEYS.values() if setting is None
-            ),
-            pack_metrics=frozenset(
-                [canonical for canonical, _ in PACK_KEYS.values()]
-                + list(PACK_TEMPERATURE_SENSORS)
-                + ["temperature_max", "protection"]
-            ),
-            readable_settings=frozenset(
-                setting for _, _, setting in INVERTER_KEYS.values() if setting is not None
-            ),
+        return table_capabilities(
+            INVERTER_KEYS,
+            PACK_KEYS,
+            more_pack_metrics=[*PACK_TEMPERATURE_SENSORS, "temperature_max", "protection"],
             writable=writable,
             broadcast_writes=True,
             command_replies=False,

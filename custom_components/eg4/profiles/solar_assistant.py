@@ -52,6 +52,7 @@ from .base import (
     number_parser,
     option_parser,
     parse_device_mode,
+    table_capabilities,
 )
 from .common import CHARGER_PRIORITY_READBACK, OUTPUT_PRIORITY_READBACK
 
@@ -184,17 +185,10 @@ class SolarAssistantProfile:
             SettingKey.MAX_UTILITY_CHARGE_CURRENT: MAX_UTILITY_CHARGE_CURRENT,
             SettingKey.STOP_CHARGE_VOLTAGE: STOP_CHARGE_VOLTAGE,
         }
-        return Capabilities(
-            inverter_metrics=frozenset(
-                canonical for canonical, _, s in INVERTER_METRICS.values() if s is None
-            ),
-            pack_metrics=frozenset(
-                [canonical for canonical, _ in BATTERY_METRICS.values()]
-                + ["cell_voltage_delta", "temperature_max"]
-            ),
-            readable_settings=frozenset(
-                s for _, _, s in INVERTER_METRICS.values() if s is not None
-            ),
+        return table_capabilities(
+            INVERTER_METRICS,
+            BATTERY_METRICS,
+            more_pack_metrics=["cell_voltage_delta", "temperature_max"],
             writable=writable,
             broadcast_writes=False,
             command_replies=True,
