@@ -21,8 +21,7 @@ from homeassistant.helpers.aiohttp_client import async_create_clientsession
 
 from custom_components.eg4.cloud import Eg4CloudClient
 from custom_components.eg4.model import SourceKind
-from custom_components.eg4.profiles.base import Decoded
-from custom_components.eg4.transport.base import TransportResult
+from custom_components.eg4.transport.base import Decoded, TransportResult
 from custom_components.eg4.transport.cloud import CloudTransport
 from simulator import build_twin
 from simulator.cloud_api import CloudApiServer

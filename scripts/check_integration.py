@@ -1,33 +1,30 @@
-"""Static checks of a Home Assistant custom integration repository (hassfest / HACS rules).
+"""What hassfest would check and nothing installable here can: the rules this repo relies on.
 
 Usage: ``python scripts/check_integration.py [repo_root]`` (default: this repository).
 Exits 1 and prints one ``ERROR [area] ...`` line per violation, 0 when everything passes.
 ``WARNING`` lines (unused translations, keys only partly resolvable) never fail the run.
 
-Checked, with the standard library and PyYAML only:
+hassfest and HACS's validation cannot be installed here (hassfest lives in Home Assistant's
+source tree, not its wheel; HACS runs as a GitHub action). Whatever the test suite checks
+through Home Assistant itself is not repeated here: ``tests/unit/test_manifest.py`` holds the
+manifest and hacs.json to their rules, ``tests/integration/test_blueprints.py`` loads every
+blueprint through Home Assistant's blueprint integration and runs them,
+``tests/integration/test_translations.py`` walks every config, reauth, reconfigure and options
+flow and renders every string as the frontend does. What is left, and why:
 
-* ``manifest.json``: key order (domain, name, then alphabetical), known keys, the keys a
-  custom integration needs (version, documentation, issue_tracker, codeowners, iot_class,
-  config_flow), valid ``iot_class`` / ``integration_type``, folder name == domain.
-* ``hacs.json``: only the keys HACS accepts, ``name`` present, ``zip_release`` with ``filename``.
-* ``services.yaml`` <-> ``translations/en.json`` ``services``: every action, section and field
-  has a name and a description; no translation for an action or field that does not exist;
-  select selectors' ``translation_key`` options exist under ``selector``; the actions the code
-  registers are the ones ``services.yaml`` declares; service icons name real actions.
-* Every ``translation_key`` the Python code uses (parsed with ``ast``) exists in en.json in the
-  right section: ``entity.<platform>.<key>.name`` for entity descriptions (platform from the
-  description class, else the module name), ``exceptions.<key>.message`` for raised errors,
-  ``issues.<key>`` for ``ir.async_create_issue``, ``selector.<key>`` for selector configs.
-  Keys built at run time are expanded where the code allows it (literal assignments,
-  comprehension loops over constants, ``f"prefix_{err.reason}"`` with the reasons the
-  exception class is raised with); anything else must at least match one key by pattern.
-* Config flow: every form step and menu the flow shows is translated, every ``data`` field has
-  a ``data_description``, every literal error / abort reason is translated.
-* ``quality_scale.yaml`` (when present): every rule of every tier exactly once, valid
-  statuses, a comment for each exemption, and no tier claimed in the manifest that is not met.
-* Blueprints under ``blueprints/``: parse (with ``!input``), required keys, every input has a
-  name, description and selector, ``!input`` references match the declared inputs, no
-  ``device`` filter inside a ``target`` selector, the integration's own actions and fields exist.
+* Every ``translation_key`` the Python code uses exists in en.json, in the right section
+  (``entity.<platform>.<key>.name``, ``exceptions.<key>.message`` with its placeholders,
+  ``issues.<key>``, ``selector.<key>``). Home Assistant falls back to the bare key in silence,
+  and hassfest checks only the file's shape, not that the code's keys are in it. Found by
+  ``ast`` (also for ``test_translations.py``): literals, constants, comprehension loops over
+  constants, and ``err.translation_key`` with the keys that exception is raised with.
+* ``services.yaml`` <-> en.json ``services`` and ``icons.json``: every action, section and
+  field has a name and a description, no translation for what does not exist, select options
+  translated, the actions the code registers are the ones declared. hassfest's rule: Home
+  Assistant shows an untranslated action form without a word of warning.
+* ``quality_scale.yaml``: every rule of every tier once, a valid status, a comment for each
+  exemption, no tier claimed in the manifest that is not met. hassfest's rule, read by no
+  code at run time, so nothing else would notice it going stale.
 """
 
 from __future__ import annotations
@@ -45,119 +42,12 @@ from typing import Any
 
 try:
     import yaml
+    from homeassistant.const import Platform
 except ImportError:  # pragma: no cover - depends on the interpreter
-    sys.exit("check_integration.py needs PyYAML: run it with the test environment's python")
+    sys.exit("check_integration.py needs Home Assistant: run it with the test environment's python")
 
-IOT_CLASSES = frozenset(
-    {
-        "assumed_state",
-        "calculated",
-        "cloud_polling",
-        "cloud_push",
-        "local_polling",
-        "local_push",
-    }
-)
-INTEGRATION_TYPES = frozenset(
-    {"device", "entity", "hardware", "helper", "hub", "service", "system", "virtual"}
-)
-MANIFEST_KEYS = frozenset(
-    {
-        "domain",
-        "name",
-        "after_dependencies",
-        "bluetooth",
-        "codeowners",
-        "config_flow",
-        "dependencies",
-        "dhcp",
-        "disabled",
-        "documentation",
-        "homekit",
-        "import_executor",
-        "integration_type",
-        "iot_class",
-        "issue_tracker",
-        "loggers",
-        "mqtt",
-        "preview_features",
-        "quality_scale",
-        "requirements",
-        "single_config_entry",
-        "ssdp",
-        "usb",
-        "version",
-        "zeroconf",
-    }
-)
-MANIFEST_REQUIRED = (
-    "version",
-    "documentation",
-    "issue_tracker",
-    "codeowners",
-    "iot_class",
-    "config_flow",
-)
-QUALITY_SCALES = frozenset(
-    {"bronze", "silver", "gold", "platinum", "custom", "no_score", "internal", "legacy"}
-)
-HACS_KEYS = frozenset(
-    {
-        "name",
-        "content_in_root",
-        "country",
-        "filename",
-        "hacs",
-        "hide_default_branch",
-        "homeassistant",
-        "persistent_directory",
-        "render_readme",
-        "zip_release",
-    }
-)
-ENTITY_PLATFORMS = frozenset(
-    {
-        "air_quality",
-        "alarm_control_panel",
-        "binary_sensor",
-        "button",
-        "calendar",
-        "camera",
-        "climate",
-        "conversation",
-        "cover",
-        "date",
-        "datetime",
-        "device_tracker",
-        "event",
-        "fan",
-        "humidifier",
-        "image",
-        "lawn_mower",
-        "light",
-        "lock",
-        "media_player",
-        "notify",
-        "number",
-        "remote",
-        "scene",
-        "select",
-        "sensor",
-        "siren",
-        "stt",
-        "switch",
-        "text",
-        "time",
-        "todo",
-        "tts",
-        "update",
-        "vacuum",
-        "valve",
-        "wake_word",
-        "water_heater",
-        "weather",
-    }
-)
+ENTITY_PLATFORMS = frozenset(platform.value for platform in Platform)
+
 QUALITY_SCALE_RULES: dict[str, tuple[str, ...]] = {
     "bronze": (
         "action-setup",
@@ -218,12 +108,6 @@ QUALITY_SCALE_RULES: dict[str, tuple[str, ...]] = {
     ),
     "platinum": ("async-dependency", "inject-websession", "strict-typing"),
 }
-BLUEPRINT_DOMAINS = frozenset({"automation", "script", "template"})
-# CalVer (2025.4.0), SemVer (1.2.3, 1.2.3-beta.1), SimpleVer (12), PEP 440 (1.2.3rc1, 1.2.post1).
-VERSION_RE = re.compile(
-    r"^v?\d+(\.\d+){0,3}((-|\.)?(a|alpha|b|beta|rc|dev|post)[.-]?\d*)*(\+[0-9A-Za-z.-]+)?$"
-)
-HA_VERSION_RE = re.compile(r"^\d{4}\.\d{1,2}\.\d+$")
 PLACEHOLDER_RE = re.compile(r"\{(\w+)\}")
 EXCEPTION_SUFFIXES = ("Error", "Exception", "NotReady", "AuthFailed", "Failed", "Unauthorized")
 
@@ -275,117 +159,6 @@ def _snake(camel: str) -> str:
 
 
 # ---- manifest.json and hacs.json ---------------------------------------------------------
-
-
-def check_manifest(integration: Path, report: Report) -> dict[str, Any] | None:
-    """Key order, known and required keys, valid values, folder name == domain."""
-    manifest = _load_json(integration / "manifest.json", report, "manifest")
-    if not isinstance(manifest, dict):
-        if manifest is not None:
-            report.error("manifest", "manifest.json must hold an object")
-        return None
-    _check_manifest_keys(integration, manifest, report)
-    _check_manifest_links(manifest, report)
-    _check_manifest_values(integration, manifest, report)
-    return manifest
-
-
-def _check_manifest_keys(integration: Path, manifest: dict[str, Any], report: Report) -> None:
-    area = "manifest"
-    keys = list(manifest)
-    if keys[:2] != ["domain", "name"]:
-        report.error(area, f"the first keys must be domain, name (found {keys[:2]})")
-    rest = [key for key in keys if key not in ("domain", "name")]
-    if rest != sorted(rest):
-        report.error(
-            area,
-            "keys after domain and name must be in alphabetical order: expected "
-            f"{sorted(rest)}, found {rest}",
-        )
-    for key in keys:
-        if key not in MANIFEST_KEYS:
-            report.error(area, f"unknown key {key!r}")
-    for key in ("domain", "name", *MANIFEST_REQUIRED):
-        if key not in manifest:
-            report.error(area, f"required key {key!r} is missing")
-    domain = manifest.get("domain")
-    if domain != integration.name:
-        report.error(area, f"domain {domain!r} differs from the folder name {integration.name!r}")
-    for key in ("requirements", "dependencies", "after_dependencies", "loggers"):
-        if key in manifest and not (
-            isinstance(manifest[key], list) and all(isinstance(v, str) for v in manifest[key])
-        ):
-            report.error(area, f"{key} must be a list of strings")
-
-
-def _check_manifest_links(manifest: dict[str, Any], report: Report) -> None:
-    area = "manifest"
-    documentation = manifest.get("documentation")
-    if "documentation" in manifest:
-        if not isinstance(documentation, str) or not documentation.startswith("https://"):
-            report.error(area, f"documentation {documentation!r} must be an https:// URL")
-        elif re.match(r"^https://(www\.)?home-assistant\.io/integrations", documentation):
-            report.error(area, "documentation must not point at home-assistant.io/integrations")
-    tracker = manifest.get("issue_tracker")
-    if "issue_tracker" in manifest and (
-        not isinstance(tracker, str) or not tracker.startswith("https://")
-    ):
-        report.error(area, f"issue_tracker {tracker!r} must be an https:// URL")
-    owners = manifest.get("codeowners")
-    if "codeowners" in manifest and (
-        not isinstance(owners, list)
-        or not owners
-        or not all(isinstance(o, str) and o.startswith("@") for o in owners)
-    ):
-        report.error(area, f"codeowners {owners!r} must be a non-empty list of @handles")
-
-
-def _check_manifest_values(integration: Path, manifest: dict[str, Any], report: Report) -> None:
-    area = "manifest"
-    version = manifest.get("version")
-    if "version" in manifest and (not isinstance(version, str) or not VERSION_RE.match(version)):
-        report.error(area, f"version {version!r} is not a valid CalVer/SemVer/PEP 440 version")
-    if "iot_class" in manifest and manifest["iot_class"] not in IOT_CLASSES:
-        report.error(
-            area, f"iot_class {manifest['iot_class']!r} is not one of {sorted(IOT_CLASSES)}"
-        )
-    if manifest.get("integration_type", "hub") not in INTEGRATION_TYPES:
-        report.error(
-            area,
-            f"integration_type {manifest['integration_type']!r} is not one of "
-            f"{sorted(INTEGRATION_TYPES)}",
-        )
-    if manifest.get("quality_scale", "custom") not in QUALITY_SCALES:
-        report.error(area, f"quality_scale {manifest['quality_scale']!r} is not valid")
-    has_flow = (integration / "config_flow.py").exists()
-    if "config_flow" in manifest and manifest["config_flow"] is not has_flow:
-        report.error(
-            area,
-            f"config_flow is {manifest['config_flow']!r} but config_flow.py "
-            f"{'exists' if has_flow else 'is missing'}",
-        )
-
-
-def check_hacs(root: Path, report: Report) -> None:
-    """hacs.json: only accepted keys, a name, zip_release together with filename."""
-    area = "hacs"
-    hacs = _load_json(root / "hacs.json", report, area)
-    if not isinstance(hacs, dict):
-        if hacs is not None:
-            report.error(area, "hacs.json must hold an object")
-        return
-    for key in hacs:
-        if key not in HACS_KEYS:
-            report.error(
-                area, f"key {key!r} is not accepted by HACS (allowed: {sorted(HACS_KEYS)})"
-            )
-    if not _text(hacs.get("name")):
-        report.error(area, "name is required")
-    if hacs.get("zip_release") and not _text(hacs.get("filename")):
-        report.error(area, "zip_release needs filename")
-    floor = hacs.get("homeassistant")
-    if floor is not None and not re.match(r"^\d{4}\.\d{1,2}(\.\d+)?(b\d*)?$", str(floor)):
-        report.error(area, f"homeassistant {floor!r} is not a Home Assistant version")
 
 
 def check_quality_scale(integration: Path, manifest: dict[str, Any], report: Report) -> None:
@@ -469,13 +242,6 @@ class Module:
         """The innermost function around ``node``."""
         for parent in self.ancestors(node):
             if isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef):
-                return parent
-        return None
-
-    def class_of(self, node: ast.AST) -> ast.ClassDef | None:
-        """The innermost class around ``node``."""
-        for parent in self.ancestors(node):
-            if isinstance(parent, ast.ClassDef):
                 return parent
         return None
 
@@ -604,7 +370,7 @@ class Source:
                     return Keys({self.consts[dotted]})
             if expr.attr == "value" and isinstance(expr.value, ast.Attribute | ast.Name):
                 return self.resolve(module, expr.value, depth=depth + 1)
-            return Keys()
+            return self._exception_reasons(module, expr)
         if isinstance(expr, ast.JoinedStr):
             return self._resolve_fstring(module, expr, depth)
         return Keys()
@@ -671,10 +437,10 @@ class Source:
         return Keys(patterns={f"^{pattern}$"})
 
     def _exception_reasons(self, module: Module, expr: ast.expr) -> Keys:
-        """``err.reason`` in ``except Cls as err``: the reasons ``Cls`` is raised with."""
+        """``err.translation_key`` in ``except Cls as err``: the keys ``Cls`` is raised with."""
         if not (
             isinstance(expr, ast.Attribute)
-            and expr.attr == "reason"
+            and expr.attr == "translation_key"
             and isinstance(expr.value, ast.Name)
         ):
             return Keys()
@@ -953,112 +719,6 @@ def _message_problems(
 # ---- config flow --------------------------------------------------------------------------
 
 
-def check_config_flow(source: Source, en: dict[str, Any], report: Report) -> None:
-    """Form and menu steps, errors and abort reasons of the flows are translated.
-
-    Every module is read: the flow's steps live in ``config_flow.py`` and ``flow/``, and each
-    bridge definition's validation (``profiles/*_setup.py``) names its errors.
-    """
-    _check_data_descriptions(en, report)
-    for module in source.modules:
-        for node in ast.walk(module.tree):
-            if isinstance(node, ast.Call):
-                _check_flow_call(source, module, node, en, report)
-            elif isinstance(node, ast.Assign):
-                _check_error_assignment(source, module, node, en, report)
-            elif isinstance(node, ast.Dict):
-                _check_base_error(source, module, node, en, report)
-
-
-def _check_data_descriptions(en: dict[str, Any], report: Report) -> None:
-    """Every form field of en.json has a data_description, and only form fields have one."""
-    for section in ("config", "options"):
-        for step_id, step in (_dig(en, section, "step") or {}).items():
-            data = step.get("data") or {}
-            descriptions = step.get("data_description") or {}
-            prefix = f"{section}.step.{step_id}.data_description"
-            for key in data:
-                if not _text(descriptions.get(key)):
-                    report.error("config_flow", f"{prefix}.{key} is missing")
-            for key in descriptions:
-                if key not in data:
-                    report.error("config_flow", f"{prefix}.{key} has no data.{key}")
-
-
-def _check_base_error(
-    source: Source, module: Module, node: ast.Dict, en: dict[str, Any], report: Report
-) -> None:
-    for key, value in zip(node.keys, node.values, strict=True):
-        if isinstance(key, ast.Constant) and key.value == "base":
-            section = _flow_section(module, node)
-            for reason in source.resolve(module, value).exact:
-                _need(en, (section, "error", reason), module, node, report)
-
-
-def _flow_section(module: Module, node: ast.AST) -> str:
-    cls = module.class_of(node)
-    if cls is not None and any(
-        (b.id if isinstance(b, ast.Name) else getattr(b, "attr", "")).startswith("OptionsFlow")
-        for b in cls.bases
-    ):
-        return "options"
-    return "config"
-
-
-def _need(
-    en: dict[str, Any], path: tuple[str, ...], module: Module, node: ast.AST, report: Report
-) -> None:
-    if not _text(_dig(en, *path)):
-        report.error(
-            "config_flow",
-            f"{module.name}:{getattr(node, 'lineno', 0)}: {'.'.join(path)} is missing",
-        )
-
-
-def _check_flow_call(
-    source: Source, module: Module, call: ast.Call, en: dict[str, Any], report: Report
-) -> None:
-    name = _call_name(call)
-    keywords = {k.arg: k.value for k in call.keywords if k.arg}
-    section = _flow_section(module, call)
-    where = f"{module.name}:{call.lineno}"
-    if name in ("async_show_form", "async_show_menu") and "step_id" in keywords:
-        for step_id in source.resolve(module, keywords["step_id"]).exact:
-            if not isinstance(_dig(en, section, "step", step_id), dict):
-                report.error("config_flow", f"{where}: {section}.step.{step_id} is missing")
-            elif name == "async_show_menu":
-                options = keywords.get("menu_options")
-                items = options.elts if isinstance(options, ast.List | ast.Tuple) else []
-                for item in items:
-                    for option in source.resolve(module, item).exact:
-                        _need(
-                            en,
-                            (section, "step", step_id, "menu_options", option),
-                            module,
-                            call,
-                            report,
-                        )
-    if name == "async_abort" and "reason" in keywords:
-        for reason in source.resolve(module, keywords["reason"]).exact:
-            _need(en, (section, "abort", reason), module, call, report)
-    if name == "_abort_if_unique_id_configured":
-        _need(en, (section, "abort", "already_configured"), module, call, report)
-
-
-def _check_error_assignment(
-    source: Source, module: Module, node: ast.Assign, en: dict[str, Any], report: Report
-) -> None:
-    for target in node.targets:
-        if (
-            isinstance(target, ast.Subscript)
-            and isinstance(target.value, ast.Name)
-            and target.value.id == "errors"
-        ):
-            section = _flow_section(module, node)
-            for reason in source.resolve(module, node.value).exact:
-                _need(en, (section, "error", reason), module, node, report)
-
-
 # ---- services.yaml ------------------------------------------------------------------------
 
 
@@ -1205,131 +865,6 @@ def _registered_services(source: Source) -> set[str] | None:
     return found if seen else None
 
 
-# ---- blueprints ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InputRef:
-    """A ``!input name`` tag."""
-
-    name: str
-
-
-class _BlueprintLoader(yaml.SafeLoader):
-    """SafeLoader that understands ``!input``."""
-
-
-def _input_constructor(loader: yaml.SafeLoader, node: yaml.Node) -> InputRef:
-    return InputRef(str(loader.construct_scalar(node)))
-
-
-_BlueprintLoader.add_constructor("!input", _input_constructor)
-
-
-def _walk(data: Any) -> Iterator[Any]:
-    yield data
-    if isinstance(data, dict):
-        for value in data.values():
-            yield from _walk(value)
-    elif isinstance(data, list):
-        for value in data:
-            yield from _walk(value)
-
-
-def _declared_inputs(inputs: dict[str, Any], path: str, report: Report) -> dict[str, Any]:
-    declared: dict[str, Any] = {}
-    for name, spec in inputs.items():
-        if isinstance(spec, dict) and isinstance(spec.get("input"), dict):  # a section
-            declared.update(_declared_inputs(spec["input"], path, report))
-            continue
-        declared[name] = spec
-        if not isinstance(spec, dict):
-            report.error("blueprints", f"{path}: input {name} must be a mapping")
-            continue
-        for key in ("name", "description", "selector"):
-            if key not in spec:
-                report.error("blueprints", f"{path}: input {name} has no {key}")
-        selector = spec.get("selector")
-        if isinstance(selector, dict) and "device" in (_dig(selector, "target") or {}):
-            report.error("blueprints", f"{path}: input {name}: no device filter in a target")
-    return declared
-
-
-def check_blueprints(
-    root: Path, domain: str, services: dict[str, set[str]], source: Source | None, report: Report
-) -> int:
-    """Every blueprint file parses and is complete; returns how many were checked."""
-    area = "blueprints"
-    files = sorted((root / "blueprints").rglob("*.yaml")) if (root / "blueprints").exists() else []
-    for file in files:
-        path = str(file.relative_to(root))
-        try:
-            data = yaml.load(file.read_text(encoding="utf-8"), Loader=_BlueprintLoader)  # noqa: S506
-        except yaml.YAMLError as err:
-            report.error(area, f"{path} does not parse: {err}")
-            continue
-        meta = _dig(data, "blueprint")
-        if not isinstance(meta, dict):
-            report.error(area, f"{path}: the blueprint key is missing")
-            continue
-        if not _text(meta.get("name")):
-            report.error(area, f"{path}: blueprint.name is missing")
-        if meta.get("domain") not in BLUEPRINT_DOMAINS:
-            report.error(
-                area, f"{path}: blueprint.domain must be one of {sorted(BLUEPRINT_DOMAINS)}"
-            )
-        elif file.parent.parent.name != meta["domain"]:
-            report.error(
-                area, f"{path}: lives under {file.parent.parent.name}/, not {meta['domain']}/"
-            )
-        min_version = _dig(meta, "homeassistant", "min_version")
-        if min_version is not None and not HA_VERSION_RE.match(str(min_version)):
-            report.error(area, f"{path}: min_version {min_version!r} is not YYYY.M.P")
-        declared = _declared_inputs(meta.get("input") or {}, path, report)
-        body = {key: value for key, value in data.items() if key != "blueprint"}
-        refs = {node.name for node in _walk(body) if isinstance(node, InputRef)}
-        for name in sorted(refs - set(declared)):
-            report.error(area, f"{path}: !input {name} is not declared")
-        for name in sorted(set(declared) - refs):
-            report.error(area, f"{path}: input {name} is never used")
-        if meta.get("domain") == "automation":
-            if not any(key in body for key in ("triggers", "trigger")):
-                report.error(area, f"{path}: an automation blueprint needs triggers")
-            if not any(key in body for key in ("actions", "action")):
-                report.error(area, f"{path}: an automation blueprint needs actions")
-        _check_blueprint_actions(path, body, domain, services, source, report)
-    return len(files)
-
-
-def _check_blueprint_actions(
-    path: str,
-    body: dict[str, Any],
-    domain: str,
-    services: dict[str, set[str]],
-    source: Source | None,
-    report: Report,
-) -> None:
-    for node in _walk(body):
-        if not isinstance(node, dict):
-            continue
-        action = node.get("action", node.get("service"))
-        if isinstance(action, str) and action.startswith(f"{domain}."):
-            service = action.removeprefix(f"{domain}.")
-            if service not in services:
-                report.error("blueprints", f"{path}: {action} is not an action of {domain}")
-            elif isinstance(node.get("data"), dict):
-                for key in sorted(set(node["data"]) - services[service]):
-                    report.error("blueprints", f"{path}: {action} has no field {key}")
-        event = node.get("event_type")
-        if (
-            isinstance(event, str)
-            and event.startswith(f"{domain}_")
-            and source is not None
-            and event not in source.consts.values()
-        ):
-            report.error("blueprints", f"{path}: the integration never fires {event}")
-
-
 # ---- entry point ----------------------------------------------------------------------------
 
 
@@ -1344,18 +879,14 @@ def check(root: Path) -> Report:
         )
         return report
     integration = manifests[0].parent
-    manifest = check_manifest(integration, report) or {}
-    check_hacs(root, report)
-    check_quality_scale(integration, manifest, report)
+    manifest = _load_json(manifests[0], report, "manifest")
+    check_quality_scale(integration, manifest if isinstance(manifest, dict) else {}, report)
     en = _load_json(integration / "translations" / "en.json", report, "translations")
     if not isinstance(en, dict):
         return report
     source = Source(integration, report)
     check_code_keys(source, en, report)
-    if manifest.get("config_flow"):
-        check_config_flow(source, en, report)
-    services = check_services(integration, source, en, report)
-    check_blueprints(root, str(manifest.get("domain", integration.name)), services, source, report)
+    check_services(integration, source, en, report)
     return report
 
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from homeassistant.components import mqtt
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
@@ -29,15 +27,16 @@ from .const import (
     TRANSPORT_CLOUD,
     TRANSPORT_MQTT,
 )
-from .coordinator import Eg4Coordinator
+from .coordinator import Eg4Coordinator, transport_errors
 from .entity import device_identifier, device_info
 from .profiles import build_profile
+from .runtime import Eg4ConfigEntry, Eg4RuntimeData
 from .services import async_setup_services
 from .supervisor import CalibrationSupervisor, async_remove_record
 from .supervisor.notify import raise_revert_issue
 from .supervisor.store import async_load_unreverted
-from .transport.base import Transport, TransportAuthError, TransportUnavailableError
-from .transport.cloud import CloudStationMissingError, CloudTransport, TransportRateLimitedError
+from .transport.base import Transport
+from .transport.cloud import CloudStationMissingError, CloudTransport
 from .transport.mqtt import MqttTransport
 
 PLATFORMS: list[Platform] = [
@@ -50,20 +49,8 @@ PLATFORMS: list[Platform] = [
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
-@dataclass(slots=True)
-class Eg4RuntimeData:
-    """What a loaded entry holds."""
-
-    coordinator: Eg4Coordinator
-    supervisor: CalibrationSupervisor
-
-
-type Eg4ConfigEntry = ConfigEntry[Eg4RuntimeData]
-
-
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up the integration (domain-wide actions are registered here)."""
-    del config
     async_setup_services(hass)
     return True
 
@@ -134,9 +121,10 @@ async def _async_build_transport(hass: HomeAssistant, entry: Eg4ConfigEntry) -> 
         )
         station_issue = f"station_missing_{entry.entry_id}"
         try:
-            transport = await CloudTransport.async_discover(
-                client, int(entry.data[CONF_PLANT_ID]), scan_interval=interval
-            )
+            with transport_errors(setup=True):
+                transport = await CloudTransport.async_discover(
+                    client, int(entry.data[CONF_PLANT_ID]), scan_interval=interval
+                )
         except CloudStationMissingError as err:
             # Signing in again cannot bring the station back: no reauth, a repair instead.
             placeholders = {"name": entry.title}
@@ -153,22 +141,6 @@ async def _async_build_transport(hass: HomeAssistant, entry: Eg4ConfigEntry) -> 
                 translation_domain=DOMAIN,
                 translation_key="station_missing",
                 translation_placeholders=placeholders,
-            ) from err
-        except TransportAuthError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="auth_failed"
-            ) from err
-        except TransportRateLimitedError as err:
-            raise ConfigEntryNotReady(
-                translation_domain=DOMAIN,
-                translation_key="rate_limited",
-                translation_placeholders={"seconds": str(err.seconds)},
-            ) from err
-        except TransportUnavailableError as err:
-            raise ConfigEntryNotReady(
-                translation_domain=DOMAIN,
-                translation_key="service_unavailable",
-                translation_placeholders={"error": str(err)},
             ) from err
         ir.async_delete_issue(hass, DOMAIN, station_issue)
         return transport

@@ -13,9 +13,9 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import Eg4ConfigEntry
 from .entity import Eg4Entity
 from .model import PackState, SettingKey, SourceId, SourceKind
+from .runtime import Eg4ConfigEntry
 from .system_entities import SOC_DRIFT, SocDriftBinarySensor
 
 PARALLEL_UPDATES = 0
@@ -39,7 +39,6 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create the binary sensors the capabilities allow."""
-    del hass
     coordinator = entry.runtime_data.coordinator
     entities: list[Eg4Entity] = []
     if "protection" in coordinator.capabilities.pack_metrics:

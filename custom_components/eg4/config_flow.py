@@ -12,12 +12,12 @@ from typing import Any
 from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.core import callback
 
-from . import Eg4ConfigEntry
 from .const import CONF_TRANSPORT, DOMAIN, TRANSPORT_CLOUD
 from .flow.bridges import STEP_LOCAL_MQTT
 from .flow.cloud import STEP_CLOUD, CloudSteps
 from .flow.discovery import DiscoverySteps
 from .flow.options import Eg4OptionsFlow
+from .runtime import Eg4ConfigEntry
 
 
 class Eg4ConfigFlow(DiscoverySteps, CloudSteps, domain=DOMAIN):
@@ -30,12 +30,10 @@ class Eg4ConfigFlow(DiscoverySteps, CloudSteps, domain=DOMAIN):
     @callback
     def async_get_options_flow(config_entry: Eg4ConfigEntry) -> Eg4OptionsFlow:
         """Create the options flow."""
-        del config_entry
         return Eg4OptionsFlow()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose how Home Assistant reaches the system."""
-        del user_input
         return self.async_show_menu(step_id="user", menu_options=[STEP_LOCAL_MQTT, STEP_CLOUD])
 
     async def async_step_reconfigure(

@@ -1,15 +1,20 @@
-"""The push coordinator: one SystemState fed by a transport, and the one write path."""
+"""The coordinator: one SystemState fed by a transport, and its listeners.
+
+It holds the one mapping of transport errors to Home Assistant's exceptions (setup and refresh)
+and forwards writes and replies to ``writes.Writer``.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
@@ -23,10 +28,12 @@ from .const import (
 )
 from .ingest import Change, apply_readings, mark_stale
 from .model import SettingKey, SourceId, SourceKind, SystemState
-from .profiles.base import CommandResult, Rejected
 from .transport.base import (
+    CommandResult,
     Offline,
+    Rejected,
     TransportAuthError,
+    TransportRateLimitedError,
     TransportResult,
     TransportUnavailableError,
 )
@@ -34,13 +41,41 @@ from .write_modes import Guard, WriteOutcome
 from .writes import Writer
 
 if TYPE_CHECKING:
-    from . import Eg4ConfigEntry
+    from .runtime import Eg4ConfigEntry
     from .transport.base import Transport
 
 _LOGGER = logging.getLogger(__name__)
 
 type KeyListener = Callable[[], None]
 type StateListener = Callable[[SystemState, Change], None]
+
+
+@contextmanager
+def transport_errors(*, setup: bool) -> Iterator[None]:
+    """Raise a transport's error as the Home Assistant exception it means (setup and refresh).
+
+    Refused credentials start a reauth; a wait the portal asked for or an outage is retried:
+    by Home Assistant's setup retry while setting up, by the next refresh afterwards.
+    """
+    retry = ConfigEntryNotReady if setup else UpdateFailed
+    try:
+        yield
+    except TransportAuthError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="auth_failed"
+        ) from err
+    except TransportRateLimitedError as err:
+        raise retry(
+            translation_domain=DOMAIN,
+            translation_key="rate_limited",
+            translation_placeholders={"seconds": str(err.seconds)},
+        ) from err
+    except TransportUnavailableError as err:
+        raise retry(
+            translation_domain=DOMAIN,
+            translation_key="service_unavailable",
+            translation_placeholders={"error": str(err)},
+        ) from err
 
 
 class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
@@ -81,18 +116,8 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
         """Poll a polling transport; for push transports return what has been delivered."""
         if self.transport.poll_interval is None:
             return self.data
-        try:
+        with transport_errors(setup=False):
             await self.transport.async_poll()
-        except TransportAuthError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="auth_failed"
-            ) from err
-        except TransportUnavailableError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="service_unavailable",
-                translation_placeholders={"error": str(err)},
-            ) from err
         return self.data
 
     async def async_start(self) -> None:

@@ -8,8 +8,8 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
-from . import Eg4ConfigEntry
 from .model import DeviceState, InverterState, PackState
+from .runtime import Eg4ConfigEntry
 
 # Anything that can identify a person, a site or a device.
 TO_REDACT = {
@@ -55,7 +55,6 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: Eg4ConfigEntry
 ) -> dict[str, Any]:
     """Return diagnostics for a config entry."""
-    del hass
     coordinator = entry.runtime_data.coordinator
     supervisor = entry.runtime_data.supervisor
     state = coordinator.data

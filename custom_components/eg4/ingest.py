@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .model import InverterState, MetricValue, PackState, SettingValue, SourceId, SystemState
-from .profiles.base import Reading
+from .transport.base import Reading
 
 TEMPERATURE_PREFIX = "temperature_"
 DERIVED_TEMPERATURE = "temperature_max"

@@ -17,10 +17,10 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import Eg4ConfigEntry
 from .coordinator import Eg4Coordinator
 from .entity import Eg4GroupSettingEntity, step_precision
 from .model import SettingKey
+from .runtime import Eg4ConfigEntry
 from .settings import NumberSetting
 
 PARALLEL_UPDATES = 1
@@ -81,7 +81,6 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create the numbers the transport can write."""
-    del hass
     coordinator = entry.runtime_data.coordinator
     writable = coordinator.capabilities.writable
     async_add_entities(

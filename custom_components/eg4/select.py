@@ -7,10 +7,10 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import Eg4ConfigEntry
 from .coordinator import Eg4Coordinator
 from .entity import Eg4GroupSettingEntity
 from .model import ChargerPriority, OutputPriority, SettingKey
+from .runtime import Eg4ConfigEntry
 from .settings import OptionSetting
 
 PARALLEL_UPDATES = 1
@@ -35,7 +35,6 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create the selects the transport can write."""
-    del hass
     coordinator = entry.runtime_data.coordinator
     writable = coordinator.capabilities.writable
     async_add_entities(

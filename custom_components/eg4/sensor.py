@@ -23,7 +23,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from . import Eg4ConfigEntry
 from .entity import Eg4Entity, step_precision
 from .model import (
     ChargerPriority,
@@ -34,8 +33,9 @@ from .model import (
     SourceId,
     SourceKind,
 )
-from .profiles.base import DEVICE_MODE_OPTIONS, Capabilities
+from .profiles.base import DEVICE_MODE_OPTIONS
 from .profiles.common import BATTERY_DIRECTION_OPTIONS, LINE_DIRECTION_OPTIONS
+from .runtime import Eg4ConfigEntry
 from .settings import NumberSetting
 from .system_entities import (
     CALIBRATION_STATE,
@@ -49,6 +49,7 @@ from .system_entities import (
     SocSpreadSensor,
     VoltageSpreadSensor,
 )
+from .transport.base import Capabilities
 
 PARALLEL_UPDATES = 0
 
@@ -273,7 +274,6 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create the sensors this transport's capabilities allow."""
-    del hass
     coordinator = entry.runtime_data.coordinator
     caps = coordinator.capabilities
     entities: list[Eg4Sensor] = []

@@ -13,11 +13,11 @@ from homeassistant.helpers import config_validation as cv
 
 from .calibration import Method, RunConfig
 from .const import DOMAIN
-from .safety import UnsafeLimitError
+from .refusal import RefusedError
 from .supervisor import CalibrationSupervisor, limits_from
 
 if TYPE_CHECKING:
-    from . import Eg4ConfigEntry
+    from .runtime import Eg4ConfigEntry
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_METHOD = "method"
@@ -85,8 +85,8 @@ def _supervisor(hass: HomeAssistant, entry_id: str) -> CalibrationSupervisor:
 
 def _capped(duration: timedelta) -> timedelta:
     if duration > MAX_DURATION_CAP:
-        raise UnsafeLimitError(
-            "above_ceiling",
+        raise RefusedError(
+            "limit_above_ceiling",
             field=ATTR_MAX_DURATION,
             value=str(duration),
             limit=str(MAX_DURATION_CAP),
@@ -104,15 +104,11 @@ def _run_config(method: Method, data: dict[str, Any]) -> RunConfig:
         if duration is not None:
             overrides["max_duration_s"] = _capped(duration).total_seconds()
         return RunConfig.for_method(method, **overrides)
-    except UnsafeLimitError as err:
+    except RefusedError as err:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
-            translation_key=f"limit_{err.reason}",
-            translation_placeholders={
-                "field": err.placeholders.get("field", ""),
-                "value": err.placeholders.get("value", ""),
-                "limit": err.placeholders.get("limit", ""),
-            },
+            translation_key=err.translation_key,
+            translation_placeholders=err.translation_placeholders,
         ) from err
 
 

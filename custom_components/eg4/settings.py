@@ -10,16 +10,7 @@ import math
 from dataclasses import dataclass
 
 from .model import ChargerPriority, OutputPriority, SettingKey, SettingValue, SystemState
-
-
-class SettingRejectedError(ValueError):
-    """A requested value was refused before any write was attempted."""
-
-    def __init__(self, reason: str, **placeholders: str) -> None:
-        """Store a translation reason key and its placeholders."""
-        super().__init__(reason)
-        self.reason = reason
-        self.placeholders = placeholders
+from .refusal import RefusedError
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -87,7 +78,7 @@ def _fmt(value: float) -> str:
 
 
 def validate(setting: SettingDef, value: object, state: SystemState) -> SettingValue:
-    """Return the value to write, or raise SettingRejectedError saying why not."""
+    """Return the value to write, or raise RefusedError saying why not."""
     if isinstance(setting, OptionSetting):
         return _validate_option(setting, value)
     number = _validate_number(setting, value)
@@ -100,8 +91,8 @@ def _validate_option(setting: OptionSetting, value: object) -> SettingValue:
     for option in setting.options:
         if value in (option, option.value):
             return option
-    raise SettingRejectedError(
-        "invalid_option",
+    raise RefusedError(
+        "rejected_invalid_option",
         value=str(value),
         options=", ".join(option.value for option in setting.options),
     )
@@ -109,16 +100,16 @@ def _validate_option(setting: OptionSetting, value: object) -> SettingValue:
 
 def _validate_number(setting: NumberSetting, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise SettingRejectedError("not_a_number", value=str(value))
+        raise RefusedError("rejected_not_a_number", value=str(value))
     try:
         number = float(value)
     except OverflowError as err:
-        raise SettingRejectedError("not_a_number", value=str(value)[:20]) from err
+        raise RefusedError("rejected_not_a_number", value=str(value)[:20]) from err
     if not math.isfinite(number):
-        raise SettingRejectedError("not_a_number", value=str(value))
+        raise RefusedError("rejected_not_a_number", value=str(value))
     if not setting.minimum <= number <= setting.maximum:
-        raise SettingRejectedError(
-            "out_of_range",
+        raise RefusedError(
+            "rejected_out_of_range",
             value=_fmt(number),
             minimum=_fmt(setting.minimum),
             maximum=_fmt(setting.maximum),
@@ -126,8 +117,8 @@ def _validate_number(setting: NumberSetting, value: object) -> float:
         )
     steps = (number - setting.minimum) / setting.step
     if abs(steps - round(steps)) > 1e-6:
-        raise SettingRejectedError(
-            "not_on_step", value=_fmt(number), step=_fmt(setting.step), unit=setting.unit
+        raise RefusedError(
+            "rejected_not_on_step", value=_fmt(number), step=_fmt(setting.step), unit=setting.unit
         )
     return float(round(setting.minimum + round(steps) * setting.step, 6))
 
@@ -137,13 +128,13 @@ def _check_stop_charge(value: float, state: SystemState) -> None:
     floats = [inv.settings.get(SettingKey.FLOAT_VOLTAGE) for inv in state.inverters.values()]
     known = [v for v in floats if isinstance(v, float)]
     if len(known) != len(floats):
-        raise SettingRejectedError("float_voltage_unknown", value=_fmt(value))
+        raise RefusedError("rejected_float_voltage_unknown", value=_fmt(value))
     limit = min(known)
     if value > limit + 1e-6:
-        raise SettingRejectedError("above_float_voltage", value=_fmt(value), limit=_fmt(limit))
+        raise RefusedError("rejected_above_float_voltage", value=_fmt(value), limit=_fmt(limit))
     recharges = [inv.settings.get(SettingKey.RECHARGE_VOLTAGE) for inv in state.inverters.values()]
     known_recharge = [v for v in recharges if isinstance(v, float)]
     if known_recharge and value <= max(known_recharge) + 1e-6:
-        raise SettingRejectedError(
-            "below_recharge_voltage", value=_fmt(value), limit=_fmt(max(known_recharge))
+        raise RefusedError(
+            "rejected_below_recharge_voltage", value=_fmt(value), limit=_fmt(max(known_recharge))
         )

@@ -21,8 +21,9 @@ from homeassistant.util.async_ import create_eager_task
 
 from .const import DOMAIN
 from .model import SettingKey, SettingValue, SystemState, setting_text, values_match
-from .profiles.base import CommandResult
-from .settings import SettingDef, SettingRejectedError, validate
+from .refusal import RefusedError
+from .settings import SettingDef, validate
+from .transport.base import CommandResult
 
 if TYPE_CHECKING:
     from .writes import Writer
@@ -68,11 +69,11 @@ def validated(writer: Writer, key: SettingKey, value: object) -> tuple[SettingDe
         )
     try:
         return setting, validate(setting, value, writer.state)
-    except SettingRejectedError as err:
+    except RefusedError as err:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
-            translation_key=f"rejected_{err.reason}",
-            translation_placeholders={"setting": key.value, **err.placeholders},
+            translation_key=err.translation_key,
+            translation_placeholders={"setting": key.value, **err.translation_placeholders},
         ) from err
 
 

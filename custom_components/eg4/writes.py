@@ -30,8 +30,7 @@ from homeassistant.helpers.event import async_call_later
 
 from .const import DOMAIN
 from .model import SettingKey, SettingValue, SourceKind, SystemState, values_match
-from .profiles.base import Capabilities, CommandResult, Reading
-from .transport.base import Transport, TransportError
+from .transport.base import Capabilities, CommandResult, Reading, Transport, TransportError
 from .write_modes import Guard, WriteOutcome, WritePlan, run_restore, run_write, validated
 
 _LOGGER = logging.getLogger(__name__)

@@ -788,7 +788,7 @@ async def test_429_retry_after_holds_the_polls_back(
     await poll(hass)
     assert not coordinator.last_update_success
     assert isinstance(coordinator.last_exception, UpdateFailed)
-    assert coordinator.last_exception.translation_key == "service_unavailable"
+    assert coordinator.last_exception.translation_key == "rate_limited"
     assert "150 s" in str(coordinator.last_exception)
     assert hass.config_entries.flow.async_progress_by_handler(DOMAIN) == []
     for left in (90, 30):  # two polls inside the window: not one request

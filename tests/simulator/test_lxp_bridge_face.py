@@ -13,8 +13,8 @@ import pytest
 
 from custom_components.eg4.model import ChargerPriority as HaChargerPriority
 from custom_components.eg4.model import SettingKey, SettingValue, SourceId, SourceKind
-from custom_components.eg4.profiles.base import CommandResult, Decoded
 from custom_components.eg4.profiles.lxp_bridge import MAX_JSON, LxpBridgeProfile
+from custom_components.eg4.transport.base import CommandResult, Decoded
 from simulator import (
     ChargerPriority,
     LxpBridgeFace,

@@ -13,7 +13,7 @@ from custom_components.eg4.model import (
     SourceKind,
     SystemState,
 )
-from custom_components.eg4.profiles.base import Reading
+from custom_components.eg4.transport.base import Decoded, Reading
 
 POWERMON_CONFIG: dict[str, Any] = {
     "profile": "powermon_lvx",
@@ -46,6 +46,13 @@ def inv(n: int) -> SourceId:
 def pack(n: int) -> SourceId:
     """Pack ``n``."""
     return SourceId(SourceKind.PACK, n)
+
+
+def single(result: object) -> Reading:
+    """The one reading a decoded message carried."""
+    assert isinstance(result, Decoded), result
+    assert len(result.readings) == 1
+    return result.readings[0]
 
 
 def reading(source: SourceId, key: str, value: Any, setting: SettingKey | None = None) -> Reading:

@@ -10,7 +10,7 @@ from custom_components.eg4 import profiles
 from custom_components.eg4.const import PROFILES
 from custom_components.eg4.model import SettingKey
 from custom_components.eg4.profiles import build_profile
-from custom_components.eg4.profiles.base import Capabilities, Profile
+from custom_components.eg4.profiles.base import Profile
 from custom_components.eg4.profiles.powermon_lvx import PowermonLvxProfile
 from custom_components.eg4.profiles.solar_assistant import SolarAssistantProfile
 from custom_components.eg4.settings import (
@@ -18,6 +18,7 @@ from custom_components.eg4.settings import (
     MAX_UTILITY_CHARGE_CURRENT,
     STOP_CHARGE_VOLTAGE,
 )
+from custom_components.eg4.transport.base import Capabilities
 
 from .helpers import PI_FAMILY_SETTINGS, POWERMON_CONFIG, SA_CONFIG
 

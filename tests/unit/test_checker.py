@@ -34,14 +34,12 @@ checker = _load_checker()
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    """A copy of what the checker reads: the integration, hacs.json and the blueprints."""
+    """A copy of what the checker reads: the integration."""
     shutil.copytree(
         ROOT / "custom_components" / "eg4",
         tmp_path / "custom_components" / "eg4",
         ignore=shutil.ignore_patterns("__pycache__"),
     )
-    shutil.copytree(ROOT / "blueprints", tmp_path / "blueprints")
-    shutil.copy(ROOT / "hacs.json", tmp_path / "hacs.json")
     return tmp_path
 
 
@@ -128,9 +126,9 @@ def test_every_translation_key_in_the_code_is_found() -> None:
         ("entity.binary_sensor", "soc_drift"),  # description in system_entities.py
         ("entity.number", "max_charge_current"),
         ("entity.select", "charger_priority"),
-        ("exceptions", "rejected_out_of_range"),  # f"rejected_{err.reason}"
-        ("exceptions", "limit_above_ceiling"),  # f"limit_{err.reason}"
-        ("exceptions", "plan_no_levers"),  # f"plan_{err.reason}"
+        ("exceptions", "rejected_out_of_range"),  # err.translation_key of RefusedError
+        ("exceptions", "limit_above_ceiling"),  # err.translation_key of RefusedError
+        ("exceptions", "plan_no_levers"),  # err.translation_key of RefusedError
         ("exceptions", "write_rolled_back"),  # a local variable set in branches
         ("exceptions", "mqtt_unavailable"),
         ("issues", "revert_failed"),
@@ -140,67 +138,6 @@ def test_every_translation_key_in_the_code_is_found() -> None:
 
 
 # ---- manifest.json and hacs.json ----------------------------------------------------------
-
-
-def test_manifest_key_out_of_order(repo: Path) -> None:
-    edit_json(
-        integration(repo) / "manifest.json", lambda m: reorder(m, ["domain", "name", "version"])
-    )
-    assert_error(repo, "keys after domain and name must be in alphabetical order")
-
-
-def test_manifest_name_before_domain(repo: Path) -> None:
-    edit_json(integration(repo) / "manifest.json", lambda m: reorder(m, ["name"]))
-    assert_error(repo, "the first keys must be domain, name")
-
-
-def test_manifest_without_version(repo: Path) -> None:
-    edit_json(integration(repo) / "manifest.json", lambda m: m.pop("version"))
-    assert_error(repo, "required key 'version' is missing")
-
-
-@pytest.mark.parametrize(
-    ("key", "value", "message"),
-    [
-        ("documentation", "https://www.home-assistant.io/integrations/eg4", "must not point"),
-        ("documentation", "http://example.com/eg4", "must be an https:// URL"),
-        ("issue_tracker", "github.com/eg4-ha/eg4/issues", "issue_tracker"),
-        ("codeowners", ["eg4-ha"], "codeowners"),
-        ("iot_class", "local_pushing", "iot_class 'local_pushing' is not one of"),
-        ("integration_type", "gadget", "integration_type 'gadget' is not one of"),
-        ("version", "one point two", "not a valid CalVer/SemVer/PEP 440 version"),
-        ("config_flow", False, "config_flow is False but config_flow.py exists"),
-    ],
-)
-def test_manifest_bad_values(repo: Path, key: str, value: object, message: str) -> None:
-    edit_json(integration(repo) / "manifest.json", lambda m: m.update({key: value}))
-    assert_error(repo, message)
-
-
-def test_manifest_unknown_key(repo: Path) -> None:
-    edit_json(integration(repo) / "manifest.json", lambda m: m.update({"zz_extra": True}))
-    assert_error(repo, "unknown key 'zz_extra'")
-
-
-def test_folder_name_differs_from_domain(repo: Path) -> None:
-    integration(repo).rename(repo / "custom_components" / "eg4_local")
-    found = errors(repo)
-    assert any("domain 'eg4' differs from the folder name 'eg4_local'" in e for e in found)
-
-
-def test_hacs_extra_key(repo: Path) -> None:
-    edit_json(repo / "hacs.json", lambda h: h.update({"domains": ["sensor"]}))
-    assert_error(repo, "key 'domains' is not accepted by HACS")
-
-
-def test_hacs_without_name(repo: Path) -> None:
-    edit_json(repo / "hacs.json", lambda h: h.pop("name"))
-    assert_error(repo, "[hacs] name is required")
-
-
-def test_hacs_zip_release_without_filename(repo: Path) -> None:
-    edit_json(repo / "hacs.json", lambda h: h.update({"zip_release": True}))
-    assert_error(repo, "zip_release needs filename")
 
 
 # ---- services.yaml <-> translations --------------------------------------------------------
@@ -277,8 +214,8 @@ def test_unknown_exception_translation_key(repo: Path) -> None:
     assert_error(repo, "exceptions.telemetry_is_stale is missing")
 
 
-def test_exception_key_built_from_an_error_reason(repo: Path) -> None:
-    """f"rejected_{err.reason}": every reason SettingRejectedError is raised with counts."""
+def test_exception_key_carried_by_a_refused_error(repo: Path) -> None:
+    """err.translation_key: every key RefusedError is raised with counts."""
     edit_json(en_json(repo), lambda en: en["exceptions"].pop("rejected_not_on_step"))
     assert_error(repo, "exceptions.rejected_not_on_step is missing")
 
@@ -331,24 +268,6 @@ def test_issue_translation_missing(repo: Path) -> None:
     assert_error(repo, "issues.soc_drift.description is missing")
 
 
-def test_config_flow_field_without_data_description(repo: Path) -> None:
-    edit_json(
-        en_json(repo),
-        lambda en: en["config"]["step"]["lxp_bridge"]["data_description"].pop("datalogs"),
-    )
-    assert_error(repo, "config.step.lxp_bridge.data_description.datalogs is missing")
-
-
-def test_config_flow_error_without_translation(repo: Path) -> None:
-    edit_json(en_json(repo), lambda en: en["config"]["error"].pop("invalid_datalogs"))
-    assert_error(repo, "config.error.invalid_datalogs is missing")
-
-
-def test_config_flow_step_without_translation(repo: Path) -> None:
-    edit_json(en_json(repo), lambda en: en["config"]["step"].pop("station"))
-    assert_error(repo, "config.step.station is missing")
-
-
 # ---- quality_scale.yaml ------------------------------------------------------------------
 
 
@@ -399,59 +318,14 @@ def test_quality_scale_claimed_tier_must_be_met(repo: Path) -> None:
 # ---- blueprints ---------------------------------------------------------------------------
 
 
-BLUEPRINT = "blueprints/automation/eg4/calibration_result_notify.yaml"
-
-
-def test_blueprint_unknown_input_reference(repo: Path) -> None:
-    replace_text(repo / BLUEPRINT, "endings: !input endings", "endings: !input results")
-    assert_error(repo, "!input results is not declared", "input endings is never used")
-
-
-def test_blueprint_input_without_selector(repo: Path) -> None:
-    replace_text(
-        repo / BLUEPRINT,
-        "      selector:\n        text:\n",
-        "\n",
-    )
-    assert_error(repo, "input notify_action has no selector")
-
-
-def test_blueprint_without_name(repo: Path) -> None:
-    replace_text(repo / BLUEPRINT, "  name: EG4 notify on calibration results\n", "")
-    assert_error(repo, "blueprint.name is missing")
-
-
-def test_blueprint_calls_an_unknown_field(repo: Path) -> None:
-    replace_text(
-        repo / "blueprints/automation/eg4/monthly_calibration.yaml",
-        '      method: "{{ method }}"\n',
-        '      method: "{{ method }}"\n      force: true\n',
-    )
-    assert_error(repo, "eg4.run_calibration has no field force")
-
-
-def test_blueprint_device_filter_in_target(repo: Path) -> None:
-    replace_text(
-        repo / BLUEPRINT,
-        "      selector:\n        text:\n",
-        "      selector:\n        target:\n          device:\n            integration: eg4\n",
-    )
-    assert_error(repo, "input notify_action: no device filter in a target")
-
-
-def test_blueprint_that_does_not_parse(repo: Path) -> None:
-    (repo / "blueprints/automation/eg4/broken.yaml").write_text("blueprint: [unclosed\n")
-    assert_error(repo, "broken.yaml does not parse")
-
-
 # ---- the command line -----------------------------------------------------------------------
 
 
 def test_main_exits_1_with_the_messages(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    edit_json(repo / "hacs.json", lambda h: h.update({"domains": ["sensor"]}))
+    edit_json(en_json(repo), lambda en: en["exceptions"].pop("telemetry_stale"))
     assert checker.main(["check_integration.py", str(repo)]) == 1
     out = capsys.readouterr().out
-    assert "ERROR [hacs] key 'domains' is not accepted by HACS" in out
+    assert "exceptions.telemetry_stale is missing" in out
     assert "FAILED: " in out
 
 
@@ -461,7 +335,6 @@ def test_main_exits_0_on_a_clean_integration(
     """A small integration written here, so the passing path does not depend on the repo."""
     folder = tmp_path / "custom_components" / "demo"
     (folder / "translations").mkdir(parents=True)
-    (tmp_path / "hacs.json").write_text(json.dumps({"name": "Demo", "homeassistant": "2025.4.0"}))
     (folder / "manifest.json").write_text(
         json.dumps(
             {

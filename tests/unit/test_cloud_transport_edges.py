@@ -28,8 +28,9 @@ from custom_components.eg4.cloud import (
 )
 from custom_components.eg4.cloud.params import CloudWrite, ParamWrite
 from custom_components.eg4.model import ChargerPriority, SettingKey, SourceId, SourceKind
-from custom_components.eg4.profiles.base import CommandResult, Decoded
 from custom_components.eg4.transport.base import (
+    CommandResult,
+    Decoded,
     TransportAuthError,
     TransportError,
     TransportResult,

@@ -20,7 +20,7 @@ from custom_components.eg4.model import (
     SystemState,
 )
 from custom_components.eg4.profiles import build_profile
-from custom_components.eg4.profiles.base import Decoded
+from custom_components.eg4.transport.base import Decoded
 
 from .helpers import POWERMON_CONFIG, SA_CONFIG, inv, pack, reading
 

@@ -9,8 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from custom_components.eg4.model import ChargerPriority, SettingKey, SourceId, SourceKind
-from custom_components.eg4.profiles.base import Command, CommandResult, Decoded, Rejected
+from custom_components.eg4.profiles.base import Command
 from custom_components.eg4.profiles.lxp_bridge import LxpBridgeProfile
+from custom_components.eg4.transport.base import CommandResult, Decoded, Rejected
 
 PROFILE = LxpBridgeProfile.from_config(
     {"topic_prefix": "lxp", "datalogs": "BA12345678, BA87654321"}

@@ -17,7 +17,6 @@ from custom_components.eg4.profiles.base import (
     CURRENT,
     DEVICE_MODE_OPTIONS,
     DEVICE_MODES,
-    FREQUENCY,
     LOAD_PERCENT,
     MILLIVOLT_DELTA,
     PERCENT,
@@ -35,8 +34,9 @@ from custom_components.eg4.profiles.base import (
     parse_number,
 )
 from custom_components.eg4.profiles.common import (
+    BATTERY_DIRECTIONS,
     CHARGER_PRIORITY_READBACK,
-    DIRECTIONS,
+    LINE_DIRECTIONS,
     MAX_FLAGS,
     OUTPUT_PRIORITY_READBACK,
     parse_protection,
@@ -55,7 +55,6 @@ ALL_BOUNDS = [
     LOAD_PERCENT,
     TEMPERATURE,
     MILLIVOLT_DELTA,
-    FREQUENCY,
     COUNT,
 ]
 PROPERTY = settings(max_examples=200, deadline=None, derandomize=True)
@@ -77,7 +76,6 @@ PROPERTY = settings(max_examples=200, deadline=None, derandomize=True)
         (LOAD_PERCENT, 0.0, 300.0),
         (TEMPERATURE, -50.0, 150.0),
         (MILLIVOLT_DELTA, 0.0, 5000.0),
-        (FREQUENCY, 0.0, 100.0),
         (COUNT, 0.0, 1_000_000.0),
     ],
 )
@@ -243,7 +241,14 @@ def test_normalize_is_idempotent_and_alphanumeric(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "table", [OUTPUT_PRIORITY_READBACK, CHARGER_PRIORITY_READBACK, DIRECTIONS, DEVICE_MODES]
+    "table",
+    [
+        OUTPUT_PRIORITY_READBACK,
+        CHARGER_PRIORITY_READBACK,
+        LINE_DIRECTIONS,
+        BATTERY_DIRECTIONS,
+        DEVICE_MODES,
+    ],
 )
 def test_table_keys_are_already_normalized(table: dict[str, object]) -> None:
     for key in table:
@@ -298,19 +303,19 @@ def test_charger_priority_readback(payload: str, expected: ChargerPriority) -> N
 
 
 @pytest.mark.parametrize(
-    ("payload", "expected"),
+    ("table", "payload", "expected"),
     [
-        ("Input", "input"),
-        ("output", "output"),
-        ("Do nothing", "idle"),
-        ("donothing", "idle"),
-        ("Idle", "idle"),
-        ("Charge", "charge"),
-        ("Discharge", "discharge"),
+        (LINE_DIRECTIONS, "Input", "input"),
+        (LINE_DIRECTIONS, "output", "output"),
+        (LINE_DIRECTIONS, "Do nothing", "idle"),
+        (BATTERY_DIRECTIONS, "donothing", "idle"),
+        (BATTERY_DIRECTIONS, "Idle", "idle"),
+        (BATTERY_DIRECTIONS, "Charge", "charge"),
+        (BATTERY_DIRECTIONS, "Discharge", "discharge"),
     ],
 )
-def test_direction_readback(payload: str, expected: str) -> None:
-    assert option_parser(DIRECTIONS)(payload) == expected
+def test_direction_readback(table: dict[str, str], payload: str, expected: str) -> None:
+    assert option_parser(table)(payload) == expected
 
 
 @pytest.mark.parametrize(
@@ -346,7 +351,12 @@ def test_option_parser_works_on_any_table() -> None:
 @PROPERTY
 @given(text=st.one_of(payloads, st.text()))
 def test_option_parsers_raise_only_value_error(text: str) -> None:
-    for table in (OUTPUT_PRIORITY_READBACK, CHARGER_PRIORITY_READBACK, DIRECTIONS):
+    for table in (
+        OUTPUT_PRIORITY_READBACK,
+        CHARGER_PRIORITY_READBACK,
+        LINE_DIRECTIONS,
+        BATTERY_DIRECTIONS,
+    ):
         try:
             value = option_parser(table)(text)
         except ValueError:

@@ -1,16 +1,19 @@
-"""powermon (PI18) telemetry + lvx-control commands (profiles/powermon_lvx.py)."""
+"""powermon (PI18) telemetry + lvx-control commands (profiles/powermon_lvx.py): what only it does.
+
+What every bridge profile must do (decoding its key tables, the write round trip, never
+raising) is in ``test_profile_contract.py``.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from custom_components.eg4.ingest import apply_readings
@@ -19,30 +22,21 @@ from custom_components.eg4.model import (
     OutputPriority,
     SettingKey,
     SettingValue,
-    SourceKind,
     SystemState,
-    values_match,
 )
-from custom_components.eg4.profiles import build_profile
-from custom_components.eg4.profiles.base import (
-    Command,
-    CommandResult,
-    Decoded,
-    Reading,
-    Rejected,
-)
+from custom_components.eg4.profiles.base import Command
 from custom_components.eg4.profiles.powermon_lvx import (
     CHARGER_PRIORITY_COMMANDS,
     INVERTER_KEYS,
     OUTPUT_PRIORITY_COMMANDS,
-    PACK_KEYS,
     PACK_TEMPERATURE_SENSORS,
     PowermonLvxProfile,
 )
 from custom_components.eg4.profiles.powermon_ratings import EXCL_FILTER
-from custom_components.eg4.settings import NumberSetting, OptionSetting
+from custom_components.eg4.settings import OptionSetting
+from custom_components.eg4.transport.base import Decoded, Reading, Rejected
 
-from .helpers import PI_FAMILY_SETTINGS, POWERMON_CONFIG, inv, pack, payloads
+from .helpers import PI_FAMILY_SETTINGS, POWERMON_CONFIG, inv, pack, single
 
 S = "homeassistant/sensor"
 
@@ -56,21 +50,6 @@ def make(**overrides: Any) -> PowermonLvxProfile:
 @pytest.fixture
 def profile() -> PowermonLvxProfile:
     return make()
-
-
-def decode_now(profile: PowermonLvxProfile, topic: str, payload: str) -> object:
-    """Decode one message; "ac_input_voltage" comes out with its unit's next message."""
-    result = profile.decode(topic, payload)
-    if topic.endswith("_ac_input_voltage/state") and result == Decoded(()):
-        follower = topic.replace("_ac_input_voltage/", "_ac_input_frequency/")  # GS's next key
-        return profile.decode(follower, "50.0")
-    return result
-
-
-def single(result: object) -> Reading:
-    assert isinstance(result, Decoded), result
-    assert len(result.readings) == 1
-    return result.readings[0]
 
 
 # ---- construction ------------------------------------------------------------------------
@@ -217,170 +196,7 @@ def test_profile_is_frozen(profile: PowermonLvxProfile) -> None:
         profile.inverter_count = 3  # type: ignore[misc]
 
 
-# ---- decoding: inverter keys --------------------------------------------------------------
-
-INVERTER_SAMPLES: list[tuple[str, str, str, object, SettingKey | None]] = [
-    ("battery_voltage", "53.4", "battery_voltage", 53.4, None),
-    ("battery_charging_current", "12", "battery_charge_current", 12.0, None),
-    ("battery_discharge_current", "0", "battery_discharge_current", 0.0, None),
-    ("battery_capacity", "87", "battery_soc", 87.0, None),
-    ("mppt1_input_power", "1520", "pv_power", 1520.0, None),
-    ("mppt1_input_voltage", "312.5", "pv_voltage", 312.5, None),
-    ("ac_output_active_power", "850", "output_power", 850.0, None),
-    ("ac_output_load", "17", "output_load", 17.0, None),
-    ("ac_input_voltage", "240.1", "grid_voltage", 240.1, None),
-    ("ac_output_voltage", "239.8", "output_voltage", 239.8, None),
-    ("device_mode", "Hybrid mode(Line mode, Grid mode)", "device_mode", "hybrid", None),
-    ("line_power_direction", "Input", "line_direction", "input", None),
-    ("battery_power_direction", "Do nothing", "battery_direction", "idle", None),
-    (
-        "output_source_priority",
-        "Solar - Battery - Utility",
-        "output_priority",
-        OutputPriority.SBU,
-        SettingKey.OUTPUT_PRIORITY,
-    ),
-    (
-        "charger_source_priority",
-        "Solar and Utility",
-        "charger_priority",
-        ChargerPriority.SOLAR_AND_UTILITY,
-        SettingKey.CHARGER_PRIORITY,
-    ),
-    ("max_charging_current", "60", "max_charge_current", 60.0, SettingKey.MAX_CHARGE_CURRENT),
-    (
-        "max_ac_charging_current",
-        "30",
-        "max_utility_charge_current",
-        30.0,
-        SettingKey.MAX_UTILITY_CHARGE_CURRENT,
-    ),
-    (
-        "battery_re-discharge_voltage",
-        "54.0",
-        "stop_charge_voltage",
-        54.0,
-        SettingKey.STOP_CHARGE_VOLTAGE,
-    ),
-    (
-        "battery_re-charge_voltage",
-        "52.0",
-        "recharge_voltage",
-        52.0,
-        SettingKey.RECHARGE_VOLTAGE,
-    ),
-    ("battery_bulk_charge_voltage", "56.4", "bulk_voltage", 56.4, SettingKey.BULK_VOLTAGE),
-    ("battery_float_charge_voltage", "54", "float_voltage", 54.0, SettingKey.FLOAT_VOLTAGE),
-]
-
-
-def test_samples_cover_every_inverter_key() -> None:
-    assert {s[0] for s in INVERTER_SAMPLES} == set(INVERTER_KEYS)
-
-
-@pytest.mark.parametrize(
-    ("key", "payload", "canonical", "value", "setting"),
-    INVERTER_SAMPLES,
-    ids=[s[0] for s in INVERTER_SAMPLES],
-)
-def test_decode_inverter_key(
-    profile: PowermonLvxProfile,
-    key: str,
-    payload: str,
-    canonical: str,
-    value: object,
-    setting: SettingKey | None,
-) -> None:
-    for unit in (1, 2):
-        r = single(decode_now(profile, f"{S}/lvx6048_{unit}_{key}/state", payload))
-        assert r.source == inv(unit)
-        assert r.key == canonical
-        assert r.value == value
-        assert type(r.value) is type(value)
-        assert r.setting is setting
-
-
-INVERTER_BAD = [
-    ("battery_voltage", "80.1"),
-    ("battery_voltage", "-1"),
-    ("battery_voltage", "nan"),
-    ("battery_charging_current", "1001"),
-    ("battery_capacity", "101"),
-    ("mppt1_input_power", "inf"),
-    ("mppt1_input_voltage", "1000.5"),
-    ("ac_output_load", "301"),
-    ("ac_input_voltage", "401"),
-    ("ac_output_voltage", ""),
-    ("device_mode", "Warp mode"),
-    ("device_mode", ""),
-    ("line_power_direction", "sideways"),
-    ("battery_power_direction", "x" * 65),
-    ("output_source_priority", "Battery first"),
-    ("output_source_priority", ""),
-    ("charger_source_priority", "Wind first"),
-    ("max_charging_current", "abc"),
-    ("max_ac_charging_current", "1e400"),
-    ("battery_re-discharge_voltage", "81"),
-    ("battery_re-charge_voltage", "fifty"),
-    ("battery_bulk_charge_voltage", "56.4V"),
-    ("battery_float_charge_voltage", "-0.5"),
-]
-
-
-@pytest.mark.parametrize(("key", "payload"), INVERTER_BAD)
-def test_decode_inverter_rejects_bad_payload(
-    profile: PowermonLvxProfile, key: str, payload: str
-) -> None:
-    canonical = INVERTER_KEYS[key][0]
-    assert profile.decode(f"{S}/lvx6048_1_{key}/state", payload) == Rejected(
-        f"inverter:{canonical}"
-    )
-
-
 # ---- decoding: pack keys -----------------------------------------------------------------
-
-PACK_SAMPLES = [
-    ("soc", "76", "soc", 76.0),
-    ("pack_voltage", "53.12", "voltage", 53.12),
-    ("pack_current", "-20.5", "current", -20.5),
-    ("cell_voltage_max", "3.401", "cell_voltage_max", 3.401),
-    ("cell_voltage_min", "3.385", "cell_voltage_min", 3.385),
-    ("cell_voltage_delta_mv", "16", "cell_voltage_delta", 16.0),
-]
-
-
-def test_pack_samples_cover_every_pack_key() -> None:
-    assert {s[0] for s in PACK_SAMPLES} == set(PACK_KEYS)
-
-
-@pytest.mark.parametrize(("key", "payload", "canonical", "value"), PACK_SAMPLES)
-def test_decode_pack_key(
-    profile: PowermonLvxProfile, key: str, payload: str, canonical: str, value: float
-) -> None:
-    for unit in (1, 6):
-        r = single(profile.decode(f"{S}/lifepower4_{unit}_{key}/state", payload))
-        assert r == Reading(pack(unit), canonical, value)
-
-
-@pytest.mark.parametrize(
-    ("key", "payload"),
-    [
-        ("soc", "100.5"),
-        ("pack_voltage", "81"),
-        ("pack_current", "nan"),
-        ("cell_voltage_max", "5.1"),
-        ("cell_voltage_min", "3,3"),
-        ("cell_voltage_delta_mv", "5001"),
-        ("cell_voltage_delta_mv", "-1"),
-    ],
-)
-def test_decode_pack_rejects_bad_payload(
-    profile: PowermonLvxProfile, key: str, payload: str
-) -> None:
-    # the reason names the canonical metric, like the inverter rejections
-    assert profile.decode(f"{S}/lifepower4_2_{key}/state", payload) == Rejected(
-        f"pack:{PACK_KEYS[key][0]}"
-    )
 
 
 @pytest.mark.parametrize(
@@ -524,31 +340,6 @@ def test_inverter_keys_are_not_pack_keys(profile: PowermonLvxProfile) -> None:
 )
 def test_decode_ignores_topics_that_are_not_ours(profile: PowermonLvxProfile, topic: str) -> None:
     assert profile.decode(topic, "53.4") is None
-
-
-@pytest.mark.parametrize(
-    "index",
-    [
-        "\u00b9",  # superscript 1: str.isdigit() is True but int() refuses it
-        "\u00b2\u00b3",
-        "\u0661",  # Arabic-Indic 1
-        "\uff11",  # full-width 1
-        "1" * 5000,  # beyond int()'s 4300-digit limit
-    ],
-    ids=["superscript-1", "superscript-23", "arabic-indic-1", "fullwidth-1", "5000-digits"],
-)
-@pytest.mark.parametrize("prefix", ["lvx6048", "lifepower4"])
-def test_decode_non_ascii_or_huge_unit_index_is_not_ours(
-    profile: PowermonLvxProfile, prefix: str, index: str
-) -> None:
-    # Must not raise, and a unit number written in non-ASCII digits is not a configured unit.
-    key = "battery_voltage" if prefix == "lvx6048" else "soc"
-    assert profile.decode(f"{S}/{prefix}_{index}_{key}/state", "50") is None
-
-
-def test_leading_zero_index_is_that_unit(profile: PowermonLvxProfile) -> None:
-    r = single(profile.decode(f"{S}/lvx6048_02_battery_voltage/state", "50"))
-    assert r.source == inv(2)
 
 
 @pytest.mark.parametrize(
@@ -700,95 +491,7 @@ def test_encode_tables_cover_the_writable_options(profile: PowermonLvxProfile) -
     assert set(chg.options) == set(CHARGER_PRIORITY_COMMANDS)
 
 
-# ---- encode -> bridge -> readback -> decode ----------------------------------------------
-
-# What lvx-control does with each command, and how powermon reports the result.
-BRIDGE_STATE_KEY = {
-    "output_priority": "output_source_priority",
-    "charger_priority": "charger_source_priority",
-    "max_charge_current": "max_charging_current",
-    "max_utility_charge_current": "max_ac_charging_current",
-    "stop_charge_voltage": "battery_re-discharge_voltage",
-}
-BRIDGE_READBACKS = {
-    "solar_utility_battery": [
-        "Solar - Utility - Battery",
-        "Solar-Utility-Battery",
-        "Solar Utility Battery",
-    ],
-    "solar_battery_utility": [
-        "Solar - Battery - Utility",
-        "Solar-Battery-Utility",
-        "Solar Battery Utility",
-    ],
-    "solar_first": ["Solar First"],
-    "solar_and_utility": ["Solar and Utility"],
-    "solar_only": ["Only Solar"],
-}
-
-
-def bridge_readbacks(command: Command, units: int) -> list[list[tuple[str, str]]]:
-    """Every way powermon may report the applied command, one message per unit."""
-    name = command.topic.removeprefix(C + "/")
-    state_key = BRIDGE_STATE_KEY[name]
-    if command.payload in BRIDGE_READBACKS:
-        texts = BRIDGE_READBACKS[command.payload]
-    else:
-        number = float(command.payload)
-        texts = [command.payload, f"{number:.1f}", f"{number:g}", f"{number:.0f}"]
-    return [
-        [(f"{S}/lvx6048_{n}_{state_key}/state", text) for n in range(1, units + 1)]
-        for text in texts
-    ]
-
-
-def writable_cases() -> list[tuple[SettingKey, SettingValue]]:
-    caps = make().capabilities
-    cases: list[tuple[SettingKey, SettingValue]] = []
-    for key, definition in caps.writable.items():
-        if isinstance(definition, OptionSetting):
-            cases.extend((key, option) for option in definition.options)
-        else:
-            assert isinstance(definition, NumberSetting)
-            steps = round((definition.maximum - definition.minimum) / definition.step)
-            cases.extend(
-                (key, float(definition.minimum + i * definition.step)) for i in range(steps + 1)
-            )
-    return cases
-
-
-WRITABLE = writable_cases()
-
-
-def test_round_trip_covers_every_writable_setting() -> None:
-    assert {key for key, _ in WRITABLE} == {
-        SettingKey.OUTPUT_PRIORITY,
-        SettingKey.CHARGER_PRIORITY,
-        SettingKey.MAX_CHARGE_CURRENT,
-        SettingKey.MAX_UTILITY_CHARGE_CURRENT,
-        SettingKey.STOP_CHARGE_VOLTAGE,
-    }
-    assert len(WRITABLE) == 2 + 3 + 8 + 8 + 11
-
-
-@pytest.mark.parametrize("key", sorted({key for key, _ in WRITABLE}))
-def test_encode_bridge_readback_decode_round_trip(key: SettingKey) -> None:
-    profile = make()
-    definition = profile.capabilities.writable[key]
-    for value in [v for k, v in WRITABLE if k is key]:
-        (command,) = profile.encode(key, value, None)
-        for messages in bridge_readbacks(command, profile.inverter_count):
-            state = SystemState.empty(profile.inverter_count, profile.pack_count)
-            readings = []
-            for topic, payload in messages:
-                r = single(profile.decode(topic, payload))
-                assert r.setting is key
-                assert r.key == key
-                readings.append(r)
-            apply_readings(state, readings, now=1.0)
-            assert state.group_setting(key) == value, messages
-            assert values_match(state.group_setting(key), value, definition.tolerance)
-            assert state.mismatched_settings() == []
+# ---- read-back spellings -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -824,83 +527,7 @@ def test_charger_priority_readbacks(
     assert r.value is expected
 
 
-def test_build_profile_returns_powermon() -> None:
-    profile = build_profile(POWERMON_CONFIG)
-    assert isinstance(profile, PowermonLvxProfile)
-    assert profile == make()
-
-
-# ---- property: decode never raises -------------------------------------------------------
-
-_ALL_KEYS = [
-    *INVERTER_KEYS,
-    *PACK_KEYS,
-    "protection",
-    "temperature_1",
-    "temperature_pcb",
-    "temperature_x9",
-    "temperature_max",
-    "dc/ac_power_direction",
-]
-_indices = st.one_of(
-    st.integers(min_value=-2, max_value=40).map(str),
-    st.sampled_from(["", "01", "\u00b9", "\u00b2", "\u0661", "\uff11", " 1", "1 "]),
-    st.text(max_size=4),
-)
-_structured_topics = st.builds(
-    lambda head, prefix, index, key, tail: f"{head}{prefix}_{index}_{key}{tail}",
-    st.sampled_from([f"{S}/", "homeassistant/", "", f"{S}/x/"]),
-    st.sampled_from(["lvx6048", "lifepower4", "lvx", "lifepower"]),
-    _indices,
-    st.one_of(st.sampled_from(_ALL_KEYS), st.text(max_size=24)),
-    st.sampled_from(["/state", "", "/state/", "/config", "/x/state"]),
-)
-
-
-def _check_result(result: object, inverter_count: int, pack_count: int, topic: str) -> None:
-    assert result is None or isinstance(result, Decoded | Rejected)
-    assert not isinstance(result, CommandResult)  # powermon has no command replies
-    if isinstance(result, Rejected):
-        assert isinstance(result.reason, str)
-        assert result.reason
-    if isinstance(result, Decoded):
-        # only the opener is accepted with nothing yet (its reading waits for the next key)
-        assert result.readings or topic.endswith("_ac_input_voltage/state")
-        for r in result.readings:
-            if r.source.kind is SourceKind.INVERTER:
-                assert 1 <= r.source.index <= inverter_count
-            else:
-                assert 1 <= r.source.index <= pack_count
-            assert isinstance(r.value, float | str | bool)
-            if isinstance(r.value, float):
-                assert math.isfinite(r.value)
-
-
-@settings(max_examples=400, deadline=None, derandomize=True)
-@given(topic=st.one_of(_structured_topics, st.text(max_size=80)), payload=payloads)
-@example(topic=f"{S}/lvx6048_\u00b9_battery_voltage/state", payload="50")
-@example(topic=f"{S}/lifepower4_1_protection/state", payload="\u00b2")
-def test_decode_never_raises(topic: str, payload: str) -> None:
-    profile = make()
-    result = profile.decode(topic, payload)
-    _check_result(result, profile.inverter_count, profile.pack_count, topic)
-
-
-@settings(max_examples=200, deadline=None, derandomize=True)
-@given(
-    key=st.sampled_from([*INVERTER_KEYS, *PACK_KEYS, "protection", "temperature_1"]),
-    unit=st.integers(min_value=1, max_value=2),
-    payload=payloads,
-)
-def test_decode_known_topic_any_payload_is_decoded_or_rejected(
-    key: str, unit: int, payload: str
-) -> None:
-    profile = make()
-    prefix = "lvx6048" if key in INVERTER_KEYS else "lifepower4"
-    topic = f"{S}/{prefix}_{unit}_{key}/state"
-    result = profile.decode(topic, payload)
-    assert isinstance(result, Decoded | Rejected)
-    _check_result(result, profile.inverter_count, profile.pack_count, topic)
+# ---- direction words ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

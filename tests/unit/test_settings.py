@@ -17,13 +17,13 @@ from custom_components.eg4.model import (
     SystemState,
 )
 from custom_components.eg4.profiles import build_profile
+from custom_components.eg4.refusal import RefusedError
 from custom_components.eg4.settings import (
     MAX_CHARGE_CURRENT,
     MAX_UTILITY_CHARGE_CURRENT,
     STOP_CHARGE_VOLTAGE,
     NumberSetting,
     OptionSetting,
-    SettingRejectedError,
     validate,
 )
 
@@ -51,8 +51,8 @@ def on_step_values(setting: NumberSetting) -> list[float]:
 
 def rejected(
     setting: NumberSetting | OptionSetting, value: object, state: SystemState
-) -> SettingRejectedError:
-    with pytest.raises(SettingRejectedError) as info:
+) -> RefusedError:
+    with pytest.raises(RefusedError) as info:
         validate(setting, value, state)
     return info.value
 
@@ -60,13 +60,13 @@ def rejected(
 # ---- definitions -------------------------------------------------------------------------
 
 
-def test_setting_rejected_error() -> None:
-    err = SettingRejectedError("out_of_range", value="90", unit="A")
+def test_refused_error() -> None:
+    err = RefusedError("rejected_out_of_range", value="90", unit="A")
     assert isinstance(err, ValueError)
-    assert err.reason == "out_of_range"
-    assert err.placeholders == {"value": "90", "unit": "A"}
-    assert str(err) == "out_of_range"
-    assert SettingRejectedError("x").placeholders == {}
+    assert err.translation_key == "rejected_out_of_range"
+    assert err.translation_placeholders == {"value": "90", "unit": "A"}
+    assert str(err) == "rejected_out_of_range"
+    assert RefusedError("x").translation_placeholders == {}
 
 
 @pytest.mark.parametrize(
@@ -152,8 +152,8 @@ def test_values_within_rounding_snap_to_the_step(
 )
 def test_out_of_range(setting: NumberSetting, value: float, shown: str) -> None:
     err = rejected(setting, value, permissive_state())
-    assert err.reason == "out_of_range"
-    assert err.placeholders == {
+    assert err.translation_key == "rejected_out_of_range"
+    assert err.translation_placeholders == {
         "value": shown,
         "minimum": f"{setting.minimum:g}",
         "maximum": f"{setting.maximum:g}",
@@ -176,8 +176,8 @@ def test_out_of_range(setting: NumberSetting, value: float, shown: str) -> None:
 )
 def test_not_on_step(setting: NumberSetting, value: float, shown: str) -> None:
     err = rejected(setting, value, permissive_state())
-    assert err.reason == "not_on_step"
-    assert err.placeholders == {
+    assert err.translation_key == "rejected_not_on_step"
+    assert err.translation_placeholders == {
         "value": shown,
         "step": f"{setting.step:g}",
         "unit": setting.unit,
@@ -209,8 +209,8 @@ def test_not_on_step(setting: NumberSetting, value: float, shown: str) -> None:
 def test_not_a_number(value: object) -> None:
     for setting in NUMBERS:
         err = rejected(setting, value, permissive_state())
-        assert err.reason == "not_a_number"
-        assert err.placeholders == {"value": str(value)}
+        assert err.translation_key == "rejected_not_a_number"
+        assert err.translation_placeholders == {"value": str(value)}
 
 
 @pytest.mark.parametrize("setting", NUMBERS, ids=NUMBER_IDS)
@@ -218,7 +218,7 @@ def test_integer_too_large_for_float_is_rejected_not_crashed(setting: NumberSett
     # float(10**400) raises OverflowError; validation must refuse it, not crash.
     for value in (10**400, -(10**400)):
         err = rejected(setting, value, permissive_state())
-        assert err.reason in {"out_of_range", "not_a_number"}
+        assert err.translation_key in {"rejected_out_of_range", "rejected_not_a_number"}
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)
@@ -235,12 +235,12 @@ def test_validate_number_returns_in_range_on_step_or_rejects(
 ) -> None:
     try:
         result = validate(setting, value, permissive_state())
-    except SettingRejectedError as err:
-        refusal = err.reason
+    except RefusedError as err:
+        refusal = err.translation_key
     else:
         refusal = None
     if refusal is not None:
-        assert refusal in {"not_a_number", "out_of_range", "not_on_step"}
+        assert refusal in {"rejected_not_a_number", "rejected_out_of_range", "rejected_not_on_step"}
         return
     assert type(result) is float
     assert setting.minimum <= result <= setting.maximum
@@ -297,8 +297,8 @@ def test_option_rejects_others_listing_the_options(
     setting: OptionSetting, value: object, options: str
 ) -> None:
     err = rejected(setting, value, SystemState.empty(1, 0))
-    assert err.reason == "invalid_option"
-    assert err.placeholders == {"value": str(value), "options": options}
+    assert err.translation_key == "rejected_invalid_option"
+    assert err.translation_placeholders == {"value": str(value), "options": options}
 
 
 def test_profile_option_lists() -> None:
@@ -388,15 +388,15 @@ def test_stop_charge_refused(
 ) -> None:
     state = state_with(len(floats), 0, float_voltage=list(floats), recharge_voltage=list(recharges))
     err = rejected(STOP_CHARGE_VOLTAGE, value, state)
-    assert err.reason == reason
-    assert err.placeholders == placeholders
+    assert err.translation_key == f"rejected_{reason}"
+    assert err.translation_placeholders == placeholders
 
 
 def test_stop_charge_range_checked_before_firmware_rule() -> None:
     state = state_with(2, 0, float_voltage=[None, None])
-    assert rejected(STOP_CHARGE_VOLTAGE, 59, state).reason == "out_of_range"
-    assert rejected(STOP_CHARGE_VOLTAGE, 54.5, state).reason == "not_on_step"
-    assert rejected(STOP_CHARGE_VOLTAGE, "54", state).reason == "not_a_number"
+    assert rejected(STOP_CHARGE_VOLTAGE, 59, state).translation_key == "rejected_out_of_range"
+    assert rejected(STOP_CHARGE_VOLTAGE, 54.5, state).translation_key == "rejected_not_on_step"
+    assert rejected(STOP_CHARGE_VOLTAGE, "54", state).translation_key == "rejected_not_a_number"
 
 
 @pytest.mark.parametrize("setting", [MAX_CHARGE_CURRENT, MAX_UTILITY_CHARGE_CURRENT])
@@ -407,8 +407,8 @@ def test_firmware_rule_only_applies_to_stop_charge(setting: NumberSetting) -> No
 
 def test_stop_charge_float_check_uses_every_unit() -> None:
     state = state_with(3, 0, float_voltage=[57.0, 56.0, 54.0])
-    assert rejected(STOP_CHARGE_VOLTAGE, 55, state).placeholders["limit"] == "54"
+    assert rejected(STOP_CHARGE_VOLTAGE, 55, state).translation_placeholders["limit"] == "54"
     state.inverters[3].settings[SettingKey.FLOAT_VOLTAGE] = 57.0
     assert validate(STOP_CHARGE_VOLTAGE, 55, state) == 55.0
     assert validate(STOP_CHARGE_VOLTAGE, 56, state) == 56.0
-    assert rejected(STOP_CHARGE_VOLTAGE, 57, state).placeholders["limit"] == "56"
+    assert rejected(STOP_CHARGE_VOLTAGE, 57, state).translation_placeholders["limit"] == "56"

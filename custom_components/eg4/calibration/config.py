@@ -7,7 +7,8 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from ..drift import DEFAULT_VOLTAGE_TOLERANCE
-from ..safety import CELL_DELTA_CEILING_MV, Limits, UnsafeLimitError, known_fields
+from ..refusal import RefusedError
+from ..safety import CELL_DELTA_CEILING_MV, Limits, known_fields
 from .plan import Method
 
 HOUR = 3600.0
@@ -51,36 +52,39 @@ class RunConfig:
             if item.name == "limits" or (item.name == "engage_timeout_s" and value is None):
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise UnsafeLimitError("not_a_number", field=item.name, value=str(value))
+                raise RefusedError("limit_not_a_number", field=item.name, value=str(value))
             if not math.isfinite(value) or value < 0:
-                raise UnsafeLimitError("not_a_number", field=item.name, value=str(value))
+                raise RefusedError("limit_not_a_number", field=item.name, value=str(value))
         if not isinstance(self.limits, Limits):
-            raise UnsafeLimitError("not_a_mapping", field="limits", value=str(self.limits))
+            raise RefusedError("limit_not_a_mapping", field="limits", value=str(self.limits))
         for name in ("max_duration_s", "engage_current_a", "taper_current_a"):
             if getattr(self, name) <= 0:
-                raise UnsafeLimitError("below_floor", field=name, value="0", limit="0")
+                raise RefusedError("limit_below_floor", field=name, value="0", limit="0")
         if self.absorption_cell_voltage >= self.limits.cell_voltage_max:
-            raise UnsafeLimitError(
-                "absorption_above_cell_limit",
+            raise RefusedError(
+                "limit_absorption_above_cell_limit",
                 field="absorption_cell_voltage",
                 value=f"{self.absorption_cell_voltage:g}",
                 limit=f"{self.limits.cell_voltage_max:g}",
             )
         if not 90.0 <= self.reanchor_soc <= 100.0:
-            raise UnsafeLimitError(
-                "out_of_range", field="reanchor_soc", value=f"{self.reanchor_soc:g}", limit="90-100"
+            raise RefusedError(
+                "limit_out_of_range",
+                field="reanchor_soc",
+                value=f"{self.reanchor_soc:g}",
+                limit="90-100",
             )
         if not 0 < self.reanchor_voltage_spread <= self.limits.voltage_spread_max:
-            raise UnsafeLimitError(
-                "out_of_range",
+            raise RefusedError(
+                "limit_out_of_range",
                 field="reanchor_voltage_spread",
                 value=f"{self.reanchor_voltage_spread:g}",
                 limit=f"{self.limits.voltage_spread_max:g}",
             )
 
         if not 0 < self.reanchor_cell_delta_mv <= CELL_DELTA_CEILING_MV:
-            raise UnsafeLimitError(
-                "out_of_range",
+            raise RefusedError(
+                "limit_out_of_range",
                 field="reanchor_cell_delta_mv",
                 value=f"{self.reanchor_cell_delta_mv:g}",
                 limit=f"0-{CELL_DELTA_CEILING_MV:g}",

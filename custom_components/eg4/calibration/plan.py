@@ -16,6 +16,7 @@ from ..model import (
     setting_text,
     values_match,
 )
+from ..refusal import RefusedError
 
 
 class Method(StrEnum):
@@ -57,24 +58,14 @@ CHARGE_LIMITS: Mapping[SettingKey, float] = MappingProxyType(
 SOLAR_CHARGE_LIMITS = frozenset({SettingKey.CHARGE_SOC_LIMIT})
 
 VALUE_TOLERANCE = 1e-3  # float settings are compared within this after a read-back
-# Every reason a PlanError may carry (the host translates each as ``plan_<reason>``).
+# Every translation key a refused plan (RefusedError) may carry.
 PLAN_ERROR_REASONS = (
-    "no_levers",
-    "no_inverters",
-    "setting_unknown",
-    "charge_limit_not_writable",
-    "charge_limited",
+    "plan_no_levers",
+    "plan_no_inverters",
+    "plan_setting_unknown",
+    "plan_charge_limit_not_writable",
+    "plan_charge_limited",
 )
-
-
-class PlanError(ValueError):
-    """A plan could not be built; ``reason`` is a translation key."""
-
-    def __init__(self, reason: str, **placeholders: str) -> None:
-        """Store a translation reason key and its placeholders."""
-        super().__init__(reason)
-        self.reason = reason
-        self.placeholders = placeholders
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,30 +123,32 @@ def build_plan(
     a lever already comes first, raised for the run: it needs to be in ``writable`` (the transport's
     writable settings; by default only the levers are), or the plan is refused
     (``charge_limit_not_writable``). The solar method writes nothing: a limit on all charging
-    refuses it (``charge_limited``). Raises PlanError when a value to restore is unknown.
+    refuses it (``charge_limited``). Raises RefusedError when a value to restore is unknown.
     """
     if method is Method.SOLAR:
         blocking = low_charge_limits(state, SOLAR_CHARGE_LIMITS)
         if blocking:
-            raise PlanError("charge_limited", **_limit_placeholders(*next(iter(blocking.items()))))
+            raise RefusedError(
+                "plan_charge_limited", **_limit_placeholders(*next(iter(blocking.items())))
+            )
         return []
     if not levers:
-        raise PlanError("no_levers")
+        raise RefusedError("plan_no_levers")
     if not state.inverters:
-        raise PlanError("no_inverters")
+        raise RefusedError("plan_no_inverters")
     allowed = set(levers) if writable is None else set(writable)
     raised: dict[SettingKey, SettingValue] = {}
     for key, low in low_charge_limits(state).items():
         if key in levers:
             continue
         if key not in allowed:
-            raise PlanError("charge_limit_not_writable", **_limit_placeholders(key, low))
+            raise RefusedError("plan_charge_limit_not_writable", **_limit_placeholders(key, low))
         raised[key] = CHARGE_LIMITS[key]
     items: list[PlanItem] = []
     for key, target in {**raised, **levers}.items():
         for unit, current in sorted(state.setting_values(key).items()):
             if current is None:
-                raise PlanError("setting_unknown", setting=key.value, unit=str(unit))
+                raise RefusedError("plan_setting_unknown", setting=key.value, unit=str(unit))
             items.append(PlanItem(setting=key, unit=unit, from_value=current, to_value=target))
     return items
 

@@ -148,13 +148,6 @@ class RunRecord:
             reanchor_soc=self.config.reanchor_soc,
         )
 
-    def entered_at(self, phase: Phase) -> float | None:
-        """When the run last entered ``phase``."""
-        for entry in reversed(self.history):
-            if entry.phase is phase:
-                return entry.at
-        return None
-
     def run_summary(self) -> RunSummary:
         """The typed record of the run."""
         return RunSummary(

@@ -119,13 +119,6 @@ class ParallelGroup:
     members: tuple[ParallelMember, ...] = ()
     midbox_serial: str | None = None
 
-    @property
-    def inverter_serials(self) -> tuple[str, ...]:
-        """Serials of the inverters (GridBOSS excluded), in parallel-index order."""
-        members = [m for m in self.members if m.device_type != GRIDBOSS_DEVICE_TYPE]
-        members.sort(key=lambda m: (m.index is None, m.index or 0, m.serial))
-        return tuple(m.serial for m in members)
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Runtime:

@@ -8,7 +8,7 @@ from homeassistant.config_entries import ConfigEntryState, ConfigFlow
 from homeassistant.core import callback
 
 if TYPE_CHECKING:
-    from .. import Eg4ConfigEntry
+    from ..runtime import Eg4ConfigEntry
 
 
 class FlowBase(ConfigFlow):

@@ -28,7 +28,7 @@ from ..profiles.registry import BRIDGES, bridge_of
 from .base import FlowBase
 
 if TYPE_CHECKING:
-    from .. import Eg4ConfigEntry
+    from ..runtime import Eg4ConfigEntry
 
 # "mqtt" is Home Assistant's MQTT-discovery step name, so the menu entry has its own.
 STEP_LOCAL_MQTT = "local_mqtt"

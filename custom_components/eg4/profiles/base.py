@@ -1,52 +1,19 @@
-"""The profile interface and the scalar parsers every profile shares (pure)."""
+"""The bridge profile interface and the scalar parsers every profile shares (pure).
+
+The messages a profile decodes to (``Reading``, ``Decoded``, ``Rejected``, ``CommandResult``)
+and ``Capabilities`` are the transport interface's: they live in ``transport.base``.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from ..model import MetricValue, SettingKey, SettingValue, SourceId
 from ..settings import SettingDef
-
-
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """One decoded value from one source: a metric or a reported setting."""
-
-    source: SourceId
-    key: str
-    value: MetricValue | SettingValue
-    setting: SettingKey | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Decoded:
-    """What one message carried."""
-
-    readings: tuple[Reading, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """A message on one of our topics whose payload could not be trusted."""
-
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class CommandResult:
-    """A bridge's reply to a command (Solar Assistant's response message).
-
-    ``unit`` is the inverter the reply is about, where the bridge says (lxp-bridge's result
-    topic names the datalog, the cloud answers each unit's call); None when it does not
-    (Solar Assistant has one response topic for every unit).
-    """
-
-    ok: bool
-    message: str
-    unit: int | None = None
+from ..transport.base import Capabilities, CommandResult, Decoded, Reading, Rejected
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,21 +45,6 @@ class AdvisingProfile(Protocol):
     @property
     def advice(self) -> RepairAdvice | None:
         """The repair to suggest now; the same object for as long as it stays the same."""
-
-
-@dataclass(frozen=True, slots=True)
-class Capabilities:
-    """What a profile can read and write; entities are created from this."""
-
-    inverter_metrics: frozenset[str]
-    pack_metrics: frozenset[str]
-    readable_settings: frozenset[SettingKey]
-    writable: Mapping[SettingKey, SettingDef] = field(default_factory=dict)
-    # True when one command reaches every parallel unit (the bridge fans it out);
-    # False when the integration must send one command per unit.
-    broadcast_writes: bool = True
-    # True when the bridge answers each command (so a refusal is known at once).
-    command_replies: bool = False
 
 
 DEFAULT_MAX_PAYLOAD = 1024  # characters: a bridge publishing one value per topic
@@ -152,7 +104,6 @@ PERCENT = Bounds(0.0, 100.0)
 LOAD_PERCENT = Bounds(0.0, 300.0)
 TEMPERATURE = Bounds(-50.0, 150.0)
 MILLIVOLT_DELTA = Bounds(0.0, 5000.0)
-FREQUENCY = Bounds(0.0, 100.0)
 COUNT = Bounds(0.0, 1_000_000.0)
 
 
@@ -179,6 +130,51 @@ def number_parser(bounds: Bounds) -> Callable[[str], float]:
         return parse_number(payload, bounds)
 
     return parse
+
+
+type Parser = Callable[[str], MetricValue | SettingValue]
+# A bridge's key as the integration names it, its parser and, for a setting's read-back, the
+# setting it reports.
+type ScalarSpec = tuple[str, Parser] | tuple[str, Parser, SettingKey | None]
+
+
+def decode_scalar(source: SourceId, spec: ScalarSpec | None, payload: str) -> DecodeResult:
+    """One scalar payload as a reading (None for a key not in the table), or Rejected."""
+    if spec is None:
+        return None
+    canonical, parse = spec[0], spec[1]
+    setting = spec[2] if len(spec) == 3 else None
+    try:
+        value = parse(payload)
+    except ValueError:
+        return Rejected(f"{source.kind}:{canonical}")
+    return Decoded((Reading(source, canonical, value, setting),))
+
+
+def table_capabilities(
+    inverter_keys: Mapping[str, tuple[str, Parser, SettingKey | None]],
+    pack_keys: Mapping[str, tuple[str, Parser]],
+    *,
+    more_pack_metrics: Iterable[str],
+    writable: Mapping[SettingKey, SettingDef],
+    broadcast_writes: bool,
+    command_replies: bool,
+) -> Capabilities:
+    """What a profile with scalar key tables reads: the tables' names and setting read-backs."""
+    return Capabilities(
+        inverter_metrics=frozenset(
+            canonical for canonical, _, setting in inverter_keys.values() if setting is None
+        ),
+        pack_metrics=frozenset(
+            [*(canonical for canonical, _ in pack_keys.values()), *more_pack_metrics]
+        ),
+        readable_settings=frozenset(
+            setting for _, _, setting in inverter_keys.values() if setting is not None
+        ),
+        writable=writable,
+        broadcast_writes=broadcast_writes,
+        command_replies=command_replies,
+    )
 
 
 def normalize(text: str) -> str:

@@ -40,7 +40,6 @@ BATTERY_DIRECTIONS: dict[str, str] = {
     "donothing": "idle",
     "idle": "idle",
 }
-DIRECTIONS: dict[str, str] = {**LINE_DIRECTIONS, **BATTERY_DIRECTIONS}  # every word, either one
 LINE_DIRECTION_OPTIONS: list[str] = list(dict.fromkeys(LINE_DIRECTIONS.values()))
 BATTERY_DIRECTION_OPTIONS: list[str] = list(dict.fromkeys(BATTERY_DIRECTIONS.values()))
 

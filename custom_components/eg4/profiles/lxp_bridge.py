@@ -25,6 +25,7 @@ from ..settings import (
     OptionSetting,
     SettingDef,
 )
+from ..transport.base import Capabilities, CommandResult, Decoded, Reading, Rejected
 from .base import (
     CURRENT,
     PERCENT,
@@ -34,13 +35,8 @@ from .base import (
     VOLTAGE_BANK,
     VOLTAGE_CELL,
     Bounds,
-    Capabilities,
     Command,
-    CommandResult,
-    Decoded,
     DecodeResult,
-    Reading,
-    Rejected,
     plausible,
 )
 

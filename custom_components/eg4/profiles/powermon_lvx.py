@@ -17,7 +17,7 @@ re-publishes every poll, and the extra-level topics, stay at the broker.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +38,6 @@ from ..const import (
 )
 from ..model import (
     ChargerPriority,
-    MetricValue,
     OutputPriority,
     SettingKey,
     SettingValue,
@@ -52,6 +51,7 @@ from ..settings import (
     OptionSetting,
     SettingDef,
 )
+from ..transport.base import Capabilities, Decoded, Reading, Rejected
 from .base import (
     CURRENT,
     DEFAULT_MAX_PAYLOAD,
@@ -64,16 +64,15 @@ from .base import (
     VOLTAGE_BANK,
     VOLTAGE_CELL,
     VOLTAGE_PV,
-    Capabilities,
     Command,
-    Decoded,
     DecodeResult,
-    Reading,
-    Rejected,
+    Parser,
     RepairAdvice,
+    decode_scalar,
     number_parser,
     option_parser,
     parse_device_mode,
+    table_capabilities,
 )
 from .common import (
     BATTERY_DIRECTIONS,
@@ -83,8 +82,6 @@ from .common import (
     parse_protection,
 )
 from .powermon_ratings import RatingGuard
-
-type Parser = Callable[[str], MetricValue | SettingValue]
 
 # PIRI words its third charger priority "Only solar charging permitted".
 PI18_CHARGER_PRIORITY_READBACK: dict[str, ChargerPriority] = {
@@ -257,18 +254,10 @@ class PowermonLvxProfile:
         for setting in (MAX_CHARGE_CURRENT, MAX_UTILITY_CHARGE_CURRENT, STOP_CHARGE_VOLTAGE):
             if setting.key in self.number_commands:
                 writable[setting.key] = setting
-        return Capabilities(
-            inverter_metrics=frozenset(
-                canonical for canonical, _, setting in INVERTER_KEYS.values() if setting is None
-            ),
-            pack_metrics=frozenset(
-                [canonical for canonical, _ in PACK_KEYS.values()]
-                + list(PACK_TEMPERATURE_SENSORS)
-                + ["temperature_max", "protection"]
-            ),
-            readable_settings=frozenset(
-                setting for _, _, setting in INVERTER_KEYS.values() if setting is not None
-            ),
+        return table_capabilities(
+            INVERTER_KEYS,
+            PACK_KEYS,
+            more_pack_metrics=[*PACK_TEMPERATURE_SENSORS, "temperature_max", "protection"],
             writable=writable,
             broadcast_writes=True,
             command_replies=False,
@@ -301,7 +290,9 @@ class PowermonLvxProfile:
             return None
         source = SourceId(kind, index)
         if kind is SourceKind.INVERTER:
-            return self._guard.admit(index, key, lambda: _decode_inverter(source, key, payload))
+            return self._guard.admit(
+                index, key, lambda: decode_scalar(source, INVERTER_KEYS.get(key), payload)
+            )
         return _decode_pack(source, key, payload)
 
     def encode(self, key: SettingKey, value: SettingValue, unit: int | None) -> list[Command]:
@@ -340,18 +331,6 @@ class PowermonLvxProfile:
             "topics_ignored": self._odd.count,
             "ratings_dropped": self._guard.ratings_dropped,
         }
-
-
-def _decode_inverter(source: SourceId, key: str, payload: str) -> DecodeResult:
-    spec = INVERTER_KEYS.get(key)
-    if spec is None:
-        return None
-    canonical, parser, setting = spec
-    try:
-        value = parser(payload)
-    except ValueError:
-        return Rejected(f"{source.kind}:{canonical}")
-    return Decoded((Reading(source, canonical, value, setting),))
 
 
 def _decode_pack(source: SourceId, key: str, payload: str) -> DecodeResult:

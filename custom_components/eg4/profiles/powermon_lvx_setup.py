@@ -143,7 +143,6 @@ class PowermonSurvey:
 
     def observe(self, topic: str, payload: str) -> None:
         """Count an inverter unit or a battery pack by its state topic."""
-        del payload
         head = self.state_prefix + "/"
         if not topic.startswith(head) or not topic.endswith("/state"):
             return

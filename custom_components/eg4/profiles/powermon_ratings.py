@@ -35,7 +35,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .base import Decoded, DecodeResult, RepairAdvice
+from ..transport.base import Decoded
+from .base import DecodeResult, RepairAdvice
 
 OPENER = "ac_input_voltage"
 # Keys of PIRI's rating head that GS does not have: they tell PIRI's block from GS's.

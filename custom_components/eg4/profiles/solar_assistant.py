@@ -8,7 +8,7 @@ one per unit; the reply arrives on ``<prefix>/set/response_message/state``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,6 @@ from ..const import (
 )
 from ..model import (
     ChargerPriority,
-    MetricValue,
     OutputPriority,
     SettingKey,
     SettingValue,
@@ -34,6 +33,7 @@ from ..settings import (
     OptionSetting,
     SettingDef,
 )
+from ..transport.base import Capabilities, CommandResult, Rejected
 from .base import (
     COUNT,
     CURRENT,
@@ -45,20 +45,16 @@ from .base import (
     VOLTAGE_BANK,
     VOLTAGE_CELL,
     VOLTAGE_PV,
-    Capabilities,
     Command,
-    CommandResult,
-    Decoded,
     DecodeResult,
-    Reading,
-    Rejected,
+    Parser,
+    decode_scalar,
     number_parser,
     option_parser,
     parse_device_mode,
+    table_capabilities,
 )
 from .common import CHARGER_PRIORITY_READBACK, OUTPUT_PRIORITY_READBACK
-
-type Parser = Callable[[str], MetricValue | SettingValue]
 
 INVERTER_METRICS: dict[str, tuple[str, Parser, SettingKey | None]] = {
     "battery_voltage": ("battery_voltage", number_parser(VOLTAGE_BANK), None),
@@ -189,17 +185,10 @@ class SolarAssistantProfile:
             SettingKey.MAX_UTILITY_CHARGE_CURRENT: MAX_UTILITY_CHARGE_CURRENT,
             SettingKey.STOP_CHARGE_VOLTAGE: STOP_CHARGE_VOLTAGE,
         }
-        return Capabilities(
-            inverter_metrics=frozenset(
-                canonical for canonical, _, s in INVERTER_METRICS.values() if s is None
-            ),
-            pack_metrics=frozenset(
-                [canonical for canonical, _ in BATTERY_METRICS.values()]
-                + ["cell_voltage_delta", "temperature_max"]
-            ),
-            readable_settings=frozenset(
-                s for _, _, s in INVERTER_METRICS.values() if s is not None
-            ),
+        return table_capabilities(
+            INVERTER_METRICS,
+            BATTERY_METRICS,
+            more_pack_metrics=["cell_voltage_delta", "temperature_max"],
             writable=writable,
             broadcast_writes=False,
             command_replies=True,
@@ -224,9 +213,11 @@ class SolarAssistantProfile:
             return None
         index = int(index_text)
         if kind == "inverter" and 1 <= index <= self.inverter_count:
-            return _decode_inverter(SourceId(SourceKind.INVERTER, index), metric, payload)
+            source = SourceId(SourceKind.INVERTER, index)
+            return decode_scalar(source, INVERTER_METRICS.get(metric), payload)
         if kind == "battery" and 1 <= index <= self.pack_count:
-            return _decode_battery(SourceId(SourceKind.PACK, index), metric, payload)
+            source = SourceId(SourceKind.PACK, index)
+            return decode_scalar(source, BATTERY_METRICS.get(metric), payload)
         return None
 
     def encode(self, key: SettingKey, value: SettingValue, unit: int | None) -> list[Command]:
@@ -278,25 +269,3 @@ def _decode_response(payload: str) -> DecodeResult:
     if lowered.startswith("error") or "invalid" in lowered or "fail" in lowered:
         return CommandResult(ok=False, message=text)
     return CommandResult(ok=True, message=text)
-
-
-def _decode_inverter(source: SourceId, metric: str, payload: str) -> DecodeResult:
-    spec = INVERTER_METRICS.get(metric)
-    if spec is None:
-        return None
-    canonical, parser, setting = spec
-    try:
-        return Decoded((Reading(source, canonical, parser(payload), setting),))
-    except ValueError:
-        return Rejected(f"{source.kind}:{canonical}")
-
-
-def _decode_battery(source: SourceId, metric: str, payload: str) -> DecodeResult:
-    spec = BATTERY_METRICS.get(metric)
-    if spec is None:
-        return None
-    canonical, parser = spec
-    try:
-        return Decoded((Reading(source, canonical, parser(payload)),))
-    except ValueError:
-        return Rejected(f"{source.kind}:{canonical}")

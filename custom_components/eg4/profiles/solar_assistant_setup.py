@@ -84,7 +84,6 @@ class SolarAssistantSurvey:
 
     def observe(self, topic: str, payload: str) -> None:
         """Count the inverter or battery a state topic belongs to."""
-        del payload
         if (device := _device(topic, self.prefix)) is not None:
             self.seen[device[0]].add(device[1])
 
@@ -101,7 +100,6 @@ class SolarAssistantSurvey:
 
 def announce(topic: str, payload: str) -> SolarAssistantSurvey | None:
     """An inverter's device mode under the default prefix."""
-    del payload
     device = _device(topic, DEFAULT_TOPIC_PREFIX)
     if device is None or device[0] != "inverter" or not topic.endswith("/device_mode/state"):
         return None

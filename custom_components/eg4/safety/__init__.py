@@ -31,7 +31,6 @@ from .limits import (
     TEMPERATURE_FLOOR,
     VOLTAGE_SPREAD_CEILING,
     Limits,
-    UnsafeLimitError,
     known_fields,
 )
 from .preflight import REQUIRED_PACK_METRICS, preflight
@@ -69,7 +68,6 @@ __all__ = [
     "CheckLevel",
     "DeratingCurve",
     "Limits",
-    "UnsafeLimitError",
     "breaches",
     "derated_charge_rate",
     "derating",

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from ..drift import DEFAULT_VOLTAGE_TOLERANCE, EPSILON
+from ..refusal import RefusedError
 
 # Hard ceilings from the field: the BMS protects at ~3.65 V per cell; nothing above 50 °C.
 CELL_VOLTAGE_CEILING = 3.65
@@ -29,16 +30,6 @@ POLLED_STALE_CEILING_S = 900.0
 POLL_INTERVAL_CEILING_S = 600.0
 
 
-class UnsafeLimitError(ValueError):
-    """A requested limit is looser than the hard ceilings (or makes no sense)."""
-
-    def __init__(self, reason: str, **placeholders: str) -> None:
-        """Store a translation reason key and its placeholders."""
-        super().__init__(reason)
-        self.reason = reason
-        self.placeholders = placeholders
-
-
 def fmt(value: float) -> str:
     """A number as a message shows it: ``3.6``, ``180``, ``-0.5``."""
     return f"{value:g}"
@@ -47,10 +38,10 @@ def fmt(value: float) -> str:
 def known_fields(cls: type, data: object) -> dict[str, Any]:
     """``data`` as keyword arguments of the dataclass ``cls``; anything else is refused."""
     if not isinstance(data, dict):
-        raise UnsafeLimitError("not_a_mapping", value=type(data).__name__)
+        raise RefusedError("limit_not_a_mapping", value=type(data).__name__)
     unknown = sorted(set(data) - {item.name for item in fields(cls)})
     if unknown:
-        raise UnsafeLimitError("unknown_field", field=", ".join(map(str, unknown)))
+        raise RefusedError("limit_unknown_field", field=", ".join(map(str, unknown)))
     return dict(data)
 
 
@@ -59,7 +50,7 @@ class Limits:
     """Safety limits of a calibration charge; construction refuses anything looser than safe.
 
     Every instance is validated: a user may make a limit stricter, never looser than 3.65 V per
-    cell or 50 °C (``UnsafeLimitError`` with a reason key otherwise).
+    cell or 50 °C (``RefusedError`` with a ``limit_…`` key otherwise).
     """
 
     cell_voltage_max: float = 3.60  # abort above this (V per cell)
@@ -81,9 +72,9 @@ class Limits:
         for item in fields(self):
             value = getattr(self, item.name)
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise UnsafeLimitError("not_a_number", field=item.name, value=str(value))
+                raise RefusedError("limit_not_a_number", field=item.name, value=str(value))
             if not math.isfinite(value):
-                raise UnsafeLimitError("not_a_number", field=item.name, value=str(value))
+                raise RefusedError("limit_not_a_number", field=item.name, value=str(value))
         _ceiling("cell_voltage_max", self.cell_voltage_max, CELL_VOLTAGE_CEILING)
         _floor("cell_voltage_max", self.cell_voltage_max, CELL_VOLTAGE_FLOOR)
         for name in ("temperature_max", "charge_temperature_max"):
@@ -113,7 +104,7 @@ class Limits:
     def with_poll_interval(self, seconds: float | None) -> Limits:
         """These limits for a source polled every ``seconds`` (None or 0: a push source).
 
-        Raises ``UnsafeLimitError`` (``above_ceiling``) past ``POLL_INTERVAL_CEILING_S``.
+        Raises ``RefusedError`` (``limit_above_ceiling``) past ``POLL_INTERVAL_CEILING_S``.
         """
         return replace(self, poll_interval_s=float(seconds or 0.0))
 
@@ -137,22 +128,22 @@ class Limits:
 
 def _ceiling(name: str, value: float, ceiling: float) -> None:
     if value > ceiling + EPSILON:
-        raise UnsafeLimitError("above_ceiling", field=name, value=fmt(value), limit=fmt(ceiling))
+        raise RefusedError("limit_above_ceiling", field=name, value=fmt(value), limit=fmt(ceiling))
 
 
 def _floor(name: str, value: float, floor: float) -> None:
     if value < floor - EPSILON:
-        raise UnsafeLimitError("below_floor", field=name, value=fmt(value), limit=fmt(floor))
+        raise RefusedError("limit_below_floor", field=name, value=fmt(value), limit=fmt(floor))
 
 
 def _positive(name: str, value: float) -> None:
     if value <= 0:
-        raise UnsafeLimitError("below_floor", field=name, value=fmt(value), limit="0")
+        raise RefusedError("limit_below_floor", field=name, value=fmt(value), limit="0")
 
 
 def _window(name: str, low: float, high: float) -> None:
     if low >= high:
-        raise UnsafeLimitError("empty_window", field=name, value=fmt(low), limit=fmt(high))
+        raise RefusedError("limit_empty_window", field=name, value=fmt(low), limit=fmt(high))
 
 
 DEFAULT_LIMITS = Limits()

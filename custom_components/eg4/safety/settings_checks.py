@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ..model import SettingKey, SystemState, setting_text
-from ..settings import SettingDef, SettingRejectedError, validate
+from ..refusal import RefusedError
+from ..settings import SettingDef, validate
 from .checks import Check, CheckFailure, joined
 
 NOT_WRITABLE = "not_writable"  # the transport has no definition of the setting
@@ -80,8 +81,8 @@ def _not_restorable(
             else:
                 try:
                     validate(setting, value, state)
-                except SettingRejectedError as err:
-                    reason = err.reason
+                except RefusedError as err:
+                    reason = err.translation_key.removeprefix("rejected_")
                 else:
                     continue
             refused.append((f"inverter_{n}", key, f"{setting_text(value)} ({reason})"))

@@ -12,7 +12,6 @@ from ..calibration import (
     CLOUD_FAMILY_LEVERS,
     PI_FAMILY_LEVERS,
     Method,
-    PlanError,
     PlanItem,
     RunConfig,
     build_plan,
@@ -21,6 +20,7 @@ from ..calibration import (
 from ..const import DOMAIN
 from ..drift import analyze
 from ..model import SettingKey, SettingValue
+from ..refusal import RefusedError
 from ..safety import Limits, preflight
 from .answers import before_response, notes_response, plan_response
 
@@ -76,12 +76,12 @@ def plan_run(
         )
     try:
         plan = build_plan(method, state, wanted, writable=writable.keys())
-    except PlanError as err:
+    except RefusedError as err:
         if not failures:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
-                translation_key=f"plan_{err.reason}",
-                translation_placeholders=err.placeholders,
+                translation_key=err.translation_key,
+                translation_placeholders=err.translation_placeholders,
             ) from err
         plan = []
     report = analyze(state, now=now, stale_after_s=coordinator.stale_timeout)

@@ -1,14 +1,73 @@
-"""The transport interface the coordinator drives (no Home Assistant imports)."""
+"""The transport interface the coordinator drives, and the messages it delivers (pure).
+
+Every transport (the MQTT bridges through their profiles, the cloud) delivers ``Decoded``
+readings, ``Rejected`` payloads, ``CommandResult`` replies and ``Offline`` notices, and
+describes what it can read and write as ``Capabilities``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
-from ..model import SettingKey, SettingValue, SourceId
-from ..profiles.base import Capabilities, CommandResult, Decoded, Rejected
+from ..model import MetricValue, SettingKey, SettingValue, SourceId
+from ..settings import SettingDef
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One decoded value from one source: a metric or a reported setting."""
+
+    source: SourceId
+    key: str
+    value: MetricValue | SettingValue
+    setting: SettingKey | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """What one message carried."""
+
+    readings: tuple[Reading, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A message on one of our topics whose payload could not be trusted."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    """A bridge's reply to a command (Solar Assistant's response message).
+
+    ``unit`` is the inverter the reply is about, where the bridge says (lxp-bridge's result
+    topic names the datalog, the cloud answers each unit's call); None when it does not
+    (Solar Assistant has one response topic for every unit).
+    """
+
+    ok: bool
+    message: str
+    unit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a profile can read and write; entities are created from this."""
+
+    inverter_metrics: frozenset[str]
+    pack_metrics: frozenset[str]
+    readable_settings: frozenset[SettingKey]
+    writable: Mapping[SettingKey, SettingDef] = field(default_factory=dict)
+    # True when one command reaches every parallel unit (the bridge fans it out);
+    # False when the integration must send one command per unit.
+    broadcast_writes: bool = True
+    # True when the bridge answers each command (so a refusal is known at once).
+    command_replies: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +91,16 @@ class TransportAuthError(TransportError):
 
 class TransportUnavailableError(TransportError):
     """The service could not be reached this time (retried on the next refresh)."""
+
+
+class TransportRateLimitedError(TransportUnavailableError):
+    """The service asked to wait; nothing is sent before ``retry_after`` seconds have passed."""
+
+    def __init__(self, retry_after: float) -> None:
+        """Say how long, in whole seconds (rounded up)."""
+        self.retry_after = retry_after
+        self.seconds = max(1, math.ceil(retry_after))
+        super().__init__(f"the portal asked to wait {self.seconds} s before the next request")
 
 
 class Transport(Protocol):

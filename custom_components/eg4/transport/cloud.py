@@ -36,7 +36,6 @@ from ..cloud import (
 from ..cloud.params import READ_WINDOWS
 from ..cloud.wire import BAD_RESPONSE
 from ..model import ChargerPriority, SettingKey, SettingValue, SourceId, SourceKind
-from ..profiles.base import Capabilities, CommandResult, Decoded, Reading, Rejected
 from ..settings import (
     AC_CHARGE_SOC_LIMIT,
     CHARGE_SOC_LIMIT,
@@ -45,12 +44,18 @@ from ..settings import (
     OptionSetting,
     SettingDef,
 )
-from .base import MessageHandler, Offline, TransportAuthError, TransportError
+from ..transport.base import Capabilities, CommandResult, Decoded, Reading, Rejected
+from .base import (
+    MessageHandler,
+    Offline,
+    TransportAuthError,
+    TransportError,
+    TransportRateLimitedError,
+)
 from .cloud_readings import INVERTER_METRICS, PACK_METRICS, pack_readings, runtime_readings
 from .cloud_setup import (
     CloudStationMissingError,
     CloudUnit,
-    TransportRateLimitedError,
     discover,
     transport_error,
 )
@@ -228,7 +233,6 @@ class CloudTransport:
         self, key: SettingKey, value: SettingValue, unit: int | None, attempt: int = 0
     ) -> None:
         """Write one unit's parameter, then read it back until it matches (bounded)."""
-        del attempt
         target = self._unit(unit)
         try:
             write = encode_write(key, value, target.family)  # type: ignore[arg-type]

@@ -21,9 +21,9 @@ from ..profiles.base import (
     VOLTAGE_BANK,
     VOLTAGE_CELL,
     Bounds,
-    Reading,
     plausible,
 )
+from ..transport.base import Reading
 
 INVERTER_METRICS = frozenset(
     {

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
@@ -24,7 +23,12 @@ from ..cloud import (
     model_family,
 )
 from ..model import SettingKey, SettingValue
-from .base import TransportAuthError, TransportError, TransportUnavailableError
+from .base import (
+    TransportAuthError,
+    TransportError,
+    TransportRateLimitedError,
+    TransportUnavailableError,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -35,16 +39,6 @@ class CloudStationMissingError(TransportError):
     Not a credentials problem (the login succeeded): signing in again cannot fix it, the
     entry must be pointed at a station the account has.
     """
-
-
-class TransportRateLimitedError(TransportUnavailableError):
-    """The portal asked to wait; nothing is sent before ``retry_after`` seconds have passed."""
-
-    def __init__(self, retry_after: float) -> None:
-        """Say how long, in whole seconds (rounded up)."""
-        self.retry_after = retry_after
-        self.seconds = max(1, math.ceil(retry_after))
-        super().__init__(f"the portal asked to wait {self.seconds} s before the next request")
 
 
 @dataclass(slots=True)

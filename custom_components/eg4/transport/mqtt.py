@@ -19,7 +19,8 @@ from homeassistant.helpers import issue_registry as ir
 from ..const import DOMAIN
 from ..model import SettingKey, SettingValue
 from ..profiles import Profile
-from ..profiles.base import AdvisingProfile, Capabilities, Command, RepairAdvice
+from ..profiles.base import AdvisingProfile, Command, RepairAdvice
+from ..transport.base import Capabilities
 from .base import MessageHandler, TransportError
 
 _LOGGER = logging.getLogger(__name__)

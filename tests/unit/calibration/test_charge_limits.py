@@ -17,12 +17,12 @@ from custom_components.eg4.calibration import (
     CLOUD_FAMILY_LEVERS,
     PLAN_ERROR_REASONS,
     Method,
-    PlanError,
     PlanItem,
     build_plan,
     revert_plan,
 )
 from custom_components.eg4.model import ChargerPriority, SettingKey, SettingValue
+from custom_components.eg4.refusal import RefusedError
 
 from ..helpers import state_with
 
@@ -92,10 +92,10 @@ def test_no_limit_or_none_reported_adds_nothing(value: float | None) -> None:
 
 def test_a_low_limit_that_cannot_be_written_refuses_the_plan() -> None:
     """By default only the levers are writable: the old call refuses rather than stop early."""
-    with pytest.raises(PlanError) as info:
+    with pytest.raises(RefusedError) as info:
         build_plan(Method.GRID, hybrid([95.0, 90.0]), CLOUD_FAMILY_LEVERS)
-    assert info.value.reason == "charge_limit_not_writable"
-    assert info.value.placeholders == {
+    assert info.value.translation_key == "plan_charge_limit_not_writable"
+    assert info.value.translation_placeholders == {
         "setting": "charge_soc_limit",
         "value": "inverter_1 95, inverter_2 90",
         "limit": "101",
@@ -105,19 +105,19 @@ def test_a_low_limit_that_cannot_be_written_refuses_the_plan() -> None:
 def test_an_ac_limit_left_out_of_the_levers_refuses_when_not_writable() -> None:
     """A unit family whose AC-charge stop SoC cannot be written: refused, with the value."""
     levers = {CHG: BOTH}
-    with pytest.raises(PlanError) as info:
+    with pytest.raises(RefusedError) as info:
         build_plan(Method.GRID, hybrid([101.0, 101.0]), levers, writable={CHG})
-    assert info.value.reason == "charge_limit_not_writable"
-    assert info.value.placeholders["setting"] == "ac_charge_soc_limit"
+    assert info.value.translation_key == "plan_charge_limit_not_writable"
+    assert info.value.translation_placeholders["setting"] == "ac_charge_soc_limit"
     plan = build_plan(Method.GRID, hybrid([101.0, 101.0]), levers, writable={CHG, AC})
     assert [i.setting for i in plan] == [AC, AC, CHG, CHG]
 
 
 def test_solar_refuses_a_limit_on_all_charging_but_not_the_ac_one() -> None:
-    with pytest.raises(PlanError) as info:
+    with pytest.raises(RefusedError) as info:
         build_plan(Method.SOLAR, hybrid([95.0, 95.0]), {})
-    assert info.value.reason == "charge_limited"
-    assert info.value.placeholders["setting"] == "charge_soc_limit"
+    assert info.value.translation_key == "plan_charge_limited"
+    assert info.value.translation_placeholders["setting"] == "charge_soc_limit"
     assert build_plan(Method.SOLAR, hybrid([101.0, 101.0], ac=[50.0, 50.0]), {}) == []
 
 
@@ -130,9 +130,9 @@ def test_every_reason_is_listed_for_translation() -> None:
         lambda: build_plan(Method.GRID, state_with(0, 1), CLOUD_FAMILY_LEVERS),
         lambda: build_plan(Method.GRID, hybrid([None]), {LIMIT: 100.0, AC: 100.0}),
     ):
-        with pytest.raises(PlanError) as info:
+        with pytest.raises(RefusedError) as info:
             call()
-        reasons.add(info.value.reason)
+        reasons.add(info.value.translation_key)
     assert reasons == set(PLAN_ERROR_REASONS)
 
 
@@ -159,18 +159,18 @@ def test_a_plan_never_leaves_a_limit_that_ends_the_charge(
     limit, ac = units
     state = hybrid(limit, ac)
     levers: dict[SettingKey, SettingValue] = {AC: 100.0, CHG: BOTH} if ac_lever else {CHG: BOTH}
-    refusal: PlanError | None = None
+    refusal: RefusedError | None = None
     try:
         plan = build_plan(Method.GRID, state, levers, writable={CHG, *writable})
-    except PlanError as err:
+    except RefusedError as err:
         refusal = err
     if refusal is not None:
-        key = SettingKey(refusal.placeholders["setting"])
+        key = SettingKey(refusal.translation_placeholders["setting"])
         values = state.setting_values(key).values()
-        if refusal.reason == "setting_unknown":  # a value to restore is unknown
+        if refusal.translation_key == "plan_setting_unknown":  # a value to restore is unknown
             assert None in values
             return
-        assert refusal.reason == "charge_limit_not_writable"
+        assert refusal.translation_key == "plan_charge_limit_not_writable"
         assert key not in writable
         assert key not in levers
         assert any(v is not None and v < CHARGE_LIMITS[key] for v in values)

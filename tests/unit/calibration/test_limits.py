@@ -8,19 +8,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from custom_components.eg4.refusal import RefusedError
 from custom_components.eg4.safety import (
     CELL_VOLTAGE_CEILING,
     DEFAULT_LIMITS,
     TEMPERATURE_CEILING,
     Limits,
-    UnsafeLimitError,
 )
 
 PROPERTY = settings(max_examples=200, deadline=None, derandomize=True)
 
 
-def refused(**kwargs: object) -> UnsafeLimitError:
-    with pytest.raises(UnsafeLimitError) as info:
+def refused(**kwargs: object) -> RefusedError:
+    with pytest.raises(RefusedError) as info:
         Limits(**kwargs)  # type: ignore[arg-type]
     return info.value
 
@@ -83,25 +83,31 @@ def test_the_ceilings_themselves_are_accepted() -> None:
 def test_looser_limits_are_refused(field: str, value: float, reason: str, limit: str) -> None:
     err = refused(**{field: value})
     assert isinstance(err, ValueError)
-    assert err.reason == reason
-    assert err.placeholders["field"] == field
-    assert err.placeholders["value"] == f"{value:g}"
-    assert err.placeholders["limit"] == limit
-    assert str(err) == reason
+    assert err.translation_key == f"limit_{reason}"
+    assert err.translation_placeholders["field"] == field
+    assert err.translation_placeholders["value"] == f"{value:g}"
+    assert err.translation_placeholders["limit"] == limit
+    assert str(err) == f"limit_{reason}"
 
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, "3.6", True, None])
 def test_non_numbers_are_refused(value: object) -> None:
     err = refused(cell_voltage_max=value)
-    assert err.reason == "not_a_number"
-    assert err.placeholders["field"] == "cell_voltage_max"
+    assert err.translation_key == "limit_not_a_number"
+    assert err.translation_placeholders["field"] == "cell_voltage_max"
 
 
 def test_empty_windows_are_refused() -> None:
     err = refused(charge_temperature_min=30.0, charge_temperature_max=30.0)
-    assert err.reason == "empty_window"
-    assert err.placeholders == {"field": "charge_temperature_min", "value": "30", "limit": "30"}
-    assert refused(temperature_min=20.0, temperature_max=15.0).reason == "empty_window"
+    assert err.translation_key == "limit_empty_window"
+    assert err.translation_placeholders == {
+        "field": "charge_temperature_min",
+        "value": "30",
+        "limit": "30",
+    }
+    assert (
+        refused(temperature_min=20.0, temperature_max=15.0).translation_key == "limit_empty_window"
+    )
 
 
 def test_round_trip() -> None:
@@ -114,15 +120,15 @@ def test_round_trip() -> None:
 
 def test_from_dict_revalidates_and_refuses_junk() -> None:
     assert Limits.from_dict({}) == DEFAULT_LIMITS
-    with pytest.raises(UnsafeLimitError) as info:
+    with pytest.raises(RefusedError) as info:
         Limits.from_dict({"cell_voltage_max": 3.9})
-    assert info.value.reason == "above_ceiling"
-    with pytest.raises(UnsafeLimitError) as info:
+    assert info.value.translation_key == "limit_above_ceiling"
+    with pytest.raises(RefusedError) as info:
         Limits.from_dict({"max_cell": 3.5})
-    assert info.value.reason == "unknown_field"
-    with pytest.raises(UnsafeLimitError) as info:
+    assert info.value.translation_key == "limit_unknown_field"
+    with pytest.raises(RefusedError) as info:
         Limits.from_dict([3.5])
-    assert info.value.reason == "not_a_mapping"
+    assert info.value.translation_key == "limit_not_a_mapping"
 
 
 def test_effective_stale_bound_is_the_stricter() -> None:
@@ -146,7 +152,7 @@ def test_cell_limit_accepted_only_within_floor_and_ceiling(value: float) -> None
     if ok:
         assert Limits(cell_voltage_max=value).cell_voltage_max == value
     else:
-        with pytest.raises(UnsafeLimitError):
+        with pytest.raises(RefusedError):
             Limits(cell_voltage_max=value)
 
 
@@ -156,5 +162,5 @@ def test_temperature_limit_never_looser_than_50(value: float) -> None:
     if 0 < value <= 50:
         assert Limits(temperature_max=value).temperature_max == value
     else:
-        with pytest.raises(UnsafeLimitError):
+        with pytest.raises(RefusedError):
             Limits(temperature_max=value)

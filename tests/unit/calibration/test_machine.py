@@ -25,7 +25,8 @@ from custom_components.eg4.calibration import (
 )
 from custom_components.eg4.calibration.result import SUPERVISED_PHASES
 from custom_components.eg4.model import SettingKey, SystemState
-from custom_components.eg4.safety import BreachReason, Limits, UnsafeLimitError
+from custom_components.eg4.refusal import RefusedError
+from custom_components.eg4.safety import BreachReason, Limits
 
 from .factory import T0, bank, update
 from .rig import ABSORB, ANCHORED, BULK, TAPER, Rig
@@ -111,9 +112,9 @@ def test_default_config() -> None:
     ],
 )
 def test_config_validation(kwargs: dict[str, object], reason: str) -> None:
-    with pytest.raises(UnsafeLimitError) as info:
+    with pytest.raises(RefusedError) as info:
         RunConfig(**kwargs)  # type: ignore[arg-type]
-    assert info.value.reason == reason
+    assert info.value.translation_key == f"limit_{reason}"
 
 
 def test_config_round_trip() -> None:
@@ -121,9 +122,9 @@ def test_config_round_trip() -> None:
         limits=Limits(cell_voltage_max=3.55), taper_current_a=2.5, engage_timeout_s=None
     )
     assert RunConfig.from_dict(cfg.to_dict()) == cfg
-    with pytest.raises(UnsafeLimitError):
+    with pytest.raises(RefusedError):
         RunConfig.from_dict({"bogus": 1})
-    with pytest.raises(UnsafeLimitError):
+    with pytest.raises(RefusedError):
         RunConfig.from_dict(None)
 
 

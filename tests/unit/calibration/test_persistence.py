@@ -278,8 +278,9 @@ BREACHING = {"hot", "cold", "over_voltage", "protection"}
 
 def _assert_verified_honestly(run: CalibrationRun) -> None:
     """Success only after absorption, a held taper, and a held re-anchor."""
-    absorbed = run.entered_at(Phase.ABSORPTION)
-    verifying = run.entered_at(Phase.VERIFYING)
+    entered = {entry.phase: entry.at for entry in run.history}  # the last time each
+    absorbed = entered.get(Phase.ABSORPTION)
+    verifying = entered.get(Phase.VERIFYING)
     assert absorbed is not None
     assert verifying is not None
     assert run.revert_started_at is not None

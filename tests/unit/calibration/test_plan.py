@@ -8,7 +8,6 @@ from custom_components.eg4.calibration import (
     CLOUD_FAMILY_LEVERS,
     PI_FAMILY_LEVERS,
     Method,
-    PlanError,
     PlanItem,
     build_plan,
     revert_plan,
@@ -16,6 +15,7 @@ from custom_components.eg4.calibration import (
 )
 from custom_components.eg4.calibration.plan import restore_mismatches
 from custom_components.eg4.model import ChargerPriority, OutputPriority, SettingKey, SystemState
+from custom_components.eg4.refusal import RefusedError
 
 from ..helpers import state_with
 
@@ -78,20 +78,20 @@ def test_units_already_at_target_stay_in_the_plan() -> None:
 
 def test_unknown_read_back_refuses_the_plan() -> None:
     state = state_with(2, 1, output_priority=[SBU, None], charger_priority=[FIRST, FIRST])
-    with pytest.raises(PlanError) as info:
+    with pytest.raises(RefusedError) as info:
         build_plan(Method.GRID, state, PI_FAMILY_LEVERS)
     assert isinstance(info.value, ValueError)
-    assert info.value.reason == "setting_unknown"
-    assert info.value.placeholders == {"setting": "output_priority", "unit": "2"}
+    assert info.value.translation_key == "plan_setting_unknown"
+    assert info.value.translation_placeholders == {"setting": "output_priority", "unit": "2"}
 
 
 def test_grid_needs_levers_and_units() -> None:
-    with pytest.raises(PlanError) as info:
+    with pytest.raises(RefusedError) as info:
         build_plan(Method.GRID, everyday(), {})
-    assert info.value.reason == "no_levers"
-    with pytest.raises(PlanError) as info:
+    assert info.value.translation_key == "plan_no_levers"
+    with pytest.raises(RefusedError) as info:
         build_plan(Method.GRID, SystemState.empty(0, 1), PI_FAMILY_LEVERS)
-    assert info.value.reason == "no_inverters"
+    assert info.value.translation_key == "plan_no_inverters"
 
 
 def test_revert_is_the_reverse() -> None:

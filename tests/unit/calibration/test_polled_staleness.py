@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from custom_components.eg4.model import SystemState
+from custom_components.eg4.refusal import RefusedError
 from custom_components.eg4.safety import (
     POLL_INTERVAL_CEILING_S,
     POLLED_STALE_CEILING_S,
@@ -22,7 +23,6 @@ from custom_components.eg4.safety import (
     BreachReason,
     Check,
     Limits,
-    UnsafeLimitError,
     breaches,
     preflight,
 )
@@ -141,10 +141,10 @@ def test_the_ceilings() -> None:
     ],
 )
 def test_a_poll_interval_that_makes_no_sense_is_refused(value: object, reason: str) -> None:
-    with pytest.raises(UnsafeLimitError) as info:
+    with pytest.raises(RefusedError) as info:
         Limits(poll_interval_s=value)  # type: ignore[arg-type]
-    assert info.value.reason == reason
-    assert info.value.placeholders["field"] == "poll_interval_s"
+    assert info.value.translation_key == f"limit_{reason}"
+    assert info.value.translation_placeholders["field"] == "poll_interval_s"
 
 
 def test_round_trip_and_records_stored_before_the_field_existed() -> None:
@@ -205,6 +205,6 @@ def test_limits_for_a_transports_poll_interval() -> None:
     assert polled.effective_stale_after(None) == 900
     assert strict.with_poll_interval(None) == strict
     assert polled.with_poll_interval(0) == strict
-    with pytest.raises(UnsafeLimitError) as info:
+    with pytest.raises(RefusedError) as info:
         strict.with_poll_interval(3600.0)
-    assert info.value.reason == "above_ceiling"
+    assert info.value.translation_key == "limit_above_ceiling"

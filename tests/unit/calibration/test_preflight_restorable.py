@@ -23,13 +23,13 @@ from custom_components.eg4.model import (
     SystemState,
 )
 from custom_components.eg4.profiles import build_profile
+from custom_components.eg4.refusal import RefusedError
 from custom_components.eg4.safety import Check, CheckFailure, preflight
 from custom_components.eg4.settings import (
     AC_CHARGE_SOC_LIMIT,
     STOP_CHARGE_VOLTAGE,
     OptionSetting,
     SettingDef,
-    SettingRejectedError,
     validate,
 )
 
@@ -155,7 +155,7 @@ def test_refused_exactly_when_the_write_validation_would_refuse_the_revert(
         for n, inverter in sorted(state.inverters.items()):
             try:
                 validate(writable[key], inverter.settings[key], state)
-            except SettingRejectedError:
+            except RefusedError:
                 refused.append(f"inverter_{n} {key.value}")
     failures = [f for f in check(state, writable) if f.check is Check.SETTING_NOT_RESTORABLE]
     named = (

@@ -191,7 +191,8 @@ async def test_parallel_group(client: Eg4CloudClient, portal: FakePortal) -> Non
     assert portal.calls[-1].path == GROUP
     assert portal.calls[-1].form == {"serialNum": "5210048823"}
     assert group.midbox_serial == "5360011204"
-    assert group.inverter_serials == ("5210048817", "5210048823")
+    inverters = {m.serial for m in group.members} - {group.midbox_serial}
+    assert inverters == {"5210048817", "5210048823"}
     roles = {m.serial: m.role for m in group.members}
     assert roles["5210048817"] == "Primary"
     assert next(m for m in group.members if m.serial == "5210048823").lost is True
