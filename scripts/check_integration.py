@@ -22,7 +22,9 @@ Checked, with the standard library and PyYAML only:
   comprehension loops over constants, ``f"prefix_{err.reason}"`` with the reasons the
   exception class is raised with); anything else must at least match one key by pattern.
 * Config flow: every form step and menu the flow shows is translated, every ``data`` field has
-  a ``data_description``, every literal error / abort reason is translated.
+  a ``data_description``, every literal error / abort reason is translated. The same for a
+  repair's fix flow (a ``RepairsFlow`` naming its issue in ``issue_translation_key``), under
+  ``issues.<key>.fix_flow``; a fixable issue has no ``description`` of its own (hassfest).
 * ``quality_scale.yaml`` (when present): every rule of every tier exactly once, valid
   statuses, a comment for each exemption, and no tier claimed in the manifest that is not met.
 * Blueprints under ``blueprints/``: parse (with ``!input``), required keys, every input has a
@@ -932,6 +934,9 @@ def _check_entry(use: Use, label: str, key: str, entry: Any, report: Report) -> 
     elif kind == "issues":
         required = ("title",) if use.fixable else ("title", "description")
         problems.extend(_message_problems(use, path, entry, required))
+        if use.fixable and "description" in entry:
+            # hassfest: a fixable issue's texts are its fix flow's, never a description too
+            problems.append(f"{path}.description is not allowed (the issue is fixable)")
     elif kind == "selector" and not isinstance(entry.get("options"), dict):
         problems.append(f"{path}.options is missing")
     for problem in problems:
@@ -990,19 +995,41 @@ def _check_base_error(
 ) -> None:
     for key, value in zip(node.keys, node.values, strict=True):
         if isinstance(key, ast.Constant) and key.value == "base":
-            section = _flow_section(module, node)
+            section = _flow_section(source, module, node)
             for reason in source.resolve(module, value).exact:
-                _need(en, (section, "error", reason), module, node, report)
+                _need(en, (*section, "error", reason), module, node, report)
 
 
-def _flow_section(module: Module, node: ast.AST) -> str:
+def _base_names(cls: ast.ClassDef) -> list[str]:
+    return [b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in cls.bases]
+
+
+def _flow_section(source: Source, module: Module, node: ast.AST) -> tuple[str, ...]:
+    """Where a flow's texts live: ``config``, ``options``, or a repair's ``issues.<key>.fix_flow``.
+
+    A ``RepairsFlow`` names the issue it fixes in its ``issue_translation_key`` class attribute.
+    """
     cls = module.class_of(node)
-    if cls is not None and any(
-        (b.id if isinstance(b, ast.Name) else getattr(b, "attr", "")).startswith("OptionsFlow")
-        for b in cls.bases
-    ):
-        return "options"
-    return "config"
+    if cls is None:
+        return ("config",)
+    bases = _base_names(cls)
+    if any(base.startswith("OptionsFlow") for base in bases):
+        return ("options",)
+    if "RepairsFlow" in bases:
+        for stmt in cls.body:
+            if (
+                isinstance(stmt, ast.Assign | ast.AnnAssign)
+                and stmt.value is not None
+                and any(
+                    isinstance(t, ast.Name) and t.id == "issue_translation_key"
+                    for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
+                )
+            ):
+                keys = source.resolve(module, stmt.value).exact
+                if len(keys) == 1:
+                    return ("issues", next(iter(keys)), "fix_flow")
+        return ("issues", f"<{cls.name}.issue_translation_key>", "fix_flow")
+    return ("config",)
 
 
 def _need(
@@ -1020,12 +1047,13 @@ def _check_flow_call(
 ) -> None:
     name = _call_name(call)
     keywords = {k.arg: k.value for k in call.keywords if k.arg}
-    section = _flow_section(module, call)
+    section = _flow_section(source, module, call)
+    label = ".".join(section)
     where = f"{module.name}:{call.lineno}"
     if name in ("async_show_form", "async_show_menu") and "step_id" in keywords:
         for step_id in source.resolve(module, keywords["step_id"]).exact:
-            if not isinstance(_dig(en, section, "step", step_id), dict):
-                report.error("config_flow", f"{where}: {section}.step.{step_id} is missing")
+            if not isinstance(_dig(en, *section, "step", step_id), dict):
+                report.error("config_flow", f"{where}: {label}.step.{step_id} is missing")
             elif name == "async_show_menu":
                 options = keywords.get("menu_options")
                 items = options.elts if isinstance(options, ast.List | ast.Tuple) else []
@@ -1033,16 +1061,16 @@ def _check_flow_call(
                     for option in source.resolve(module, item).exact:
                         _need(
                             en,
-                            (section, "step", step_id, "menu_options", option),
+                            (*section, "step", step_id, "menu_options", option),
                             module,
                             call,
                             report,
                         )
     if name == "async_abort" and "reason" in keywords:
         for reason in source.resolve(module, keywords["reason"]).exact:
-            _need(en, (section, "abort", reason), module, call, report)
+            _need(en, (*section, "abort", reason), module, call, report)
     if name == "_abort_if_unique_id_configured":
-        _need(en, (section, "abort", "already_configured"), module, call, report)
+        _need(en, (*section, "abort", "already_configured"), module, call, report)
 
 
 def _check_error_assignment(
@@ -1054,9 +1082,9 @@ def _check_error_assignment(
             and isinstance(target.value, ast.Name)
             and target.value.id == "errors"
         ):
-            section = _flow_section(module, node)
+            section = _flow_section(source, module, node)
             for reason in source.resolve(module, node.value).exact:
-                _need(en, (section, "error", reason), module, node, report)
+                _need(en, (*section, "error", reason), module, node, report)
 
 
 # ---- services.yaml ------------------------------------------------------------------------

@@ -327,8 +327,34 @@ def test_entity_translation_without_name(repo: Path) -> None:
 
 
 def test_issue_translation_missing(repo: Path) -> None:
-    edit_json(en_json(repo), lambda en: en["issues"]["soc_drift"].pop("description"))
-    assert_error(repo, "issues.soc_drift.description is missing")
+    edit_json(en_json(repo), lambda en: en["issues"]["revert_failed"].pop("description"))
+    assert_error(repo, "issues.revert_failed.description is missing")
+
+
+def test_fixable_issue_with_a_description(repo: Path) -> None:
+    """hassfest: a fixable issue's texts are its fix flow's only."""
+
+    def describe(en: dict[str, Any]) -> None:
+        en["issues"]["soc_drift"]["description"] = "Drifted."
+
+    edit_json(en_json(repo), describe)
+    assert_error(repo, "issues.soc_drift.description is not allowed (the issue is fixable)")
+
+
+def test_fix_flow_texts_missing(repo: Path) -> None:
+    """The repair flow's form and abort reasons live under the issue's fix_flow."""
+
+    def strip(en: dict[str, Any]) -> None:
+        fix_flow = en["issues"]["soc_drift"]["fix_flow"]
+        fix_flow["step"].pop("confirm")
+        fix_flow["abort"].pop("already_running")
+
+    edit_json(en_json(repo), strip)
+    assert_error(
+        repo,
+        "issues.soc_drift.fix_flow.step.confirm is missing",
+        "issues.soc_drift.fix_flow.abort.already_running is missing",
+    )
 
 
 def test_config_flow_field_without_data_description(repo: Path) -> None:
