@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from homeassistant.components import mqtt
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, UpdateListenerType
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
@@ -89,7 +89,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: Eg4ConfigEntry) -> bool:
     registry.async_get_or_create(config_entry_id=entry.entry_id, **device_info(coordinator, None))
     _remove_departed_devices(registry, entry, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
+    entry.async_on_unload(entry.add_update_listener(_reload_on_change(entry)))
     return True
 
 
@@ -188,9 +188,20 @@ def _remove_departed_devices(
             registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
 
 
-async def _async_reload_on_update(hass: HomeAssistant, entry: Eg4ConfigEntry) -> None:
-    """Reload when options or (through reconfigure) data change."""
-    hass.config_entries.async_schedule_reload(entry.entry_id)
+def _reload_on_change(entry: Eg4ConfigEntry) -> UpdateListenerType:
+    """An update listener that reloads the entry when its data or options change.
+
+    Data (reconfigure) and options describe the transport and its timeouts; anything else —
+    a new title, a preference — changes nothing that runs. A reload ends a running
+    calibration (its settings are put back first), so nothing else reloads the entry.
+    """
+    applied = (dict(entry.data), dict(entry.options))
+
+    async def _async_reload_if_changed(hass: HomeAssistant, entry: Eg4ConfigEntry) -> None:
+        if (dict(entry.data), dict(entry.options)) != applied:
+            hass.config_entries.async_schedule_reload(entry.entry_id)
+
+    return _async_reload_if_changed
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: Eg4ConfigEntry) -> bool:
