@@ -263,3 +263,6 @@ async def test_a_run_under_way_is_said_and_nothing_more_is_written(
     assert len(rig.published()) == sent
     assert rig.supervisor.run.run_id == started["run_id"]
     assert rig.priorities() == CALIBRATING
+    # The drift watch's next look withdraws the issue while the run is its fix.
+    await rig.advance(60)
+    assert drift_issue(rig) is None
