@@ -200,8 +200,20 @@ def _reload_on_change(entry: Eg4ConfigEntry) -> UpdateListenerType:
     async def _async_reload_if_changed(hass: HomeAssistant, entry: Eg4ConfigEntry) -> None:
         if (dict(entry.data), dict(entry.options)) != applied:
             hass.config_entries.async_schedule_reload(entry.entry_id)
+        else:
+            _rename_devices(dr.async_get(hass), entry.runtime_data.coordinator)
 
     return _async_reload_if_changed
+
+
+def _rename_devices(registry: dr.DeviceRegistry, coordinator: Eg4Coordinator) -> None:
+    """Device names carry the entry's title: follow a new one (a name given by hand stays)."""
+    state = coordinator.data
+    for source in [None, *(d.source for d in (*state.inverters.values(), *state.packs.values()))]:
+        info = device_info(coordinator, source)
+        device = registry.async_get_device(identifiers=info["identifiers"])
+        if device is not None and device.name != info.get("name"):
+            registry.async_update_device(device.id, name=info.get("name"))
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: Eg4ConfigEntry) -> bool:

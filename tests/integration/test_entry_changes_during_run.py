@@ -10,7 +10,9 @@ from __future__ import annotations
 import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
 
+from custom_components.eg4.const import DOMAIN
 from tests.e2e.twin_rig import settle
 
 from .test_calibration_actions import (  # noqa: F401 - fixtures
@@ -52,6 +54,12 @@ async def test_renaming_the_entry_leaves_the_run_going(bench: Bench) -> None:
 
     assert bench.entry.title == "Garage bank"
     await assert_still_running(bench, runtime, sent)
+    # The devices follow the new title without a reload.
+    group = dr.async_get(bench.hass).async_get_device(
+        identifiers={(DOMAIN, f"{bench.entry.entry_id}_system")}
+    )
+    assert group is not None
+    assert group.name == "Garage bank"
 
 
 @pytest.mark.parametrize("profile", ["powermon_lvx"])
