@@ -698,6 +698,9 @@ def _check_entry(use: Use, label: str, key: str, entry: Any, report: Report) -> 
     elif kind == "issues":
         required = ("title",) if use.fixable else ("title", "description")
         problems.extend(_message_problems(use, path, entry, required))
+        if use.fixable and "description" in entry:
+            # hassfest: a fixable issue's texts are its fix flow's, never a description too
+            problems.append(f"{path}.description is not allowed (the issue is fixable)")
     elif kind == "selector" and not isinstance(entry.get("options"), dict):
         problems.append(f"{path}.options is missing")
     for problem in problems:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from homeassistant.components import mqtt
+from homeassistant.config_entries import UpdateListenerType
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
@@ -76,7 +77,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: Eg4ConfigEntry) -> bool:
     registry.async_get_or_create(config_entry_id=entry.entry_id, **device_info(coordinator, None))
     _remove_departed_devices(registry, entry, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
+    entry.async_on_unload(entry.add_update_listener(_reload_on_change(entry)))
     return True
 
 
@@ -160,9 +161,32 @@ def _remove_departed_devices(
             registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
 
 
-async def _async_reload_on_update(hass: HomeAssistant, entry: Eg4ConfigEntry) -> None:
-    """Reload when options or (through reconfigure) data change."""
-    hass.config_entries.async_schedule_reload(entry.entry_id)
+def _reload_on_change(entry: Eg4ConfigEntry) -> UpdateListenerType:
+    """An update listener that reloads the entry when its data or options change.
+
+    Data (reconfigure) and options describe the transport and its timeouts; anything else —
+    a new title, a preference — changes nothing that runs. A reload ends a running
+    calibration (its settings are put back first), so nothing else reloads the entry.
+    """
+    applied = (dict(entry.data), dict(entry.options))
+
+    async def _async_reload_if_changed(hass: HomeAssistant, entry: Eg4ConfigEntry) -> None:
+        if (dict(entry.data), dict(entry.options)) != applied:
+            hass.config_entries.async_schedule_reload(entry.entry_id)
+        else:
+            _rename_devices(dr.async_get(hass), entry.runtime_data.coordinator)
+
+    return _async_reload_if_changed
+
+
+def _rename_devices(registry: dr.DeviceRegistry, coordinator: Eg4Coordinator) -> None:
+    """Device names carry the entry's title: follow a new one (a name given by hand stays)."""
+    state = coordinator.data
+    for source in [None, *(d.source for d in (*state.inverters.values(), *state.packs.values()))]:
+        info = device_info(coordinator, source)
+        device = registry.async_get_device(identifiers=info["identifiers"])
+        if device is not None and device.name != info.get("name"):
+            registry.async_update_device(device.id, name=info.get("name"))
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: Eg4ConfigEntry) -> bool:

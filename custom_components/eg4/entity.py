@@ -15,7 +15,7 @@ from .model import SourceId, SourceKind
 from .settings import SettingDef
 
 # What a person calls each device: the role (and number) after the entry's title, which the
-# user can change (devices follow it on the next reload).
+# user can change (devices follow it at once: the entry's update listener renames them).
 ROLES = {SourceKind.INVERTER: "Inverter", SourceKind.PACK: "Battery"}
 GROUP_MODEL = "Parallel group"
 # The device model where the bridge implies it; otherwise the kind of device.

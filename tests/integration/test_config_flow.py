@@ -23,6 +23,7 @@ from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 from custom_components.eg4.const import DOMAIN
 
 from .conftest import POWERMON_DATA, SOLAR_ASSISTANT_DATA, fire, setup_entry
+from .test_translations import EN
 
 POWERMON_INPUT: dict[str, Any] = {
     "state_topic_prefix": "homeassistant/sensor",
@@ -474,8 +475,60 @@ async def test_reconfigure_form_shows_current_values(
 ) -> None:
     result = await powermon_loaded.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "reconfigure"
+    assert result["step_id"] == "reconfigure_powermon_lvx"
     assert _prefill(result) == POWERMON_INPUT
+
+
+@pytest.fixture(params=["powermon_loaded", "solar_assistant_loaded", "lxp_bridge_loaded"])
+def bridge_loaded(request: pytest.FixtureRequest) -> MockConfigEntry:
+    """Each bridge's loaded entry in turn (a sync fixture, so it can pick an async one)."""
+    entry: MockConfigEntry = request.getfixturevalue(request.param)
+    return entry
+
+
+async def test_reconfigure_form_is_the_bridges_own(
+    hass: HomeAssistant, bridge_loaded: MockConfigEntry
+) -> None:
+    """Each bridge's reconfigure form is its own step, with its own title and help texts."""
+    entry = bridge_loaded
+    profile = entry.data["profile"]
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == f"reconfigure_{profile}"
+    texts = EN["config"]["step"][result["step_id"]]
+    assert set(texts["data_description"]) == {str(key) for key in result["data_schema"].schema}
+    # The form is submitted to the bridge's own step, and the change applied.
+    key = "topic_prefix" if "topic_prefix" in texts["data"] else "command_topic_prefix"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**_prefill(result), key: "garage/changed"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.data[key] == "garage/changed"
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_reconfigure_keeps_the_title_the_user_gave(
+    hass: HomeAssistant, powermon_loaded: MockConfigEntry
+) -> None:
+    """A title the owner chose survives a reconfigure; a generated one follows the topics."""
+    entry = powermon_loaded
+    hass.config_entries.async_update_entry(entry, title="Garage bank")
+    await hass.async_block_till_done()
+
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**POWERMON_INPUT, "inverter_prefix": "lvx", "pack_count": 5}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.data["inverter_prefix"] == "lvx"
+    assert entry.title == "Garage bank"
+    assert entry.state is ConfigEntryState.LOADED
+    group = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, f"{entry.entry_id}_system")})
+    assert group is not None
+    assert group.name == "Garage bank"
 
 
 async def test_reconfigure_powermon_updates_and_reloads(
@@ -565,7 +618,7 @@ async def test_reconfigure_solar_assistant(
     entry = solar_assistant_loaded
     result = await entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "reconfigure"
+    assert result["step_id"] == "reconfigure_solar_assistant"
     assert _prefill(result) == SOLAR_ASSISTANT_INPUT
 
     result = await hass.config_entries.flow.async_configure(
@@ -640,7 +693,7 @@ async def test_reconfigure_error_then_recovery(
         result["flow_id"], {**POWERMON_INPUT, field: bad}
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "reconfigure"
+    assert result["step_id"] == "reconfigure_powermon_lvx"
     assert result["errors"] == {field: error}
     assert entry.data == POWERMON_DATA
 
@@ -790,7 +843,7 @@ async def test_reconfigure_lxp_bridge_shows_and_keeps_the_datalogs(
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
     )
-    assert result["step_id"] == "reconfigure"
+    assert result["step_id"] == "reconfigure_lxp_bridge"
     assert _prefill(result) == {"topic_prefix": "lxp", "datalogs": "BA12345678, BA87654321"}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],

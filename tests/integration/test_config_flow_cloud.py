@@ -733,15 +733,17 @@ async def test_reconfigure_without_password_keeps_the_stored_one(
     assert cloud_entry.unique_id == "cloud:https://portal.example:10001"
 
 
-async def test_reconfigure_unchanged_reloads(
+async def test_reconfigure_unchanged_does_not_reload(
     hass: HomeAssistant, client_cls: MagicMock, cloud_entry: MockConfigEntry, mock_setup: AsyncMock
 ) -> None:
+    """Nothing changed for a loaded entry: no reload (it would end a running calibration)."""
     result = await cloud_entry.start_reconfigure_flow(hass)
     result = await _submit(hass, result, CLOUD_INPUT)
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
     assert dict(cloud_entry.data) == CLOUD_DATA
-    assert mock_setup.call_count == 2
+    assert mock_setup.call_count == 1
+    assert cloud_entry.state is ConfigEntryState.LOADED
 
 
 @pytest.mark.parametrize(

@@ -98,7 +98,8 @@ async def test_a_day_of_drift_suggests_a_calibration(
     assert issue.severity is ir.IssueSeverity.WARNING
     assert issue.translation_key == "soc_drift"
     assert issue.translation_placeholders == {"spread": "26", "pack": "6"}
-    assert issue.is_fixable is False
+    assert issue.is_fixable is True  # its fix flow starts a calibration
+    assert issue.data == {"entry_id": entry.entry_id}
 
     # A full charge re-anchors the counters: the issue goes away on its own.
     bank.set_socs(dict.fromkeys(range(1, 7), 100))

@@ -426,10 +426,11 @@ async def test_removing_an_entry_mid_calibration_says_what_to_restore(
         hass,
         DOMAIN,
         f"drift_{powermon_loaded.entry_id}",
-        is_fixable=False,
+        is_fixable=True,
         severity=ir.IssueSeverity.WARNING,
         translation_key="soc_drift",
         translation_placeholders={"spread": "26", "pack": "6"},
+        data={"entry_id": powermon_loaded.entry_id},
     )
 
     assert await hass.config_entries.async_remove(powermon_loaded.entry_id)

@@ -449,7 +449,7 @@ async def test_reconfigure_and_options_of_mqtt_entries(
     entry.add_to_hass(hass)
 
     result = await entry.start_reconfigure_flow(hass)
-    assert result["step_id"] == "reconfigure"
+    assert result["step_id"] == f"reconfigure_{data['profile']}"
     assert_result_translated(result)
 
     result = await hass.config_entries.options.async_init(entry.entry_id)

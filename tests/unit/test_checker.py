@@ -264,8 +264,8 @@ def test_entity_translation_without_name(repo: Path) -> None:
 
 
 def test_issue_translation_missing(repo: Path) -> None:
-    edit_json(en_json(repo), lambda en: en["issues"]["soc_drift"].pop("description"))
-    assert_error(repo, "issues.soc_drift.description is missing")
+    edit_json(en_json(repo), lambda en: en["issues"]["revert_failed"].pop("description"))
+    assert_error(repo, "issues.revert_failed.description is missing")
 
 
 # ---- quality_scale.yaml ------------------------------------------------------------------

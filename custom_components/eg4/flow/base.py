@@ -22,12 +22,17 @@ class FlowBase(ConfigFlow):
         )
 
     @callback
-    def _async_apply(self, entry: Eg4ConfigEntry, **changes: Any) -> None:
-        """Store new entry data and make sure the entry is set up again with it.
+    def _async_apply(
+        self, entry: Eg4ConfigEntry, *, reload_unchanged: bool = False, **changes: Any
+    ) -> None:
+        """Store new entry data and make sure the entry runs with it.
 
-        A loaded entry's update listener reloads it on any change; an entry that failed to
-        set up (no listener yet) or an unchanged entry is reloaded here.
+        A loaded entry's update listener reloads it when its data or options changed (and
+        only then: a reload ends a running calibration); an entry that is not loaded (set-up
+        failed or waiting to retry, so no listener yet) is set up again here. With
+        ``reload_unchanged`` (reauth: the entry stopped on the refused login) a loaded entry
+        whose data did not change is reloaded here too.
         """
         changed = self.hass.config_entries.async_update_entry(entry, **changes)
-        if not changed or entry.state is not ConfigEntryState.LOADED:
+        if entry.state is not ConfigEntryState.LOADED or (reload_unchanged and not changed):
             self.hass.config_entries.async_schedule_reload(entry.entry_id)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 # "mqtt" is Home Assistant's MQTT-discovery step name, so the menu entry has its own.
 STEP_LOCAL_MQTT = "local_mqtt"
+STEP_RECONFIGURE = "reconfigure"
 
 
 def bridge_schema(bridge: Bridge, values: Mapping[str, Any]) -> vol.Schema:
@@ -137,7 +138,11 @@ class BridgeSteps(FlowBase):
     async def _async_reconfigure_bridge(
         self, entry: Eg4ConfigEntry, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
-        """Change an MQTT entry's topics or system size."""
+        """Change an MQTT entry's topics or system size, in the bridge's own form.
+
+        The form's step id is ``reconfigure_<bridge>`` (its title and help texts are the
+        bridge's). A title the owner gave the entry is kept; a generated one follows the data.
+        """
         bridge = bridge_of(entry.data)
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -146,10 +151,12 @@ class BridgeSteps(FlowBase):
                 unique_id = bridge.unique_id(data)
                 if self._unique_id_taken(entry, unique_id):
                     return self.async_abort(reason="already_configured")
-                self._async_apply(entry, data=data, unique_id=unique_id, title=bridge.title(data))
+                generated = entry.title == bridge.title(entry.data)
+                title = bridge.title(data) if generated else entry.title
+                self._async_apply(entry, data=data, unique_id=unique_id, title=title)
                 return self.async_abort(reason="reconfigure_successful")
         return self.async_show_form(
-            step_id="reconfigure",
+            step_id=f"{STEP_RECONFIGURE}_{bridge.name}",
             data_schema=bridge_schema(bridge, user_input or bridge.form_values(entry.data)),
             errors=errors,
         )
@@ -167,6 +174,15 @@ def _bridge_step(bridge: Bridge) -> _Step:
     return step
 
 
-# Home Assistant routes a form's submission to ``async_step_<step id>``: one per bridge.
+async def _reconfigure_step(
+    self: BridgeSteps, user_input: dict[str, Any] | None = None
+) -> ConfigFlowResult:
+    """A bridge's reconfigure form: Home Assistant hands its submission to this step."""
+    return await self._async_reconfigure_bridge(self._get_reconfigure_entry(), user_input)
+
+
+# Home Assistant routes a form's submission to ``async_step_<step id>``: one per bridge for
+# its set-up form, and one per bridge for its reconfigure form (the entry names the bridge).
 for _bridge in BRIDGES.values():
     setattr(BridgeSteps, f"async_step_{_bridge.name}", _bridge_step(_bridge))
+    setattr(BridgeSteps, f"async_step_{STEP_RECONFIGURE}_{_bridge.name}", _reconfigure_step)

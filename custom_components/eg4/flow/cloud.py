@@ -234,7 +234,9 @@ class CloudSteps(FlowBase):
                 errors["base"] = "invalid_url"
             if login is not None:
                 self._async_apply(
-                    entry, data={**entry.data, CONF_PASSWORD: user_input[CONF_PASSWORD]}
+                    entry,
+                    reload_unchanged=True,
+                    data={**entry.data, CONF_PASSWORD: user_input[CONF_PASSWORD]},
                 )
                 return self.async_abort(reason="reauth_successful")
         return self.async_show_form(

@@ -4,9 +4,8 @@ The decisions live in ``calibration`` (pure); this room carries them out. It per
 (verified) before the first write, applies the levers through the coordinator's writer with a
 guard that stops them the moment the run stops, judges every coordinator update (a breach is
 handled on the message that carries it, and its revert pre-empts any write in flight), and
-puts the settings back when Home Assistant stops or the entry unloads. The revert itself is
-``revert.Reverter``; the record's storage ``store``; messages to the owner ``notify``; drift
-``drift_watch``.
+puts the settings back when Home Assistant stops or the entry unloads. Elsewhere: the revert
+(``revert.Reverter``), storage (``store``), messages (``notify``), drift (``drift_watch``).
 
 The promise: when a run ends, every setting it changed, on every unit it touched, reads back
 as it was in a read-back received after the revert command — or a critical repair issue and
@@ -85,6 +84,7 @@ class CalibrationSupervisor:
             coordinator.stale_timeout,
             self.now,
             self._schedule_save,
+            lambda: self.run is not None,
         )
         self.revert_done = asyncio.Event()
         self._unsubs: list[CALLBACK_TYPE] = []

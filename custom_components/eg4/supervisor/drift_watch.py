@@ -1,7 +1,9 @@
 """Drift as its own watcher: the figures the drift entities show and the repair issue.
 
-Counters that stay drifted for a day raise a repair issue suggesting a calibration. The
-analysis itself is pure (``drift.analyze``); this room keeps it current and owns the issue.
+Counters that stay drifted for a day raise a repair issue whose fix flow (``repairs.py``)
+starts a calibration. While a calibration is under way the issue is withdrawn (the run is its
+fix); it comes back if the counters are still drifted after it. The analysis itself is pure
+(``drift.analyze``); this room keeps it current and owns the issue.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from ..model import SystemState
 
 DRIFT_REPAIR_AFTER_S = 24 * 3600.0
 DRIFT_SOON_S = 2.0  # after a source (re)appears, analyse drift this soon instead of on the tick
+DRIFT_ISSUE_PREFIX = "drift_"
+DRIFT_TRANSLATION_KEY = "soc_drift"
+ISSUE_ENTRY_ID = "entry_id"  # the issue's data: the entry the fix flow calibrates
 
 
 def signal_drift(entry_id: str) -> str:
@@ -37,14 +42,19 @@ class DriftWatch:
         stale_after_s: float,
         now: Callable[[], float],
         on_since_changed: Callable[[], None],
+        calibrating: Callable[[], bool],
     ) -> None:
-        """Bind to an entry's state; ``on_since_changed`` persists ``since``."""
+        """Bind to an entry's state; ``on_since_changed`` persists ``since``.
+
+        ``calibrating`` says whether a calibration is under way (the issue then stands down).
+        """
         self.hass = hass
         self.entry_id = entry_id
         self._state = state
         self._stale_after_s = stale_after_s
         self._now = now
         self._on_since_changed = on_since_changed
+        self._calibrating = calibrating
         self.report: DriftReport | None = None
         self.since: float | None = None  # drifted since (kept across restarts)
         self._soon: CALLBACK_TYPE | None = None
@@ -52,7 +62,7 @@ class DriftWatch:
     @property
     def issue_id(self) -> str:
         """The drift repair issue of this entry."""
-        return f"drift_{self.entry_id}"
+        return f"{DRIFT_ISSUE_PREFIX}{self.entry_id}"
 
     @callback
     def soon(self) -> None:
@@ -84,14 +94,17 @@ class DriftWatch:
             if self.since is None:
                 self.since = now
                 self._on_since_changed()
-            if now - self.since >= DRIFT_REPAIR_AFTER_S:
+            if self._calibrating():
+                ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
+            elif now - self.since >= DRIFT_REPAIR_AFTER_S:
                 ir.async_create_issue(
                     self.hass,
                     DOMAIN,
                     self.issue_id,
-                    is_fixable=False,
+                    is_fixable=True,
+                    data={ISSUE_ENTRY_ID: self.entry_id},
                     severity=ir.IssueSeverity.WARNING,
-                    translation_key="soc_drift",
+                    translation_key=DRIFT_TRANSLATION_KEY,
                     translation_placeholders={
                         "spread": f"{report.soc_spread:g}" if report.soc_spread else "?",
                         "pack": str(report.outlier) if report.outlier else "?",
