@@ -30,6 +30,7 @@ from .const import (
     TRANSPORT_MQTT,
 )
 from .coordinator import Eg4Coordinator
+from .dynamic import runs_as_stored
 from .entity import device_identifier, device_info
 from .profiles import build_profile
 from .services import async_setup_services
@@ -189,7 +190,13 @@ def _remove_departed_devices(
 
 
 async def _async_reload_on_update(hass: HomeAssistant, entry: Eg4ConfigEntry) -> None:
-    """Reload when options or (through reconfigure) data change."""
+    """Reload when options or (through reconfigure) data change.
+
+    Not when the entry only records the units and packs that joined the running system: it
+    already runs them, and a reload would end a running calibration.
+    """
+    if runs_as_stored(entry.runtime_data.coordinator.running, entry):
+        return
     hass.config_entries.async_schedule_reload(entry.entry_id)
 
 

@@ -1,4 +1,7 @@
-"""The push coordinator: one SystemState fed by a transport, and the one write path."""
+"""The push coordinator: one SystemState fed by a transport, and the one write path.
+
+Sources that start reporting after set-up join here (``dynamic.py`` describes the flow).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
@@ -20,10 +24,13 @@ from .const import (
     DEFAULT_CONFIRM_TIMEOUT,
     DEFAULT_STALE_TIMEOUT,
     DOMAIN,
+    MAX_INVERTERS,
+    MAX_PACKS,
 )
+from .dynamic import RunningConfig, async_record_sources, signal_source_joined
 from .ingest import Change, apply_readings, mark_stale
 from .model import SettingKey, SourceId, SourceKind, SystemState
-from .profiles.base import CommandResult, Rejected
+from .profiles.base import CommandResult, Decoded, Rejected
 from .transport.base import (
     Offline,
     TransportAuthError,
@@ -41,6 +48,9 @@ _LOGGER = logging.getLogger(__name__)
 
 type KeyListener = Callable[[], None]
 type StateListener = Callable[[SystemState, Change], None]
+
+# The highest number a source of each kind may have (what the config flow accepts).
+SOURCE_LIMITS = {SourceKind.INVERTER: MAX_INVERTERS, SourceKind.PACK: MAX_PACKS}
 
 
 class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
@@ -67,6 +77,8 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
         self.stale_timeout = stale
         confirm_timeout = float(entry.options.get(CONF_CONFIRM_TIMEOUT, DEFAULT_CONFIRM_TIMEOUT))
         self.confirm_timeout = confirm_timeout
+        # What the entry said when this set-up was built; follows the sources that join.
+        self.running = RunningConfig.of(entry)
         self.clock = Clock()
         self.rejected: Counter[str] = Counter()
         self.accepted = 0
@@ -166,6 +178,8 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
         if isinstance(result, CommandResult):
             self.writer.on_reply(result)
             return
+        if not result.retained:
+            self._admit_sources(result)
         change = apply_readings(self.data, result.readings, self.clock.now())
         self.accepted += 1
         if not change:
@@ -187,6 +201,26 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
                         notified.add(id(listener))
                         listener()
         self.writer.on_readings(result.readings)
+
+    @callback
+    def _admit_sources(self, result: Decoded) -> None:
+        """Let the units and packs this message names, that the system lacks, join it."""
+        joined: list[SourceId] = []
+        for reading in result.readings:
+            source = reading.source
+            if self.data.device(source) is None and source.index <= SOURCE_LIMITS[source.kind]:
+                joined.extend(self.data.admit(source))
+        if not joined:
+            return
+        for source in joined:
+            _LOGGER.info("%s has started reporting: added", source)
+        entry = self.config_entry
+        updates = self.transport.config_for_sources(len(self.data.inverters), len(self.data.packs))
+        # Known as running before it is stored: the update listener runs at once.
+        self.running = RunningConfig.of(entry, updates)
+        async_record_sources(self.hass, entry, updates)
+        for source in joined:
+            async_dispatcher_send(self.hass, signal_source_joined(entry.entry_id), source)
 
     @callback
     def _mark_offline(self, sources: frozenset[SourceId]) -> None:

@@ -54,8 +54,7 @@ def lxp_messages() -> list[tuple[str, str]]:
 BRIDGES: dict[str, tuple[tuple[str, str], list[tuple[str, str]], dict[str, Any], str, str]] = {
     "powermon_lvx": (
         powermon_config("lvx6048_1_battery_voltage"),
-        # (The fixture's stray third unit tests that an entry ignores it: not here.)
-        [m for m in load_messages("powermon_lvx.json") if "lvx6048_3_" not in m[0]],
+        load_messages("powermon_lvx.json"),
         {k: v for k, v in POWERMON_DATA.items() if k not in ("transport", "profile")},
         "sensor.eg4_lvx6048_inverter_2_battery_voltage",
         "53.4",

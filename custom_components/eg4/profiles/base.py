@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ..model import MetricValue, SettingKey, SettingValue, SourceId
 from ..settings import SettingDef
@@ -23,9 +23,15 @@ class Reading:
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
-    """What one message carried."""
+    """What one message carried.
+
+    ``retained`` marks a message the broker kept and replayed on subscribing: it updates the
+    sources the system has, but a source it alone names does not join (the broker may keep
+    a removed pack's topics forever).
+    """
 
     readings: tuple[Reading, ...]
+    retained: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +135,9 @@ class Profile(Protocol):
 
     def describe(self) -> dict[str, str | int]:
         """The non-secret parameters, for diagnostics."""
+
+    def config_for_sources(self, inverter_count: int, pack_count: int) -> dict[str, Any]:
+        """The entry data that describes this many units and packs (stored when one joins)."""
 
 
 # ---- scalar parsers: return a value, or raise ValueError -------------------------------

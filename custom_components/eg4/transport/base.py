@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..model import SettingKey, SettingValue, SourceId
 from ..profiles.base import Capabilities, CommandResult, Decoded, Rejected
@@ -72,3 +72,10 @@ class Transport(Protocol):
 
     def describe(self) -> dict[str, str | int]:
         """Non-secret parameters, for diagnostics."""
+
+    def config_for_sources(self, inverter_count: int, pack_count: int) -> dict[str, Any]:
+        """Entry data recording this many units and packs; empty when nothing is stored.
+
+        Called when a source joins (a pack or unit beyond the configured ones reports), so a
+        restart creates it at once.
+        """

@@ -20,6 +20,7 @@ import logging
 import time
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from ..cloud import (
     BatteryInfo,
@@ -263,6 +264,11 @@ class CloudTransport:
             "logins": self._client.login_count,
             "gridboss_skipped": self._gridboss_skipped,
         }
+
+    def config_for_sources(self, inverter_count: int, pack_count: int) -> dict[str, Any]:
+        """Nothing to store: the station's inverters and packs are found at each set-up."""
+        del inverter_count, pack_count
+        return {}
 
     # ---- internals ---------------------------------------------------------------------
 
