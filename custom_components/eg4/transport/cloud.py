@@ -53,6 +53,7 @@ from .cloud_setup import (
     CloudUnit,
     TransportRateLimitedError,
     discover,
+    grow_packs,
     transport_error,
 )
 
@@ -101,11 +102,6 @@ class CloudTransport:
         # Results of polls made before async_start (the coordinator's first refresh runs
         # before it starts the transport): delivered when the handler arrives.
         self._early: list[Decoded | Rejected | CommandResult | Offline] | None = []
-        self._pack_of: dict[tuple[int, int], int] = {
-            (unit.number, local + 1): number
-            for unit in self._units
-            for local, number in enumerate(unit.packs)
-        }
 
     @classmethod
     async def async_discover(
@@ -303,7 +299,8 @@ class CloudTransport:
             unit.number, runtime, battery.current if alone and battery else None
         )
         if battery is not None:
-            local = {n: self._pack_of[(unit.number, n)] for n in range(1, len(unit.packs) + 1)}
+            grow_packs(self._units, unit, len(battery.packs))  # a pack that joined
+            local = dict(enumerate(unit.packs, start=1))
             got, refused = pack_readings(local, battery)
             readings.extend(got)
             rejected.extend(refused)
