@@ -19,6 +19,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 
 from .clock import Clock
 from .const import (
+    CONF_ADD_NEW_SOURCES,
     CONF_CONFIRM_TIMEOUT,
     CONF_STALE_TIMEOUT,
     DEFAULT_CONFIRM_TIMEOUT,
@@ -79,6 +80,7 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
         self.confirm_timeout = confirm_timeout
         # What the entry said when this set-up was built; follows the sources that join.
         self.running = RunningConfig.of(entry)
+        self.add_new_sources = bool(entry.options.get(CONF_ADD_NEW_SOURCES, True))
         self.clock = Clock()
         self.rejected: Counter[str] = Counter()
         self.accepted = 0
@@ -178,7 +180,7 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
         if isinstance(result, CommandResult):
             self.writer.on_reply(result)
             return
-        if not result.retained:
+        if self.add_new_sources and not result.retained:
             self._admit_sources(result)
         change = apply_readings(self.data, result.readings, self.clock.now())
         self.accepted += 1

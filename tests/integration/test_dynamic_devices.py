@@ -16,9 +16,21 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
 
-from custom_components.eg4.const import CONF_DATALOGS, CONF_INVERTER_COUNT, CONF_PACK_COUNT
+from custom_components.eg4.const import (
+    CONF_DATALOGS,
+    CONF_INVERTER_COUNT,
+    CONF_PACK_COUNT,
+    DOMAIN,
+)
 
-from .conftest import LXP_DATALOGS, LXP_INPUTS, fire
+from .conftest import (
+    LXP_DATALOGS,
+    LXP_INPUTS,
+    POWERMON_DATA,
+    fire,
+    load_messages,
+    setup_entry,
+)
 from .writes_helpers import published, settle, start_call
 
 PM = "homeassistant/sensor"
@@ -169,6 +181,25 @@ async def test_a_user_change_still_reloads(
     await hass.async_block_till_done()
     assert entry.runtime_data.coordinator is not running
     assert hass.states.get("sensor.eg4_lvx6048_battery_6_state_of_charge") is None
+
+
+async def test_with_the_option_off_a_pack_that_still_publishes_stays_out(
+    hass: HomeAssistant, mqtt_mock: Any
+) -> None:
+    """Lowering the count keeps pack 6 out only if it is not added back: the option says."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="EG4 lvx6048",
+        data={**POWERMON_DATA, CONF_PACK_COUNT: 5},
+        options={"add_new_sources": False},
+    )
+    await setup_entry(hass, entry)
+    entities = set(er.async_get(hass).entities)
+    fire(hass, load_messages("powermon_lvx.json"))  # pack 6 publishes as before
+    await hass.async_block_till_done()
+    assert set(er.async_get(hass).entities) == entities
+    assert entry.data[CONF_PACK_COUNT] == 5
+    assert _state(hass, "sensor.eg4_lvx6048_battery_5_state_of_charge") != "unavailable"
 
 
 # ---- Solar Assistant ------------------------------------------------------------------------
