@@ -301,3 +301,24 @@ async def test_lxp_bridge_retained_registers_of_an_unknown_datalog_add_nothing(
     await hass.async_block_till_done()
     assert set(er.async_get(hass).entities) == entities
     assert entry.data[CONF_DATALOGS] == LXP_DATALOGS
+
+
+async def test_lxp_bridge_datalog_of_another_entry_does_not_join(
+    hass: HomeAssistant, lxp_bridge_loaded: MockConfigEntry
+) -> None:
+    """One bridge, two systems: the barn entry's datalog stays the barn's."""
+    house = lxp_bridge_loaded
+    barn = MockConfigEntry(
+        domain=DOMAIN,
+        title="EG4 barn",
+        data={**house.data, CONF_DATALOGS: [NEW_DATALOG], "inverter_count": 1, "pack_count": 1},
+        unique_id=f"lxp_bridge:lxp:{NEW_DATALOG}",
+    )
+    await setup_entry(hass, barn)
+    async_fire_mqtt_message(
+        hass, f"lxp/{NEW_DATALOG}/inputs/all", json.dumps({**LXP_INPUTS, "soc": 61})
+    )
+    await hass.async_block_till_done()
+    assert house.data[CONF_DATALOGS] == LXP_DATALOGS
+    assert sorted(house.runtime_data.coordinator.data.inverters) == [1, 2]
+    assert _state(hass, "sensor.eg4_barn_battery_1_state_of_charge") == "61.0"

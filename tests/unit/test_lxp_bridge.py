@@ -257,3 +257,19 @@ def test_capabilities() -> None:
 def test_decode_never_raises(topic: str, payload: str) -> None:
     result = fresh().decode("lxp/" + topic, payload)
     assert result is None or isinstance(result, Decoded | Rejected | CommandResult)
+
+
+def test_a_datalog_another_entry_lists_never_joins() -> None:
+    """Two systems on one bridge: the barn's datalog is the barn entry's, not the house's."""
+    profile = fresh()
+    others = [
+        {"profile": "lxp_bridge", "topic_prefix": "lxp", "datalogs": ["BA55555555"]},
+        {"profile": "lxp_bridge", "topic_prefix": "other", "datalogs": ["BA66666666"]},
+        {"profile": "solar_assistant", "topic_prefix": "lxp"},
+        {},  # an ignored discovery
+    ]
+    profile.share_with(lambda: others)
+    assert profile.decode("lxp/BA55555555/inputs/all", json.dumps(INPUTS)) is None
+    joined = profile.decode("lxp/BA66666666/inputs/all", json.dumps(INPUTS))  # another namespace
+    assert isinstance(joined, Decoded)
+    assert {r.source.index for r in joined.readings} == {3}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -84,6 +84,17 @@ class AdvisingProfile(Protocol):
     @property
     def advice(self) -> RepairAdvice | None:
         """The repair to suggest now; the same object for as long as it stays the same."""
+
+
+type EntriesData = Callable[[], Iterable[Mapping[str, Any]]]
+
+
+@runtime_checkable
+class SharingProfile(Protocol):
+    """A profile whose bridge may serve other entries too (one lxp-bridge, several systems)."""
+
+    def share_with(self, others: EntriesData) -> None:
+        """How to read the other entries' data: a unit one of them lists never joins this one."""
 
 
 @dataclass(frozen=True, slots=True)

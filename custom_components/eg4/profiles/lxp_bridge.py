@@ -24,6 +24,7 @@ from ..const import (
     CONF_DATALOGS,
     CONF_INVERTER_COUNT,
     CONF_PACK_COUNT,
+    CONF_PROFILE,
     CONF_TOPIC_PREFIX,
     MAX_INVERTERS,
     PROFILE_LXP_BRIDGE,
@@ -50,6 +51,7 @@ from .base import (
     CommandResult,
     Decoded,
     DecodeResult,
+    EntriesData,
     Reading,
     Rejected,
     plausible,
@@ -113,11 +115,27 @@ class LxpBridgeProfile:
     # Retained holding registers of datalogs that have not joined (yet): datalog -> register
     # -> payload, at most MAX_INVERTERS datalogs.
     _held: dict[str, dict[int, str]] = field(init=False, repr=False, compare=False)
+    # The data of the other entries (another system on the same bridge lists its datalogs).
+    _others: list[EntriesData] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         """Start from the configured datalogs."""
         object.__setattr__(self, "_units", list(self.datalogs))
         object.__setattr__(self, "_held", {})
+        object.__setattr__(self, "_others", [])
+
+    def share_with(self, others: EntriesData) -> None:
+        """A datalog another entry of this namespace lists is that system's: it never joins."""
+        self._others[:] = [others]
+
+    def _claimed_elsewhere(self, datalog: str) -> bool:
+        return any(
+            data.get(CONF_PROFILE) == self.name
+            and str(data.get(CONF_TOPIC_PREFIX, "")).strip("/") == self.topic_prefix
+            and datalog in data.get(CONF_DATALOGS, ())
+            for others in self._others
+            for data in others()
+        )
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> LxpBridgeProfile:
@@ -184,7 +202,7 @@ class LxpBridgeProfile:
         """
         if datalog in BRIDGE_LEVELS or not _DATALOG.fullmatch(datalog):
             return None
-        if len(self._units) >= MAX_INVERTERS:
+        if len(self._units) >= MAX_INVERTERS or self._claimed_elsewhere(datalog):
             return None
         unit = len(self._units) + 1
         inputs = _decode_inputs(unit, payload)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +21,14 @@ from homeassistant.helpers import issue_registry as ir
 from ..const import DOMAIN
 from ..model import SettingKey, SettingValue
 from ..profiles import Profile
-from ..profiles.base import AdvisingProfile, Capabilities, Command, Decoded, RepairAdvice
+from ..profiles.base import (
+    AdvisingProfile,
+    Capabilities,
+    Command,
+    Decoded,
+    RepairAdvice,
+    SharingProfile,
+)
 from .base import MessageHandler, TransportError
 
 _LOGGER = logging.getLogger(__name__)
@@ -54,6 +61,15 @@ class MqttTransport:
         if entry_id is None and (entry := current_entry.get()) is not None:
             entry_id = entry.entry_id
         self._issue_scope = entry_id or "mqtt"
+        if isinstance(profile, SharingProfile):
+            profile.share_with(lambda: self._other_entries_data(entry_id))
+
+    def _other_entries_data(self, entry_id: str | None) -> list[Mapping[str, Any]]:
+        return [
+            entry.data
+            for entry in self._hass.config_entries.async_entries(DOMAIN)
+            if entry.entry_id != entry_id
+        ]
 
     @property
     def profile(self) -> Profile:
