@@ -180,9 +180,10 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
         if isinstance(result, CommandResult):
             self.writer.on_reply(result)
             return
-        if self.add_new_sources and not result.retained:
-            self._admit_sources(result)
+        joined = self._admit_sources(result) if self.add_new_sources and not result.retained else []
         change = apply_readings(self.data, result.readings, self.clock.now())
+        if joined:  # announced with their first readings in place
+            self._announce_joined(joined)
         self.accepted += 1
         if not change:
             self.writer.on_readings(result.readings)  # an unchanged read-back confirms too
@@ -205,15 +206,18 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
         self.writer.on_readings(result.readings)
 
     @callback
-    def _admit_sources(self, result: Decoded) -> None:
+    def _admit_sources(self, result: Decoded) -> list[SourceId]:
         """Let the units and packs this message names, that the system lacks, join it."""
         joined: list[SourceId] = []
         for reading in result.readings:
             source = reading.source
             if self.data.device(source) is None and source.index <= SOURCE_LIMITS[source.kind]:
                 joined.extend(self.data.admit(source))
-        if not joined:
-            return
+        return joined
+
+    @callback
+    def _announce_joined(self, joined: list[SourceId]) -> None:
+        """Store what the system now has in the entry; tell the platforms (one signal each)."""
         for source in joined:
             _LOGGER.info("%s has started reporting: added", source)
         entry = self.config_entry
