@@ -8,7 +8,9 @@ creates it at once -> the entry's update listener sees an entry that describes e
 running (:func:`runs_as_stored`) and does not reload it (a reload would end a running
 calibration) -> :func:`signal_source_joined` is sent once per new source, and each platform
 adds that source's entities (:func:`async_add_source_entities`); group entities listen to the
-new source's keys too (``Eg4Entity``).
+new source's keys too (``Eg4Entity``). The option ``add_new_sources`` (MQTT entries, on by
+default) turns joining off; a profile that may share its bridge with other entries
+(``SharingProfile``: lxp-bridge) never takes a unit another entry lists.
 """
 
 from __future__ import annotations
