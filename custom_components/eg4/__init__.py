@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from homeassistant.components import mqtt
-from homeassistant.config_entries import UpdateListenerType
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
@@ -29,6 +28,7 @@ from .const import (
     TRANSPORT_MQTT,
 )
 from .coordinator import Eg4Coordinator, transport_errors
+from .dynamic import RunningConfig
 from .entity import device_identifier, device_info
 from .profiles import build_profile
 from .runtime import Eg4ConfigEntry, Eg4RuntimeData
@@ -77,7 +77,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: Eg4ConfigEntry) -> bool:
     registry.async_get_or_create(config_entry_id=entry.entry_id, **device_info(coordinator, None))
     _remove_departed_devices(registry, entry, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    entry.async_on_unload(entry.add_update_listener(_reload_on_change(entry)))
+    entry.async_on_unload(entry.add_update_listener(_async_reload_if_changed))
     return True
 
 
@@ -161,22 +161,19 @@ def _remove_departed_devices(
             registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
 
 
-def _reload_on_change(entry: Eg4ConfigEntry) -> UpdateListenerType:
-    """An update listener that reloads the entry when its data or options change.
+async def _async_reload_if_changed(hass: HomeAssistant, entry: Eg4ConfigEntry) -> None:
+    """Reload the entry when its data or options changed from what runs.
 
     Data (reconfigure) and options describe the transport and its timeouts; anything else —
-    a new title, a preference — changes nothing that runs. A reload ends a running
-    calibration (its settings are put back first), so nothing else reloads the entry.
+    a new title, a preference — changes nothing that runs, and neither do the units and packs
+    that joined (stored in the data the coordinator already runs: ``dynamic.py``). A reload
+    ends a running calibration (its settings are put back first), so nothing else reloads it.
     """
-    applied = (dict(entry.data), dict(entry.options))
-
-    async def _async_reload_if_changed(hass: HomeAssistant, entry: Eg4ConfigEntry) -> None:
-        if (dict(entry.data), dict(entry.options)) != applied:
-            hass.config_entries.async_schedule_reload(entry.entry_id)
-        else:
-            _rename_devices(dr.async_get(hass), entry.runtime_data.coordinator)
-
-    return _async_reload_if_changed
+    running: RunningConfig = entry.runtime_data.coordinator.running
+    if (dict(entry.data), dict(entry.options)) != (dict(running.data), dict(running.options)):
+        hass.config_entries.async_schedule_reload(entry.entry_id)
+    else:
+        _rename_devices(dr.async_get(hass), entry.runtime_data.coordinator)
 
 
 def _rename_devices(registry: dr.DeviceRegistry, coordinator: Eg4Coordinator) -> None:

@@ -13,6 +13,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .dynamic import async_add_source_entities
 from .entity import Eg4Entity
 from .model import PackState, SettingKey, SourceId, SourceKind
 from .runtime import Eg4ConfigEntry
@@ -38,19 +39,23 @@ async def async_setup_entry(
     entry: Eg4ConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Create the binary sensors the capabilities allow."""
+    """Create the binary sensors the capabilities allow (and those of joining sources)."""
     coordinator = entry.runtime_data.coordinator
-    entities: list[Eg4Entity] = []
-    if "protection" in coordinator.capabilities.pack_metrics:
-        entities.extend(
-            PackProtectionSensor(coordinator, PROTECTION, SourceId(SourceKind.PACK, index))
-            for index in coordinator.data.packs
-        )
+    protection = "protection" in coordinator.capabilities.pack_metrics
+
+    def build(source: SourceId) -> list[Eg4Entity]:
+        if source.kind is SourceKind.PACK:
+            return [PackProtectionSensor(coordinator, PROTECTION, source)] if protection else []
+        # The group's mismatch sensor comes with its second unit (at set-up or joining).
+        if source.index == 2:
+            return [SettingsMismatchSensor(coordinator, SETTINGS_MISMATCH, None)]
+        return []
+
+    async_add_source_entities(hass, entry, async_add_entities, build)
     if coordinator.data.packs:
-        entities.append(SocDriftBinarySensor(coordinator, SOC_DRIFT, entry.runtime_data.supervisor))
-    if len(coordinator.data.inverters) > 1:
-        entities.append(SettingsMismatchSensor(coordinator, SETTINGS_MISMATCH, None))
-    async_add_entities(entities)
+        async_add_entities(
+            [SocDriftBinarySensor(coordinator, SOC_DRIFT, entry.runtime_data.supervisor)]
+        )
 
 
 class PackProtectionSensor(Eg4Entity, BinarySensorEntity):

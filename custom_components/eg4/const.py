@@ -24,6 +24,8 @@ CONF_DATALOGS: Final = "datalogs"
 # Options.
 CONF_STALE_TIMEOUT: Final = "stale_timeout"
 CONF_CONFIRM_TIMEOUT: Final = "confirm_timeout"
+# MQTT entries: units and packs that start publishing after set-up join (default on).
+CONF_ADD_NEW_SOURCES: Final = "add_new_sources"
 
 TRANSPORT_MQTT: Final = "mqtt"
 TRANSPORT_CLOUD: Final = "cloud"

@@ -1,7 +1,8 @@
 """The coordinator: one SystemState fed by a transport, and its listeners.
 
 It holds the one mapping of transport errors to Home Assistant's exceptions (setup and refresh)
-and forwards writes and replies to ``writes.Writer``.
+and forwards writes and replies to ``writes.Writer``. Sources that start reporting after set-up
+join here (``dynamic.py`` describes the flow).
 """
 
 from __future__ import annotations
@@ -15,21 +16,27 @@ from typing import TYPE_CHECKING
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .clock import Clock
 from .const import (
+    CONF_ADD_NEW_SOURCES,
     CONF_CONFIRM_TIMEOUT,
     CONF_STALE_TIMEOUT,
     DEFAULT_CONFIRM_TIMEOUT,
     DEFAULT_STALE_TIMEOUT,
     DOMAIN,
+    MAX_INVERTERS,
+    MAX_PACKS,
 )
+from .dynamic import RunningConfig, async_record_sources, signal_source_joined
 from .ingest import Change, apply_readings, mark_stale
 from .model import SettingKey, SourceId, SourceKind, SystemState
 from .transport.base import (
     CommandResult,
+    Decoded,
     Offline,
     Rejected,
     TransportAuthError,
@@ -48,6 +55,9 @@ _LOGGER = logging.getLogger(__name__)
 
 type KeyListener = Callable[[], None]
 type StateListener = Callable[[SystemState, Change], None]
+
+# The highest number a source of each kind may have (what the config flow accepts).
+SOURCE_LIMITS = {SourceKind.INVERTER: MAX_INVERTERS, SourceKind.PACK: MAX_PACKS}
 
 
 @contextmanager
@@ -102,6 +112,9 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
         self.stale_timeout = stale
         confirm_timeout = float(entry.options.get(CONF_CONFIRM_TIMEOUT, DEFAULT_CONFIRM_TIMEOUT))
         self.confirm_timeout = confirm_timeout
+        # What the entry said when this set-up was built; follows the sources that join.
+        self.running = RunningConfig.of(entry)
+        self.add_new_sources = bool(entry.options.get(CONF_ADD_NEW_SOURCES, True))
         self.clock = Clock()
         self.rejected: Counter[str] = Counter()
         self.accepted = 0
@@ -191,7 +204,10 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
         if isinstance(result, CommandResult):
             self.writer.on_reply(result)
             return
+        joined = self._admit_sources(result) if self.add_new_sources and not result.retained else []
         change = apply_readings(self.data, result.readings, self.clock.now())
+        if joined:  # announced with their first readings in place
+            self._announce_joined(joined)
         self.accepted += 1
         if not change:
             self.writer.on_readings(result.readings)  # an unchanged read-back confirms too
@@ -212,6 +228,29 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
                         notified.add(id(listener))
                         listener()
         self.writer.on_readings(result.readings)
+
+    @callback
+    def _admit_sources(self, result: Decoded) -> list[SourceId]:
+        """Let the units and packs this message names, that the system lacks, join it."""
+        joined: list[SourceId] = []
+        for reading in result.readings:
+            source = reading.source
+            if self.data.device(source) is None and source.index <= SOURCE_LIMITS[source.kind]:
+                joined.extend(self.data.admit(source))
+        return joined
+
+    @callback
+    def _announce_joined(self, joined: list[SourceId]) -> None:
+        """Store what the system now has in the entry; tell the platforms (one signal each)."""
+        for source in joined:
+            _LOGGER.info("%s has started reporting: added", source)
+        entry = self.config_entry
+        updates = self.transport.config_for_sources(len(self.data.inverters), len(self.data.packs))
+        # Known as running before it is stored: the update listener runs at once.
+        self.running = RunningConfig.of(entry, updates)
+        async_record_sources(self.hass, entry, updates)
+        for source in joined:
+            async_dispatcher_send(self.hass, signal_source_joined(entry.entry_id), source)
 
     @callback
     def _mark_offline(self, sources: frozenset[SourceId]) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from homeassistant.core import callback
+from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import CONF_PROFILE, DOMAIN, MANUFACTURER, PROFILE_POWERMON_LVX
 from .coordinator import Eg4Coordinator
+from .dynamic import signal_source_joined
 from .model import SourceId, SourceKind
 from .settings import SettingDef
 
@@ -80,6 +82,7 @@ class Eg4Entity(CoordinatorEntity[Eg4Coordinator]):
         scope = "system" if source is None else str(source)
         self._attr_unique_id = f"{coordinator.config_entry.entry_id}_{scope}_{description.key}"
         self._attr_device_info = device_info(coordinator, source)
+        self._unlisten_keys: CALLBACK_TYPE | None = None
 
     @property
     def available(self) -> bool:
@@ -93,11 +96,37 @@ class Eg4Entity(CoordinatorEntity[Eg4Coordinator]):
         return [(self._source, self.entity_description.key)]
 
     async def async_added_to_hass(self) -> None:
-        """Listen for the keys this entity shows, besides availability changes."""
+        """Listen for the keys this entity shows, besides availability changes.
+
+        A group entity (source None) listens to the keys of the sources that join, too.
+        """
         await super().async_added_to_hass()
-        self.async_on_remove(
-            self.coordinator.async_add_key_listener(self.listen_keys(), self._handle_key_update)
+        self._listen_keys()
+        self.async_on_remove(self._stop_listening_keys)
+        if self._source is None:
+            signal = signal_source_joined(self.coordinator.config_entry.entry_id)
+            self.async_on_remove(
+                async_dispatcher_connect(self.hass, signal, self._handle_source_joined)
+            )
+
+    @callback
+    def _listen_keys(self) -> None:
+        self._stop_listening_keys()
+        self._unlisten_keys = self.coordinator.async_add_key_listener(
+            self.listen_keys(), self._handle_key_update
         )
+
+    @callback
+    def _stop_listening_keys(self) -> None:
+        if self._unlisten_keys is not None:
+            self._unlisten_keys()
+            self._unlisten_keys = None
+
+    @callback
+    def _handle_source_joined(self, source: SourceId) -> None:
+        del source  # listen_keys() names every source the system has now
+        self._listen_keys()
+        self.async_write_ha_state()
 
     @callback
     def _handle_key_update(self) -> None:

@@ -124,6 +124,34 @@ class SystemState:
             packs={n: PackState(SourceId(SourceKind.PACK, n)) for n in range(1, pack_count + 1)},
         )
 
+    def sources(self) -> list[SourceId]:
+        """Every inverter, then every pack, in number order."""
+        return [
+            *(SourceId(SourceKind.INVERTER, n) for n in sorted(self.inverters)),
+            *(SourceId(SourceKind.PACK, n) for n in sorted(self.packs)),
+        ]
+
+    def admit(self, source: SourceId) -> list[SourceId]:
+        """Make ``source`` part of the system; return the sources added, in number order.
+
+        Sources are numbered without gaps, like the configured counts: pack 9 joining a bank
+        of 6 adds packs 7, 8 and 9 (pack 8 waits for its first reading). Nothing is added for
+        a source already present or a number below 1.
+        """
+        devices: dict[int, InverterState] | dict[int, PackState]
+        devices = self.inverters if source.kind is SourceKind.INVERTER else self.packs
+        added: list[SourceId] = []
+        for index in range(1, source.index + 1):
+            if index in devices:
+                continue
+            new = SourceId(source.kind, index)
+            if source.kind is SourceKind.INVERTER:
+                self.inverters[index] = InverterState(new)
+            else:
+                self.packs[index] = PackState(new)
+            added.append(new)
+        return added
+
     def device(self, source: SourceId) -> DeviceState | None:
         """Return the state of one source, if it is part of this system."""
         if source.kind is SourceKind.INVERTER:

@@ -23,6 +23,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
+from .dynamic import async_add_source_entities
 from .entity import Eg4Entity, step_precision
 from .model import (
     ChargerPriority,
@@ -273,28 +274,18 @@ async def async_setup_entry(
     entry: Eg4ConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Create the sensors this transport's capabilities allow."""
+    """Create the sensors this transport's capabilities allow (and those of joining sources)."""
     coordinator = entry.runtime_data.coordinator
     caps = coordinator.capabilities
-    entities: list[Eg4Sensor] = []
-    for index in coordinator.data.inverters:
-        source = SourceId(SourceKind.INVERTER, index)
-        entities.extend(
-            Eg4Sensor(coordinator, d, source)
-            for d in INVERTER_SENSORS
-            if d.key in caps.inverter_metrics
-        )
-        entities.extend(
-            Eg4Sensor(coordinator, _readback(d, caps), source)
-            for d in SETTING_SENSORS
-            if d.key in caps.readable_settings
-        )
-    for index in coordinator.data.packs:
-        source = SourceId(SourceKind.PACK, index)
-        entities.extend(
-            Eg4Sensor(coordinator, d, source) for d in PACK_SENSORS if d.key in caps.pack_metrics
-        )
-    async_add_entities(entities)
+    inverter = [d for d in INVERTER_SENSORS if d.key in caps.inverter_metrics]
+    inverter += [_readback(d, caps) for d in SETTING_SENSORS if d.key in caps.readable_settings]
+    pack = [d for d in PACK_SENSORS if d.key in caps.pack_metrics]
+
+    def build(source: SourceId) -> list[Eg4Sensor]:
+        descriptions = inverter if source.kind is SourceKind.INVERTER else pack
+        return [Eg4Sensor(coordinator, d, source) for d in descriptions]
+
+    async_add_source_entities(hass, entry, async_add_entities, build)
     supervisor = entry.runtime_data.supervisor
     group: list[SensorEntity] = [
         SocSpreadSensor(coordinator, SOC_SPREAD, supervisor),

@@ -13,6 +13,7 @@ read-back already shows the value.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import socket
 from collections.abc import AsyncIterator, Iterator
@@ -1062,3 +1063,36 @@ async def test_parameter_read_failing_keeps_the_telemetry(
     before = requests(portal)
     await poll(hass)
     assert spent(before, portal) == {RUNTIME: 2, BATTERY: 1, READ: 2 * 2}  # read this time
+
+
+# ---- dynamic devices ------------------------------------------------------------------------
+
+
+async def test_a_pack_added_to_the_battery_list_joins_without_reload(
+    hass: HomeAssistant, portal: CloudApiServer, loaded: MockConfigEntry
+) -> None:
+    """A seventh pack in the bank's battery list: its device and sensors appear on the next
+    poll, the entry keeps running and stores nothing (the station is read at each set-up)."""
+    entry = loaded
+    coordinator = entry.runtime_data.coordinator
+    client = coordinator.transport.client  # type: ignore[attr-defined]
+    read_battery = client.battery
+
+    async def with_a_seventh_pack(serial: str) -> Any:
+        battery = await read_battery(serial)
+        if not battery.packs:
+            return battery
+        seventh = dataclasses.replace(battery.packs[0], index=6, soc=41.0)
+        return dataclasses.replace(battery, packs=(*battery.packs, seventh))
+
+    data = dict(entry.data)
+    assert scope_states(hass, entry, "pack_7") == {}
+    with patch.object(client, "battery", with_a_seventh_pack):
+        await poll(hass)
+    shown = scope_states(hass, entry, "pack_7")
+    assert float(shown["soc"]) == 41.0
+    assert float(shown["voltage"]) == pytest.approx(expected_packs(portal)[1]["voltage"])
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, f"{entry.entry_id}_pack_7")})
+    assert device is not None
+    assert entry.runtime_data.coordinator is coordinator
+    assert dict(entry.data) == data

@@ -760,9 +760,14 @@ async def test_options_defaults(hass: HomeAssistant, powermon_loaded: MockConfig
     result = await hass.config_entries.options.async_init(powermon_loaded.entry_id)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
-    assert _prefill(result) == {"stale_timeout": 180, "confirm_timeout": 60}
+    assert _prefill(result) == {
+        "stale_timeout": 180,
+        "confirm_timeout": 60,
+        "add_new_sources": True,
+    }
     coordinator = powermon_loaded.runtime_data.coordinator
     assert (coordinator.stale_timeout, coordinator.confirm_timeout) == (180, 60)
+    assert coordinator.add_new_sources
 
 
 async def test_options_stored_as_ints_and_entry_reloads(
@@ -772,12 +777,13 @@ async def test_options_stored_as_ints_and_entry_reloads(
     old_coordinator = entry.runtime_data.coordinator
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"stale_timeout": 300.0, "confirm_timeout": 90.0}
+        result["flow_id"],
+        {"stale_timeout": 300.0, "confirm_timeout": 90.0, "add_new_sources": False},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
 
-    assert entry.options == {"stale_timeout": 300, "confirm_timeout": 90}
+    assert entry.options == {"stale_timeout": 300, "confirm_timeout": 90, "add_new_sources": False}
     assert type(entry.options["stale_timeout"]) is int
     assert type(entry.options["confirm_timeout"]) is int
     assert entry.data == POWERMON_DATA
@@ -786,10 +792,15 @@ async def test_options_stored_as_ints_and_entry_reloads(
     assert coordinator is not old_coordinator
     assert coordinator.stale_timeout == 300
     assert coordinator.confirm_timeout == 90
+    assert not coordinator.add_new_sources
 
     # Opening the options again shows the stored values.
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert _prefill(result) == {"stale_timeout": 300, "confirm_timeout": 90}
+    assert _prefill(result) == {
+        "stale_timeout": 300,
+        "confirm_timeout": 90,
+        "add_new_sources": False,
+    }
 
 
 @pytest.mark.parametrize(

@@ -904,5 +904,10 @@ def test_cloud_translations_cover_every_field_error_and_abort() -> None:
         assert config["abort"][reason]
     assert set(strings["selector"]["server"]["options"]) == {*SERVERS, "custom"}
     options = strings["options"]["step"]["init"]
-    assert set(options["data"]) == {"scan_interval", "stale_timeout", "confirm_timeout"}
+    assert set(options["data"]) == {
+        "scan_interval",
+        "stale_timeout",
+        "confirm_timeout",
+        "add_new_sources",  # MQTT entries only
+    }
     assert set(options["data_description"]) == set(options["data"])

@@ -129,7 +129,7 @@ async def test_diagnostics_count_rejected_payloads(
             (f"{TOPIC}/lifepower4_1_protection/state", "<script>"),
             # Foreign topics are neither accepted nor rejected.
             (f"{TOPIC}/kitchen_temperature/state", "nan"),
-            (f"{TOPIC}/lvx6048_3_battery_voltage/state", "nan"),
+            (f"{TOPIC}/lvx6048_10_battery_voltage/state", "nan"),  # beyond 9 units
         ],
     )
     await hass.async_block_till_done()

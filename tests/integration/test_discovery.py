@@ -54,8 +54,7 @@ def lxp_messages() -> list[tuple[str, str]]:
 BRIDGES: dict[str, tuple[tuple[str, str], list[tuple[str, str]], dict[str, Any], str, str]] = {
     "powermon_lvx": (
         powermon_config("lvx6048_1_battery_voltage"),
-        # (The fixture's stray third unit tests that an entry ignores it: not here.)
-        [m for m in load_messages("powermon_lvx.json") if "lvx6048_3_" not in m[0]],
+        load_messages("powermon_lvx.json"),
         {k: v for k, v in POWERMON_DATA.items() if k not in ("transport", "profile")},
         "sensor.eg4_lvx6048_inverter_2_battery_voltage",
         "53.4",
@@ -135,6 +134,67 @@ async def test_bridge_topics_offer_eg4_prefilled_and_confirming_sets_it_up(
     assert hass.states.get(entity_id).state == state
     entities = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
     assert len(entities) > 10
+
+
+def _only(messages: list[tuple[str, str]], *levels: str) -> list[tuple[str, str]]:
+    """The messages of the named units and packs only (a smaller installation)."""
+    return [m for m in messages if any(level in m[0] for level in levels)]
+
+
+# A smaller installation than the form's defaults (2 units, 6 packs): the counts the offer
+# shows are what the bridge published, not the defaults.
+SMALL: dict[str, tuple[list[tuple[str, str]], dict[str, Any], str]] = {
+    "powermon_lvx": (
+        _only(
+            load_messages("powermon_lvx.json"),
+            "lvx6048_1_",
+            *(f"lifepower4_{n}_" for n in (1, 2, 3)),
+        ),
+        {"inverter_count": 1, "pack_count": 3},
+        "sensor.eg4_lvx6048_battery_3_state_of_charge",
+    ),
+    "solar_assistant": (
+        _only(load_messages("solar_assistant.json"), "inverter_1/", "battery_1/", "battery_2/"),
+        {"inverter_count": 1, "pack_count": 2},
+        "sensor.eg4_via_solar_assistant_solar_assistant_battery_2_state_of_charge",
+    ),
+    "lxp_bridge": (
+        lxp_messages()[2:],  # the second datalog only
+        {"datalogs": DATALOGS[1]},
+        "sensor.eg4_via_lxp_bridge_lxp_battery_1_state_of_charge",
+    ),
+}
+
+
+@pytest.mark.parametrize("bridge", list(SMALL))
+async def test_the_offer_counts_what_the_bridge_publishes(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, bridge: str
+) -> None:
+    """One unit and two or three packs seen: the form says so, and the entry has just those."""
+    announcement = BRIDGES[bridge][0]
+    messages, counts, entity_id = SMALL[bridge]
+    await _announce(hass, announcement)
+    (flow,) = _flows(hass)
+    fire(hass, messages)
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"])
+    prefilled = _prefill(result)
+    assert {key: prefilled[key] for key in counts} == counts
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], prefilled)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    entry = result["result"]
+    assert entry.state is ConfigEntryState.LOADED
+    fire(hass, messages)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data.coordinator
+    units = 1
+    packs = counts.get("pack_count", 1)
+    assert (len(coordinator.data.inverters), len(coordinator.data.packs)) == (units, packs)
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.state not in ("unknown", "unavailable")
 
 
 async def test_powermon_offer_has_the_same_data_as_a_typed_entry(

@@ -307,7 +307,10 @@ async def test_powermon_invalid_payload_keeps_last_value(
 async def test_foreign_topics_change_nothing(
     hass: HomeAssistant, powermon_loaded: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
-    """Other devices under the same prefix, and unconfigured units, are ignored."""
+    """Other devices under the same prefix, and units beyond the limits, are ignored.
+
+    (Units and packs beyond the configured counts join: tests/integration/test_dynamic_devices.)
+    """
     registry = er.async_get(hass)
     entities_before = {e.entity_id for e in registry.entities.values()}
     states_before = {s.entity_id: s for s in hass.states.async_all()}
@@ -317,9 +320,9 @@ async def test_foreign_topics_change_nothing(
         [
             (f"{PM_TOPIC}/kitchen_temperature/state", "21.5"),
             (f"{PM_TOPIC}/kitchen_temperature/state", "30"),
-            (f"{PM_TOPIC}/lvx6048_3_battery_voltage/state", "48.1"),
-            (f"{PM_TOPIC}/lvx6048_3_output_source_priority/state", "Solar - Utility - Battery"),
-            (f"{PM_TOPIC}/lifepower4_7_soc/state", "12"),
+            (f"{PM_TOPIC}/lvx6048_10_battery_voltage/state", "48.1"),
+            (f"{PM_TOPIC}/lvx6048_10_output_source_priority/state", "Solar - Utility - Battery"),
+            (f"{PM_TOPIC}/lifepower4_33_soc/state", "12"),
             (f"{PM_TOPIC}/lvx6048_0_battery_voltage/state", "48.1"),
             (f"{PM_TOPIC}/lvx6048_battery_voltage/state", "48.1"),
             (f"{PM_TOPIC}/lvx6048_1_battery_type/state", "User"),
@@ -335,7 +338,7 @@ async def test_foreign_topics_change_nothing(
         assert after.state == before.state, entity_id
         assert after.attributes == before.attributes, entity_id
         assert after.last_updated == before.last_updated, entity_id
-    # Unit 3 disagreeing on output priority does not count as a mismatch: it is not ours.
+    # "Unit 10" disagreeing on output priority does not count as a mismatch: it is not ours.
     assert _state(hass, "binary_sensor.eg4_lvx6048_settings_mismatch").state == "off"
 
 
@@ -530,7 +533,7 @@ async def test_solar_assistant_derived_delta_follows_cells(
 async def test_solar_assistant_foreign_topics_change_nothing(
     hass: HomeAssistant, solar_assistant_loaded: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
-    """Unconfigured units and unknown metrics under the prefix are ignored."""
+    """Units beyond the limits and unknown metrics under the prefix are ignored."""
     registry = er.async_get(hass)
     entities_before = {e.entity_id for e in registry.entities.values()}
     before = {s.entity_id: s for s in hass.states.async_all()}
@@ -538,8 +541,8 @@ async def test_solar_assistant_foreign_topics_change_nothing(
     fire(
         hass,
         [
-            ("solar_assistant/inverter_3/battery_voltage/state", "40"),
-            ("solar_assistant/battery_7/state_of_charge/state", "3"),
+            ("solar_assistant/inverter_10/battery_voltage/state", "40"),
+            ("solar_assistant/battery_33/state_of_charge/state", "3"),
             ("solar_assistant/total/battery_state_of_charge/state", "20"),
             ("solar_assistant/inverter_1/grid_frequency/state", "60.01"),
             ("solar_assistant/kitchen/temperature/state", "21"),

@@ -456,6 +456,7 @@ async def test_reconfigure_and_options_of_mqtt_entries(
     assert {str(key) for key in result["data_schema"].schema} == {
         "stale_timeout",
         "confirm_timeout",
+        "add_new_sources",
     }
     assert_result_translated(result, "options")
 

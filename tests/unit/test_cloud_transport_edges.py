@@ -37,6 +37,7 @@ from custom_components.eg4.transport.base import (
     TransportUnavailableError,
 )
 from custom_components.eg4.transport.cloud import CloudTransport, CloudUnit
+from custom_components.eg4.transport.cloud_setup import grow_packs
 
 from .cloud.portal import fixture
 
@@ -282,3 +283,32 @@ async def test_a_write_not_yet_applied_is_read_again_on_the_next_polls() -> None
     assert polls == left  # given up after its polls: the coordinator's wait decides
     values = [r.value for r in readings_of(seen, 1) if r.key == SettingKey.AC_CHARGE_SOC_LIMIT]
     assert set(values) == {90.0}
+
+
+def _units(*packs: list[int]) -> list[CloudUnit]:
+    return [
+        CloudUnit(number=n, serial=f"SN{n}", family=ModelFamily.HYBRID, packs=list(numbers))
+        for n, numbers in enumerate(packs, start=1)
+    ]
+
+
+def test_a_pack_joins_the_last_unit_with_packs_under_the_number_set_up_would_give() -> None:
+    units = _units([1, 2, 3], [])
+    assert grow_packs(units, units[0], 5) == [4, 5]
+    assert units[0].packs == [1, 2, 3, 4, 5]
+    assert grow_packs(units, units[0], 5) == []  # already known
+    assert grow_packs(units, units[0], 4) == []  # a pack gone from the list: nothing to add
+
+
+def test_a_pack_on_an_earlier_unit_waits_for_the_next_set_up() -> None:
+    """Numbered now, it would take the next unit's first number at the next set-up."""
+    units = _units([1, 2], [3, 4])
+    assert grow_packs(units, units[0], 3) == []
+    assert units[0].packs == [1, 2]
+    assert grow_packs(units, units[1], 3) == [5]
+    assert units[1].packs == [3, 4, 5]
+
+
+def test_a_unit_without_packs_gains_none() -> None:
+    units = _units([], [1, 2])
+    assert grow_packs(units, units[0], 2) == []

@@ -35,17 +35,67 @@ INPUTS = {
 }
 
 
+def fresh() -> LxpBridgeProfile:
+    """A profile of its own (datalogs that join change a profile)."""
+    return LxpBridgeProfile.from_config(
+        {"topic_prefix": "lxp", "datalogs": "BA12345678, BA87654321"}
+    )
+
+
 def test_config_splits_datalogs_in_unit_order() -> None:
     assert PROFILE.datalogs == ("BA12345678", "BA87654321")
     assert PROFILE.inverter_count == 2
-    assert PROFILE.subscriptions() == [
-        "lxp/BA12345678/inputs/all",
-        "lxp/BA12345678/hold/+",
-        "lxp/result/BA12345678/#",
-        "lxp/BA87654321/inputs/all",
-        "lxp/BA87654321/hold/+",
-        "lxp/result/BA87654321/#",
+    # Every datalog of the namespace: one that is not configured may join.
+    assert PROFILE.subscriptions() == ["lxp/+/inputs/all", "lxp/+/hold/+", "lxp/result/#"]
+
+
+def test_a_new_datalog_joins_as_the_next_unit_with_its_held_registers() -> None:
+    profile = fresh()
+    # Its retained registers arrive first: held, not decoded (no unit yet).
+    assert profile.decode("lxp/BA55555555/hold/101", "90") is None
+    assert profile.decode("lxp/BA55555555/hold/21", str(1 << 7)) is None
+    assert profile.decode("lxp/result/BA55555555/set/hold/101", "OK") is None
+    result = profile.decode("lxp/BA55555555/inputs/all", json.dumps(INPUTS))
+    assert isinstance(result, Decoded)
+    sources = {r.source for r in result.readings}
+    assert sources == {SourceId(SourceKind.INVERTER, 3), SourceId(SourceKind.PACK, 3)}
+    settings = {r.setting: r.value for r in result.readings if r.setting is not None}
+    assert settings == {
+        SettingKey.MAX_CHARGE_CURRENT: 90.0,
+        SettingKey.CHARGER_PRIORITY: ChargerPriority.SOLAR_AND_UTILITY,
+    }
+    # From now on it is unit 3: its registers, results and commands.
+    assert profile.decode("lxp/BA55555555/hold/101", "80") is not None
+    assert profile.decode("lxp/result/BA55555555/set/hold/101", "OK") == CommandResult(
+        ok=True, message="OK", unit=3
+    )
+    assert profile.encode(SettingKey.MAX_CHARGE_CURRENT, 80.0, 3) == [
+        Command("lxp/cmd/BA55555555/set/hold/101", "80")
     ]
+    assert profile.config_for_sources(3, 3) == {
+        "datalogs": ["BA12345678", "BA87654321", "BA55555555"],
+        "inverter_count": 3,
+        "pack_count": 3,
+    }
+    # A unit the system did not take (its only inputs were retained) is not stored.
+    assert profile.config_for_sources(2, 2)["datalogs"] == ["BA12345678", "BA87654321"]
+
+
+@pytest.mark.parametrize("payload", ["garbage", "[]", json.dumps({"bat_count": 6})])
+def test_unreadable_inputs_of_a_new_datalog_do_not_make_it_a_unit(payload: str) -> None:
+    profile = fresh()
+    assert profile.decode("lxp/BA55555555/inputs/all", payload) is None
+    assert profile.config_for_sources(3, 3)["datalogs"] == ["BA12345678", "BA87654321"]
+
+
+def test_datalogs_join_up_to_nine_units() -> None:
+    profile = fresh()
+    assert profile.decode("lxp/cmd/inputs/all", json.dumps(INPUTS)) is None  # not a datalog
+    for n in range(3, 10):
+        result = profile.decode(f"lxp/BA0000000{n}/inputs/all", json.dumps(INPUTS))
+        assert isinstance(result, Decoded)
+        assert {r.source.index for r in result.readings} == {n}
+    assert profile.decode("lxp/BA00000010/inputs/all", json.dumps(INPUTS)) is None
 
 
 def test_inputs_all_feed_inverter_and_its_battery() -> None:
@@ -139,7 +189,7 @@ def test_charge_soc_limits_beyond_101_are_garbage_not_settings(register: int, pa
 @pytest.mark.parametrize(
     "topic",
     [
-        "lxp/BA00000000/hold/101",  # not our datalog
+        "lxp/BA00000000/hold/101",  # not our datalog (held until its inputs arrive)
         "lxp/BA12345678/hold/999",  # a register we do not read
         "lxp/BA12345678/hold/21/bits",
         "lxp/LWT",
@@ -220,5 +270,21 @@ def test_capabilities() -> None:
 
 @given(topic=st.text(max_size=60), payload=st.text(max_size=200))
 def test_decode_never_raises(topic: str, payload: str) -> None:
-    result = PROFILE.decode("lxp/" + topic, payload)
+    result = fresh().decode("lxp/" + topic, payload)
     assert result is None or isinstance(result, Decoded | Rejected | CommandResult)
+
+
+def test_a_datalog_another_entry_lists_never_joins() -> None:
+    """Two systems on one bridge: the barn's datalog is the barn entry's, not the house's."""
+    profile = fresh()
+    others = [
+        {"profile": "lxp_bridge", "topic_prefix": "lxp", "datalogs": ["BA55555555"]},
+        {"profile": "lxp_bridge", "topic_prefix": "other", "datalogs": ["BA66666666"]},
+        {"profile": "solar_assistant", "topic_prefix": "lxp"},
+        {},  # an ignored discovery
+    ]
+    profile.share_with(lambda: others)
+    assert profile.decode("lxp/BA55555555/inputs/all", json.dumps(INPUTS)) is None
+    joined = profile.decode("lxp/BA66666666/inputs/all", json.dumps(INPUTS))  # another namespace
+    assert isinstance(joined, Decoded)
+    assert {r.source.index for r in joined.readings} == {3}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from custom_components.eg4.model import (
     ChargerPriority,
@@ -255,3 +257,51 @@ def test_values_match(
     a: SettingValue | None, b: SettingValue | None, tolerance: float, expected: bool
 ) -> None:
     assert values_match(a, b, tolerance) is expected
+
+
+def test_sources_lists_inverters_then_packs() -> None:
+    state = SystemState.empty(2, 3)
+    assert [str(s) for s in state.sources()] == [
+        "inverter_1",
+        "inverter_2",
+        "pack_1",
+        "pack_2",
+        "pack_3",
+    ]
+
+
+def test_admit_adds_the_source_and_fills_the_numbers_below() -> None:
+    """Numbers stay without gaps, like a configured count: pack 9 in a bank of 6 adds 7-9."""
+    state = SystemState.empty(2, 6)
+    added = state.admit(SourceId(SourceKind.PACK, 9))
+    assert [str(s) for s in added] == ["pack_7", "pack_8", "pack_9"]
+    assert sorted(state.packs) == list(range(1, 10))
+    assert all(state.packs[n].source == SourceId(SourceKind.PACK, n) for n in range(7, 10))
+    assert not state.is_fresh(SourceId(SourceKind.PACK, 8))  # waits for its first reading
+    assert state.admit(SourceId(SourceKind.PACK, 8)) == []  # already there
+    assert state.admit(SourceId(SourceKind.PACK, 0)) == []
+    assert [str(s) for s in state.admit(SourceId(SourceKind.INVERTER, 3))] == ["inverter_3"]
+    assert isinstance(state.inverters[3], InverterState)
+    assert len(state.packs) == 9
+
+
+@given(
+    inverters=st.integers(1, 9),
+    packs=st.integers(1, 32),
+    joining=st.lists(
+        st.tuples(st.sampled_from(list(SourceKind)), st.integers(-2, 40)), max_size=12
+    ),
+)
+def test_admitted_sources_are_numbered_without_gaps(
+    inverters: int, packs: int, joining: list[tuple[SourceKind, int]]
+) -> None:
+    state = SystemState.empty(inverters, packs)
+    seen: list[SourceId] = []
+    for kind, index in joining:
+        added = state.admit(SourceId(kind, index))
+        assert not set(added) & set(seen)
+        seen.extend(added)
+    assert sorted(state.inverters) == list(range(1, len(state.inverters) + 1))
+    assert sorted(state.packs) == list(range(1, len(state.packs) + 1))
+    expected_packs = max([packs] + [i for k, i in joining if k is SourceKind.PACK])
+    assert len(state.packs) == expected_packs

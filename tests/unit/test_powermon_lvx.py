@@ -308,7 +308,6 @@ def test_inverter_keys_are_not_pack_keys(profile: PowermonLvxProfile) -> None:
         "homeassistant/sensor/lvx6048_1/state",
         "homeassistant/sensor/lvx6048_1_/state",
         "homeassistant/sensor/lvx6048_0_battery_voltage/state",  # units are 1-based
-        "homeassistant/sensor/lvx6048_3_battery_voltage/state",  # only 2 configured
         "homeassistant/sensor/lvx6048_10_battery_voltage/state",
         "homeassistant/sensor/lvx6048_-1_battery_voltage/state",
         "homeassistant/sensor/lvx6048_x_battery_voltage/state",
@@ -328,7 +327,7 @@ def test_inverter_keys_are_not_pack_keys(profile: PowermonLvxProfile) -> None:
         "homeassistant/sensor/x/lvx6048_1_battery_voltage/state",
         "homeassistant/sensor/lvx6048_1/battery_voltage/state",
         "homeassistant/sensor/lifepower4_0_soc/state",
-        "homeassistant/sensor/lifepower4_7_soc/state",  # only 6 packs
+        "homeassistant/sensor/lifepower4_33_soc/state",  # 32 packs at most
         "homeassistant/sensor/lifepower4_soc/state",
         "homeassistant/sensor/lifepower4_1_unknown/state",
         "homeassistant/sensor/lifepower4_1_temperature_1/x/state",
@@ -389,16 +388,23 @@ def test_overlapping_prefix_shorter_one_still_matches_its_own_topics() -> None:
     assert r.source == inv(1)
 
 
-@pytest.mark.parametrize(("inverter_count", "pack_count"), [(1, 1), (9, 32)])
-def test_unit_count_bounds(inverter_count: int, pack_count: int) -> None:
+@pytest.mark.parametrize(("inverter_count", "pack_count"), [(1, 1), (2, 6), (9, 32)])
+def test_units_and_packs_decode_up_to_the_limits_whatever_is_configured(
+    inverter_count: int, pack_count: int
+) -> None:
+    """Beyond the configured counts a source is decoded (it joins); beyond 9 / 32 it is not."""
     profile = make(inverter_count=inverter_count, pack_count=pack_count)
-    top_inv = f"{S}/lvx6048_{inverter_count}_battery_voltage/state"
-    assert single(profile.decode(top_inv, "50")).source == inv(inverter_count)
-    assert profile.decode(f"{S}/lvx6048_{inverter_count + 1}_battery_voltage/state", "50") is None
-    assert single(profile.decode(f"{S}/lifepower4_{pack_count}_soc/state", "50")).source == pack(
-        pack_count
-    )
-    assert profile.decode(f"{S}/lifepower4_{pack_count + 1}_soc/state", "50") is None
+    for unit in (1, inverter_count, inverter_count + 1, 9):
+        if unit <= 9:
+            r = single(profile.decode(f"{S}/lvx6048_{unit}_battery_voltage/state", "50"))
+            assert r.source == inv(unit)
+    assert profile.decode(f"{S}/lvx6048_10_battery_voltage/state", "50") is None
+    for number in (1, pack_count, 32):
+        assert single(profile.decode(f"{S}/lifepower4_{number}_soc/state", "50")).source == pack(
+            number
+        )
+    assert profile.decode(f"{S}/lifepower4_33_soc/state", "50") is None
+    assert profile.config_for_sources(3, 7) == {"inverter_count": 3, "pack_count": 7}
 
 
 # ---- encoding ----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from custom_components.eg4.const import MAX_INVERTERS, MAX_PACKS
 from custom_components.eg4.ingest import apply_readings
 from custom_components.eg4.model import (
     ChargerPriority,
@@ -595,11 +596,9 @@ def _check_result(bridge: Case, profile: Profile, result: object, topic: str) ->
         assert result.reason
     if isinstance(result, Decoded):
         for r in result.readings:
-            limit = (
-                profile.inverter_count
-                if r.source.kind is SourceKind.INVERTER
-                else profile.pack_count
-            )
+            # Above the configured count is a source that joins (dynamic devices), up to the most
+            # a system may have.
+            limit = MAX_INVERTERS if r.source.kind is SourceKind.INVERTER else MAX_PACKS
             assert 1 <= r.source.index <= limit, topic
             assert isinstance(r.value, float | str | bool)
             if isinstance(r.value, float):

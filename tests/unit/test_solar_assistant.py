@@ -29,7 +29,7 @@ from custom_components.eg4.profiles.solar_assistant import (
 from custom_components.eg4.settings import OptionSetting
 from custom_components.eg4.transport.base import CommandResult, Rejected
 
-from .helpers import PI_FAMILY_SETTINGS, SA_CONFIG, inv, payloads, single
+from .helpers import PI_FAMILY_SETTINGS, SA_CONFIG, inv, pack, payloads, single
 
 P = "solar_assistant"
 RESPONSE = f"{P}/set/response_message/state"
@@ -138,7 +138,7 @@ def test_writable_options_match_the_command_tables(profile: SolarAssistantProfil
         f"/{P}/inverter_1/pv_power/state",
         "other/inverter_1/pv_power/state",
         f"{P}/inverter_0/pv_power/state",
-        f"{P}/inverter_3/pv_power/state",  # 2 configured
+        f"{P}/inverter_10/pv_power/state",  # 9 units at most
         f"{P}/inverter_-1/pv_power/state",
         f"{P}/inverter_x/pv_power/state",
         f"{P}/inverter_/pv_power/state",
@@ -152,7 +152,7 @@ def test_writable_options_match_the_command_tables(profile: SolarAssistantProfil
         f"{P}/inverter_1/state_of_charge/state",  # a battery metric on an inverter
         f"{P}/battery_1/pv_power/state",  # an inverter metric on a battery
         f"{P}/battery_0/voltage/state",
-        f"{P}/battery_5/voltage/state",  # 4 configured
+        f"{P}/battery_33/voltage/state",  # 32 packs at most
         f"{P}/battery/voltage/state",
         f"{P}/total/pv_power/state",
         f"{P}/total/battery_state_of_charge/state",
@@ -406,3 +406,13 @@ def test_response_any_payload_is_a_result_or_rejected(payload: str) -> None:
         assert result.ok is not (
             lowered.startswith("error") or "invalid" in lowered or "fail" in lowered
         )
+
+
+def test_units_and_batteries_beyond_the_configured_counts_are_decoded_up_to_the_limits() -> None:
+    """Beyond the configured counts a source is decoded (it joins); beyond 9 / 32 it is not."""
+    profile = make(inverter_count=1, pack_count=1)
+    assert single(profile.decode(f"{P}/inverter_9/pv_power/state", "10")).source == inv(9)
+    assert profile.decode(f"{P}/inverter_10/pv_power/state", "10") is None
+    assert single(profile.decode(f"{P}/battery_32/voltage/state", "53")).source == pack(32)
+    assert profile.decode(f"{P}/battery_33/voltage/state", "53") is None
+    assert profile.config_for_sources(3, 7) == {"inverter_count": 3, "pack_count": 7}

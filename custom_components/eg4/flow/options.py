@@ -1,4 +1,8 @@
-"""The options flow: timeouts for staleness and write confirmation; the cloud's poll interval."""
+"""The options flow: timeouts, the cloud's poll interval, whether new units and packs join.
+
+MQTT entries take units and packs that start publishing after set-up (dynamic.py) unless the
+``add_new_sources`` option is off.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,14 @@ from typing import Any
 import voluptuous as vol
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
 )
 
 from ..const import (
+    CONF_ADD_NEW_SOURCES,
     CONF_CONFIRM_TIMEOUT,
     CONF_SCAN_INTERVAL,
     CONF_STALE_TIMEOUT,
@@ -37,7 +43,10 @@ class Eg4OptionsFlow(OptionsFlow):
         """Show and store the options."""
         if user_input is not None:
             return self.async_create_entry(
-                data={key: int(value) for key, value in user_input.items()}
+                data={
+                    key: value if isinstance(value, bool) else int(value)
+                    for key, value in user_input.items()
+                }
             )
         options = self.config_entry.options
         fields: dict[vol.Marker, Any] = {}
@@ -59,6 +68,10 @@ class Eg4OptionsFlow(OptionsFlow):
                 default=options.get(CONF_CONFIRM_TIMEOUT, DEFAULT_CONFIRM_TIMEOUT),
             )
         ] = _seconds(MIN_CONFIRM_TIMEOUT, MAX_CONFIRM_TIMEOUT)
+        if self.config_entry.data.get(CONF_TRANSPORT) != TRANSPORT_CLOUD:
+            fields[
+                vol.Required(CONF_ADD_NEW_SOURCES, default=options.get(CONF_ADD_NEW_SOURCES, True))
+            ] = BooleanSelector()
         return self.async_show_form(step_id="init", data_schema=vol.Schema(fields))
 
 

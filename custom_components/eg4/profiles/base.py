@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ..model import MetricValue, SettingKey, SettingValue, SourceId
 from ..settings import SettingDef
@@ -47,6 +47,17 @@ class AdvisingProfile(Protocol):
         """The repair to suggest now; the same object for as long as it stays the same."""
 
 
+type EntriesData = Callable[[], Iterable[Mapping[str, Any]]]
+
+
+@runtime_checkable
+class SharingProfile(Protocol):
+    """A profile whose bridge may serve other entries too (one lxp-bridge, several systems)."""
+
+    def share_with(self, others: EntriesData) -> None:
+        """How to read the other entries' data: a unit one of them lists never joins this one."""
+
+
 DEFAULT_MAX_PAYLOAD = 1024  # characters: a bridge publishing one value per topic
 
 
@@ -81,6 +92,9 @@ class Profile(Protocol):
 
     def describe(self) -> dict[str, str | int]:
         """The non-secret parameters, for diagnostics."""
+
+    def config_for_sources(self, inverter_count: int, pack_count: int) -> dict[str, Any]:
+        """The entry data that describes this many units and packs (stored when one joins)."""
 
 
 # ---- scalar parsers: return a value, or raise ValueError -------------------------------

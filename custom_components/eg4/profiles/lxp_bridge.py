@@ -5,6 +5,11 @@ retained ``<prefix>/<datalog>/hold/<register>`` topics. Commands go to
 ``<prefix>/cmd/<datalog>/set/...`` and the bridge answers on ``<prefix>/result/<datalog>/...``
 with ``OK`` (the inverter echoed the value) or ``FAIL``. One datalog per inverter; the battery
 bank each inverter's BMS port reports is shown as that unit's battery.
+
+The subscriptions cover every datalog of the namespace: a datalog the entry does not list joins
+as the next unit when its inputs arrive (lxp-bridge never retains them, so only a live
+inverter joins); its retained holding registers, delivered before that, are kept until then
+and become its first read-backs.
 """
 
 from __future__ import annotations
@@ -12,10 +17,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from ..const import CONF_DATALOGS, CONF_TOPIC_PREFIX, PROFILE_LXP_BRIDGE
+from ..const import (
+    CONF_DATALOGS,
+    CONF_INVERTER_COUNT,
+    CONF_PACK_COUNT,
+    CONF_PROFILE,
+    CONF_TOPIC_PREFIX,
+    MAX_INVERTERS,
+    PROFILE_LXP_BRIDGE,
+)
 from ..model import ChargerPriority, SettingKey, SettingValue, SourceId, SourceKind
 from ..settings import (
     AC_CHARGE_SOC_LIMIT,
@@ -37,6 +50,7 @@ from .base import (
     Bounds,
     Command,
     DecodeResult,
+    EntriesData,
     plausible,
 )
 
@@ -87,6 +101,8 @@ FUNC_REGISTER = 21
 AC_CHARGE_BIT = 1 << 7
 _DATALOG = re.compile(r"[A-Za-z0-9]{1,16}")
 MAX_JSON = 8192
+# Levels under the namespace that are the bridge's own, not a datalog.
+BRIDGE_LEVELS = frozenset({"cmd", "result", "LWT"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,6 +113,32 @@ class LxpBridgeProfile:
     datalogs: tuple[str, ...]
     name: str = PROFILE_LXP_BRIDGE
     max_payload: int = MAX_JSON  # inputs/all is one JSON object of ~1.7 KB
+    # The datalogs in unit order: the configured ones, then those that joined.
+    _units: list[str] = field(init=False, repr=False, compare=False)
+    # Retained holding registers of datalogs that have not joined (yet): datalog -> register
+    # -> payload, at most MAX_INVERTERS datalogs.
+    _held: dict[str, dict[int, str]] = field(init=False, repr=False, compare=False)
+    # The data of the other entries (another system on the same bridge lists its datalogs).
+    _others: list[EntriesData] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Start from the configured datalogs."""
+        object.__setattr__(self, "_units", list(self.datalogs))
+        object.__setattr__(self, "_held", {})
+        object.__setattr__(self, "_others", [])
+
+    def share_with(self, others: EntriesData) -> None:
+        """A datalog another entry of this namespace lists is that system's: it never joins."""
+        self._others[:] = [others]
+
+    def _claimed_elsewhere(self, datalog: str) -> bool:
+        return any(
+            data.get(CONF_PROFILE) == self.name
+            and str(data.get(CONF_TOPIC_PREFIX, "")).strip("/") == self.topic_prefix
+            and datalog in data.get(CONF_DATALOGS, ())
+            for others in self._others
+            for data in others()
+        )
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> LxpBridgeProfile:
@@ -147,19 +189,46 @@ class LxpBridgeProfile:
         )
 
     def subscriptions(self) -> list[str]:
-        """Inputs, retained holding registers and command results of our datalogs."""
-        topics: list[str] = []
-        for datalog in self.datalogs:
-            topics.append(f"{self.topic_prefix}/{datalog}/inputs/all")
-            topics.append(f"{self.topic_prefix}/{datalog}/hold/+")
-            topics.append(f"{self.topic_prefix}/result/{datalog}/#")
-        return topics
+        """Inputs, retained holding registers and command results of every datalog."""
+        prefix = self.topic_prefix
+        return [f"{prefix}/+/inputs/all", f"{prefix}/+/hold/+", f"{prefix}/result/#"]
 
     def _unit(self, datalog: str) -> int | None:
         try:
-            return self.datalogs.index(datalog) + 1
+            return self._units.index(datalog) + 1
         except ValueError:
             return None
+
+    def _join(self, datalog: str, payload: str) -> DecodeResult:
+        """A datalog's first inputs: it becomes the next unit if they are readable.
+
+        Its readings come with the read-backs held since before it joined.
+        """
+        if datalog in BRIDGE_LEVELS or not _DATALOG.fullmatch(datalog):
+            return None
+        if len(self._units) >= MAX_INVERTERS or self._claimed_elsewhere(datalog):
+            return None
+        unit = len(self._units) + 1
+        inputs = _decode_inputs(unit, payload)
+        if not isinstance(inputs, Decoded):
+            return None  # not a unit of ours yet: its garbage is not counted either
+        self._units.append(datalog)
+        readings = list(inputs.readings)
+        for register, text in sorted(self._held.pop(datalog, {}).items()):
+            held = _decode_hold(unit, register, text)
+            if isinstance(held, Decoded):
+                readings.extend(held.readings)
+        return Decoded(tuple(readings))
+
+    def _hold_for_later(self, datalog: str, register: int, payload: str) -> None:
+        """Keep a register of a datalog that has not joined: its read-back once it does."""
+        if register != FUNC_REGISTER and register not in HOLD_REGISTERS:
+            return
+        if datalog in BRIDGE_LEVELS or not _DATALOG.fullmatch(datalog) or len(payload) > 8:
+            return
+        if datalog not in self._held and len(self._held) >= MAX_INVERTERS:
+            return
+        self._held.setdefault(datalog, {})[register] = payload
 
     def decode(self, topic: str, payload: str) -> DecodeResult:
         """Decode inputs, register read-backs and command results."""
@@ -174,21 +243,25 @@ class LxpBridgeProfile:
             return _decode_result(unit, payload)
         if len(parts) != 3:
             return None
-        unit = self._unit(parts[0])
-        if unit is None:
-            return None
+        datalog = parts[0]
+        unit = self._unit(datalog)
         if parts[1:] == ["inputs", "all"]:
-            return _decode_inputs(unit, payload)
-        if parts[1] == "hold" and parts[2].isascii() and parts[2].isdigit():
+            return (
+                _decode_inputs(unit, payload) if unit is not None else self._join(datalog, payload)
+            )
+        if parts[1] == "hold" and parts[2].isascii() and parts[2].isdigit() and len(parts[2]) < 6:
+            if unit is None:
+                self._hold_for_later(datalog, int(parts[2]), payload)
+                return None
             return _decode_hold(unit, int(parts[2]), payload)
         return None
 
     def encode(self, key: SettingKey, value: SettingValue, unit: int | None) -> list[Command]:
         """One command per datalog."""
-        if unit is None or not 1 <= unit <= len(self.datalogs):
+        if unit is None or not 1 <= unit <= len(self._units):
             msg = "lxp-bridge needs one command per unit"
             raise ValueError(msg)
-        base = f"{self.topic_prefix}/cmd/{self.datalogs[unit - 1]}/set"
+        base = f"{self.topic_prefix}/cmd/{self._units[unit - 1]}/set"
         if key is SettingKey.CHARGER_PRIORITY and value in (
             ChargerPriority.SOLAR_FIRST,
             ChargerPriority.SOLAR_AND_UTILITY,
@@ -212,8 +285,15 @@ class LxpBridgeProfile:
         return {
             "profile": self.name,
             "topic_prefix": self.topic_prefix,
-            "inverter_count": len(self.datalogs),
+            "inverter_count": len(self._units),
         }
+
+    def config_for_sources(self, inverter_count: int, pack_count: int) -> dict[str, Any]:
+        """The datalogs of the units (one battery each), in unit order."""
+        del pack_count  # each unit's BMS port is one battery
+        datalogs = self._units[:inverter_count]
+        count = len(datalogs)
+        return {CONF_DATALOGS: datalogs, CONF_INVERTER_COUNT: count, CONF_PACK_COUNT: count}
 
 
 def _number(value: object, bounds: Bounds) -> float:

@@ -21,11 +21,10 @@ from ..const import (
     PROFILE_LXP_BRIDGE,
 )
 from .bridge import Bridge, Discovery, entry_data, text, valid_topic_prefix
-from .lxp_bridge import LxpBridgeProfile
+from .lxp_bridge import BRIDGE_LEVELS, LxpBridgeProfile
 
 DISCOVERY_TOPIC = f"{DEFAULT_LXP_TOPIC_PREFIX}/LWT"
 _DATALOG = re.compile(r"^[A-Za-z0-9]{1,16}$")
-_NOT_DATALOGS = frozenset({"cmd", "result", "LWT"})
 _WILL = frozenset({"online", "offline"})
 
 
@@ -97,7 +96,7 @@ class LxpSurvey:
         datalog, _, rest = topic[len(head) :].partition("/")
         if (
             _DATALOG.match(datalog)
-            and datalog not in _NOT_DATALOGS
+            and datalog not in BRIDGE_LEVELS
             and (rest == "inputs/all" or re.fullmatch(r"hold/[0-9]{1,4}", rest))
         ):
             self.datalogs.add(datalog)

@@ -11,7 +11,8 @@ sees them, ``advice`` asks the user for powermon's own ``excl_filter``. A topic 
 extra level (``dc/ac_power_direction``) or a character powermon should not have put there
 (``unknown_flags?``) is ignored without a word and counted (``describe()``, in diagnostics).
 The subscription matches ``<prefix>/+/state`` only: the ``/config`` discovery messages powermon
-re-publishes every poll, and the extra-level topics, stay at the broker.
+re-publishes every poll, and the extra-level topics, stay at the broker. Units and packs beyond
+the configured counts are decoded too (up to the integration's limits): they join the system.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from ..const import (
     DEFAULT_CMD_MAX_CHARGE_CURRENT,
     DEFAULT_CMD_MAX_UTILITY_CHARGE_CURRENT,
     DEFAULT_CMD_STOP_CHARGE_VOLTAGE,
+    MAX_INVERTERS,
+    MAX_PACKS,
     PROFILE_POWERMON_LVX,
 )
 from ..model import (
@@ -191,7 +194,8 @@ class PowermonLvxProfile:
     number_commands: Mapping[SettingKey, str]
     name: str = PROFILE_POWERMON_LVX
     max_payload: int = DEFAULT_MAX_PAYLOAD
-    # Source prefixes (with their trailing ``_``), longest first: built once, read per message.
+    # Source prefixes (with their trailing ``_``) and the highest number each may carry,
+    # longest prefix first: built once, read per message.
     _sources: tuple[tuple[str, SourceKind, int], ...] = field(init=False, repr=False, compare=False)
     # What the decoder remembers between messages: where each unit's blocks stand, counters.
     _guard: RatingGuard = field(init=False, repr=False, compare=False)
@@ -200,8 +204,8 @@ class PowermonLvxProfile:
     def __post_init__(self) -> None:
         """Order the source prefixes so a longer one wins (``lvx_bat_`` before ``lvx_``)."""
         sources = (
-            (self.inverter_prefix + "_", SourceKind.INVERTER, self.inverter_count),
-            (self.battery_prefix + "_", SourceKind.PACK, self.pack_count),
+            (self.inverter_prefix + "_", SourceKind.INVERTER, MAX_INVERTERS),
+            (self.battery_prefix + "_", SourceKind.PACK, MAX_PACKS),
         )
         object.__setattr__(self, "_sources", tuple(sorted(sources, key=lambda item: -len(item[0]))))
         object.__setattr__(self, "_guard", RatingGuard(self._publisher))
@@ -284,7 +288,7 @@ class PowermonLvxProfile:
             return None
         index = int(index_text)
         if not 1 <= index <= count:
-            return None  # a unit this entry is not configured for
+            return None  # beyond the integration's limits
         if not _WELL_FORMED_KEY.fullmatch(key):
             self._odd.count += 1
             return None
@@ -331,6 +335,10 @@ class PowermonLvxProfile:
             "topics_ignored": self._odd.count,
             "ratings_dropped": self._guard.ratings_dropped,
         }
+
+    def config_for_sources(self, inverter_count: int, pack_count: int) -> dict[str, Any]:
+        """The counts are all the entry stores of its sources."""
+        return {CONF_INVERTER_COUNT: inverter_count, CONF_PACK_COUNT: pack_count}
 
 
 def _decode_pack(source: SourceId, key: str, payload: str) -> DecodeResult:

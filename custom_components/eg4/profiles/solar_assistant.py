@@ -2,7 +2,8 @@
 
 Telemetry: ``<prefix>/inverter_<n>/<metric>/state`` and ``<prefix>/battery_<n>/<metric>/state``.
 Commands: ``<prefix>/inverter_<n>/<setting>/set`` with Solar Assistant's own option strings,
-one per unit; the reply arrives on ``<prefix>/set/response_message/state``.
+one per unit; the reply arrives on ``<prefix>/set/response_message/state``. Units and batteries
+beyond the configured counts are decoded too (up to the integration's limits): they join.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from ..const import (
     CONF_INVERTER_COUNT,
     CONF_PACK_COUNT,
     CONF_TOPIC_PREFIX,
+    MAX_INVERTERS,
+    MAX_PACKS,
     PROFILE_SOLAR_ASSISTANT,
 )
 from ..model import (
@@ -212,10 +215,10 @@ class SolarAssistantProfile:
         if not _UNIT_INDEX.fullmatch(index_text):
             return None
         index = int(index_text)
-        if kind == "inverter" and 1 <= index <= self.inverter_count:
+        if kind == "inverter" and 1 <= index <= MAX_INVERTERS:
             source = SourceId(SourceKind.INVERTER, index)
             return decode_scalar(source, INVERTER_METRICS.get(metric), payload)
-        if kind == "battery" and 1 <= index <= self.pack_count:
+        if kind == "battery" and 1 <= index <= MAX_PACKS:
             source = SourceId(SourceKind.PACK, index)
             return decode_scalar(source, BATTERY_METRICS.get(metric), payload)
         return None
@@ -245,6 +248,10 @@ class SolarAssistantProfile:
             "inverter_count": self.inverter_count,
             "pack_count": self.pack_count,
         }
+
+    def config_for_sources(self, inverter_count: int, pack_count: int) -> dict[str, Any]:
+        """The counts are all the entry stores of its sources."""
+        return {CONF_INVERTER_COUNT: inverter_count, CONF_PACK_COUNT: pack_count}
 
     def _set_topic(self, key: SettingKey, unit: int) -> str:
         return f"{self.topic_prefix}/inverter_{unit}/{SETTING_TOPICS[key]}/set"

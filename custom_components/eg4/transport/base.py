@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..model import MetricValue, SettingKey, SettingValue, SourceId
 from ..settings import SettingDef
@@ -29,9 +29,15 @@ class Reading:
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
-    """What one message carried."""
+    """What one message carried.
+
+    ``retained`` marks a message the broker kept and replayed on subscribing: it updates the
+    sources the system has, but a source it alone names does not join (the broker may keep
+    a removed pack's topics forever).
+    """
 
     readings: tuple[Reading, ...]
+    retained: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,3 +147,10 @@ class Transport(Protocol):
 
     def describe(self) -> dict[str, str | int]:
         """Non-secret parameters, for diagnostics."""
+
+    def config_for_sources(self, inverter_count: int, pack_count: int) -> dict[str, Any]:
+        """Entry data recording this many units and packs; empty when nothing is stored.
+
+        Called when a source joins (a pack or unit beyond the configured ones reports), so a
+        restart creates it at once.
+        """

@@ -20,6 +20,7 @@ import logging
 import time
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from ..cloud import (
     BatteryInfo,
@@ -57,6 +58,7 @@ from .cloud_setup import (
     CloudStationMissingError,
     CloudUnit,
     discover,
+    grow_packs,
     transport_error,
 )
 
@@ -105,11 +107,6 @@ class CloudTransport:
         # Results of polls made before async_start (the coordinator's first refresh runs
         # before it starts the transport): delivered when the handler arrives.
         self._early: list[Decoded | Rejected | CommandResult | Offline] | None = []
-        self._pack_of: dict[tuple[int, int], int] = {
-            (unit.number, local + 1): number
-            for unit in self._units
-            for local, number in enumerate(unit.packs)
-        }
 
     @classmethod
     async def async_discover(
@@ -268,6 +265,11 @@ class CloudTransport:
             "gridboss_skipped": self._gridboss_skipped,
         }
 
+    def config_for_sources(self, inverter_count: int, pack_count: int) -> dict[str, Any]:
+        """Nothing to store: the station's inverters and packs are found at each set-up."""
+        del inverter_count, pack_count
+        return {}
+
     # ---- internals ---------------------------------------------------------------------
 
     def _unit(self, number: int | None) -> CloudUnit:
@@ -301,7 +303,8 @@ class CloudTransport:
             unit.number, runtime, battery.current if alone and battery else None
         )
         if battery is not None:
-            local = {n: self._pack_of[(unit.number, n)] for n in range(1, len(unit.packs) + 1)}
+            grow_packs(self._units, unit, len(battery.packs))  # a pack that joined
+            local = dict(enumerate(unit.packs, start=1))
             got, refused = pack_readings(local, battery)
             readings.extend(got)
             rejected.extend(refused)

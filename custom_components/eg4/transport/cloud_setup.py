@@ -3,7 +3,8 @@
 A GridBOSS (MID box) is recognised and skipped: it has no battery and none of the settings
 the integration writes, and its grid/load/smart-port readings have no place in the system
 model yet. The count of skipped boxes is kept for diagnostics, so a user can see it was
-found, not lost.
+found, not lost. A pack that appears in a unit's battery list later is numbered by
+:func:`grow_packs` and joins the running system.
 """
 
 from __future__ import annotations
@@ -95,6 +96,29 @@ async def discover(client: Eg4CloudClient, plant_id: int) -> Station:
         )
         next_pack += count
     return Station(units, skipped)
+
+
+def grow_packs(units: list[CloudUnit], unit: CloudUnit, count: int) -> list[int]:
+    """Number the packs a unit's battery list has beyond those known; return the new numbers.
+
+    Set-up numbers the packs unit by unit, so a pack that joins gets its number now only when
+    it gets the same one on the next set-up: on the last unit that reports packs. On an
+    earlier unit it would take a later unit's numbers at the next set-up; it waits for that.
+    """
+    known = len(unit.packs)
+    if count <= known or not unit.packs:
+        return []
+    if any(other.packs for other in units if other.number > unit.number):
+        _LOGGER.debug(
+            "Inverter %d reports %d new packs: shown from the next set-up",
+            unit.number,
+            count - known,
+        )
+        return []
+    first = unit.packs[0]
+    added = [first + local for local in range(known, count)]
+    unit.packs.extend(added)
+    return added
 
 
 def transport_error(err: Eg4CloudError) -> TransportError:

@@ -7,9 +7,11 @@ the advice appears, updated when it changes, deleted when it goes or the transpo
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
+from typing import Any
 
 from homeassistant.components import mqtt
 from homeassistant.config_entries import current_entry
@@ -19,8 +21,8 @@ from homeassistant.helpers import issue_registry as ir
 from ..const import DOMAIN
 from ..model import SettingKey, SettingValue
 from ..profiles import Profile
-from ..profiles.base import AdvisingProfile, Command, RepairAdvice
-from ..transport.base import Capabilities
+from ..profiles.base import AdvisingProfile, Command, RepairAdvice, SharingProfile
+from ..transport.base import Capabilities, Decoded
 from .base import MessageHandler, TransportError
 
 _LOGGER = logging.getLogger(__name__)
@@ -53,6 +55,15 @@ class MqttTransport:
         if entry_id is None and (entry := current_entry.get()) is not None:
             entry_id = entry.entry_id
         self._issue_scope = entry_id or "mqtt"
+        if isinstance(profile, SharingProfile):
+            profile.share_with(lambda: self._other_entries_data(entry_id))
+
+    def _other_entries_data(self, entry_id: str | None) -> list[Mapping[str, Any]]:
+        return [
+            entry.data
+            for entry in self._hass.config_entries.async_entries(DOMAIN)
+            if entry.entry_id != entry_id
+        ]
 
     @property
     def profile(self) -> Profile:
@@ -108,6 +119,8 @@ class MqttTransport:
         if len(payload) > self._profile.max_payload:
             return
         result = self._profile.decode(msg.topic, payload)
+        if msg.retain and isinstance(result, Decoded):
+            result = dataclasses.replace(result, retained=True)
         if result is not None:
             handler(result)
         if self._advisor is not None and self._advisor.advice is not self._advice:
@@ -166,3 +179,7 @@ class MqttTransport:
     def describe(self) -> dict[str, str | int]:
         """Non-secret parameters, for diagnostics."""
         return {"transport": "mqtt", **self._profile.describe()}
+
+    def config_for_sources(self, inverter_count: int, pack_count: int) -> dict[str, Any]:
+        """The entry data the profile stores for this many units and packs."""
+        return self._profile.config_for_sources(inverter_count, pack_count)
