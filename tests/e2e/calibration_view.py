@@ -15,10 +15,11 @@ from typing import Any
 from homeassistant.components import persistent_notification
 from homeassistant.core import Context, Event, HomeAssistant, ServiceResponse, State, callback
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.eg4.const import DOMAIN
-from simulator import ChargerPriority, OutputPriority, Twin
+from simulator import ChargerPriority, Command, OutputPriority, Setting, Twin
 
 EVENT = "eg4_calibration"
 # The phase of every eg4_calibration event of a run that succeeds, in order ...
@@ -30,6 +31,21 @@ SUCCESS_PHASES = ["preflight", *SUCCESS_EVENTS]
 def priorities(twin: Twin) -> list[tuple[OutputPriority, ChargerPriority]]:
     """Each unit's (output, charger) priority in the twin."""
     return [(inv.settings.output_priority, inv.settings.charger_priority) for inv in twin.inverters]
+
+
+def panel(twin: Twin, setting: Setting, value: OutputPriority | ChargerPriority) -> None:
+    """The owner changes a setting on every unit at the inverters' own panel (not via eg4)."""
+    units = [inv.index for inv in twin.inverters]
+    assert twin.submit(units, Command.single(setting, value), source="panel").accepted
+
+
+def assert_lever_changed_notified(view: CalibrationView, setting: str) -> None:
+    """A notification stands that names the setting; no critical repair issue."""
+    notes = [n for key, n in view.notifications.items() if "lever_changed" in key]
+    assert len(notes) == 1, view.notifications
+    assert setting in notes[0]["message"]
+    issue_id = f"revert_failed_{view.entry.entry_id}"
+    assert ir.async_get(view.hass).async_get_issue(DOMAIN, issue_id) is None
 
 
 @dataclass(kw_only=True)

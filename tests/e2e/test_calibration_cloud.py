@@ -39,7 +39,15 @@ from custom_components.eg4.transport import cloud as cloud_transport
 from simulator import ChargerPriority, OutputPriority, Setting, Twin, build_twin
 from simulator.cloud_api import CloudApiServer
 
-from .calibration_view import EVENT, SUCCESS_EVENTS, SUCCESS_PHASES, CalibrationView, priorities
+from .calibration_view import (
+    EVENT,
+    SUCCESS_EVENTS,
+    SUCCESS_PHASES,
+    CalibrationView,
+    assert_lever_changed_notified,
+    panel,
+    priorities,
+)
 from .system import cloud_entry
 
 USERNAME = "owner@example.net"
@@ -301,6 +309,30 @@ async def test_breach_seen_in_a_poll_reverts_in_that_poll(
     rig.assert_aborted(run_id, reason, source)
     # Stopped in time: no pack's BMS had to protect itself.
     assert all(not pack.bms.protection_list() for pack in rig.twin.packs)
+
+
+@pytest.mark.timeout(300)
+async def test_a_lever_changed_at_the_panel_aborts_and_reverts_the_rest(rig: CloudRig) -> None:
+    """In absorption the owner switches output priority SUB -> SBU at the inverters' panel.
+
+    The portal then reads AC charge off: the run aborts (``lever_changed``, charger priority
+    on each unit), puts the AC-charge stop SoC back to 90 %, and never writes AC charge again
+    (the owner's SBU stays, with the charger priority the panel left).
+    """
+    run_id = await start_and_engage(rig)
+    await rig.drive(lambda: rig.phase == "absorption", limit_s=5 * 3600, what="absorption")
+    functions = rig.portal.requests[FUNCTION]
+    panel(rig.twin, Setting.OUTPUT_PRIORITY, OutputPriority.SBU)
+    await rig.drive(lambda: rig.supervisor.run is None, limit_s=600, what="the abort")
+
+    rig.assert_aborted(
+        run_id, "lever_changed", "charger_priority: solar_and_utility -> solar_first"
+    )
+    assert rig.stop_socs() == [90, 90]
+    assert rig.portal.requests[FUNCTION] == functions  # AC charge: the owner's
+    assert rig.priorities() == [(OutputPriority.SBU, ChargerPriority.SOLAR_AND_UTILITY)] * 2
+    assert rig.twin.grid_charge_a == 0
+    assert_lever_changed_notified(rig, "charger_priority")
 
 
 @pytest.mark.timeout(300)

@@ -39,6 +39,7 @@ from ..calibration import (
     RunConfig,
     RunDataError,
     StartRevert,
+    StopReason,
 )
 from ..const import DOMAIN
 from ..drift import DriftReport
@@ -47,12 +48,7 @@ from ..model import SystemState
 from .drift_watch import DriftWatch
 from .engage import async_engage
 from .notify import Notifier
-from .plan_check import (
-    cancel_response,
-    plan_run,
-    refuse_if_running_elsewhere,
-    run_config_for,
-)
+from .plan_check import cancel_response, plan_run, refuse_if_running_elsewhere, run_config_for
 from .revert import Reverter, read_back
 from .store import RecordStore
 
@@ -290,6 +286,8 @@ class CalibrationSupervisor:
             if isinstance(action, EnterPhase):
                 _LOGGER.info("Calibration %s: %s", run.run_id, action.phase.value)
                 self.notifier.fire(run, action.phase.value)
+                if action.phase is Phase.REVERTING and run.reason is StopReason.LEVER_CHANGED:
+                    self.notifier.lever_changed(run)
                 self._schedule_save()
             elif isinstance(action, ApplyPlan):
                 self._engage = self.hass.async_create_background_task(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
 from ..calibration import CalibrationRun
 from ..const import DOMAIN
+
+_LOGGER = logging.getLogger(__name__)
 
 EVENT_CALIBRATION = "eg4_calibration"
 
@@ -53,6 +57,30 @@ class Notifier:
             ),
             title="EG4 calibration: settings not restored",
             notification_id=f"{DOMAIN}_revert_{self.entry_id}",
+        )
+
+    @callback
+    def lever_changed(self, run: CalibrationRun) -> None:
+        """A held lever was changed outside eg4: the run stopped, that setting is left alone."""
+        owners = ", ".join(sorted(key.value for key in run.owner_settings))
+        _LOGGER.warning(
+            "Calibration %s stopped: %s was changed outside eg4 (%s); putting the rest back",
+            run.run_id,
+            owners,
+            run.detail,
+        )
+        rest = sorted({item.setting.value for item in run.restorable})
+        persistent_notification.async_create(
+            self.hass,
+            (
+                f"A setting the EG4 calibration was holding was changed outside eg4 "
+                f"({run.detail}), on the inverter's panel or by another tool. The calibration "
+                f"stopped. {owners} stays as it was set there; "
+                + (f"{', '.join(rest)} is being put back. " if rest else "")
+                + "Start a new calibration when you are ready."
+            ),
+            title="EG4 calibration stopped: a setting was changed",
+            notification_id=f"{DOMAIN}_lever_changed_{self.entry_id}",
         )
 
     @callback
