@@ -312,6 +312,29 @@ async def test_breach_seen_in_a_poll_reverts_in_that_poll(
 
 
 @pytest.mark.timeout(300)
+@pytest.mark.parametrize(
+    ("platform", "key", "value"),
+    [("select", "charger_priority", "solar_first"), ("number", "ac_charge_soc_limit", 90)],
+)
+async def test_a_held_lever_is_refused_while_the_run_holds_it(
+    rig: CloudRig, platform: str, key: str, value: str | float
+) -> None:
+    """The cloud's levers from the dashboard mid-run: refused, naming the run; nothing sent."""
+    run_id = await start_and_engage(rig)
+    writes = rig.portal.requests[FUNCTION], rig.portal.requests[WRITE]
+    await rig.assert_held(run_id, platform, key, value)
+    assert (rig.portal.requests[FUNCTION], rig.portal.requests[WRITE]) == writes
+    assert rig.priorities() == GRID_CHARGE
+    task = rig.start("cancel_calibration")
+    await rig.drive(task.done, limit_s=600, what="the cancel", step_s=5, wait_for_tasks=False)
+    await task
+    # The owner's again: the write waits for its read-back (the next poll, or its delays).
+    write = rig.hass.async_create_task(rig.write_lever(platform, key, value))
+    await rig.drive(write.done, limit_s=300, what="the write", step_s=5, wait_for_tasks=False)
+    await write
+
+
+@pytest.mark.timeout(300)
 async def test_a_lever_changed_at_the_panel_aborts_and_reverts_the_rest(rig: CloudRig) -> None:
     """In absorption the owner switches output priority SUB -> SBU at the inverters' panel.
 

@@ -69,15 +69,14 @@ class Notifier:
             owners,
             run.detail,
         )
-        rest = sorted({item.setting.value for item in run.restorable})
+        rest = ", ".join(sorted({item.setting.value for item in run.restorable})) or "nothing"
         persistent_notification.async_create(
             self.hass,
             (
-                f"A setting the EG4 calibration was holding was changed outside eg4 "
-                f"({run.detail}), on the inverter's panel or by another tool. The calibration "
-                f"stopped. {owners} stays as it was set there; "
-                + (f"{', '.join(rest)} is being put back. " if rest else "")
-                + "Start a new calibration when you are ready."
+                "The EG4 calibration stopped: a setting it was holding was changed outside "
+                f"Home Assistant, on the inverter's panel or by another tool ({run.detail}). "
+                f"Left as it was set there: {owners}. Put back to the everyday value: {rest}. "
+                "Start a new calibration when you are ready."
             ),
             title="EG4 calibration stopped: a setting was changed",
             notification_id=f"{DOMAIN}_lever_changed_{self.entry_id}",
