@@ -55,6 +55,7 @@ PASSWORD = "calibrate-me"  # noqa: S105 - test credentials
 SCAN_S = 60.0
 FUNCTION = "/WManage/web/maintain/remoteSet/functionControl"
 WRITE = "/WManage/web/maintain/remoteSet/write"
+READ = "/WManage/web/maintain/remoteRead/read"
 STOP_SOC = "HOLD_AC_CHARGE_SOC_LIMIT"
 EVERYDAY = [(OutputPriority.SBU, ChargerPriority.SOLAR_FIRST)] * 2
 GRID_CHARGE = [(OutputPriority.SUB, ChargerPriority.SOLAR_AND_UTILITY)] * 2
@@ -344,6 +345,10 @@ async def test_a_lever_changed_at_the_panel_aborts_and_reverts_the_rest(rig: Clo
     """
     run_id = await start_and_engage(rig)
     await rig.drive(lambda: rig.phase == "absorption", limit_s=5 * 3600, what="absorption")
+    # While the run holds them, each unit's two levers are read on every poll (not hourly).
+    reads = rig.portal.requests[READ]
+    await rig.advance(SCAN_S)
+    assert rig.portal.requests[READ] == reads + 4
     functions = rig.portal.requests[FUNCTION]
     panel(rig.twin, Setting.OUTPUT_PRIORITY, OutputPriority.SBU)
     await rig.drive(lambda: rig.supervisor.run is None, limit_s=600, what="the abort")
@@ -356,6 +361,9 @@ async def test_a_lever_changed_at_the_panel_aborts_and_reverts_the_rest(rig: Clo
     assert rig.priorities() == [(OutputPriority.SBU, ChargerPriority.SOLAR_AND_UTILITY)] * 2
     assert rig.twin.grid_charge_a == 0
     assert_lever_changed_notified(rig, "charger_priority")
+    reads = rig.portal.requests[READ]
+    await rig.advance(SCAN_S)
+    assert rig.portal.requests[READ] == reads  # held no more: parameters are read hourly
 
 
 @pytest.mark.timeout(300)

@@ -5,8 +5,8 @@ commands, breaches at any moment, garbage on the bridge's topics, unload/reload,
 enable, Home Assistant stopping and starting again on the same storage, exceptions from the
 transport, a failing store, silent bridges, and the owner putting a lever back to its everyday
 value at the inverters' panel (a run then stops, ``lever_changed``, and leaves that setting as
-the owner set it: the promise below holds unchanged) — interleaved with time passing. Each script
-runs against a fresh entry and twin on the mocked MQTT client, for both MQTT bridges.
+the owner set it: the promise below holds unchanged) — interleaved with time passing. Each
+script runs against a fresh entry and twin on the mocked MQTT client, for both MQTT bridges.
 
 After every step: a run that has ended left every unit on its everyday settings, unless a
 lever is still on its way (the inverter applies it late: the watch undoes it when it lands)
