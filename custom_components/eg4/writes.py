@@ -75,12 +75,23 @@ class Writer:
         self._telemetry_fresh = telemetry_fresh
         self.confirm_timeout = confirm_timeout
         self.replies: list[CommandResult] = []
-        self.held: dict[SettingKey, str] = {}  # setting -> the run that holds it
+        self._held: dict[SettingKey, str] = {}  # setting -> the run that holds it
         # Told when the owner (not a run) writes a setting: a late-lever watch lets go of it.
         self.user_wrote: Callable[[SettingKey], None] | None = None
         self._waiters: list[_Waiter] = []
         self._lock = asyncio.Lock()
         self._readbacks: dict[tuple[int, SettingKey], int] = {}
+
+    @property
+    def held(self) -> dict[SettingKey, str]:
+        """The settings a running calibration holds, each with the run's id."""
+        return self._held
+
+    @held.setter
+    def held(self, held: dict[SettingKey, str]) -> None:
+        """Hold these (refused to everyone else); the transport reads them back on every poll."""
+        self._held = dict(held)
+        self.transport.watch_settings(frozenset(held))
 
     @property
     def state(self) -> SystemState:

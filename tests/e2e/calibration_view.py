@@ -15,14 +15,17 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from homeassistant.components import persistent_notification
 from homeassistant.core import Context, Event, HomeAssistant, ServiceResponse, State, callback
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.integration_platform import async_process_integration_platforms
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.eg4.const import DOMAIN
-from simulator import ChargerPriority, OutputPriority, Twin
+from simulator import ChargerPriority, Command, OutputPriority, Setting, Twin
 
 EVENT = "eg4_calibration"
 ENDED = "eg4_calibration_ended"
@@ -35,6 +38,21 @@ SUCCESS_PHASES = ["preflight", *SUCCESS_EVENTS]
 def priorities(twin: Twin) -> list[tuple[OutputPriority, ChargerPriority]]:
     """Each unit's (output, charger) priority in the twin."""
     return [(inv.settings.output_priority, inv.settings.charger_priority) for inv in twin.inverters]
+
+
+def panel(twin: Twin, setting: Setting, value: OutputPriority | ChargerPriority) -> None:
+    """The owner changes a setting on every unit at the inverters' own panel (not via eg4)."""
+    units = [inv.index for inv in twin.inverters]
+    assert twin.submit(units, Command.single(setting, value), source="panel").accepted
+
+
+def assert_lever_changed_notified(view: CalibrationView, setting: str) -> None:
+    """A notification stands that names the setting (as its entity is named); no critical issue."""
+    notes = [n for key, n in view.notifications.items() if "lever_changed" in key]
+    assert len(notes) == 1, view.notifications
+    assert f"Left as it was set there: {setting}." in notes[0]["message"]
+    issue_id = f"revert_failed_{view.entry.entry_id}"
+    assert ir.async_get(view.hass).async_get_issue(DOMAIN, issue_id) is None
 
 
 @dataclass(kw_only=True)
@@ -166,6 +184,27 @@ class CalibrationView:
         assert source in last["detail"]
         assert self.phases_fired()[-2:] == ["reverting", "aborted"]
         assert self.state("last_calibration_result").state == "aborted"
+
+    async def write_lever(self, platform: str, key: str, value: str | float) -> None:
+        """Set a group setting through its entity, as the dashboard does."""
+        service, field = (
+            ("select_option", "option") if platform == "select" else ("set_value", "value")
+        )
+        await self.hass.services.async_call(
+            platform,
+            service,
+            {"entity_id": self.entity_id(key, platform), field: value},
+            blocking=True,
+        )
+
+    async def assert_held(self, run_id: str, platform: str, key: str, value: str | float) -> None:
+        """A write to a lever the run holds is refused, naming the run and how to cancel it."""
+        with pytest.raises(ServiceValidationError) as caught:
+            await self.write_lever(platform, key, value)
+        assert caught.value.translation_key == "setting_held"
+        assert caught.value.translation_placeholders == {"setting": key, "run_id": run_id}
+        assert run_id in str(caught.value)
+        assert "cancel" in str(caught.value)
 
     def phases_fired(self) -> list[str]:
         """The phase of every eg4_calibration event, in order."""

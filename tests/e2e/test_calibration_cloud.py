@@ -41,7 +41,15 @@ from simulator import ChargerPriority, OutputPriority, Setting, Twin, build_twin
 from simulator.cloud_api import CloudApiServer
 from simulator.settings import AC_CHARGE_TO_FULL
 
-from .calibration_view import EVENT, SUCCESS_EVENTS, SUCCESS_PHASES, CalibrationView, priorities
+from .calibration_view import (
+    EVENT,
+    SUCCESS_EVENTS,
+    SUCCESS_PHASES,
+    CalibrationView,
+    assert_lever_changed_notified,
+    panel,
+    priorities,
+)
 from .system import cloud_entry
 
 USERNAME = "owner@example.net"
@@ -49,6 +57,7 @@ PASSWORD = "calibrate-me"  # noqa: S105 - test credentials
 SCAN_S = 60.0
 FUNCTION = "/WManage/web/maintain/remoteSet/functionControl"
 WRITE = "/WManage/web/maintain/remoteSet/write"
+READ = "/WManage/web/maintain/remoteRead/read"
 STOP_SOC = "HOLD_AC_CHARGE_SOC_LIMIT"
 EVERYDAY_STOP_SOC = 90
 EVERYDAY = [(OutputPriority.SBU, ChargerPriority.SOLAR_FIRST)] * 2
@@ -317,6 +326,60 @@ async def test_breach_seen_in_a_poll_reverts_in_that_poll(
     rig.assert_aborted(run_id, reason, source)
     # Stopped in time: no pack's BMS had to protect itself.
     assert all(not pack.bms.protection_list() for pack in rig.twin.packs)
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize(
+    ("platform", "key", "value"),
+    [("select", "charger_priority", "solar_first"), ("number", "ac_charge_soc_limit", 90)],
+)
+async def test_a_held_lever_is_refused_while_the_run_holds_it(
+    rig: CloudRig, platform: str, key: str, value: str | float
+) -> None:
+    """The cloud's levers from the dashboard mid-run: refused, naming the run; nothing sent."""
+    run_id = await start_and_engage(rig)
+    writes = rig.portal.requests[FUNCTION], rig.portal.requests[WRITE]
+    await rig.assert_held(run_id, platform, key, value)
+    assert (rig.portal.requests[FUNCTION], rig.portal.requests[WRITE]) == writes
+    assert rig.priorities() == GRID_CHARGE
+    task = rig.start("cancel_calibration")
+    await rig.drive(task.done, limit_s=600, what="the cancel", step_s=5, wait_for_tasks=False)
+    await task
+    # The owner's again: the write waits for its read-back (the next poll, or its delays).
+    write = rig.hass.async_create_task(rig.write_lever(platform, key, value))
+    await rig.drive(write.done, limit_s=300, what="the write", step_s=5, wait_for_tasks=False)
+    await write
+
+
+@pytest.mark.timeout(300)
+async def test_a_lever_changed_at_the_panel_aborts_and_reverts_the_rest(rig: CloudRig) -> None:
+    """In absorption the owner switches output priority SUB -> SBU at the inverters' panel.
+
+    The portal then reads AC charge off: the run aborts (``lever_changed``, charger priority
+    on each unit), puts the AC-charge stop SoC back to 90 %, and never writes AC charge again
+    (the owner's SBU stays, with the charger priority the panel left).
+    """
+    run_id = await start_and_engage(rig)
+    await rig.drive(lambda: rig.phase == "absorption", limit_s=5 * 3600, what="absorption")
+    # While the run holds them, each unit's two levers are read on every poll (not hourly).
+    reads = rig.portal.requests[READ]
+    await rig.advance(SCAN_S)
+    assert rig.portal.requests[READ] == reads + 4
+    functions = rig.portal.requests[FUNCTION]
+    panel(rig.twin, Setting.OUTPUT_PRIORITY, OutputPriority.SBU)
+    await rig.drive(lambda: rig.supervisor.run is None, limit_s=600, what="the abort")
+
+    rig.assert_aborted(
+        run_id, "lever_changed", "charger_priority: solar_and_utility -> solar_first"
+    )
+    assert rig.stop_socs() == [90, 90]
+    assert rig.portal.requests[FUNCTION] == functions  # AC charge: the owner's
+    assert rig.priorities() == [(OutputPriority.SBU, ChargerPriority.SOLAR_AND_UTILITY)] * 2
+    assert rig.twin.grid_charge_a == 0
+    assert_lever_changed_notified(rig, "Charger priority")
+    reads = rig.portal.requests[READ]
+    await rig.advance(SCAN_S)
+    assert rig.portal.requests[READ] == reads  # held no more: parameters are read hourly
 
 
 @pytest.mark.timeout(300)

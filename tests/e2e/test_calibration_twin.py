@@ -28,7 +28,7 @@ from custom_components.eg4.const import DEFAULT_CONFIRM_TIMEOUT, DOMAIN
 from simulator import ChargerPriority, Message, OutputPriority, Setting, build_twin
 from simulator.faults import NakRule
 
-from .calibration_view import SUCCESS_EVENTS, SUCCESS_PHASES
+from .calibration_view import SUCCESS_EVENTS, SUCCESS_PHASES, assert_lever_changed_notified, panel
 from .system import PROFILES
 from .twin_rig import BULK_STEP_S, STEP_S, Rig, distinct, rig_on_mocked_mqtt, settle
 
@@ -563,6 +563,34 @@ async def test_stop_tries_a_failed_revert_once_more_and_then_watches_nothing(
 
 
 # ---- stops that are not breaches -----------------------------------------------------------
+
+
+async def test_a_lever_changed_at_the_panel_aborts_and_reverts_the_rest(rig: Rig) -> None:
+    """In absorption the owner switches output priority SUB -> SBU at the inverters' panel.
+
+    The run aborts on the read-back that shows it (``lever_changed``, naming the setting and
+    the unit), puts charger priority back, and leaves output priority as the owner set it:
+    eg4 sends no output-priority command after the change.
+    """
+    run_id = await start_and_engage(rig)
+    await rig.drive(lambda: rig.phase == "absorption", limit_s=5 * 3600, what="absorption")
+    sent = len(rig.published())
+    panel(rig.twin, Setting.OUTPUT_PRIORITY, OutputPriority.SBU)
+    await rig.drive(lambda: rig.supervisor.run is None, limit_s=600, what="the abort")
+
+    rig.assert_aborted(run_id, "lever_changed", "output_priority: sub -> sbu")
+    assert rig.priorities() == EVERYDAY
+    after = rig.published()[sent:]
+    assert after, "the other lever was not put back"
+    assert all("charger" in topic for topic, _ in after), after
+    assert rig.state("last_calibration_result").attributes["reason"] == "lever_changed"
+    assert_lever_changed_notified(rig, "Output priority")
+    # The watch for late levers leaves the owner's setting alone too.
+    await rig.advance(STEP_S)
+    panel(rig.twin, Setting.OUTPUT_PRIORITY, OutputPriority.SUB)
+    await rig.advance(STEP_S)
+    await rig.advance(STEP_S)
+    assert rig.priorities() == [(OutputPriority.SUB, ChargerPriority.SOLAR_FIRST)] * 2
 
 
 async def test_settings_taken_but_no_grid_is_did_not_engage(rig: Rig) -> None:

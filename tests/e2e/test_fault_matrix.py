@@ -3,8 +3,10 @@
 Hypothesis draws scripts: starts, cancels, lever commands the inverters apply late, refused
 commands, breaches at any moment, garbage on the bridge's topics, unload/reload, disable and
 enable, Home Assistant stopping and starting again on the same storage, exceptions from the
-transport, a failing store, and silent bridges — interleaved with time passing. Each script
-runs against a fresh entry and twin on the mocked MQTT client, for both MQTT bridges.
+transport, a failing store, silent bridges, and the owner putting a lever back to its everyday
+value at the inverters' panel (a run then stops, ``lever_changed``, and leaves that setting as
+the owner set it: the promise below holds unchanged) — interleaved with time passing. Each
+script runs against a fresh entry and twin on the mocked MQTT client, for both MQTT bridges.
 
 After every step: a run that has ended left every unit on its everyday settings, unless a
 lever is still on its way (the inverter applies it late: the watch undoes it when it lands)
@@ -43,7 +45,7 @@ from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.eg4.const import DOMAIN
 from custom_components.eg4.transport.mqtt import MqttTransport
-from simulator import Setting, build_twin
+from simulator import ChargerPriority, Command, OutputPriority, Setting, build_twin
 from simulator.faults import NakRule
 
 from .system import PROFILES
@@ -55,6 +57,10 @@ _LOGGER = logging.getLogger(__name__)
 type Op = tuple[str, Any]
 
 LEVERS = ["charger_priority", "output_priority"]
+EVERYDAY_VALUES = {
+    Setting.OUTPUT_PRIORITY: OutputPriority.SBU,
+    Setting.CHARGER_PRIORITY: ChargerPriority.SOLAR_FIRST,
+}
 GARBAGE = ["", "nan", "1e999", "9" * 400, "-inf", "{}", "Solar - Utility - Battery" * 40]
 # Where each bridge publishes pack 2's highest cell (a breach) and a setting read-back.
 BREACH = {
@@ -90,6 +96,7 @@ OPS = st.one_of(
     st.tuples(st.just("transport_raises"), st.integers(1, 4)),
     st.tuples(st.just("store_fails"), st.integers(1, 3)),
     st.tuples(st.just("silence"), st.sampled_from([60, 300])),
+    st.tuples(st.just("panel"), st.sampled_from(LEVERS)),
 )
 SCRIPTS = st.lists(OPS, min_size=1, max_size=12)
 
@@ -109,6 +116,10 @@ DEFECT_SCRIPTS: list[list[Op]] = [
     # and: a failing store at the start, garbage during a run
     [("store_fails", 2), ("start", None), ("advance", 60), ("start", None), ("advance", 120)],
     [("start", None), ("advance", 60), ("garbage", (0, "1e999")), ("garbage", (1, "nan"))],
+    # the owner puts a lever back at the inverters' panel mid-run (and while it reverts)
+    [("start", None), *[("advance", 120)] * 4, ("panel", "output_priority"), ("advance", 60)],
+    [("start", None), ("advance", 5), ("panel", "charger_priority"), *[("advance", 60)] * 12],
+    [("start", None), *[("advance", 120)] * 4, ("cancel", None), ("panel", "output_priority")],
     # found by the long profile: a repair issue left standing after everything was restored
     [
         ("start", None),
@@ -306,6 +317,11 @@ class Case:
             self.faults.store_fails = arg
         elif name == "silence":
             rig.twin.add_dropout(rig.twin.clock_s, arg)
+        elif name == "panel":  # the owner sets the everyday value at the inverters' panel
+            setting = Setting(arg)
+            rig.twin.submit(
+                [1, 2], Command.single(setting, EVERYDAY_VALUES[setting]), source="panel"
+            )
 
     async def converge(self) -> None:
         """Every fault cleared, time passes: nothing may be left on a lever."""

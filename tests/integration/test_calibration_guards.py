@@ -30,32 +30,28 @@ from .test_calibration_actions import (  # noqa: F401 - fixtures
 )
 
 
-async def test_a_held_lever_is_refused_while_the_run_holds_it(bench: Bench) -> None:
-    """Changing output priority from the dashboard mid-run is refused, naming the run."""
+@pytest.mark.parametrize(
+    ("key", "value"), [("output_priority", "sbu"), ("charger_priority", "solar_first")]
+)
+async def test_a_held_lever_is_refused_while_the_run_holds_it(
+    bench: Bench, key: str, value: str
+) -> None:
+    """Changing a lever from the dashboard mid-run is refused, naming the run; nothing is sent.
+
+    Both MQTT profiles (the ``profile`` fixture); the cloud's levers are refused the same way
+    (tests/e2e/test_calibration_cloud.py).
+    """
     response = await bench.call(RUN)
     assert response is not None
     await bench.engage()
     sent = len(bench.published())
-    with pytest.raises(ServiceValidationError) as caught:
-        await bench.hass.services.async_call(
-            "select",
-            "select_option",
-            {"entity_id": bench.entity_id("output_priority", "select"), "option": "sbu"},
-            blocking=True,
-        )
-    assert caught.value.translation_key == "setting_held"
-    assert caught.value.translation_placeholders["run_id"] == response["run_id"]
-    assert "cancel" in str(caught.value)
+    await bench.assert_held(response["run_id"], "select", key, value)
     assert bench.published()[sent:] == []
+    assert bench.supervisor.run.phase.value == "bulk"
     # Once the run is over the owner may set it again.
     task = bench.start(CANCEL)
     await bench.drive(task.done, limit_s=600, what="the cancel")
-    await bench.hass.services.async_call(
-        "select",
-        "select_option",
-        {"entity_id": bench.entity_id("output_priority", "select"), "option": "sbu"},
-        blocking=True,
-    )
+    await bench.write_lever("select", key, value)
 
 
 @pytest.mark.parametrize("profile", ["powermon_lvx"])

@@ -40,6 +40,7 @@ from homeassistant.helpers.selector import SelectSelector
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
+from custom_components.eg4.calibration import StopReason
 from custom_components.eg4.cloud import (
     Account,
     Eg4AuthError,
@@ -511,6 +512,21 @@ def test_a_battery_is_called_a_battery_everywhere() -> None:
     placeholder = re.compile(r"\{[^{}]*\}")
     found = {key: text for key, text in strings(EN) if bare.search(placeholder.sub("", text))}
     assert found == {}
+
+
+def test_every_stop_reason_is_translated_where_a_reason_is_shown() -> None:
+    """The ``reason`` attribute of the calibration sensors has a label for every reason."""
+    reasons = {reason.value for reason in StopReason}
+    for key in ("calibration_state", "last_calibration_result"):
+        attribute = EN["entity"]["sensor"][key]["state_attributes"]["reason"]
+        assert attribute["name"] == "Reason"
+        assert set(attribute["state"]) == reasons, key
+    assert (
+        EN["entity"]["sensor"]["calibration_state"]["state_attributes"]["reason"]["state"][
+            "lever_changed"
+        ]
+        == "Setting changed outside EG4"
+    )
 
 
 def test_every_flow_text_has_a_description() -> None:

@@ -4,8 +4,9 @@ preflight -> engaging -> bulk -> absorption -> verifying -> reverting -> succeed
 
 The host feeds it events (``start``, ``engaged``, ``on_update`` for every new SystemState and
 on a periodic tick, ``cancel``, ``revert_confirmed``/``revert_failed``) and carries out the
-actions it returns. A breach aborts on the very update that carries it. The run's fields, views
-and stored form are in record.py; what it concludes from a bank's figures in judge.py.
+actions it returns. A breach aborts on the very update that carries it, and so does a held
+lever that reads back changed outside eg4 (levers.py). The run's fields, views and stored
+form are in record.py; what it concludes from a bank's figures in judge.py.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..safety import breaches
 from .actions import Action, ApplyPlan, EnterPhase, Finish, StartRevert
 from .config import RunConfig
 from .judge import absorbing, describe, tapered, terminated, unterminated, witness
+from .levers import LeverChange, describe_changes, watch_levers
 from .observe import BankView, observe
 from .plan import Method, PlanItem, restore_mismatches
 from .record import RunRecord
@@ -107,10 +109,13 @@ class CalibrationRun(RunRecord):
         witness(view, self.config, self.packs_full, self.packs_cut_off)
         if self.phase is Phase.REVERTING:
             return []
+        changed = self._watch_levers(state)
         found = breaches(state, now=now, limits=self.config.limits)
         if found:
             detail = "; ".join(f"{b.reason.value} {b.source}: {b.value}" for b in found)
             return self._stop(StopReason.from_breach(found[0].reason), now, detail)
+        if changed:
+            return self._stop(StopReason.LEVER_CHANGED, now, describe_changes(changed))
         assert self.started_at is not None  # noqa: S101 - every active phase follows start()
         if now - self.started_at >= self.config.max_duration_s:
             detail = _fmt(round(now - self.started_at), "s")
@@ -127,7 +132,7 @@ class CalibrationRun(RunRecord):
         Values that do not match the saved ones make the run fail (an acknowledged write is
         not an applied write). After a failure, a later confirmed revert is only recorded.
         """
-        mismatches = restore_mismatches(self.plan, restored)
+        mismatches = restore_mismatches(self.restorable, restored)
         if self.phase is Phase.FAILED and not mismatches and self.restored_at is None:
             self.restored_at = float(now)
             return []
@@ -259,6 +264,17 @@ class CalibrationRun(RunRecord):
             self.balance_best_mv = worst
             self.balance_progress_at = float(now)
 
+    def _watch_levers(self, state: SystemState) -> list[LeverChange]:
+        """Levers changed outside eg4 since they were confirmed: the owner's from now on.
+
+        Watched once every write is confirmed (the engage writes, and may roll back, before).
+        """
+        if self.engaged_at is None or not self.plan:
+            return []
+        changed = watch_levers(self.plan, state, self.levers_seen)
+        self.owner_settings.update(change.setting for change in changed)
+        return changed
+
     def _unterminated(self, view: BankView) -> dict[int, str]:
         return unterminated(view, self.config, full=self.packs_full, cut_off=self.packs_cut_off)
 
@@ -286,10 +302,11 @@ class CalibrationRun(RunRecord):
         self.detail = detail
         self.revert_started_at = float(now)
         actions = self._enter(Phase.REVERTING, now)
-        if self.plan:
+        if self.revert_items:
             actions.append(StartRevert(reason, self.revert_items))
             return actions
-        self.restored_at = float(now)  # nothing was written, nothing to restore
+        # Nothing was written (the solar method), or the owner changed every lever meanwhile.
+        self.restored_at = float(now)
         return actions + self._finish(now, Outcome.SUCCEEDED if self.verified else Outcome.ABORTED)
 
     def _finish(self, now: float, outcome: Outcome) -> list[Action]:

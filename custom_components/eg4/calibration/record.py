@@ -29,6 +29,7 @@ from .codec import (
 )
 from .config import RunConfig
 from .judge import PackTally, tally
+from .levers import Seen, restorable
 from .plan import Method, PlanItem, revert_plan, saved_settings
 from .result import ACTIVE_PHASES, TERMINAL_PHASES, Outcome, Phase, PhaseEntry, StopReason
 from .summary import RunSummary
@@ -98,6 +99,9 @@ class RunRecord:
         self.cell_delta_after_mv: float | None = None  # worst pack, at the last update
         self.packs_full: set[int] = set()  # packs seen in their BMS's full condition
         self.packs_cut_off: set[int] = set()  # packs whose BMS reported protection
+        self.levers_seen: Seen = set()  # (unit, setting) read back at the lever (not stored)
+        # Levers changed outside eg4 during the run: the owner's now, never reverted.
+        self.owner_settings: set[SettingKey] = set()
 
     # ---- read-only views ---------------------------------------------------------------------
 
@@ -134,9 +138,14 @@ class RunRecord:
         return saved_settings(self.plan)
 
     @property
+    def restorable(self) -> tuple[PlanItem, ...]:
+        """The plan's items to put back: all but the settings the owner changed meanwhile."""
+        return tuple(restorable(self.plan, self.owner_settings))
+
+    @property
     def revert_items(self) -> tuple[PlanItem, ...]:
         """The writes that restore the everyday settings, in order."""
-        return tuple(revert_plan(self.plan))
+        return tuple(revert_plan(self.restorable))
 
     @property
     def packs(self) -> PackTally:
@@ -201,6 +210,7 @@ class RunRecord:
             "soc_spread_after": self.soc_spread_after,
             "cell_delta_after_mv": self.cell_delta_after_mv,
             "balance_best_mv": self.balance_best_mv,
+            "owner_settings": sorted(key.value for key in self.owner_settings),
         }
         for name in PACK_SETS:
             data[name] = sorted(getattr(self, name))
@@ -253,6 +263,10 @@ class RunRecord:
         run.soc_after = decode_soc(data.get("soc_after"), "soc_after")
         for name in PACK_SETS:
             setattr(run, name, _decode_packs(data.get(name, []), name))
+        owners = as_list(data.get("owner_settings", []), "owner_settings")  # (added later)
+        run.owner_settings = {enum_of(SettingKey, key, "owner_settings") for key in owners}
+        if not run.owner_settings <= {item.setting for item in run.plan}:
+            raise RunDataError("owner_settings names a setting the plan does not hold")
         return run
 
 

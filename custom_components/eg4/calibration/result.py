@@ -61,6 +61,9 @@ class StopReason(StrEnum):
     # know ended the charge (a charge SoC limit the bridge does not report), or the grid left.
     CHARGE_STOPPED = "charge_stopped"
     NOT_REANCHORED = "not_reanchored"  # taper done but packs did not read >= 99 % in time
+    # A lever the run holds was changed outside eg4 (the inverter's panel, another tool): the
+    # run stops, and leaves that setting as the owner set it.
+    LEVER_CHANGED = "lever_changed"
     INTERRUPTED = "interrupted"  # Home Assistant restarted or the entry unloaded mid-run
     ERROR = "error"  # judging an update failed (a defect): stopped and reverted
 

@@ -38,6 +38,7 @@ from ..calibration import (
     RunConfig,
     RunDataError,
     StartRevert,
+    StopReason,
 )
 from ..const import DOMAIN
 from ..drift import DriftReport
@@ -286,6 +287,8 @@ class CalibrationSupervisor:
             if isinstance(action, EnterPhase):
                 _LOGGER.info("Calibration %s: %s", run.run_id, action.phase.value)
                 self.notifier.fire(run, action.phase.value)
+                if action.phase is Phase.REVERTING and run.reason is StopReason.LEVER_CHANGED:
+                    self.notifier.lever_changed(run)
                 self._schedule_save()
             elif isinstance(action, ApplyPlan):
                 self._engage = self.hass.async_create_background_task(

@@ -7,6 +7,8 @@ confirmed back, the critical repair issue and its notification, until a revert c
 
 from __future__ import annotations
 
+import logging
+
 from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
@@ -21,6 +23,8 @@ from .endings import (
     notification_texts,
 )
 from .words import Words
+
+_LOGGER = logging.getLogger(__name__)
 
 EVENT_CALIBRATION = "eg4_calibration"
 
@@ -119,6 +123,34 @@ class Notifier:
                 translation_domain=DOMAIN, translation_key="settings_not_restored_title"
             ),
             notification_id=self.revert_notification_id,
+        )
+
+    @callback
+    def lever_changed(self, run: CalibrationRun) -> None:
+        """A held lever was changed outside eg4: the run stopped, that setting is left alone."""
+        owners = ", ".join(sorted(key.value for key in run.owner_settings))
+        _LOGGER.warning(
+            "Calibration %s stopped: %s was changed outside eg4 (%s); putting the rest back",
+            run.run_id,
+            owners,
+            run.detail,
+        )
+        left = ", ".join(sorted(self.words.setting_name(key) for key in run.owner_settings))
+        back = sorted({item.setting for item in run.restorable}, key=lambda key: key.value)
+        rest = ", ".join(self.words.setting_name(key) for key in back) or "-"
+        persistent_notification.async_create(
+            self.hass,
+            self.words.message(
+                translation_domain=DOMAIN,
+                translation_key="lever_changed",
+                translation_placeholders={"detail": run.detail, "left": left, "back": rest},
+            ),
+            title=self.words.message(
+                translation_domain=DOMAIN,
+                translation_key="lever_changed_title",
+                translation_placeholders={"title": entry_title(self.hass, self.entry_id)},
+            ),
+            notification_id=f"{DOMAIN}_lever_changed_{self.entry_id}",
         )
 
     @callback

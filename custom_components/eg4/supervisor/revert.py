@@ -144,7 +144,7 @@ class Reverter:
                 )
                 continue
             restored = read_back(sup.coordinator.data, items)
-            mismatches = restore_mismatches(run.plan, restored)
+            mismatches = restore_mismatches(run.restorable, restored)
             if mismatches and attempt < REVERT_ATTEMPTS - 1:
                 detail = "; ".join(mismatches)  # a later message showed another value
                 continue
@@ -226,7 +226,7 @@ class Reverter:
         """After ``run``: undo a lever that the inverters apply late, for a while."""
         self._late = {
             (item.unit, item.setting): (item.to_value, item.from_value)
-            for item in run.plan
+            for item in run.restorable  # (a lever the owner changed meanwhile is theirs)
             if item.changes
         }
         self._late_until = self._sup.now() + max(

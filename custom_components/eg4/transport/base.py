@@ -145,6 +145,9 @@ class Transport(Protocol):
     def encodings(self, key: SettingKey, value: SettingValue, unit: int | None) -> int:
         """How many encodings of this command exist (primary included)."""
 
+    def watch_settings(self, keys: frozenset[SettingKey]) -> None:
+        """Read these settings back on every poll (a running calibration's levers)."""
+
     def describe(self) -> dict[str, str | int]:
         """Non-secret parameters, for diagnostics."""
 

@@ -103,6 +103,8 @@ class CloudTransport:
             READBACK_DELAYS if readback_delays is None else readback_delays
         )
         self._gridboss_skipped = 0
+        # Read on every poll, not hourly: a change made outside eg4 shows within a poll.
+        self._watched: frozenset[SettingKey] = frozenset()
         self._handler: MessageHandler | None = None
         # Results of polls made before async_start (the coordinator's first refresh runs
         # before it starts the transport): delivered when the handler arrives.
@@ -178,6 +180,10 @@ class CloudTransport:
             broadcast_writes=False,
             command_replies=True,
         )
+
+    def watch_settings(self, keys: frozenset[SettingKey]) -> None:
+        """Read these settings on every poll (the rest hourly): a run's levers."""
+        self._watched = keys & self.capabilities.readable_settings
 
     async def async_start(self, handler: MessageHandler) -> None:
         """Remember where results go and deliver what earlier polls found."""
@@ -315,10 +321,7 @@ class CloudTransport:
         # Parameters are best effort: a failed read is tried again on the next poll and never
         # blanks the telemetry just delivered (an expired login still surfaces).
         try:
-            values: dict[SettingKey, object] = {}
-            if unit.params_read_at is None or now - unit.params_read_at >= PARAMETER_REFRESH_S:
-                values = await self._read_settings(unit)
-                unit.params_read_at = now
+            values = await self._read_due_settings(unit, now)
             for key, (target, left) in sorted(unit.unconfirmed.items()):
                 value = (
                     values[key] if key in values else (await self._read_setting(unit, key)).get(key)
@@ -331,6 +334,16 @@ class CloudTransport:
             raise
         except Eg4CloudError as err:
             _LOGGER.debug("Parameters of inverter %d not read: %s", unit.number, err.code)
+
+    async def _read_due_settings(self, unit: CloudUnit, now: float) -> dict[SettingKey, object]:
+        """Every parameter hourly; the watched ones (a run's levers) on every poll."""
+        values: dict[SettingKey, object] = {}
+        if unit.params_read_at is None or now - unit.params_read_at >= PARAMETER_REFRESH_S:
+            values = await self._read_settings(unit)
+            unit.params_read_at = now
+        for key in sorted(self._watched - values.keys() - unit.unconfirmed.keys()):
+            values.update(await self._read_setting(unit, key))
+        return values
 
     async def _read_settings(self, unit: CloudUnit) -> dict[SettingKey, object]:
         params: dict[str, str] = {}

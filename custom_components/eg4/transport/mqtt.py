@@ -150,6 +150,9 @@ class MqttTransport:
     def _issue_id(self, advice: RepairAdvice) -> str:
         return f"{advice.issue_id}_{self._issue_scope}"
 
+    def watch_settings(self, keys: frozenset[SettingKey]) -> None:
+        """Nothing to do: the bridge publishes every setting it reads, as it reads it."""
+
     def encodings(self, key: SettingKey, value: SettingValue, unit: int | None) -> int:
         """Primary encoding plus the profile's alternatives."""
         return 1 + len(self._profile.alternative_encodings(key, value, unit))

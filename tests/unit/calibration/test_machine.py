@@ -67,6 +67,7 @@ def test_ids_are_stable() -> None:
         "did_not_engage",
         "charge_stopped",
         "not_reanchored",
+        "lever_changed",
         "interrupted",
         "error",
     }
