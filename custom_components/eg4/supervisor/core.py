@@ -47,14 +47,9 @@ from ..model import SystemState
 from .drift_watch import DriftWatch
 from .engage import async_engage
 from .notify import Notifier
-from .plan_check import (
-    cancel_response,
-    plan_run,
-    refuse_if_running_elsewhere,
-    run_config_for,
-)
+from .plan_check import cancel_response, plan_run, refuse_if_running_elsewhere, run_config_for
 from .revert import Reverter, read_back
-from .store import RecordStore
+from .store import RecordStore, stored_results
 
 if TYPE_CHECKING:
     from ..coordinator import Eg4Coordinator
@@ -78,7 +73,8 @@ class CalibrationSupervisor:
         self.entry_id = entry_id
         self.coordinator = coordinator
         self.run: CalibrationRun | None = None
-        self.last: dict[str, Any] | None = None
+        self.last: dict[str, Any] | None = None  # the record of the last run that ended
+        self.last_success: dict[str, Any] | None = None  # ... and of the last that succeeded
         self.store = RecordStore(hass, entry_id)
         self.notifier = Notifier(hass, entry_id)
         self.reverter = Reverter(self)
@@ -124,7 +120,7 @@ class CalibrationSupervisor:
     async def async_setup(self) -> None:
         """Load the stored record; revert a run that was active when Home Assistant stopped."""
         stored = await self.store.async_load() or {}
-        self.last = stored.get("last") if isinstance(stored.get("last"), dict) else None
+        self.last, self.last_success = stored_results(stored)
         since = stored.get("drift_since")
         if isinstance(since, int | float) and not isinstance(since, bool):
             self.drift_watch.since = float(since)
@@ -346,6 +342,8 @@ class CalibrationSupervisor:
             None if action.reason is None else action.reason.value,
         )
         self.last = run.summary()
+        if action.outcome is Outcome.SUCCEEDED:  # a cancel or an abort keeps the last success
+            self.last_success = self.last
         self._unhold()  # the owner may set the levers by hand now, even after a failure
         if action.outcome is Outcome.FAILED:
             self.notifier.fire(run, "revert_failed")
@@ -366,6 +364,7 @@ class CalibrationSupervisor:
         return {
             "run": None if self.run is None else self.run.to_dict(),
             "last": self.last,
+            "last_success": self.last_success,
             "drift_since": self.drift_watch.since,
             "late_watch": self.reverter.export_late(),
         }
