@@ -50,7 +50,7 @@ HOLD = {"seconds": 60}  # the shortest holds the action takes
 PHASE = "sensor.eg4_lvx6048_calibration"
 RESULT = "sensor.eg4_lvx6048_last_calibration_result"
 PACKS = range(1, 7)
-TIME_LEFT = re.compile(r"^in (\d+|an?) (second|minute|hour)s?$")
+TIME_LEFT = re.compile(r"^in (\d+|an?) (second|minute|hour)s?$", re.IGNORECASE)
 ERRORS = re.compile(r"not available|entity not found|configuration error|\bunavailable\b", re.I)
 
 type Snapshot = dict[str, Any]
@@ -96,8 +96,8 @@ def running_problems(snap: Snapshot, phase_labels: set[str]) -> list[str]:
     for name, unit in (("Highest cell", "V"), ("Highest current", "A")):
         if not with_unit(card, name, unit):
             problems.append(f"{name!r} shows {after(card, name, 2)}, not a number in {unit}")
-    if after(card, "Abort limit") != ["3.6 V"]:
-        problems.append(f"'Abort limit' shows {after(card, 'Abort limit')}, not ['3.6 V']")
+    if " ".join(after(card, "Abort limit", 2)) != "3.6 V":
+        problems.append(f"'Abort limit' shows {after(card, 'Abort limit', 2)}, not 3.6 V")
     for title, unit in (("Battery current", "A"), ("Battery state of charge", "%")):
         glance = next(
             (c for c in snap["cards"] if any(t.startswith(title) for t in c["text"])), None

@@ -6,23 +6,32 @@ packs re-anchored and which are still behind (by number), the highest cell again
 limit, each pack's current, and which settings the run holds.
 
 The expected end is the plan's estimate (``estimate.estimate``) taken again from the bank as it
-is now: in bulk the charge still to go at the current the levers allow plus both holds; in
-absorption the top of the charge, or the rest of a taper hold that has begun, plus the verify
-hold; in verification the rest of a verify hold that has begun, or a whole one.
+is now, and corrected by how fast it really charges: in bulk the charge still to go at the
+current the levers allow, divided by the bank's *pace* (the time the estimate gives the SoC the
+bank has gained since the start, over the time it took: a cold bank, a weak grid or a bank
+charging beside the loads is slower than planned, the demo's twin 30 times faster), plus both
+holds (wall-clock times, never scaled); in absorption the top of the charge, or the rest of a
+taper hold that has begun, plus the verify hold; in verification the rest of a verify hold that
+has begun, or a whole one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import median
 
 from ..model import SettingKey, SettingValue, SystemState
-from .estimate import estimate
+from .estimate import charge_s, estimate
 from .judge import PackTally, tally
 from .observe import observe
 from .record import RunRecord
 from .result import Phase
 
 MINUTE = 60.0
+# The pace is measured once the bank has gained this many points of SoC (median of the packs),
+# and taken within these bounds (a stalled or jumping reading says nothing about the charge).
+PACE_MIN_GAIN = 2.0
+PACE_BOUNDS = (0.05, 100.0)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,6 +57,28 @@ def levers(run: RunRecord) -> dict[SettingKey, SettingValue]:
     return {item.setting: item.to_value for item in run.plan}
 
 
+def pace(run: RunRecord, state: SystemState, now: float) -> float | None:
+    """How many times faster than the plan's estimate the bank has charged since the start.
+
+    None until the bank has gained ``PACE_MIN_GAIN`` points (the estimate stands until then).
+    """
+    before = [soc for soc in run.soc_before.values() if soc is not None]
+    planned = estimate(state, levers(run), run.config)
+    if run.started_at is None or not before or planned.soc is None or planned.current_a is None:
+        return None
+    start = float(median(before))
+    took = now - run.started_at
+    if planned.soc - start < PACE_MIN_GAIN or took <= 0:
+        return None
+    packs = len(state.packs)
+    whole = charge_s(start, planned.current_a, packs, run.config)
+    left = charge_s(planned.soc, planned.current_a, packs, run.config)
+    if whole is None or left is None:
+        return None
+    low, high = PACE_BOUNDS
+    return min(high, max(low, (whole - left) / took))
+
+
 def remaining_s(run: RunRecord, state: SystemState, now: float) -> float | None:
     """Seconds until the run should end verification; None when unknown or not running."""
     config = run.config
@@ -57,9 +88,14 @@ def remaining_s(run: RunRecord, state: SystemState, now: float) -> float | None:
         return max(0.0, run.reanchor_since + config.verify_hold_s - now)
     if run.phase is Phase.ABSORPTION and run.taper_since is not None:
         return max(0.0, run.taper_since + config.taper_hold_s - now) + config.verify_hold_s
-    if run.phase in (Phase.PREFLIGHT, Phase.ENGAGING, Phase.BULK, Phase.ABSORPTION):
-        return estimate(state, levers(run), config).duration_s
-    return None  # reverting or over: the end is the revert's read-back, not a charge
+    if run.phase not in (Phase.PREFLIGHT, Phase.ENGAGING, Phase.BULK, Phase.ABSORPTION):
+        return None  # reverting or over: the end is the revert's read-back, not a charge
+    planned = estimate(state, levers(run), config)
+    current = planned.current_a
+    charging = None if current is None else charge_s(planned.soc, current, len(state.packs), config)
+    if charging is None:
+        return None
+    return charging / (pace(run, state, now) or 1.0) + config.taper_hold_s + config.verify_hold_s
 
 
 def expected_end(run: RunRecord, state: SystemState, now: float) -> float | None:

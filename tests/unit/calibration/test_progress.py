@@ -8,7 +8,14 @@ from hypothesis import strategies as st
 
 from custom_components.eg4.calibration import Phase, RunConfig, estimate
 from custom_components.eg4.calibration.config import MIN_HOLDS, check_hold
-from custom_components.eg4.calibration.progress import levers, progress, remaining_s
+from custom_components.eg4.calibration.estimate import charge_s
+from custom_components.eg4.calibration.progress import (
+    PACE_MIN_GAIN,
+    levers,
+    pace,
+    progress,
+    remaining_s,
+)
 from custom_components.eg4.calibration.summary import owner_figures
 from custom_components.eg4.model import SettingKey
 from custom_components.eg4.safety import UnsafeLimitError
@@ -53,6 +60,36 @@ def test_the_expected_end_comes_closer_as_the_bank_charges() -> None:
     assert before is not None
     assert after is not None
     assert after < before - 600
+
+
+def test_the_estimate_stands_until_the_bank_has_gained_two_points() -> None:
+    rig = Rig().bulk()
+    rig.tick(600, **BULK, soc=[77.0, 53.0, 56.0, 51.0])  # one point in ten minutes
+    assert pace(rig.run, rig.state, rig.now) is None
+    assert PACE_MIN_GAIN == 2.0
+
+
+@pytest.mark.parametrize(("gain", "minutes"), [(10.0, 2.0), (3.0, 20.0)])
+def test_the_expected_end_follows_the_pace_of_the_charge(gain: float, minutes: float) -> None:
+    """Ten points in two minutes (the demo's 30x twin) brings the end in; three points in twenty
+    minutes (a weak grid) pushes it out. The holds are wall-clock: never scaled."""
+    rig = Rig().bulk()
+    started = rig.run.started_at
+    assert started is not None
+    rig.tick(minutes * 60, **BULK, soc=[s + gain for s in (76.0, 52.0, 55.0, 50.0)])
+    planned = estimate(rig.state, levers(rig.run), rig.run.config)
+    assert planned.current_a is not None
+    whole = charge_s(53.5, planned.current_a, 4, rig.run.config)
+    left = charge_s(53.5 + gain, planned.current_a, 4, rig.run.config)
+    assert whole is not None
+    assert left is not None
+    measured = pace(rig.run, rig.state, rig.now)
+    assert measured == pytest.approx((whole - left) / (rig.now - started))
+    assert (measured > 1) is (minutes < 10)
+    config = rig.run.config
+    assert remaining_s(rig.run, rig.state, rig.now) == pytest.approx(
+        left / measured + config.taper_hold_s + config.verify_hold_s
+    )
 
 
 def test_the_taper_countdown_starts_when_every_pack_tapers() -> None:
