@@ -388,6 +388,34 @@ async def test_single_inverter_has_no_settings_mismatch_sensor(
     assert len(devices) == 4
 
 
+async def test_without_packs_there_is_no_drift_and_no_bank_figure(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient
+) -> None:
+    """Drift, and the bank's figures a run is watched by, need packs; the run's own record
+    and its cancel button do not."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="EG4 lvx6048",
+        data={**POWERMON_DATA, "pack_count": 0},
+        unique_id="powermon_lvx:homeassistant/sensor:lvx6048:lifepower4",
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    entities = _entities(hass, entry)
+    assert {scope for scope, _ in entities} == {"system", "inverter_1", "inverter_2"}
+    system = _keys(entities, "system")
+    assert not system & {
+        "soc_spread",
+        "voltage_spread",
+        "soc_drift",
+        "batteries_reanchored",
+        "highest_cell_voltage",
+        "highest_battery_current",
+    }
+    assert {"calibration_state", "last_successful_calibration", "cancel_calibration"} <= system
+
+
 async def test_powermon_without_number_commands_has_no_numbers(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient
 ) -> None:
