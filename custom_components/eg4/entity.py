@@ -15,6 +15,10 @@ from .coordinator import Eg4Coordinator
 from .dynamic import signal_source_joined
 from .model import SourceId, SourceKind
 from .settings import SettingDef
+from .supervisor import CalibrationSupervisor, signal_drift, signal_update
+
+# The pack readings a calibration's progress moves with (SoC, current, highest cell).
+PROGRESS_KEYS = ("soc", "current", "cell_voltage_max")
 
 # What a person calls each device: the role (and number) after the entry's title, which the
 # user can change (devices follow it at once: the entry's update listener renames them).
@@ -149,3 +153,84 @@ class Eg4GroupSettingEntity(Eg4Entity):
             (SourceId(SourceKind.INVERTER, index), self._setting.key)
             for index in self.coordinator.data.inverters
         ]
+
+
+class Eg4SupervisorEntity(Eg4Entity):
+    """An entity of the whole group that shows what the calibration supervisor knows."""
+
+    def __init__(
+        self,
+        coordinator: Eg4Coordinator,
+        description: EntityDescription,
+        supervisor: CalibrationSupervisor,
+    ) -> None:
+        """Bind to the group's device and the entry's supervisor."""
+        super().__init__(coordinator, description, None)
+        self._supervisor = supervisor
+
+    def _packs_report(self) -> bool:
+        """True while the telemetry is up and at least one pack reports."""
+        return self.coordinator.last_update_success and any(
+            self.coordinator.data.is_fresh(pack.source)
+            for pack in self.coordinator.data.packs.values()
+        )
+
+
+class Eg4DriftEntity(Eg4SupervisorEntity):
+    """Shows the supervisor's drift analysis, refreshed on its 30-second tick.
+
+    Drift moves over hours; recomputing it on every pack message would cost more than the
+    message itself.
+    """
+
+    @property
+    def available(self) -> bool:
+        """Available while a report exists and at least one pack reports."""
+        return self._supervisor.drift is not None and self._packs_report()
+
+    async def async_added_to_hass(self) -> None:
+        """Update when the supervisor publishes a new analysis."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_drift(self._supervisor.entry_id), self.async_write_ha_state
+            )
+        )
+
+
+class Eg4CalibrationEntity(Eg4SupervisorEntity):
+    """Follows the calibration: every phase change, and the pack readings if it shows them.
+
+    ``follows_packs`` makes it refresh on each pack's SoC, current and highest cell too: the
+    countdowns, the expected end and the packs' status move with them between phase changes
+    (the record entities only change when a phase does). ``shows_bank``: it shows the packs'
+    figures, so it is available only while packs report; the run's times and the record come
+    from Home Assistant's own storage and are available whatever the telemetry does.
+    """
+
+    follows_packs = False
+    shows_bank = False
+
+    @property
+    def available(self) -> bool:
+        """The record is known whatever the telemetry does; the bank's figures are not."""
+        return self._packs_report() if self.shows_bank else True
+
+    def listen_keys(self) -> list[tuple[SourceId, str]]:
+        """Each pack's progress readings, when this entity shows them."""
+        if not self.follows_packs:
+            return []
+        return [
+            (SourceId(SourceKind.PACK, index), key)
+            for index in self.coordinator.data.packs
+            for key in PROGRESS_KEYS
+        ]
+
+    async def async_added_to_hass(self) -> None:
+        """Update on every phase change."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_update(self._supervisor.entry_id), self._handle_key_update
+            )
+        )

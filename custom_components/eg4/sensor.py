@@ -38,18 +38,7 @@ from .profiles.base import DEVICE_MODE_OPTIONS
 from .profiles.common import BATTERY_DIRECTION_OPTIONS, LINE_DIRECTION_OPTIONS
 from .runtime import Eg4ConfigEntry
 from .settings import NumberSetting
-from .system_entities import (
-    CALIBRATION_STATE,
-    LAST_CALIBRATION,
-    LAST_RESULT,
-    SOC_SPREAD,
-    VOLTAGE_SPREAD,
-    CalibrationStateSensor,
-    LastCalibrationSensor,
-    LastResultSensor,
-    SocSpreadSensor,
-    VoltageSpreadSensor,
-)
+from .system_entities import CALIBRATION_SENSORS, DRIFT_SENSORS, CalibrationSensor, DriftSensor
 from .transport.base import Capabilities
 
 PARALLEL_UPDATES = 0
@@ -287,13 +276,15 @@ async def async_setup_entry(
 
     async_add_source_entities(hass, entry, async_add_entities, build)
     supervisor = entry.runtime_data.supervisor
+    has_packs = bool(coordinator.data.packs)  # drift and the bank's figures need packs
     group: list[SensorEntity] = [
-        SocSpreadSensor(coordinator, SOC_SPREAD, supervisor),
-        VoltageSpreadSensor(coordinator, VOLTAGE_SPREAD, supervisor),
-        CalibrationStateSensor(coordinator, CALIBRATION_STATE, supervisor),
-        LastCalibrationSensor(coordinator, LAST_CALIBRATION, supervisor),
-        LastResultSensor(coordinator, LAST_RESULT, supervisor),
+        DriftSensor(coordinator, d, supervisor) for d in DRIFT_SENSORS if has_packs
     ]
+    group.extend(
+        CalibrationSensor(coordinator, d, supervisor)
+        for d in CALIBRATION_SENSORS
+        if has_packs or not d.needs_packs
+    )
     async_add_entities(group)
 
 

@@ -7,11 +7,18 @@ from typing import TYPE_CHECKING, Any
 
 import voluptuous as vol
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.core import (
+    Context,
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+)
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from homeassistant.helpers import config_validation as cv
 
 from .calibration import Method, RunConfig
+from .calibration.config import check_hold
 from .const import DOMAIN
 from .refusal import RefusedError
 from .supervisor import CalibrationSupervisor, limits_from
@@ -25,6 +32,10 @@ ATTR_DRY_RUN = "dry_run"
 ATTR_MAX_DURATION = "max_duration"
 ATTR_CELL_VOLTAGE_LIMIT = "cell_voltage_limit"
 ATTR_TEMPERATURE_LIMIT = "temperature_limit"
+ATTR_TAPER_HOLD = "taper_hold"
+ATTR_VERIFY_HOLD = "verify_hold"
+# Each hold field and the run setting it sets (refused below ``calibration.MIN_HOLDS``).
+HOLD_FIELDS = {ATTR_TAPER_HOLD: "taper_hold_s", ATTR_VERIFY_HOLD: "verify_hold_s"}
 SERVICE_RUN = "run_calibration"
 SERVICE_CANCEL = "cancel_calibration"
 MAX_DURATION_CAP = timedelta(hours=12)
@@ -37,19 +48,21 @@ RUN_SCHEMA = vol.Schema(
         vol.Optional(ATTR_MAX_DURATION): cv.positive_time_period,
         vol.Optional(ATTR_CELL_VOLTAGE_LIMIT): vol.Coerce(float),
         vol.Optional(ATTR_TEMPERATURE_LIMIT): vol.Coerce(float),
+        vol.Optional(ATTR_TAPER_HOLD): cv.positive_time_period,
+        vol.Optional(ATTR_VERIFY_HOLD): cv.positive_time_period,
     }
 )
 CANCEL_SCHEMA = vol.Schema({vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string})
 
 
-async def _require_admin(hass: HomeAssistant, call: ServiceCall) -> None:
+async def async_require_admin(hass: HomeAssistant, context: Context) -> None:
     """Setting-changing actions are for administrators (automations run as the system)."""
-    user_id = call.context.user_id
+    user_id = context.user_id
     if user_id is None:
         return
     user = await hass.auth.async_get_user(user_id)
     if user is None or not user.is_admin:
-        raise Unauthorized(context=call.context)
+        raise Unauthorized(context=context)
 
 
 def _entry_id(hass: HomeAssistant, call: ServiceCall) -> str:
@@ -103,6 +116,10 @@ def _run_config(method: Method, data: dict[str, Any]) -> RunConfig:
         duration: timedelta | None = data.get(ATTR_MAX_DURATION)
         if duration is not None:
             overrides["max_duration_s"] = _capped(duration).total_seconds()
+        for attr, name in HOLD_FIELDS.items():
+            hold: timedelta | None = data.get(attr)
+            if hold is not None:
+                overrides[name] = check_hold(name, hold.total_seconds(), field=attr)
         return RunConfig.for_method(method, **overrides)
     except RefusedError as err:
         raise ServiceValidationError(
@@ -114,7 +131,7 @@ def _run_config(method: Method, data: dict[str, Any]) -> RunConfig:
 
 async def _async_run(call: ServiceCall) -> ServiceResponse:
     hass = call.hass
-    await _require_admin(hass, call)
+    await async_require_admin(hass, call.context)
     supervisor = _supervisor(hass, _entry_id(hass, call))
     method = Method(call.data[ATTR_METHOD])
     config = _run_config(method, dict(call.data))
@@ -123,7 +140,7 @@ async def _async_run(call: ServiceCall) -> ServiceResponse:
 
 async def _async_cancel(call: ServiceCall) -> ServiceResponse:
     hass = call.hass
-    await _require_admin(hass, call)
+    await async_require_admin(hass, call.context)
     supervisor = _supervisor(hass, _entry_id(hass, call))
     return await supervisor.async_cancel()
 

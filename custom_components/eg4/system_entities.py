@@ -1,7 +1,16 @@
-"""Group-level entities: drift figures and the calibration's state and record."""
+"""Group-level entities: drift figures, the calibration's progress, and how the last one ended.
+
+Each entity is a description with a value function. Drift descriptions read the supervisor's
+``DriftReport``; calibration descriptions read a ``Watch``: the run's progress (computed in
+``calibration.progress``, pure), the bank's figures and the stored results. Numbers and times
+are entities of their own with units and device classes; attributes carry lists (pack numbers,
+held settings) and the result's figures, each named with its unit (see ``RESULT``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,114 +25,96 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfElectricPotential
-from homeassistant.core import callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
-from homeassistant.helpers.entity import EntityDescription
+from homeassistant.const import (
+    PERCENTAGE,
+    EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfTime,
+)
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .calibration import Phase
+from .calibration import Phase, RunConfig
+from .calibration.observe import BankView, observe
+from .calibration.progress import RunProgress, progress
+from .calibration.summary import owner_figures
 from .coordinator import Eg4Coordinator
 from .drift import DriftReport, DriftVerdict
-from .entity import Eg4Entity
-from .supervisor import CalibrationSupervisor, signal_drift, signal_update
+from .entity import Eg4CalibrationEntity, Eg4DriftEntity
+from .supervisor import CalibrationSupervisor
 
 IDLE = "idle"
 CALIBRATION_STATES = [IDLE, *(phase.value for phase in Phase)]
 RESULTS = ["succeeded", "aborted", "failed"]
+DEFAULT_CONFIG = RunConfig()  # what the watch values are held against when no run is active
+
+type Value = StateType | datetime
 
 
-class _DriftEntity(Eg4Entity):
-    """Shows the supervisor's drift analysis, refreshed on its 30-second tick.
-
-    Drift moves over hours; recomputing it on every pack message would cost more than the
-    message itself.
-    """
-
-    def __init__(
-        self,
-        coordinator: Eg4Coordinator,
-        description: EntityDescription,
-        supervisor: CalibrationSupervisor,
-    ) -> None:
-        super().__init__(coordinator, description, None)
-        self._supervisor = supervisor
-
-    def _report(self) -> DriftReport | None:
-        return self._supervisor.drift
-
-    @property
-    def available(self) -> bool:
-        """Available while a report exists and at least one pack reports."""
-        return (
-            self.coordinator.last_update_success
-            and self._supervisor.drift is not None
-            and any(
-                self.coordinator.data.is_fresh(pack.source)
-                for pack in self.coordinator.data.packs.values()
-            )
-        )
-
-    async def async_added_to_hass(self) -> None:
-        """Update when the supervisor publishes a new analysis."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, signal_drift(self._supervisor.entry_id), self.async_write_ha_state
-            )
-        )
+# ---- drift ---------------------------------------------------------------------------------
 
 
-SOC_SPREAD = SensorEntityDescription(
-    key="soc_spread",
-    translation_key="soc_spread",
-    native_unit_of_measurement=PERCENTAGE,
-    state_class=SensorStateClass.MEASUREMENT,
-    suggested_display_precision=0,
-)
-VOLTAGE_SPREAD = SensorEntityDescription(
-    key="voltage_spread",
-    translation_key="voltage_spread",
-    device_class=SensorDeviceClass.VOLTAGE,
-    native_unit_of_measurement=UnitOfElectricPotential.VOLT,
-    state_class=SensorStateClass.MEASUREMENT,
-    suggested_display_precision=2,
+@dataclass(frozen=True, kw_only=True)
+class Eg4DriftSensorEntityDescription(SensorEntityDescription):
+    """A figure of the drift analysis."""
+
+    value_fn: Callable[[DriftReport], float | None]
+    decimals: int
+
+
+def _rounded(value: float | None, decimals: int) -> float | None:
+    return None if value is None else round(value, decimals)
+
+
+DRIFT_SENSORS = (
+    Eg4DriftSensorEntityDescription(
+        key="soc_spread",
+        translation_key="soc_spread",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda report: report.soc_spread,
+        decimals=1,
+    ),
+    Eg4DriftSensorEntityDescription(
+        key="voltage_spread",
+        translation_key="voltage_spread",
+        device_class=SensorDeviceClass.VOLTAGE,
+        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=lambda report: report.voltage_spread,
+        decimals=3,
+    ),
 )
 SOC_DRIFT = BinarySensorEntityDescription(
     key="soc_drift", translation_key="soc_drift", device_class=BinarySensorDeviceClass.PROBLEM
 )
 
 
-class SocSpreadSensor(_DriftEntity, SensorEntity):
-    """Highest minus lowest pack SoC."""
+class DriftSensor(Eg4DriftEntity, SensorEntity):
+    """A spread of the pack readings (highest minus lowest)."""
+
+    entity_description: Eg4DriftSensorEntityDescription
 
     @property
-    def native_value(self) -> StateType:
-        """The spread in percentage points."""
-        report = self._report()
-        spread = None if report is None else report.soc_spread
-        return None if spread is None else round(spread, 1)
+    def native_value(self) -> float | None:
+        """The figure, or unknown before the first analysis."""
+        report = self._supervisor.drift
+        if report is None:
+            return None
+        description = self.entity_description
+        return _rounded(description.value_fn(report), description.decimals)
 
 
-class VoltageSpreadSensor(_DriftEntity, SensorEntity):
-    """Highest minus lowest pack voltage."""
-
-    @property
-    def native_value(self) -> StateType:
-        """The spread in volts."""
-        report = self._report()
-        spread = None if report is None else report.voltage_spread
-        return None if spread is None else round(spread, 3)
-
-
-class SocDriftBinarySensor(_DriftEntity, BinarySensorEntity):
+class SocDriftBinarySensor(Eg4DriftEntity, BinarySensorEntity):
     """On when pack voltages agree but SoC readings do not: the counters drifted."""
 
     @property
     def is_on(self) -> bool | None:
         """Drift, no drift, or unknown (missing data or a real imbalance is not drift)."""
-        report = self._report()
+        report = self._supervisor.drift
         if report is None or report.verdict is DriftVerdict.UNKNOWN:
             return None
         return report.verdict is DriftVerdict.DRIFT
@@ -131,121 +122,250 @@ class SocDriftBinarySensor(_DriftEntity, BinarySensorEntity):
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         """The verdict and the pack furthest from the others."""
-        report = self._report()
+        report = self._supervisor.drift
         if report is None:
             return {}
         return {"verdict": report.verdict.value, "outlier_pack": report.outlier}
 
 
-CALIBRATION_STATE = SensorEntityDescription(
+# ---- calibration ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Watch:
+    """What the calibration entities show, read once per refresh."""
+
+    supervisor: CalibrationSupervisor
+    progress: RunProgress | None  # None while no run exists
+    bank: BankView
+    config: RunConfig  # the running run's, or the defaults
+
+    @property
+    def last(self) -> Mapping[str, Any]:
+        """The record of the last run that ended (empty before the first)."""
+        return self.supervisor.last or {}
+
+    @property
+    def last_success(self) -> Mapping[str, Any]:
+        """The record of the last run that succeeded (empty before the first)."""
+        return self.supervisor.last_success or {}
+
+
+def watch(supervisor: CalibrationSupervisor) -> Watch:
+    """The supervisor's run, its progress now, and the bank's figures."""
+    state = supervisor.coordinator.data
+    run = supervisor.run
+    return Watch(
+        supervisor=supervisor,
+        progress=None if run is None else progress(run, state, supervisor.now()),
+        bank=observe(state),
+        config=DEFAULT_CONFIG if run is None else run.config,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Eg4CalibrationSensorEntityDescription(SensorEntityDescription):
+    """A figure of the calibration; ``follows_packs`` refreshes it on pack readings too."""
+
+    value_fn: Callable[[Watch], Value]
+    attributes_fn: Callable[[Watch], dict[str, Any]] | None = None
+    follows_packs: bool = False
+    needs_packs: bool = False  # shows the packs' figures: only for entries that have packs
+
+
+def _time(seconds: float | None) -> datetime | None:
+    return None if seconds is None else dt_util.utc_from_timestamp(seconds)
+
+
+def _of_run(read: Callable[[RunProgress], float | None]) -> Callable[[Watch], datetime | None]:
+    """A run time as a timestamp; unknown while no run exists."""
+    return lambda w: None if w.progress is None else _time(read(w.progress))
+
+
+def _elapsed_min(w: Watch) -> float | None:
+    elapsed = None if w.progress is None else w.progress.elapsed_s
+    return None if elapsed is None else round(elapsed / 60, 1)
+
+
+def _state_attributes(w: Watch) -> dict[str, Any]:
+    run = w.supervisor.run
+    if run is None or w.progress is None:
+        return {}
+    return {
+        "run_id": run.run_id,
+        "method": run.method.value,
+        "reason": None if run.reason is None else run.reason.value,
+        "detail": run.detail,
+        "held_settings": [key.value for key in w.progress.held],
+    }
+
+
+def _packs_attributes(w: Watch) -> dict[str, Any]:
+    if w.progress is None:
+        return {}
+    return {
+        key.removeprefix("packs_"): numbers for key, numbers in w.progress.packs.to_dict().items()
+    }
+
+
+def _pack_currents(w: Watch) -> dict[str, Any]:
+    return {
+        "taper_target_a": w.config.taper_current_a,
+        "battery_currents_a": [
+            None if pack.current is None else round(pack.current, 1)
+            for _, pack in sorted(w.bank.packs.items())
+        ],
+    }
+
+
+def _record_time(record: Mapping[str, Any]) -> datetime | None:
+    finished = record.get("finished_at")
+    if isinstance(finished, int | float) and not isinstance(finished, bool):
+        return _time(float(finished))
+    return None
+
+
+def _result_attributes(w: Watch) -> dict[str, Any]:
+    last = w.last
+    if not last:
+        return {}
+    return {
+        "run_id": last.get("run_id"),
+        "method": last.get("method"),
+        "reason": last.get("reason"),
+        "detail": last.get("detail"),
+        "interrupted": last.get("interrupted"),
+        **owner_figures(last),
+    }
+
+
+CALIBRATION_STATE = Eg4CalibrationSensorEntityDescription(
     key="calibration_state",
     translation_key="calibration_state",
     device_class=SensorDeviceClass.ENUM,
     options=CALIBRATION_STATES,
+    value_fn=lambda w: IDLE if w.progress is None else w.progress.phase.value,
+    attributes_fn=_state_attributes,
 )
-LAST_CALIBRATION = SensorEntityDescription(
-    key="last_calibration",
-    translation_key="last_calibration",
-    device_class=SensorDeviceClass.TIMESTAMP,
-    entity_category=EntityCategory.DIAGNOSTIC,
+PROGRESS_SENSORS = (
+    Eg4CalibrationSensorEntityDescription(
+        key="calibration_phase_started",
+        translation_key="calibration_phase_started",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_of_run(lambda p: p.phase_since),
+    ),
+    Eg4CalibrationSensorEntityDescription(
+        key="calibration_elapsed",
+        translation_key="calibration_elapsed",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.MINUTES,
+        suggested_display_precision=0,
+        value_fn=_elapsed_min,
+        follows_packs=True,
+    ),
+    Eg4CalibrationSensorEntityDescription(
+        key="calibration_expected_end",
+        translation_key="calibration_expected_end",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_of_run(lambda p: p.expected_end),
+        follows_packs=True,
+    ),
+    Eg4CalibrationSensorEntityDescription(
+        key="calibration_taper_end",
+        translation_key="calibration_taper_end",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_of_run(lambda p: p.taper_ends_at),
+        follows_packs=True,
+    ),
+    Eg4CalibrationSensorEntityDescription(
+        key="calibration_verify_end",
+        translation_key="calibration_verify_end",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_of_run(lambda p: p.verify_ends_at),
+        follows_packs=True,
+    ),
+    Eg4CalibrationSensorEntityDescription(
+        key="batteries_reanchored",
+        translation_key="batteries_reanchored",
+        value_fn=lambda w: None if w.progress is None else len(w.progress.packs.reanchored),
+        attributes_fn=_packs_attributes,
+        follows_packs=True,
+        needs_packs=True,
+    ),
+    Eg4CalibrationSensorEntityDescription(
+        key="highest_cell_voltage",
+        translation_key="highest_cell_voltage",
+        device_class=SensorDeviceClass.VOLTAGE,
+        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=3,
+        value_fn=lambda w: w.bank.max_cell_voltage,
+        attributes_fn=lambda w: {"limit_v": w.config.limits.cell_voltage_max},
+        follows_packs=True,
+        needs_packs=True,
+    ),
+    Eg4CalibrationSensorEntityDescription(
+        key="highest_battery_current",
+        translation_key="highest_battery_current",
+        device_class=SensorDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=lambda w: w.bank.max_pack_current,
+        attributes_fn=_pack_currents,
+        follows_packs=True,
+        needs_packs=True,
+    ),
 )
-LAST_RESULT = SensorEntityDescription(
-    key="last_calibration_result",
-    translation_key="last_calibration_result",
-    device_class=SensorDeviceClass.ENUM,
-    options=RESULTS,
+RESULT_SENSORS = (
+    Eg4CalibrationSensorEntityDescription(
+        key="last_calibration",
+        translation_key="last_calibration",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda w: _record_time(w.last),
+    ),
+    Eg4CalibrationSensorEntityDescription(
+        key="last_successful_calibration",
+        translation_key="last_successful_calibration",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda w: _record_time(w.last_success),
+    ),
+    Eg4CalibrationSensorEntityDescription(
+        key="last_calibration_result",
+        translation_key="last_calibration_result",
+        device_class=SensorDeviceClass.ENUM,
+        options=RESULTS,
+        value_fn=lambda w: w.last.get("outcome") if w.last.get("outcome") in RESULTS else None,
+        attributes_fn=_result_attributes,
+    ),
 )
+CALIBRATION_SENSORS = (CALIBRATION_STATE, *PROGRESS_SENSORS, *RESULT_SENSORS)
 
 
-class _CalibrationEntity(Eg4Entity):
-    """Follows the calibration supervisor (dispatcher signal) rather than telemetry."""
+class CalibrationSensor(Eg4CalibrationEntity, SensorEntity):
+    """A figure of the calibration, its progress or its record."""
+
+    entity_description: Eg4CalibrationSensorEntityDescription
 
     def __init__(
         self,
         coordinator: Eg4Coordinator,
-        description: SensorEntityDescription,
+        description: Eg4CalibrationSensorEntityDescription,
         supervisor: CalibrationSupervisor,
     ) -> None:
-        super().__init__(coordinator, description, None)
-        self._supervisor = supervisor
+        """Bind the description: whether pack readings refresh it, whether it shows them."""
+        super().__init__(coordinator, description, supervisor)
+        self.follows_packs = description.follows_packs
+        self.shows_bank = description.needs_packs
 
     @property
-    def available(self) -> bool:
-        """The record is known whatever the telemetry does."""
-        return True
-
-    async def async_added_to_hass(self) -> None:
-        """Update on every phase change."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, signal_update(self._supervisor.entry_id), self._refresh
-            )
-        )
-
-    @callback
-    def _refresh(self) -> None:
-        self.async_write_ha_state()
-
-
-class CalibrationStateSensor(_CalibrationEntity, SensorEntity):
-    """The phase of the running calibration, or idle."""
+    def native_value(self) -> Value:
+        """The description's value of the watch now."""
+        return self.entity_description.value_fn(watch(self._supervisor))
 
     @property
-    def native_value(self) -> StateType:
-        """Current phase."""
-        run = self._supervisor.run
-        return IDLE if run is None else run.phase.value
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Run id, method and why it stopped, while a run exists."""
-        run = self._supervisor.run
-        if run is None:
-            return {}
-        return {
-            "run_id": run.run_id,
-            "method": run.method.value,
-            "reason": None if run.reason is None else run.reason.value,
-            "detail": run.detail,
-        }
-
-
-class LastCalibrationSensor(_CalibrationEntity, SensorEntity):
-    """When the last calibration ended."""
-
-    @property
-    def native_value(self) -> datetime | None:
-        """End time of the last finished run."""
-        last = self._supervisor.last or {}
-        finished = last.get("finished_at")
-        return dt_util.utc_from_timestamp(finished) if isinstance(finished, float) else None
-
-
-class LastResultSensor(_CalibrationEntity, SensorEntity):
-    """Outcome of the last calibration, with before/after SoC spread."""
-
-    @property
-    def native_value(self) -> StateType:
-        """succeeded, aborted or failed."""
-        last = self._supervisor.last or {}
-        outcome = last.get("outcome")
-        return outcome if outcome in RESULTS else None
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """The record of the last run."""
-        last = self._supervisor.last or {}
-        keys = (
-            "run_id",
-            "method",
-            "reason",
-            "detail",
-            "interrupted",
-            "duration_s",
-            "soc_spread_before",
-            "soc_spread_after",
-            "max_cell_voltage",
-            "max_temperature",
-        )
-        return {key: last.get(key) for key in keys}
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Lists and the result's figures (names carry the units), where there are any."""
+        attributes_fn = self.entity_description.attributes_fn
+        return None if attributes_fn is None else attributes_fn(watch(self._supervisor))

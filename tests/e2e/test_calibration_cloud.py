@@ -207,8 +207,8 @@ def assert_succeeded(rig: CloudRig, run_id: str) -> None:
     assert rig.phases_fired() == SUCCESS_EVENTS
     result = rig.state("last_calibration_result")
     assert result.state == "succeeded"
-    assert 20 <= result.attributes["soc_spread_before"] <= 26
-    assert result.attributes["soc_spread_after"] <= 1
+    assert 20 <= result.attributes["soc_spread_before_pct"] <= 26
+    assert result.attributes["soc_spread_after_pct"] <= 1
     assert rig.state("calibration_state").state == "idle"
     assert float(rig.state("soc_spread").state) <= 1
     assert rig.state("soc_drift", "binary_sensor").state == "off"

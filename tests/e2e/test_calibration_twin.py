@@ -181,8 +181,8 @@ async def test_drifted_bank_is_re_anchored_and_everyday_settings_restored(rig: R
     result = rig.state("last_calibration_result")
     assert result.state == "succeeded"
     assert result.attributes["run_id"] == run_id
-    assert 20 <= result.attributes["soc_spread_before"] <= 26
-    assert result.attributes["soc_spread_after"] <= 1
+    assert 20 <= result.attributes["soc_spread_before_pct"] <= 26
+    assert result.attributes["soc_spread_after_pct"] <= 1
     assert result.attributes["interrupted"] is False
     assert rig.state("last_calibration").state not in ("unknown", "unavailable")
     stored = rig.stored

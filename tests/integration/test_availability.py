@@ -26,9 +26,17 @@ GROUP = [
 # Calibration entities that show Home Assistant's own record: available without telemetry.
 CALIBRATION_RECORD = {
     f"sensor.{PM}_calibration",
+    f"sensor.{PM}_calibration_phase_started",
+    f"sensor.{PM}_calibration_elapsed",
+    f"sensor.{PM}_calibration_expected_end",
+    f"sensor.{PM}_taper_hold_ends",
+    f"sensor.{PM}_verification_hold_ends",
     f"sensor.{PM}_last_calibration",
+    f"sensor.{PM}_last_successful_calibration",
     f"sensor.{PM}_last_calibration_result",
 }
+# Available only while a run can be cancelled.
+CANCEL = f"button.{PM}_cancel_calibration"
 
 
 def entity_ids(hass: HomeAssistant, entry: MockConfigEntry) -> list[str]:
@@ -38,9 +46,11 @@ def entity_ids(hass: HomeAssistant, entry: MockConfigEntry) -> list[str]:
 
 
 def unavailable(hass: HomeAssistant, entry: MockConfigEntry) -> set[str]:
-    """The entry's entities that are unavailable."""
+    """The entry's entities that are unavailable (the cancel button follows runs, not data)."""
     out: set[str] = set()
     for entity_id in entity_ids(hass, entry):
+        if entity_id == CANCEL:
+            continue
         state = hass.states.get(entity_id)
         assert state is not None, entity_id
         if state.state == STATE_UNAVAILABLE:
@@ -74,27 +84,26 @@ async def test_unavailable_before_any_message(
 ) -> None:
     """Nothing shows a value until its source has reported.
 
-    The calibration record (state, last run, last result) is the exception: it comes from
-    Home Assistant's own storage, not from the inverters.
+    The calibration record (state, run times, last run, last success, last result) is the
+    exception: it comes from Home Assistant's own storage, not from the inverters.
     """
     await setup_entry(hass, powermon_entry)
     ids = entity_ids(hass, powermon_entry)
-    record = {
-        "sensor.eg4_lvx6048_calibration",
-        "sensor.eg4_lvx6048_last_calibration",
-        "sensor.eg4_lvx6048_last_calibration_result",
-    }
-    assert len(ids) == 102 + 6 + 1 + 2 + 3 + 6
+    record = CALIBRATION_RECORD
+    # ... + the group's progress sensors (3 bank figures, 6 times) and the cancel button
+    assert len(ids) == 102 + 6 + 1 + 2 + 3 + 6 + 9 + 1
     assert record <= set(ids)
-    assert unavailable(hass, powermon_entry) == set(ids) - record
+    assert unavailable(hass, powermon_entry) == set(ids) - record - {CANCEL}
     assert hass.states.get("sensor.eg4_lvx6048_calibration").state == "idle"
 
 
 async def test_available_after_messages(
     hass: HomeAssistant, powermon_loaded: MockConfigEntry
 ) -> None:
-    """After the realistic message set every entity is available."""
+    """After the realistic message set every entity is available (the cancel button once a
+    run is)."""
     assert unavailable(hass, powermon_loaded) == set()
+    assert hass.states.get(CANCEL).state == STATE_UNAVAILABLE
 
 
 async def test_partial_reports(
@@ -191,7 +200,7 @@ async def test_everything_silent(
     """
     await advance(hass, freezer, 181)
     ids = set(entity_ids(hass, powermon_loaded))
-    assert unavailable(hass, powermon_loaded) == ids - CALIBRATION_RECORD
+    assert unavailable(hass, powermon_loaded) == ids - CALIBRATION_RECORD - {CANCEL}
     assert ids >= CALIBRATION_RECORD
     assert {
         "sensor.eg4_lvx6048_state_of_charge_spread",

@@ -93,14 +93,25 @@ SOLAR_ASSISTANT_PACK_KEYS = {
     "temperature_max",
     "cycles",
 }
-# Drift figures and the calibration's state and record hang off the group device too.
+# Drift figures, the calibration's state, progress and record, and its cancel button hang
+# off the group device too.
 DRIFT_AND_CALIBRATION = {
     "binary_sensor": {"soc_drift"},
+    "button": {"cancel_calibration"},
     "sensor": {
         "soc_spread",
         "voltage_spread",
         "calibration_state",
+        "calibration_phase_started",
+        "calibration_elapsed",
+        "calibration_expected_end",
+        "calibration_taper_end",
+        "calibration_verify_end",
+        "batteries_reanchored",
+        "highest_cell_voltage",
+        "highest_battery_current",
         "last_calibration",
+        "last_successful_calibration",
         "last_calibration_result",
     },
 }
@@ -109,6 +120,7 @@ GROUP_ENTITIES = {
     "number": {"max_charge_current", "max_utility_charge_current", "stop_charge_voltage"},
     "select": {"output_priority", "charger_priority"},
     "sensor": DRIFT_AND_CALIBRATION["sensor"],
+    "button": DRIFT_AND_CALIBRATION["button"],
 }
 
 
@@ -324,10 +336,12 @@ async def test_powermon_entities(hass: HomeAssistant, powermon_loaded: MockConfi
         assert not _keys(entities, f"pack_{n}") & {"power", "cycles"}
     # Inverter readings powermon does not publish.
     assert not _keys(entities, "inverter_1") & {"battery_current", "temperature"}
-    assert all(
-        hass.states.get(e.entity_id).state != STATE_UNAVAILABLE
+    # Everything has a value but the cancel button: it is there only while a run is.
+    assert [
+        e.entity_id
         for e in er.async_entries_for_config_entry(er.async_get(hass), powermon_loaded.entry_id)
-    )
+        if hass.states.get(e.entity_id).state == STATE_UNAVAILABLE
+    ] == ["button.eg4_lvx6048_cancel_calibration"]
 
 
 async def test_solar_assistant_entities(
@@ -374,6 +388,34 @@ async def test_single_inverter_has_no_settings_mismatch_sensor(
     assert len(devices) == 4
 
 
+async def test_without_packs_there_is_no_drift_and_no_bank_figure(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient
+) -> None:
+    """Drift, and the bank's figures a run is watched by, need packs; the run's own record
+    and its cancel button do not."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="EG4 lvx6048",
+        data={**POWERMON_DATA, "pack_count": 0},
+        unique_id="powermon_lvx:homeassistant/sensor:lvx6048:lifepower4",
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    entities = _entities(hass, entry)
+    assert {scope for scope, _ in entities} == {"system", "inverter_1", "inverter_2"}
+    system = _keys(entities, "system")
+    assert not system & {
+        "soc_spread",
+        "voltage_spread",
+        "soc_drift",
+        "batteries_reanchored",
+        "highest_cell_voltage",
+        "highest_battery_current",
+    }
+    assert {"calibration_state", "last_successful_calibration", "cancel_calibration"} <= system
+
+
 async def test_powermon_without_number_commands_has_no_numbers(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient
 ) -> None:
@@ -399,6 +441,7 @@ async def test_powermon_without_number_commands_has_no_numbers(
         "charger_priority",
         *DRIFT_AND_CALIBRATION["binary_sensor"],
         *DRIFT_AND_CALIBRATION["sensor"],
+        *DRIFT_AND_CALIBRATION["button"],
     }
     # The read-backs of those settings are still shown per inverter.
     assert "max_charge_current" in _keys(entities, "inverter_1")

@@ -87,8 +87,18 @@ def _state(hass: HomeAssistant, entity_id: str) -> State:
 
 
 def never_calibrated(prefix: str) -> set[str]:
-    """The record sensors that stay unknown until a first calibration has finished."""
-    return {f"{prefix}_last_calibration", f"{prefix}_last_calibration_result"}
+    """The sensors that stay unknown while no calibration runs and none has finished."""
+    return {
+        f"{prefix}_last_calibration",
+        f"{prefix}_last_successful_calibration",
+        f"{prefix}_last_calibration_result",
+        f"{prefix}_calibration_phase_started",
+        f"{prefix}_calibration_elapsed",
+        f"{prefix}_calibration_expected_end",
+        f"{prefix}_taper_hold_ends",
+        f"{prefix}_verification_hold_ends",
+        f"{prefix}_batteries_re_anchored",
+    }
 
 
 def assert_group_sensors(sensors: dict[str, Any], prefix: str) -> None:
@@ -101,6 +111,8 @@ def assert_group_sensors(sensors: dict[str, Any], prefix: str) -> None:
         assert sensors[entity_id]["state"] == STATE_UNKNOWN
     assert float(sensors[f"{prefix}_state_of_charge_spread"]["state"]) == 26.0
     assert float(sensors[f"{prefix}_battery_voltage_spread"]["state"]) == 0.0
+    assert sensors[f"{prefix}_highest_cell_voltage"]["unit_of_measurement"] == "V"
+    assert sensors[f"{prefix}_highest_battery_current"]["unit_of_measurement"] == "A"
 
 
 def assert_sensor(
@@ -129,9 +141,10 @@ async def test_powermon_all_sensors(
 ) -> None:
     """Every sensor of the realistic message set shows its value, unit and class."""
     sensors = projection(hass, powermon_loaded, "sensor")
-    # 2 inverters x (13 telemetry + 8 read-backs) + 6 packs x 10 readings + 5 group sensors
-    # (SoC spread, pack voltage spread, calibration state, last calibration, last result).
-    assert len(sensors) == 2 * 21 + 6 * 10 + 5
+    # 2 inverters x (13 telemetry + 8 read-backs) + 6 packs x 10 readings + 14 group sensors
+    # (2 drift spreads, calibration state, 5 progress times, re-anchored batteries, highest
+    # cell voltage and battery current, 3 result sensors).
+    assert len(sensors) == 2 * 21 + 6 * 10 + 14
     assert_group_sensors(sensors, PM)
     assert all(
         s["state"] not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
@@ -139,6 +152,21 @@ async def test_powermon_all_sensors(
         if entity_id not in never_calibrated(PM)
     )
     assert sensors == snapshot
+
+
+async def test_the_watch_values_without_a_run(
+    hass: HomeAssistant, powermon_loaded: MockConfigEntry
+) -> None:
+    """Highest cell and battery current show at all times, against the default limits."""
+    cell = _state(hass, f"{PM}_highest_cell_voltage")
+    assert cell.attributes["limit_v"] == 3.6
+    assert 3.0 < float(cell.state) < 3.6
+    current = _state(hass, f"{PM}_highest_battery_current")
+    assert current.attributes["taper_target_a"] == 5.0
+    currents = current.attributes["battery_currents_a"]
+    assert len(currents) == 6
+    assert float(current.state) == max(currents)
+    assert _state(hass, f"{PM}_calibration").attributes.get("held_settings") is None
 
 
 async def test_unique_ids_of_every_platform(
@@ -445,8 +473,8 @@ async def test_solar_assistant_all_sensors(
 ) -> None:
     """Every Solar Assistant sensor shows its value, unit and class."""
     sensors = projection(hass, solar_assistant_loaded, "sensor")
-    # 2 inverters x (9 telemetry + 8 read-backs) + 6 packs x 10 readings + 5 group sensors.
-    assert len(sensors) == 2 * 17 + 6 * 10 + 5
+    # 2 inverters x (9 telemetry + 8 read-backs) + 6 packs x 10 readings + 14 group sensors.
+    assert len(sensors) == 2 * 17 + 6 * 10 + 14
     assert_group_sensors(sensors, SA)
     assert all(
         s["state"] not in (STATE_UNAVAILABLE, STATE_UNKNOWN)

@@ -12,6 +12,26 @@ from ..safety import CELL_DELTA_CEILING_MV, Limits, known_fields
 from .plan import Method
 
 HOUR = 3600.0
+# The shortest holds a caller may ask for (``eg4.run_calibration``): a taper held a minute
+# still shows the current settled rather than dipping, and a re-anchor held a minute was not a
+# reading passing through. The defaults (10 and 5 minutes) are what the field runs used.
+MIN_TAPER_HOLD_S = 60.0
+MIN_VERIFY_HOLD_S = 60.0
+MIN_HOLDS = {"taper_hold_s": MIN_TAPER_HOLD_S, "verify_hold_s": MIN_VERIFY_HOLD_S}
+
+
+def check_hold(name: str, seconds: float, *, field: str | None = None) -> float:
+    """A hold length (``taper_hold_s`` or ``verify_hold_s``) a caller asked for.
+
+    Refused below its minimum (``below_floor``, naming ``field``, by default ``name``); the
+    run's maximum duration bounds it from above.
+    """
+    floor = MIN_HOLDS[name]
+    if not math.isfinite(seconds) or seconds < floor:
+        raise RefusedError(
+            "limit_below_floor", field=field or name, value=f"{seconds:g} s", limit=f"{floor:g} s"
+        )
+    return seconds
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -123,15 +123,25 @@ def estimate(
 def _duration(
     soc: float | None, current: float, packs: int, config: RunConfig, family: PackFamily
 ) -> float | None:
+    charging = charge_s(soc, current, packs, config, family)
+    return None if charging is None else charging + config.taper_hold_s + config.verify_hold_s
+
+
+def charge_s(
+    soc: float | None,
+    current: float,
+    packs: int,
+    config: RunConfig,
+    family: PackFamily = LIFEPOWER4,
+) -> float | None:
+    """Seconds of charge from ``soc`` to full at ``current``: constant current, then the taper.
+
+    None when it cannot be told (no SoC, no current, no packs). The holds are not included.
+    """
     if soc is None or current <= 0 or packs == 0:
         return None
     capacity = family.capacity_ah * packs
     cc_ah = capacity * max(0.0, CC_END_SOC - soc) / 100
     top_ah = capacity * max(0.0, 100 - max(CC_END_SOC, soc)) / 100
     taper_a = min(current, (current + packs * config.taper_current_a) / 2)
-    return (
-        cc_ah / current * HOUR
-        + top_ah / taper_a * HOUR
-        + config.taper_hold_s
-        + config.verify_hold_s
-    )
+    return cc_ah / current * HOUR + top_ah / taper_a * HOUR

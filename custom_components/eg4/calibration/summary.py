@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,3 +61,34 @@ class RunSummary:
             **self.packs.to_dict(),
             "phases": [{"phase": e.phase.value, "at": e.at} for e in self.phases],
         }
+
+
+# The record's figures as an owner reads them: each key names its unit, each value is rounded
+# to what the reading is worth. (record key, shown key, scale, decimals)
+FIGURES: tuple[tuple[str, str, float, int], ...] = (
+    ("duration_s", "duration_min", 1 / 60, 0),
+    ("soc_spread_before", "soc_spread_before_pct", 1.0, 0),
+    ("soc_spread_after", "soc_spread_after_pct", 1.0, 0),
+    ("max_cell_voltage", "max_cell_voltage_v", 1.0, 3),
+    ("cell_delta_after_mv", "cell_difference_after_mv", 1.0, 0),
+    ("max_temperature", "max_temperature_c", 1.0, 1),
+)
+PACK_LISTS = ("packs_reanchored", "packs_at_ceiling", "packs_cut_off", "packs_behind")
+
+
+def owner_figures(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored record (``RunSummary.to_dict``) with units in its keys and rounded figures.
+
+    Records stored before a figure existed show it as None (a pack list as empty).
+    """
+    out: dict[str, Any] = {}
+    for key, shown, scale, decimals in FIGURES:
+        value = record.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            out[shown] = round(value * scale, decimals)
+        else:
+            out[shown] = None
+    for key in PACK_LISTS:
+        value = record.get(key)
+        out[key] = [n for n in value if isinstance(n, int)] if isinstance(value, list) else []
+    return out

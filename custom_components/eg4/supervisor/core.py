@@ -50,7 +50,7 @@ from .engage import async_engage
 from .notify import Notifier
 from .plan_check import plan_run, refuse_if_running_elsewhere, run_config_for
 from .revert import Reverter, read_back
-from .store import RecordStore
+from .store import RecordStore, stored_results
 
 if TYPE_CHECKING:
     from ..coordinator import Eg4Coordinator
@@ -74,7 +74,8 @@ class CalibrationSupervisor:
         self.entry_id = entry_id
         self.coordinator = coordinator
         self.run: CalibrationRun | None = None
-        self.last: dict[str, Any] | None = None
+        self.last: dict[str, Any] | None = None  # the record of the last run that ended
+        self.last_success: dict[str, Any] | None = None  # ... and of the last that succeeded
         self.store = RecordStore(hass, entry_id)
         self.notifier = Notifier(hass, entry_id)
         self.reverter = Reverter(self)
@@ -121,7 +122,7 @@ class CalibrationSupervisor:
     async def async_setup(self) -> None:
         """Load the stored record; revert a run that was active when Home Assistant stopped."""
         stored = await self.store.async_load() or {}
-        self.last = stored.get("last") if isinstance(stored.get("last"), dict) else None
+        self.last, self.last_success = stored_results(stored)
         since = stored.get("drift_since")
         if isinstance(since, int | float) and not isinstance(since, bool):
             self.drift_watch.since = float(since)
@@ -345,6 +346,8 @@ class CalibrationSupervisor:
             None if action.reason is None else action.reason.value,
         )
         self.last = run.summary()
+        if action.outcome is Outcome.SUCCEEDED:  # a cancel or an abort keeps the last success
+            self.last_success = self.last
         self._unhold()  # the owner may set the levers by hand now, even after a failure
         self.notifier.ended(run)  # the event, and a notification (failed: the critical one)
         if action.outcome is not Outcome.FAILED:
@@ -363,6 +366,7 @@ class CalibrationSupervisor:
         return {
             "run": None if self.run is None else self.run.to_dict(),
             "last": self.last,
+            "last_success": self.last_success,
             "drift_since": self.drift_watch.since,
             "late_watch": self.reverter.export_late(),
         }
@@ -376,9 +380,8 @@ class CalibrationSupervisor:
     async def _on_stop(self, _event: Event) -> None:
         """Home Assistant is stopping: cancel the engage, restore the settings before it goes.
 
-        The run stays stored as it is, so the next start reverts again and records the run
-        as interrupted. From here on the supervisor sends no lever and watches nothing: a
-        tick or an update in the last seconds of the process must not rewrite that record.
+        The run stays stored as it is: the next start reverts again and records it interrupted.
+        From here on no lever leaves and nothing is watched, so nothing rewrites that record.
         """
         if self._released:
             return  # already unloaded, or this handler already ran

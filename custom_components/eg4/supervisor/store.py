@@ -51,6 +51,19 @@ class RecordStore(Store[dict[str, Any]]):
             ) from self._write_error
 
 
+def stored_results(stored: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The stored records of the last run that ended and of the last that succeeded.
+
+    A record stored before the last success was kept apart has only the last run: when that
+    one succeeded it is also the last success.
+    """
+    last = stored.get("last") if isinstance(stored.get("last"), dict) else None
+    success = stored.get("last_success")
+    if isinstance(success, dict):
+        return last, success
+    return last, last if last is not None and last.get("outcome") == "succeeded" else None
+
+
 async def async_load_unreverted(hass: HomeAssistant, entry_id: str) -> CalibrationRun | None:
     """The stored run of ``entry_id`` whose settings are not confirmed back, if any."""
     stored = await RecordStore(hass, entry_id).async_load() or {}
