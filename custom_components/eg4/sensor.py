@@ -88,6 +88,7 @@ def _current(key: str, **overrides: object) -> Eg4SensorEntityDescription:
         "device_class": SensorDeviceClass.CURRENT,
         "state_class": SensorStateClass.MEASUREMENT,
         "native_unit_of_measurement": UnitOfElectricCurrent.AMPERE,
+        "suggested_display_precision": 1,  # a BMS reports tenths of an amp
     }
     fields.update(overrides)
     return Eg4SensorEntityDescription(**fields)  # type: ignore[arg-type]

@@ -465,6 +465,17 @@ async def test_setting_readbacks_show_the_setting_steps(
     }
 
 
+async def test_measured_currents_show_tenths(
+    hass: HomeAssistant, powermon_loaded: MockConfigEntry
+) -> None:
+    """A battery's current reads "20.4 A", not "20.40 A": a BMS reports tenths of an amp."""
+    registry = er.async_get(hass)
+    for entity_id in (f"{PM}_battery_1_current", f"{PM}_inverter_1_battery_charge_current"):
+        entry = registry.async_get(entity_id)
+        assert entry is not None, entity_id
+        assert entry.options["sensor"]["suggested_display_precision"] == 1, entity_id
+
+
 # ---- Solar Assistant -------------------------------------------------------------------
 
 
