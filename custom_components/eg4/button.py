@@ -24,7 +24,6 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """The cancel button of the entry's system device."""
-    del hass
     data = entry.runtime_data
     async_add_entities(
         [CancelCalibrationButton(data.coordinator, CANCEL_CALIBRATION, data.supervisor)]

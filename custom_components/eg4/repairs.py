@@ -34,7 +34,6 @@ async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
 ) -> RepairsFlow:
     """The fix flow of a fixable issue (only the drift issue is one)."""
-    del hass
     entry_id = (data or {}).get(ISSUE_ENTRY_ID)
     if issue_id.startswith(DRIFT_ISSUE_PREFIX) and isinstance(entry_id, str):
         return DriftCalibrationFlow(entry_id)
@@ -54,7 +53,6 @@ class DriftCalibrationFlow(RepairsFlow):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> FlowResult:
         """The flow has one step: confirm."""
-        del user_input
         return await self.async_step_confirm()
 
     async def async_step_confirm(self, user_input: dict[str, Any] | None = None) -> FlowResult:

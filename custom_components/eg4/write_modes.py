@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util.async_ import create_eager_task
@@ -23,14 +23,40 @@ from .const import DOMAIN
 from .model import SettingKey, SettingValue, SystemState, setting_text, values_match
 from .refusal import RefusedError
 from .settings import SettingDef, validate
-from .transport.base import CommandResult
-
-if TYPE_CHECKING:
-    from .writes import Writer
+from .transport.base import Capabilities, CommandResult
 
 _LOGGER = logging.getLogger(__name__)
 
 type Guard = Callable[[], bool]
+
+
+class Writer(Protocol):
+    """What the modes need of ``writes.Writer``: the state, the capabilities, send-and-confirm.
+
+    A protocol, so this room never imports the one that calls it.
+    """
+
+    @property
+    def state(self) -> SystemState:
+        """The coordinator's current state."""
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the transport can write."""
+
+    async def async_send_and_confirm(
+        self,
+        key: SettingKey,
+        value: SettingValue,
+        unit: int | None,
+        units: frozenset[int],
+        tolerance: float,
+        *,
+        attempt: int = 0,
+        fresh: bool = False,
+        guard: Guard | None = None,
+    ) -> tuple[bool, list[CommandResult]]:
+        """Send a command, then wait until every unit in ``units`` reads back ``value``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -213,7 +213,6 @@ class CloudSteps(FlowBase):
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """The portal refused the stored password."""
-        del entry_data
         return await self.async_step_reauth_confirm()
 
     async def async_step_reauth_confirm(

@@ -277,7 +277,6 @@ class LxpBridgeProfile:
         self, key: SettingKey, value: SettingValue, unit: int | None
     ) -> list[list[Command]]:
         """lxp-bridge knows one encoding per setting."""
-        del key, value, unit
         return []
 
     def describe(self) -> dict[str, str | int]:

@@ -89,7 +89,6 @@ class LxpSurvey:
 
     def observe(self, topic: str, payload: str) -> None:
         """Note the datalog a topic names."""
-        del payload
         head = self.prefix + "/"
         if not topic.startswith(head):
             return

@@ -319,7 +319,6 @@ class PowermonLvxProfile:
         self, key: SettingKey, value: SettingValue, unit: int | None
     ) -> list[list[Command]]:
         """lvx-control knows one encoding per setting."""
-        del key, value, unit
         return []
 
     def describe(self) -> dict[str, str | int]:

@@ -229,7 +229,6 @@ class CloudTransport:
 
     def encodings(self, key: SettingKey, value: SettingValue, unit: int | None) -> int:
         """The portal has one encoding per setting."""
-        del key, value, unit
         return 1
 
     async def async_send(
@@ -273,7 +272,6 @@ class CloudTransport:
 
     def config_for_sources(self, inverter_count: int, pack_count: int) -> dict[str, Any]:
         """Nothing to store: the station's inverters and packs are found at each set-up."""
-        del inverter_count, pack_count
         return {}
 
     # ---- internals ---------------------------------------------------------------------
