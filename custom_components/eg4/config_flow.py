@@ -39,8 +39,13 @@ class Eg4ConfigFlow(DiscoverySteps, CloudSteps, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change topics or system size (MQTT), or server and account (cloud), of an entry."""
+        """Change topics or system size (MQTT), or server and account (cloud), of an entry.
+
+        Refused while a calibration runs on the entry: the change would reload it and end the run.
+        """
         entry = self._get_reconfigure_entry()
+        if (refused := self._refuse_during_calibration(entry)) is not None:
+            return refused
         if entry.data.get(CONF_TRANSPORT) == TRANSPORT_CLOUD:
             return await self.async_step_reconfigure_cloud()
         return await self._async_reconfigure_bridge(entry, user_input)

@@ -25,6 +25,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant import loader
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import frame
 from homeassistant.helpers import issue_registry as ir
@@ -35,7 +36,13 @@ from pytest_homeassistant_custom_component.common import (
     async_test_home_assistant,
 )
 
-from custom_components.eg4.const import DOMAIN
+from custom_components.eg4.const import (
+    CONF_CONFIRM_TIMEOUT,
+    CONF_SCAN_INTERVAL,
+    CONF_SERVER,
+    CONF_STALE_TIMEOUT,
+    DOMAIN,
+)
 from custom_components.eg4.transport import cloud as cloud_transport
 from simulator import ChargerPriority, OutputPriority, Setting, Twin, build_twin
 from simulator.cloud_api import CloudApiServer
@@ -349,6 +356,48 @@ async def test_a_held_lever_is_refused_while_the_run_holds_it(
     write = rig.hass.async_create_task(rig.write_lever(platform, key, value))
     await rig.drive(write.done, limit_s=300, what="the write", step_s=5, wait_for_tasks=False)
     await write
+
+
+@pytest.mark.timeout(300)
+async def test_entry_changes_are_refused_while_the_run_charges(rig: CloudRig) -> None:
+    """The options and reconfigure forms were opened before the run; submitted during it
+    (a new poll interval, which would reload the entry and end the run; the account as
+    stored, which logs in again), each is refused and changes nothing; opened during it, each
+    refuses at once."""
+    flows = rig.hass.config_entries
+    options_form = await flows.options.async_init(rig.entry.entry_id)
+    reconfigure_form = await rig.entry.start_reconfigure_flow(rig.hass)
+    assert options_form["type"] is FlowResultType.FORM
+    assert reconfigure_form["type"] is FlowResultType.FORM
+    await start_and_engage(rig)
+    runtime = rig.entry.runtime_data
+    data, options = dict(rig.entry.data), dict(rig.entry.options)
+
+    results = [
+        await flows.options.async_configure(
+            options_form["flow_id"],
+            {CONF_SCAN_INTERVAL: 2 * SCAN_S, CONF_STALE_TIMEOUT: 600, CONF_CONFIRM_TIMEOUT: 60},
+        ),
+        await flows.flow.async_configure(
+            reconfigure_form["flow_id"],
+            {
+                "server": "custom",
+                "custom_url": rig.entry.data[CONF_SERVER],
+                "username": USERNAME,
+            },
+        ),
+        await flows.options.async_init(rig.entry.entry_id),
+        await rig.entry.start_reconfigure_flow(rig.hass),
+    ]
+    for result in results:
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "calibration_running"
+    await rig.advance(SCAN_S)
+
+    assert (dict(rig.entry.data), dict(rig.entry.options)) == (data, options)
+    assert rig.entry.runtime_data is runtime, "the entry was reloaded"
+    assert rig.phase == "bulk"
+    assert rig.priorities() == GRID_CHARGE
 
 
 @pytest.mark.timeout(300)

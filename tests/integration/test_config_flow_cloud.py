@@ -38,6 +38,7 @@ from custom_components.eg4.cloud import (
 )
 from custom_components.eg4.cloud import login as cloud_login
 from custom_components.eg4.const import DOMAIN
+from custom_components.eg4.runtime import Eg4ConfigEntry, Eg4RuntimeData
 from simulator import build_twin
 from simulator.cloud_api import CloudApiServer
 
@@ -81,11 +82,17 @@ TWO_PLANTS = Account(user_id=5001, username=USERNAME, plants=(HOME, BARN))
 # ---- fixtures and helpers ----------------------------------------------------------------
 
 
+async def _set_up_idle(hass: HomeAssistant, entry: Eg4ConfigEntry) -> bool:
+    """A set-up entry with no calibration running (what the flows ask before a change)."""
+    entry.runtime_data = Eg4RuntimeData(coordinator=MagicMock(), supervisor=MagicMock(run=None))
+    return True
+
+
 @pytest.fixture(autouse=True)
 def mock_setup() -> Iterator[AsyncMock]:
     """Entries created or changed here are "set up" without a transport."""
     with (
-        patch("custom_components.eg4.async_setup_entry", return_value=True) as setup,
+        patch("custom_components.eg4.async_setup_entry", side_effect=_set_up_idle) as setup,
         patch("custom_components.eg4.async_unload_entry", return_value=True),
     ):
         yield setup

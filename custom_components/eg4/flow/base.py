@@ -4,15 +4,50 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.config_entries import ConfigEntryState, ConfigFlow
+from homeassistant.config_entries import ConfigEntryState, ConfigFlow, ConfigFlowResult
 from homeassistant.core import callback
 
 if TYPE_CHECKING:
     from ..runtime import Eg4ConfigEntry
 
 
+# Why a flow that would reload the entry refuses while a calibration runs.
+ABORT_CALIBRATION_RUNNING = "calibration_running"
+
+
+def calibration_running(entry: Eg4ConfigEntry) -> bool:
+    """Whether a calibration is active on the entry, so a reload would end it.
+
+    A reload (what a change of the entry's data or options brings) reverts a running
+    calibration's settings: the owner did not ask for that, so the options and reconfigure
+    flows refuse until the run ends or is cancelled. An entry that is not loaded runs nothing.
+    """
+    if entry.state is not ConfigEntryState.LOADED:
+        return False
+    run = entry.runtime_data.supervisor.run
+    return run is not None and run.is_active
+
+
+def calibration_running_placeholders(entry: Eg4ConfigEntry) -> dict[str, str]:
+    """What the ``calibration_running`` refusal names."""
+    return {"name": entry.title}
+
+
 class FlowBase(ConfigFlow):
     """Changes to existing entries (reconfigure, reauth)."""
+
+    def _refuse_during_calibration(self, entry: Eg4ConfigEntry) -> ConfigFlowResult | None:
+        """The refusal to change an entry while a calibration runs on it; None when none runs.
+
+        Asked when a reconfigure opens (no form filled for nothing) and again before it
+        applies (a run may have started while the form was open).
+        """
+        if not calibration_running(entry):
+            return None
+        return self.async_abort(
+            reason=ABORT_CALIBRATION_RUNNING,
+            description_placeholders=calibration_running_placeholders(entry),
+        )
 
     def _unique_id_taken(self, entry: Eg4ConfigEntry, unique_id: str) -> bool:
         """Whether another entry already has this unique id."""

@@ -142,12 +142,15 @@ class BridgeSteps(FlowBase):
 
         The form's step id is ``reconfigure_<bridge>`` (its title and help texts are the
         bridge's). A title the owner gave the entry is kept; a generated one follows the data.
+        Refused while a calibration runs (applying would reload the entry and end the run).
         """
         bridge = bridge_of(entry.data)
         errors: dict[str, str] = {}
         if user_input is not None:
             data, errors = _submitted(bridge, user_input)
             if not errors:
+                if (refused := self._refuse_during_calibration(entry)) is not None:
+                    return refused
                 unique_id = bridge.unique_id(data)
                 if self._unique_id_taken(entry, unique_id):
                     return self.async_abort(reason="already_configured")

@@ -262,6 +262,8 @@ class CloudSteps(FlowBase):
                 plant_id = int(entry.data[CONF_PLANT_ID])
                 if not any(plant.plant_id == plant_id for plant in login.account.plants):
                     return self.async_abort(reason="wrong_account")
+                if (refused := self._refuse_during_calibration(entry)) is not None:
+                    return refused
                 unique_id = station_unique_id(login.base_url, plant_id)
                 if self._unique_id_taken(entry, unique_id):
                     return self.async_abort(reason="already_configured")

@@ -1,7 +1,8 @@
 """The options flow: timeouts, the cloud's poll interval, whether new units and packs join.
 
 MQTT entries take units and packs that start publishing after set-up (dynamic.py) unless the
-``add_new_sources`` option is off.
+``add_new_sources`` option is off. New options reload the entry, which would end a running
+calibration: while one runs the flow refuses, when opened and again when submitted.
 """
 
 from __future__ import annotations
@@ -34,13 +35,23 @@ from ..const import (
     MIN_STALE_TIMEOUT,
     TRANSPORT_CLOUD,
 )
+from .base import (
+    ABORT_CALIBRATION_RUNNING,
+    calibration_running,
+    calibration_running_placeholders,
+)
 
 
 class Eg4OptionsFlow(OptionsFlow):
     """Timeouts for staleness and write confirmation; the poll interval of cloud entries."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Show and store the options."""
+        """Show and store the options (refused while a calibration runs on the entry)."""
+        if calibration_running(self.config_entry):
+            return self.async_abort(
+                reason=ABORT_CALIBRATION_RUNNING,
+                description_placeholders=calibration_running_placeholders(self.config_entry),
+            )
         if user_input is not None:
             return self.async_create_entry(
                 data={
