@@ -26,6 +26,9 @@ CONF_STALE_TIMEOUT: Final = "stale_timeout"
 CONF_CONFIRM_TIMEOUT: Final = "confirm_timeout"
 # MQTT entries: units and packs that start publishing after set-up join (default on).
 CONF_ADD_NEW_SOURCES: Final = "add_new_sources"
+# The owner's setting writes allowed in any hour (budget.py); 0 turns the budget off.
+CONF_WRITE_BUDGET: Final = "write_budget_per_hour"
+MAX_WRITE_BUDGET: Final = 3600
 
 TRANSPORT_MQTT: Final = "mqtt"
 TRANSPORT_CLOUD: Final = "cloud"

@@ -20,11 +20,13 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
+from .budget import DEFAULT_PER_HOUR, WriteBudget
 from .clock import Clock
 from .const import (
     CONF_ADD_NEW_SOURCES,
     CONF_CONFIRM_TIMEOUT,
     CONF_STALE_TIMEOUT,
+    CONF_WRITE_BUDGET,
     DEFAULT_CONFIRM_TIMEOUT,
     DEFAULT_STALE_TIMEOUT,
     DOMAIN,
@@ -122,7 +124,13 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
         self._state_listeners: list[StateListener] = []
         self._unsub_watchdog: CALLBACK_TYPE | None = None
         self.writer = Writer(
-            hass, transport, lambda: self.data, lambda: self.is_available(None), confirm_timeout
+            hass,
+            transport,
+            lambda: self.data,
+            lambda: self.is_available(None),
+            confirm_timeout,
+            WriteBudget(int(entry.options.get(CONF_WRITE_BUDGET, DEFAULT_PER_HOUR))),
+            self.clock.now,
         )
 
     async def _async_update_data(self) -> SystemState:

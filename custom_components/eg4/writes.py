@@ -15,6 +15,10 @@ the write modes, and the settings a running calibration holds.
   says nothing about a command the inverter may still apply late).
 - **Held settings**: while a calibration runs, a normal write to one of its levers is refused
   with an error that names the run and says how to cancel it.
+- **The write budget** (``budget.WriteBudget``): an owner's write (no ``owner``) that would
+  send something is refused before anything is sent once the hour's budget is used up; the
+  calibration's writes and restores are never refused, and every write that sends is counted
+  for the diagnostic sensor (``add_count_listener``).
 """
 
 from __future__ import annotations
@@ -23,15 +27,26 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.event import async_call_later
+from homeassistant.util import dt as dt_util
 
+from .budget import WriteBudget
 from .const import DOMAIN
 from .model import SettingKey, SettingValue, SourceKind, SystemState, values_match
 from .transport.base import Capabilities, CommandResult, Reading, Transport, TransportError
-from .write_modes import Guard, WriteOutcome, WritePlan, run_restore, run_write, validated
+from .write_modes import (
+    Guard,
+    WriteOutcome,
+    WritePlan,
+    off_target,
+    run_restore,
+    run_write,
+    validated,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -66,8 +81,10 @@ class Writer:
         state: Callable[[], SystemState],
         telemetry_fresh: Callable[[], bool],
         confirm_timeout: float,
+        budget: WriteBudget,
+        now: Callable[[], float],
     ) -> None:
-        """Bind to a transport and the coordinator's state."""
+        """Bind to a transport, the coordinator's state, the write budget and its clock."""
         self._hass = hass
         self.transport = transport
         self.capabilities: Capabilities = transport.capabilities
@@ -81,6 +98,9 @@ class Writer:
         self._waiters: list[_Waiter] = []
         self._lock = asyncio.Lock()
         self._readbacks: dict[tuple[int, SettingKey], int] = {}
+        self.budget = budget
+        self._now = now
+        self._count_listeners: list[Callable[[], None]] = []
 
     @property
     def held(self) -> dict[SettingKey, str]:
@@ -97,6 +117,37 @@ class Writer:
     def state(self) -> SystemState:
         """The coordinator's current state."""
         return self._state()
+
+    # ---- the write budget ----------------------------------------------------------------
+
+    @callback
+    def add_count_listener(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
+        """Call ``listener`` after every write counted; returns the function that stops it."""
+        self._count_listeners.append(listener)
+        return lambda: self._count_listeners.remove(listener)
+
+    def _check_budget(self, key: SettingKey) -> None:
+        """Refuse an owner's write while the hour's budget is used up (nothing is sent)."""
+        allowed_at = self.budget.next_allowed(self._now())
+        if allowed_at is None:
+            return
+        wait = max(0.0, allowed_at - self._now())
+        at = dt_util.as_local(dt_util.utcnow()) + timedelta(seconds=wait)
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="write_budget_exceeded",
+            translation_placeholders={
+                "setting": key.value,
+                "budget": str(self.budget.per_hour),
+                "next": at.strftime("%H:%M:%S"),
+            },
+        )
+
+    @callback
+    def _count(self, key: SettingKey, *, budgeted: bool) -> None:
+        self.budget.record(key.value, self._now(), dt_util.now().date(), budgeted=budgeted)
+        for listener in list(self._count_listeners):
+            listener()
 
     # ---- what arrives --------------------------------------------------------------------
 
@@ -235,8 +286,6 @@ class Writer:
                 translation_key="setting_held",
                 translation_placeholders={"setting": key.value, "run_id": holder},
             )
-        if owner is None and self.user_wrote is not None:
-            self.user_wrote(key)
         async with self._lock:
             setting, value_ok = validated(self, key, value)
             if not self._telemetry_fresh():
@@ -248,6 +297,13 @@ class Writer:
             plan = WritePlan(
                 setting, value_ok, self.state.setting_values(key), attempt=attempt, guard=guard
             )
+            if off_target(self.state, key, value_ok, setting.tolerance, sorted(plan.previous)):
+                # It will send: an owner's write must fit the budget (a calibration's always does).
+                if owner is None:
+                    self._check_budget(key)
+                self._count(key, budgeted=owner is None)
+            if owner is None and self.user_wrote is not None:
+                self.user_wrote(key)  # only a write that is not refused lets a late lever go
             return await run_write(self, plan)
 
     async def async_restore(
@@ -261,6 +317,7 @@ class Writer:
         """
         setting, value_ok = validated(self, key, value)
         wanted = sorted(set(units) & set(self.state.inverters))
+        self._count(key, budgeted=False)  # counted for the sensor; never refused
         await run_restore(self, setting, value_ok, wanted, attempt)
 
     def encodings(self, key: SettingKey, value: SettingValue) -> int:

@@ -37,6 +37,8 @@ CALIBRATION_RECORD = {
 }
 # Available only while a run can be cancelled.
 CANCEL = f"button.{PM}_cancel_calibration"
+# The day's setting writes: counted by the integration itself, known whatever the bridge does.
+WRITES = f"sensor.{PM}_setting_writes_today"
 
 
 def entity_ids(hass: HomeAssistant, entry: MockConfigEntry) -> list[str]:
@@ -85,15 +87,18 @@ async def test_unavailable_before_any_message(
     """Nothing shows a value until its source has reported.
 
     The calibration record (state, run times, last run, last success, last result) is the
-    exception: it comes from Home Assistant's own storage, not from the inverters.
+    exception: it comes from Home Assistant's own storage, not from the inverters; and so is
+    the count of the day's setting writes (the integration's own).
     """
     await setup_entry(hass, powermon_entry)
     ids = entity_ids(hass, powermon_entry)
     record = CALIBRATION_RECORD
-    # ... + the group's progress sensors (3 bank figures, 6 times) and the cancel button
-    assert len(ids) == 102 + 6 + 1 + 2 + 3 + 6 + 9 + 1
+    # ... + the group's progress sensors (3 bank figures, 6 times), the cancel button and the
+    # day's writes
+    assert len(ids) == 102 + 6 + 1 + 2 + 3 + 6 + 9 + 1 + 1
     assert record <= set(ids)
-    assert unavailable(hass, powermon_entry) == set(ids) - record - {CANCEL}
+    assert unavailable(hass, powermon_entry) == set(ids) - record - {CANCEL, WRITES}
+    assert hass.states.get(WRITES).state == "0"
     assert hass.states.get("sensor.eg4_lvx6048_calibration").state == "idle"
 
 
@@ -196,11 +201,12 @@ async def test_everything_silent(
     """When the bridge stops altogether, every entity becomes unavailable.
 
     Except the calibration record (state, last run, last result): it comes from Home
-    Assistant's own storage, not from the inverters. The drift figures do go unavailable.
+    Assistant's own storage, not from the inverters; and the day's writes. The drift figures
+    do go unavailable.
     """
     await advance(hass, freezer, 181)
     ids = set(entity_ids(hass, powermon_loaded))
-    assert unavailable(hass, powermon_loaded) == ids - CALIBRATION_RECORD - {CANCEL}
+    assert unavailable(hass, powermon_loaded) == ids - CALIBRATION_RECORD - {CANCEL, WRITES}
     assert ids >= CALIBRATION_RECORD
     assert {
         "sensor.eg4_lvx6048_state_of_charge_spread",

@@ -764,10 +764,12 @@ async def test_options_defaults(hass: HomeAssistant, powermon_loaded: MockConfig
         "stale_timeout": 180,
         "confirm_timeout": 60,
         "add_new_sources": True,
+        "write_budget_per_hour": 60,
     }
     coordinator = powermon_loaded.runtime_data.coordinator
     assert (coordinator.stale_timeout, coordinator.confirm_timeout) == (180, 60)
     assert coordinator.add_new_sources
+    assert coordinator.writer.budget.per_hour == 60
 
 
 async def test_options_stored_as_ints_and_entry_reloads(
@@ -778,13 +780,24 @@ async def test_options_stored_as_ints_and_entry_reloads(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {"stale_timeout": 300.0, "confirm_timeout": 90.0, "add_new_sources": False},
+        {
+            "stale_timeout": 300.0,
+            "confirm_timeout": 90.0,
+            "add_new_sources": False,
+            "write_budget_per_hour": 0.0,
+        },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
 
-    assert entry.options == {"stale_timeout": 300, "confirm_timeout": 90, "add_new_sources": False}
+    assert entry.options == {
+        "stale_timeout": 300,
+        "confirm_timeout": 90,
+        "add_new_sources": False,
+        "write_budget_per_hour": 0,
+    }
     assert type(entry.options["stale_timeout"]) is int
+    assert type(entry.options["write_budget_per_hour"]) is int
     assert type(entry.options["confirm_timeout"]) is int
     assert entry.data == POWERMON_DATA
     assert entry.state is ConfigEntryState.LOADED
@@ -793,6 +806,7 @@ async def test_options_stored_as_ints_and_entry_reloads(
     assert coordinator.stale_timeout == 300
     assert coordinator.confirm_timeout == 90
     assert not coordinator.add_new_sources
+    assert coordinator.writer.budget.per_hour == 0  # no limit
 
     # Opening the options again shows the stored values.
     result = await hass.config_entries.options.async_init(entry.entry_id)
@@ -800,6 +814,7 @@ async def test_options_stored_as_ints_and_entry_reloads(
         "stale_timeout": 300,
         "confirm_timeout": 90,
         "add_new_sources": False,
+        "write_budget_per_hour": 0,
     }
 
 
@@ -810,6 +825,8 @@ async def test_options_stored_as_ints_and_entry_reloads(
         {"stale_timeout": 3601, "confirm_timeout": 60},
         {"stale_timeout": 180, "confirm_timeout": 4},
         {"stale_timeout": 180, "confirm_timeout": 601},
+        {"stale_timeout": 180, "confirm_timeout": 60, "write_budget_per_hour": -1},
+        {"stale_timeout": 180, "confirm_timeout": 60, "write_budget_per_hour": 3601},
     ],
 )
 async def test_options_outside_the_range_are_refused(

@@ -93,8 +93,8 @@ SOLAR_ASSISTANT_PACK_KEYS = {
     "temperature_max",
     "cycles",
 }
-# Drift figures, the calibration's state, progress and record, and its cancel button hang
-# off the group device too.
+# Drift figures, the calibration's state, progress and record, its cancel button and the
+# day's setting writes hang off the group device too.
 DRIFT_AND_CALIBRATION = {
     "binary_sensor": {"soc_drift"},
     "button": {"cancel_calibration"},
@@ -113,6 +113,7 @@ DRIFT_AND_CALIBRATION = {
         "last_calibration",
         "last_successful_calibration",
         "last_calibration_result",
+        "writes_today",
     },
 }
 GROUP_ENTITIES = {

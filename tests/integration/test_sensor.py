@@ -113,6 +113,8 @@ def assert_group_sensors(sensors: dict[str, Any], prefix: str) -> None:
     assert float(sensors[f"{prefix}_battery_voltage_spread"]["state"]) == 0.0
     assert sensors[f"{prefix}_highest_cell_voltage"]["unit_of_measurement"] == "V"
     assert sensors[f"{prefix}_highest_battery_current"]["unit_of_measurement"] == "A"
+    writes = sensors[f"{prefix}_setting_writes_today"]
+    assert (writes["state"], writes["entity_category"]) == ("0", "diagnostic")
 
 
 def assert_sensor(
@@ -141,10 +143,10 @@ async def test_powermon_all_sensors(
 ) -> None:
     """Every sensor of the realistic message set shows its value, unit and class."""
     sensors = projection(hass, powermon_loaded, "sensor")
-    # 2 inverters x (13 telemetry + 8 read-backs) + 6 packs x 10 readings + 14 group sensors
+    # 2 inverters x (13 telemetry + 8 read-backs) + 6 packs x 10 readings + 15 group sensors
     # (2 drift spreads, calibration state, 5 progress times, re-anchored batteries, highest
-    # cell voltage and battery current, 3 result sensors).
-    assert len(sensors) == 2 * 21 + 6 * 10 + 14
+    # cell voltage and battery current, 3 result sensors, setting writes today).
+    assert len(sensors) == 2 * 21 + 6 * 10 + 15
     assert_group_sensors(sensors, PM)
     assert all(
         s["state"] not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
@@ -484,8 +486,8 @@ async def test_solar_assistant_all_sensors(
 ) -> None:
     """Every Solar Assistant sensor shows its value, unit and class."""
     sensors = projection(hass, solar_assistant_loaded, "sensor")
-    # 2 inverters x (9 telemetry + 8 read-backs) + 6 packs x 10 readings + 14 group sensors.
-    assert len(sensors) == 2 * 17 + 6 * 10 + 14
+    # 2 inverters x (9 telemetry + 8 read-backs) + 6 packs x 10 readings + 15 group sensors.
+    assert len(sensors) == 2 * 17 + 6 * 10 + 15
     assert_group_sensors(sensors, SA)
     assert all(
         s["state"] not in (STATE_UNAVAILABLE, STATE_UNKNOWN)

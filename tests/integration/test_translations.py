@@ -436,6 +436,7 @@ async def test_reauth_reconfigure_and_options_of_a_cloud_entry(
         "scan_interval",
         "stale_timeout",
         "confirm_timeout",
+        "write_budget_per_hour",
     }
     assert_result_translated(result, "options")
 
@@ -458,6 +459,7 @@ async def test_reconfigure_and_options_of_mqtt_entries(
         "stale_timeout",
         "confirm_timeout",
         "add_new_sources",
+        "write_budget_per_hour",
     }
     assert_result_translated(result, "options")
 

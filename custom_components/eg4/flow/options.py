@@ -1,4 +1,4 @@
-"""The options flow: timeouts, the cloud's poll interval, whether new units and packs join.
+"""The options flow: timeouts, the cloud's poll interval, new units and packs, the write budget.
 
 MQTT entries take units and packs that start publishing after set-up (dynamic.py) unless the
 ``add_new_sources`` option is off. New options reload the entry, which would end a running
@@ -18,18 +18,21 @@ from homeassistant.helpers.selector import (
     NumberSelectorMode,
 )
 
+from ..budget import DEFAULT_PER_HOUR
 from ..const import (
     CONF_ADD_NEW_SOURCES,
     CONF_CONFIRM_TIMEOUT,
     CONF_SCAN_INTERVAL,
     CONF_STALE_TIMEOUT,
     CONF_TRANSPORT,
+    CONF_WRITE_BUDGET,
     DEFAULT_CONFIRM_TIMEOUT,
     DEFAULT_SCAN_INTERVAL,
     DEFAULT_STALE_TIMEOUT,
     MAX_CONFIRM_TIMEOUT,
     MAX_SCAN_INTERVAL,
     MAX_STALE_TIMEOUT,
+    MAX_WRITE_BUDGET,
     MIN_CONFIRM_TIMEOUT,
     MIN_SCAN_INTERVAL,
     MIN_STALE_TIMEOUT,
@@ -43,7 +46,7 @@ from .base import (
 
 
 class Eg4OptionsFlow(OptionsFlow):
-    """Timeouts for staleness and write confirmation; the poll interval of cloud entries."""
+    """Timeouts, the cloud's poll interval, new sources, and the owner's writes per hour."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show and store the options (refused while a calibration runs on the entry)."""
@@ -83,6 +86,13 @@ class Eg4OptionsFlow(OptionsFlow):
             fields[
                 vol.Required(CONF_ADD_NEW_SOURCES, default=options.get(CONF_ADD_NEW_SOURCES, True))
             ] = BooleanSelector()
+        fields[
+            vol.Required(
+                CONF_WRITE_BUDGET, default=options.get(CONF_WRITE_BUDGET, DEFAULT_PER_HOUR)
+            )
+        ] = NumberSelector(
+            NumberSelectorConfig(min=0, max=MAX_WRITE_BUDGET, step=1, mode=NumberSelectorMode.BOX)
+        )
         return self.async_show_form(step_id="init", data_schema=vol.Schema(fields))
 
 
