@@ -826,12 +826,18 @@ async def test_cloud_options_defaults(hass: HomeAssistant, cloud_entry: MockConf
     result = await hass.config_entries.options.async_init(cloud_entry.entry_id)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
-    assert _prefill(result) == {"scan_interval": 60, "stale_timeout": 180, "confirm_timeout": 60}
+    assert _prefill(result) == {
+        "scan_interval": 60,
+        "stale_timeout": 180,
+        "confirm_timeout": 60,
+        "write_budget_per_hour": 60,  # portal writes reach the inverters' memory too
+    }
     # A dict keeps insertion order, as does the prefill: the poll interval comes first.
     assert list(_prefill(result)) == [
         "scan_interval",
         "stale_timeout",
         "confirm_timeout",
+        "write_budget_per_hour",
     ]
 
 
@@ -840,7 +846,13 @@ async def test_cloud_options_stored_as_ints(
 ) -> None:
     result = await hass.config_entries.options.async_init(cloud_entry.entry_id)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"scan_interval": 120.0, "stale_timeout": 600.0, "confirm_timeout": 90.0}
+        result["flow_id"],
+        {
+            "scan_interval": 120.0,
+            "stale_timeout": 600.0,
+            "confirm_timeout": 90.0,
+            "write_budget_per_hour": 30.0,
+        },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
@@ -848,12 +860,18 @@ async def test_cloud_options_stored_as_ints(
         "scan_interval": 120,
         "stale_timeout": 600,
         "confirm_timeout": 90,
+        "write_budget_per_hour": 30,
     }
     assert all(type(value) is int for value in cloud_entry.options.values())
     assert dict(cloud_entry.data) == CLOUD_DATA
 
     result = await hass.config_entries.options.async_init(cloud_entry.entry_id)
-    assert _prefill(result) == {"scan_interval": 120, "stale_timeout": 600, "confirm_timeout": 90}
+    assert _prefill(result) == {
+        "scan_interval": 120,
+        "stale_timeout": 600,
+        "confirm_timeout": 90,
+        "write_budget_per_hour": 30,
+    }
 
 
 @pytest.mark.parametrize("scan_interval", [29, 601])
@@ -916,5 +934,6 @@ def test_cloud_translations_cover_every_field_error_and_abort() -> None:
         "stale_timeout",
         "confirm_timeout",
         "add_new_sources",  # MQTT entries only
+        "write_budget_per_hour",
     }
     assert set(options["data_description"]) == set(options["data"])
