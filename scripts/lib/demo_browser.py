@@ -35,6 +35,7 @@ import re
 import sys
 import time
 from collections import Counter
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -625,27 +626,37 @@ async def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def main() -> int:
-    """Entry point."""
-    parser = argparse.ArgumentParser(description="Check the EG4 demo dashboard in Chromium")
+def browser_arguments(description: str) -> argparse.ArgumentParser:
+    """The arguments every browser check takes: where Home Assistant is, who logs in, Chromium."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--url", required=True, help="Home Assistant's base URL")
     parser.add_argument("--profile", required=True, help="Chromium's --user-data-dir")
-    parser.add_argument("--screenshot", required=True, help="PNG file to write")
     parser.add_argument("--username", default="demo")
     parser.add_argument("--password", default="demo")
-    parser.add_argument("--timeout", type=float, default=90.0, help="seconds to render")
     parser.add_argument("--pid", action="append", default=[], metavar="NAME=PID")
-    args = parser.parse_args()
+    return parser
+
+
+def run_check(name: str, check: Coroutine[Any, Any, int]) -> int:
+    """Run a browser check; its failure is one line on stderr and exit status 1."""
     try:
-        return asyncio.run(run(args))
+        return asyncio.run(check)
     except CheckError as err:
-        print(f"demo browser check failed: {err}", file=sys.stderr)
+        print(f"{name} failed: {err}", file=sys.stderr)
         return 1
     except (aiohttp.ClientError, OSError) as err:
-        print(f"demo browser check failed: {type(err).__name__}: {err}", file=sys.stderr)
+        print(f"{name} failed: {type(err).__name__}: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def main() -> int:
+    """Entry point."""
+    parser = browser_arguments("Check the EG4 demo dashboard in Chromium")
+    parser.add_argument("--screenshot", required=True, help="PNG file to write")
+    parser.add_argument("--timeout", type=float, default=90.0, help="seconds to render")
+    return run_check("demo browser check", run(parser.parse_args()))
 
 
 if __name__ == "__main__":

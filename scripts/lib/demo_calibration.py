@@ -39,9 +39,11 @@ from demo_browser import (
     WIDTH,
     DevTools,
     Page,
+    browser_arguments,
     devtools_endpoint,
     expected_data,
     open_dashboard,
+    run_check,
 )
 from demo_check import DASHBOARD_URL_PATH, CheckError, Demo, auth_callback_url, check_alive, ok
 
@@ -283,25 +285,10 @@ async def run(args: argparse.Namespace) -> int:
 
 def main() -> int:
     """Entry point."""
-    parser = argparse.ArgumentParser(description="Watch a demo calibration in Chromium")
-    parser.add_argument("--url", required=True, help="Home Assistant's base URL")
-    parser.add_argument("--profile", required=True, help="Chromium's --user-data-dir")
+    parser = browser_arguments("Watch a demo calibration in Chromium")
     parser.add_argument("--artifacts", required=True, help="directory for the screenshots")
-    parser.add_argument("--username", default="demo")
-    parser.add_argument("--password", default="demo")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds for the run")
-    parser.add_argument("--pid", action="append", default=[], metavar="NAME=PID")
-    args = parser.parse_args()
-    try:
-        return asyncio.run(run(args))
-    except CheckError as err:
-        print(f"demo calibration check failed: {err}", file=sys.stderr)
-        return 1
-    except (aiohttp.ClientError, OSError) as err:
-        print(f"demo calibration check failed: {type(err).__name__}: {err}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    return run_check("demo calibration check", run(parser.parse_args()))
 
 
 if __name__ == "__main__":
