@@ -30,6 +30,7 @@ from custom_components.eg4.supervisor.drift_watch import DRIFT_REPAIR_AFTER_S
 from simulator import ChargerPriority, OutputPriority, build_twin
 from tests.e2e.system import PROFILES
 from tests.e2e.twin_rig import Rig, rig_on_mocked_mqtt, settle
+from tests.integration.test_calibration_actions import profile, scenario  # noqa: F401
 
 EVERYDAY = [(OutputPriority.SBU, ChargerPriority.SOLAR_FIRST)] * 2
 CALIBRATING = [(OutputPriority.SUB, ChargerPriority.SOLAR_AND_UTILITY)] * 2
@@ -59,18 +60,6 @@ class Repairs:
         assert response.status == HTTPStatus.OK, await response.text()
         result: dict[str, Any] = await response.json()
         return result
-
-
-@pytest.fixture(params=sorted(PROFILES))
-def profile(request: pytest.FixtureRequest) -> str:
-    """Each MQTT bridge profile in turn."""
-    return str(request.param)
-
-
-@pytest.fixture
-def scenario() -> str:
-    """The twin's scenario (override with parametrize)."""
-    return "drifted"
 
 
 @pytest.fixture
