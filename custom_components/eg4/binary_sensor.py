@@ -10,13 +10,11 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .dynamic import async_add_source_entities
 from .entity import Eg4Entity
 from .model import PackState, SettingKey, SourceId, SourceKind
-from .runtime import Eg4ConfigEntry
+from .platforms import SourceEntities, entry_platform
+from .runtime import Eg4RuntimeData
 from .system_entities import SOC_DRIFT, SocDriftBinarySensor
 
 PARALLEL_UPDATES = 0
@@ -34,28 +32,29 @@ SETTINGS_MISMATCH = BinarySensorEntityDescription(
 )
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: Eg4ConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Create the binary sensors the capabilities allow (and those of joining sources)."""
-    coordinator = entry.runtime_data.coordinator
+def _per_source(data: Eg4RuntimeData) -> SourceEntities:
+    """Each pack's protection (where reported); the group's mismatch, with its second unit."""
+    coordinator = data.coordinator
     protection = "protection" in coordinator.capabilities.pack_metrics
 
     def build(source: SourceId) -> list[Eg4Entity]:
         if source.kind is SourceKind.PACK:
             return [PackProtectionSensor(coordinator, PROTECTION, source)] if protection else []
-        # The group's mismatch sensor comes with its second unit (at set-up or joining).
-        if source.index == 2:
+        if source.index == 2:  # at set-up or when it joins
             return [SettingsMismatchSensor(coordinator, SETTINGS_MISMATCH, None)]
         return []
 
-    async_add_source_entities(hass, entry, async_add_entities, build)
-    if coordinator.data.packs:
-        async_add_entities(
-            [SocDriftBinarySensor(coordinator, SOC_DRIFT, entry.runtime_data.supervisor)]
-        )
+    return build
+
+
+def _group(data: Eg4RuntimeData) -> list[Eg4Entity]:
+    """The drift flag, where there are packs to drift."""
+    if not data.coordinator.data.packs:
+        return []
+    return [SocDriftBinarySensor(data.coordinator, SOC_DRIFT, data.supervisor)]
+
+
+async_setup_entry = entry_platform(_group, per_source=_per_source)
 
 
 class PackProtectionSensor(Eg4Entity, BinarySensorEntity):

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .calibration.result import SUPERVISED_PHASES
 from .entity import Eg4CalibrationEntity
-from .runtime import Eg4ConfigEntry
+from .platforms import entry_platform
 from .services import async_require_admin
 
 PARALLEL_UPDATES = 1
@@ -18,16 +16,9 @@ CANCEL_CALIBRATION = ButtonEntityDescription(
 )
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: Eg4ConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """The cancel button of the entry's system device."""
-    data = entry.runtime_data
-    async_add_entities(
-        [CancelCalibrationButton(data.coordinator, CANCEL_CALIBRATION, data.supervisor)]
-    )
+async_setup_entry = entry_platform(
+    lambda data: [CancelCalibrationButton(data.coordinator, CANCEL_CALIBRATION, data.supervisor)]
+)
 
 
 class CancelCalibrationButton(Eg4CalibrationEntity, ButtonEntity):

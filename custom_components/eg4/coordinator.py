@@ -12,8 +12,9 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers.dispatcher import async_dispatcher_send
@@ -50,7 +51,6 @@ from .write_modes import Guard, WriteOutcome
 from .writes import Writer
 
 if TYPE_CHECKING:
-    from .runtime import Eg4ConfigEntry
     from .transport.base import Transport
 
 _LOGGER = logging.getLogger(__name__)
@@ -93,9 +93,11 @@ def transport_errors(*, setup: bool) -> Iterator[None]:
 class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
     """Holds the SystemState; notifies exactly the entities a message concerns."""
 
-    config_entry: Eg4ConfigEntry
+    # What it reads of its entry is title, data and options: the entry's runtime data
+    # (``runtime.Eg4RuntimeData``) holds the coordinator, not the other way round.
+    config_entry: ConfigEntry[Any]
 
-    def __init__(self, hass: HomeAssistant, entry: Eg4ConfigEntry, transport: Transport) -> None:
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any], transport: Transport) -> None:
         """Create the coordinator for one config entry."""
         super().__init__(
             hass,

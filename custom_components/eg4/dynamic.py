@@ -7,31 +7,24 @@ retained message alone) -> ``SystemState.admit`` adds it (and any lower number m
 creates it at once -> the entry's update listener sees an entry that describes exactly what is
 running (:func:`runs_as_stored`) and does not reload it (a reload would end a running
 calibration) -> :func:`signal_source_joined` is sent once per new source, and each platform
-adds that source's entities (:func:`async_add_source_entities`); group entities listen to the
-new source's keys too (``Eg4Entity``). The option ``add_new_sources`` (MQTT entries, on by
-default) turns joining off; a profile that may share its bridge with other entries
+adds that source's entities (``platforms.async_add_source_entities``); group entities listen
+to the new source's keys too (``Eg4Entity``). The option ``add_new_sources`` (MQTT entries, on
+by default) turns joining off; a profile that may share its bridge with other entries
 (``SharingProfile``: lxp-bridge) never takes a unit another entry lists.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
-from homeassistant.helpers.entity import Entity
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import CONF_TRANSPORT, DOMAIN, TRANSPORT_MQTT
-from .model import SourceId
 from .profiles.registry import bridge_of
-
-if TYPE_CHECKING:
-    from .runtime import Eg4ConfigEntry
 
 
 def signal_source_joined(entry_id: str) -> str:
@@ -61,7 +54,7 @@ def runs_as_stored(running: RunningConfig, entry: ConfigEntry[Any]) -> bool:
 
 @callback
 def async_record_sources(
-    hass: HomeAssistant, entry: Eg4ConfigEntry, updates: Mapping[str, Any]
+    hass: HomeAssistant, entry: ConfigEntry[Any], updates: Mapping[str, Any]
 ) -> bool:
     """Store the sources the system now has in the entry; True if the entry changed.
 
@@ -78,26 +71,3 @@ def async_record_sources(
         if taken is None or taken.entry_id == entry.entry_id:
             unique_id = candidate
     return hass.config_entries.async_update_entry(entry, data=data, unique_id=unique_id)
-
-
-type SourceEntities = Callable[[SourceId], Iterable[Entity]]
-
-
-@callback
-def async_add_source_entities(
-    hass: HomeAssistant,
-    entry: Eg4ConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-    build: SourceEntities,
-) -> None:
-    """Add the entities ``build`` makes for each source now, and for each that joins later."""
-    state = entry.runtime_data.coordinator.data
-    async_add_entities([entity for source in state.sources() for entity in build(source)])
-
-    @callback
-    def joined(source: SourceId) -> None:
-        async_add_entities(list(build(source)))
-
-    entry.async_on_unload(
-        async_dispatcher_connect(hass, signal_source_joined(entry.entry_id), joined)
-    )

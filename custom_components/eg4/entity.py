@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import ClassVar
 
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -138,7 +139,14 @@ class Eg4Entity(CoordinatorEntity[Eg4Coordinator]):
 
 
 class Eg4GroupSettingEntity(Eg4Entity):
-    """A writable setting of the whole parallel group: it follows the setting on every unit."""
+    """A writable setting of the whole parallel group: it follows the setting on every unit.
+
+    ``setting_type``: the kind of setting the entity shows (``platforms.setting_platform``
+    makes one for each setting of that kind the transport can write); ``_configure`` takes
+    what the setting defines (range, step, options) as the entity's.
+    """
+
+    setting_type: ClassVar[type[SettingDef]]
 
     def __init__(
         self, coordinator: Eg4Coordinator, description: EntityDescription, setting: SettingDef
@@ -146,6 +154,10 @@ class Eg4GroupSettingEntity(Eg4Entity):
         """Bind to a writable setting."""
         super().__init__(coordinator, description, None)
         self._setting = setting
+        self._configure()
+
+    def _configure(self) -> None:
+        """Take what the setting defines as the entity's (nothing, unless a platform says)."""
 
     def listen_keys(self) -> list[tuple[SourceId, str]]:
         """This setting on every unit."""

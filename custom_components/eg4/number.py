@@ -14,13 +14,10 @@ from homeassistant.const import (
     UnitOfElectricCurrent,
     UnitOfElectricPotential,
 )
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import Eg4Coordinator
 from .entity import Eg4GroupSettingEntity, step_precision
 from .model import SettingKey
-from .runtime import Eg4ConfigEntry
+from .platforms import setting_platform
 from .settings import NumberSetting
 
 PARALLEL_UPDATES = 1
@@ -75,37 +72,17 @@ DESCRIPTIONS: tuple[NumberEntityDescription, ...] = (
 )
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: Eg4ConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Create the numbers the transport can write."""
-    coordinator = entry.runtime_data.coordinator
-    writable = coordinator.capabilities.writable
-    async_add_entities(
-        Eg4SettingNumber(coordinator, description, setting)
-        for description in DESCRIPTIONS
-        if isinstance(setting := writable.get(SettingKey(description.key)), NumberSetting)
-    )
-
-
 class Eg4SettingNumber(Eg4GroupSettingEntity, NumberEntity):
     """A group-wide numeric setting; shows the value every unit confirms."""
 
+    setting_type = NumberSetting
     _setting: NumberSetting
 
-    def __init__(
-        self,
-        coordinator: Eg4Coordinator,
-        description: NumberEntityDescription,
-        setting: NumberSetting,
-    ) -> None:
-        """Bind to a writable setting."""
-        super().__init__(coordinator, description, setting)
-        self._attr_native_min_value = setting.minimum
-        self._attr_native_max_value = setting.maximum
-        self._attr_native_step = setting.step
+    def _configure(self) -> None:
+        """The setting's range and step."""
+        self._attr_native_min_value = self._setting.minimum
+        self._attr_native_max_value = self._setting.maximum
+        self._attr_native_step = self._setting.step
 
     @property
     def native_value(self) -> float | None:
@@ -125,3 +102,6 @@ class Eg4SettingNumber(Eg4GroupSettingEntity, NumberEntity):
         """Write to every unit and return once read-back confirms it."""
         await self.coordinator.async_write_setting(self._setting.key, value)
         self.async_write_ha_state()
+
+
+async_setup_entry = setting_platform(DESCRIPTIONS, Eg4SettingNumber)

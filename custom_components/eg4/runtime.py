@@ -1,15 +1,17 @@
-"""What a loaded config entry holds: the typed ``runtime_data`` of an eg4 entry."""
+"""What a loaded config entry holds: the typed ``runtime_data`` of an eg4 entry.
+
+It sits above the rooms it names: the coordinator and the supervisor never name the entry's
+runtime data, so nothing they import leads back here.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 
-if TYPE_CHECKING:
-    from .coordinator import Eg4Coordinator
-    from .supervisor import CalibrationSupervisor
+from .coordinator import Eg4Coordinator
+from .supervisor import CalibrationSupervisor
 
 
 @dataclass(slots=True)

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import Eg4Coordinator
 from .entity import Eg4GroupSettingEntity
 from .model import ChargerPriority, OutputPriority, SettingKey
-from .runtime import Eg4ConfigEntry
+from .platforms import setting_platform
 from .settings import OptionSetting
 
 PARALLEL_UPDATES = 1
@@ -29,35 +26,15 @@ DESCRIPTIONS: tuple[SelectEntityDescription, ...] = (
 )
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: Eg4ConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Create the selects the transport can write."""
-    coordinator = entry.runtime_data.coordinator
-    writable = coordinator.capabilities.writable
-    async_add_entities(
-        Eg4SettingSelect(coordinator, description, setting)
-        for description in DESCRIPTIONS
-        if isinstance(setting := writable.get(SettingKey(description.key)), OptionSetting)
-    )
-
-
 class Eg4SettingSelect(Eg4GroupSettingEntity, SelectEntity):
     """A group-wide option setting; shows the value every unit confirms."""
 
+    setting_type = OptionSetting
     _setting: OptionSetting
 
-    def __init__(
-        self,
-        coordinator: Eg4Coordinator,
-        description: SelectEntityDescription,
-        setting: OptionSetting,
-    ) -> None:
-        """Bind to a writable setting."""
-        super().__init__(coordinator, description, setting)
-        self._attr_options = [option.value for option in setting.options]
+    def _configure(self) -> None:
+        """The setting's options."""
+        self._attr_options = [option.value for option in self._setting.options]
 
     @property
     def current_option(self) -> str | None:
@@ -71,3 +48,6 @@ class Eg4SettingSelect(Eg4GroupSettingEntity, SelectEntity):
         """Write to every unit and return once read-back confirms it."""
         await self.coordinator.async_write_setting(self._setting.key, option)
         self.async_write_ha_state()
+
+
+async_setup_entry = setting_platform(DESCRIPTIONS, Eg4SettingSelect)

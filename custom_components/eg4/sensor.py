@@ -21,13 +21,11 @@ from homeassistant.const import (
     UnitOfPower,
     UnitOfTemperature,
 )
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.core import callback
 from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .dynamic import async_add_source_entities
 from .entity import Eg4Entity, step_precision
 from .model import (
     ChargerPriority,
@@ -38,9 +36,10 @@ from .model import (
     SourceId,
     SourceKind,
 )
+from .platforms import SourceEntities, entry_platform
 from .profiles.base import DEVICE_MODE_OPTIONS
 from .profiles.common import BATTERY_DIRECTION_OPTIONS, LINE_DIRECTION_OPTIONS
-from .runtime import Eg4ConfigEntry
+from .runtime import Eg4RuntimeData
 from .settings import NumberSetting
 from .system_entities import CALIBRATION_SENSORS, DRIFT_SENSORS, CalibrationSensor, DriftSensor
 from .transport.base import Capabilities
@@ -273,13 +272,9 @@ def _readback(
     return replace(description, suggested_display_precision=step_precision(setting.step))
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: Eg4ConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Create the sensors this transport's capabilities allow (and those of joining sources)."""
-    coordinator = entry.runtime_data.coordinator
+def _per_source(data: Eg4RuntimeData) -> SourceEntities:
+    """Each inverter's and pack's sensors: what this transport's capabilities allow."""
+    coordinator = data.coordinator
     caps = coordinator.capabilities
     inverter = [d for d in INVERTER_SENSORS if d.key in caps.inverter_metrics]
     inverter += [_readback(d, caps) for d in SETTING_SENSORS if d.key in caps.readable_settings]
@@ -289,9 +284,13 @@ async def async_setup_entry(
         descriptions = inverter if source.kind is SourceKind.INVERTER else pack
         return [Eg4Sensor(coordinator, d, source) for d in descriptions]
 
-    async_add_source_entities(hass, entry, async_add_entities, build)
-    supervisor = entry.runtime_data.supervisor
-    has_packs = bool(coordinator.data.packs)  # drift and the bank's figures need packs
+    return build
+
+
+def _group(data: Eg4RuntimeData) -> list[SensorEntity]:
+    """The group's sensors: drift and the calibration (the bank's figures need packs), writes."""
+    coordinator, supervisor = data.coordinator, data.supervisor
+    has_packs = bool(coordinator.data.packs)
     group: list[SensorEntity] = [
         DriftSensor(coordinator, d, supervisor) for d in DRIFT_SENSORS if has_packs
     ]
@@ -301,7 +300,10 @@ async def async_setup_entry(
         if has_packs or not d.needs_packs
     )
     group.append(WritesTodaySensor(coordinator, WRITES_TODAY, None))
-    async_add_entities(group)
+    return group
+
+
+async_setup_entry = entry_platform(_group, per_source=_per_source)
 
 
 class Eg4Sensor(Eg4Entity, SensorEntity):

@@ -1,10 +1,9 @@
 """The package's modules form a graph without cycles, and nothing imports the package root.
 
-The rule: a module's top-level imports (those that run when it is imported) may not lead back
-to it. Imports under ``if TYPE_CHECKING:`` and imports inside functions are excluded: they run
-never, or only after every module is loaded, so they cannot make an import order matter.
-A cycle among top-level imports makes a module's contents depend on which one was imported
-first; a newcomer cannot tell which room a name belongs to.
+The rule: no module's imports lead back to it, whatever kind they are: top-level ones, those
+under ``if TYPE_CHECKING:`` and those inside functions all count. A type-only cycle is still two
+rooms that each need the other to be understood; a newcomer cannot tell which one a name
+belongs to, and the next runtime import along it makes the import order matter.
 """
 
 from __future__ import annotations
@@ -21,32 +20,6 @@ def _module_name(path: Path) -> str:
     if parts[-1] == "__init__":
         parts = parts[:-1]
     return ".".join(parts)
-
-
-def _is_type_checking(node: ast.If) -> bool:
-    test = node.test
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
-
-
-def _top_level_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
-    """The imports that run at import time: module level, not under TYPE_CHECKING."""
-    found: list[ast.Import | ast.ImportFrom] = []
-    pending: list[ast.stmt] = list(tree.body)
-    while pending:
-        node = pending.pop()
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            found.append(node)
-        elif isinstance(node, ast.If):
-            if not _is_type_checking(node):
-                pending.extend(node.body)
-            pending.extend(node.orelse)
-        elif isinstance(node, ast.Try):
-            pending.extend([*node.body, *node.orelse, *node.finalbody])
-            for handler in node.handlers:
-                pending.extend(handler.body)
-    return found
 
 
 def _targets(
@@ -82,13 +55,18 @@ def _targets(
     return targets
 
 
+def _imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    """Every import statement of a module: top level, under TYPE_CHECKING, inside functions."""
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)]
+
+
 def _graph() -> dict[str, set[str]]:
     files = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
     graph: dict[str, set[str]] = {}
     for name, path in files.items():
         tree = ast.parse(path.read_text(), str(path))
         edges: set[str] = set()
-        for node in _top_level_imports(tree):
+        for node in _imports(tree):
             edges |= _targets(name, path.name == "__init__.py", node, set(files)) - {name}
         graph[name] = edges
     return graph
@@ -130,24 +108,20 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_no_import_cycles() -> None:
-    """No module's top-level imports lead back to it."""
+    """No module's imports (TYPE_CHECKING and function-level ones included) lead back to it."""
     assert _cycles(_graph()) == []
 
 
 def test_nothing_imports_the_package_root() -> None:
-    """The package root is Home Assistant's entry point, not a place to take types from.
-
-    Every import counts here, TYPE_CHECKING ones too.
-    """
+    """The package root is Home Assistant's entry point, not a place to take types from."""
     modules = {_module_name(p) for p in PACKAGE.rglob("*.py")}
     importers = set()
     for path in PACKAGE.rglob("*.py"):
         name = _module_name(path)
         if name == ROOT:
             continue
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            imports = isinstance(node, ast.ImportFrom | ast.Import)
-            if imports and ROOT in _targets(name, path.name == "__init__.py", node, modules):
+        for node in _imports(ast.parse(path.read_text(), str(path))):
+            if ROOT in _targets(name, path.name == "__init__.py", node, modules):
                 importers.add(name)
     assert sorted(importers) == []
 
@@ -156,3 +130,17 @@ def test_the_walker_sees_a_cycle() -> None:
     """The check itself: two modules that import each other at the top are a cycle."""
     assert _cycles({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == [["a", "b"]]
     assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_type_only_imports_count() -> None:
+    """An import under ``if TYPE_CHECKING:`` or inside a function is an edge like any other."""
+    tree = ast.parse(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n"
+        "    from .b import B\n"
+        "def f():\n"
+        "    from .c import C\n"
+    )
+    modules = {"p", "p.a", "p.b", "p.c"}
+    targets = set().union(*(_targets("p.a", False, node, modules) for node in _imports(tree)))
+    assert targets == {"p.b", "p.c"}

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from ..calibration import CalibrationRun, Phase, PlanItem
 from ..writes import WritePreemptedError
+from .host import RunHost
 from .revert import setting_groups
-
-if TYPE_CHECKING:
-    from .core import CalibrationSupervisor
 
 _LOGGER = logging.getLogger(__name__)
 
 
-async def async_engage(
-    sup: CalibrationSupervisor, run: CalibrationRun, items: Sequence[PlanItem]
-) -> None:
+async def async_engage(sup: RunHost, run: CalibrationRun, items: Sequence[PlanItem]) -> None:
     """Write the levers in plan order (the one that starts the charge last).
 
     The writer asks ``wanted`` right before every command, so a breach, a cancel or a stop

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.exceptions import ServiceValidationError
@@ -23,19 +23,17 @@ from ..model import SettingKey, SettingValue
 from ..refusal import RefusedError
 from ..safety import Limits, preflight
 from .answers import before_response, notes_response, plan_response
-
-if TYPE_CHECKING:
-    from .core import CalibrationSupervisor
+from .host import RunHost
 
 
-def levers(supervisor: CalibrationSupervisor) -> dict[SettingKey, SettingValue]:
+def levers(supervisor: RunHost) -> dict[SettingKey, SettingValue]:
     """The settings that force a grid charge on this transport's family."""
     writable = supervisor.coordinator.capabilities.writable
     family = PI_FAMILY_LEVERS if SettingKey.OUTPUT_PRIORITY in writable else CLOUD_FAMILY_LEVERS
     return {key: value for key, value in family.items() if key in writable}
 
 
-def run_config_for(supervisor: CalibrationSupervisor, config: RunConfig) -> RunConfig:
+def run_config_for(supervisor: RunHost, config: RunConfig) -> RunConfig:
     """The run's limits for this transport: a polled source is judged on its poll interval."""
     poll = supervisor.coordinator.transport.poll_interval
     seconds = None if poll is None else poll.total_seconds()
@@ -43,7 +41,7 @@ def run_config_for(supervisor: CalibrationSupervisor, config: RunConfig) -> RunC
 
 
 def plan_run(
-    supervisor: CalibrationSupervisor,
+    supervisor: RunHost,
     method: Method,
     config: RunConfig,
     *,
@@ -125,7 +123,7 @@ def limits_from(cell_voltage_limit: float | None, temperature_limit: float | Non
     return Limits(**kwargs)
 
 
-def refuse_if_running_elsewhere(supervisor: CalibrationSupervisor) -> None:
+def refuse_if_running_elsewhere(supervisor: RunHost) -> None:
     """One run per system: another eg4 entry may reach the same inverters.
 
     The MQTT bridges name no serial, so two entries cannot be told apart from two systems:
@@ -135,7 +133,7 @@ def refuse_if_running_elsewhere(supervisor: CalibrationSupervisor) -> None:
     for entry in hass.config_entries.async_entries(DOMAIN):
         if entry.entry_id == supervisor.entry_id or entry.state is not ConfigEntryState.LOADED:
             continue
-        other: CalibrationSupervisor = entry.runtime_data.supervisor
+        other: RunHost = entry.runtime_data.supervisor
         if other.run is not None and other.run.awaits_revert:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,

@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.exceptions import HomeAssistantError
@@ -25,9 +25,7 @@ from ..calibration import CalibrationRun, Outcome, PlanItem, RunDataError, resto
 from ..calibration.codec import decode_item, encode_item
 from ..calibration.plan import VALUE_TOLERANCE
 from ..model import SettingKey, SettingValue, SystemState, setting_text, values_match
-
-if TYPE_CHECKING:
-    from .core import CalibrationSupervisor
+from .host import RunHost
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -69,7 +67,7 @@ def read_back(
 class Reverter:
     """Runs the reverts of one supervisor (at most one at a time)."""
 
-    def __init__(self, supervisor: CalibrationSupervisor) -> None:
+    def __init__(self, supervisor: RunHost) -> None:
         """Bind to the supervisor whose run is reverted."""
         self._sup = supervisor
         self._lock = asyncio.Lock()
