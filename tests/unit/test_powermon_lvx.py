@@ -24,7 +24,7 @@ from custom_components.eg4.model import (
     SettingValue,
     SystemState,
 )
-from custom_components.eg4.profiles.base import Command
+from custom_components.eg4.profiles.base import Command, alternatives
 from custom_components.eg4.profiles.powermon_lvx import (
     CHARGER_PRIORITY_COMMANDS,
     INVERTER_KEYS,
@@ -462,7 +462,7 @@ def test_encode(
     # One command for the whole parallel group, whatever unit is asked for.
     for unit in (None, 1, 2):
         assert profile.encode(key, value, unit) == [Command(topic, payload)]
-        assert profile.alternative_encodings(key, value, unit) == []
+        assert alternatives(profile, key, value, unit) == []
 
 
 @pytest.mark.parametrize(

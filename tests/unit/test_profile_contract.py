@@ -29,7 +29,7 @@ from custom_components.eg4.model import (
     values_match,
 )
 from custom_components.eg4.profiles import build_profile
-from custom_components.eg4.profiles.base import Command, Profile
+from custom_components.eg4.profiles.base import Command, Profile, alternatives
 from custom_components.eg4.profiles.powermon_lvx import INVERTER_KEYS, PACK_KEYS, PowermonLvxProfile
 from custom_components.eg4.profiles.registry import BRIDGES
 from custom_components.eg4.profiles.solar_assistant import (
@@ -541,7 +541,7 @@ def test_encode_bridge_readback_decode_round_trip(bridge: Case, key: SettingKey)
         encodings = {
             unit: [
                 profile.encode(key, value, unit),
-                *profile.alternative_encodings(key, value, unit),
+                *alternatives(profile, key, value, unit),
             ]
             for unit in units
         }

@@ -85,16 +85,35 @@ class Profile(Protocol):
     def encode(self, key: SettingKey, value: SettingValue, unit: int | None) -> list[Command]:
         """Commands that set ``key`` to ``value`` (on ``unit``, or all when None)."""
 
-    def alternative_encodings(
-        self, key: SettingKey, value: SettingValue, unit: int | None
-    ) -> list[list[Command]]:
-        """Other encodings of the same command, tried when the first is not applied."""
-
     def describe(self) -> dict[str, str | int]:
         """The non-secret parameters, for diagnostics."""
 
     def config_for_sources(self, inverter_count: int, pack_count: int) -> dict[str, Any]:
         """The entry data that describes this many units and packs (stored when one joins)."""
+
+
+@runtime_checkable
+class RetryingProfile(Protocol):
+    """A profile that knows more than one way to word a command (Solar Assistant versions)."""
+
+    def alternative_encodings(
+        self, key: SettingKey, value: SettingValue, unit: int | None
+    ) -> list[list[Command]]:
+        """Other encodings of the same command, tried when the first is not applied."""
+
+
+def alternatives(
+    profile: Profile, key: SettingKey, value: SettingValue, unit: int | None
+) -> list[list[Command]]:
+    """The other encodings of a command: a retrying profile's, none for any other."""
+    if isinstance(profile, RetryingProfile):
+        return profile.alternative_encodings(key, value, unit)
+    return []
+
+
+def cannot_encode(bridge: str, key: SettingKey, value: SettingValue) -> ValueError:
+    """What ``encode`` raises for a value its bridge has no command for."""
+    return ValueError(f"{bridge} cannot write {key} = {value!r}")
 
 
 # ---- scalar parsers: return a value, or raise ValueError -------------------------------

@@ -51,6 +51,7 @@ from .base import (
     Command,
     DecodeResult,
     EntriesData,
+    cannot_encode,
     plausible,
 )
 
@@ -270,14 +271,7 @@ class LxpBridgeProfile:
             return [Command(f"{base}/ac_charge", "true" if on else "false")]
         if key in REGISTER_OF and isinstance(value, float) and value.is_integer():
             return [Command(f"{base}/hold/{REGISTER_OF[key]}", str(int(value)))]
-        msg = f"lxp-bridge cannot write {key} = {value!r}"
-        raise ValueError(msg)
-
-    def alternative_encodings(
-        self, key: SettingKey, value: SettingValue, unit: int | None
-    ) -> list[list[Command]]:
-        """lxp-bridge knows one encoding per setting."""
-        return []
+        raise cannot_encode("lxp-bridge", key, value)
 
     def describe(self) -> dict[str, str | int]:
         """Non-secret parameters for diagnostics (datalog serials are redacted there)."""

@@ -51,8 +51,6 @@ from ..settings import (
     MAX_CHARGE_CURRENT,
     MAX_UTILITY_CHARGE_CURRENT,
     STOP_CHARGE_VOLTAGE,
-    OptionSetting,
-    SettingDef,
 )
 from ..transport.base import Capabilities, Decoded, Reading, Rejected
 from .base import (
@@ -71,6 +69,7 @@ from .base import (
     DecodeResult,
     Parser,
     RepairAdvice,
+    cannot_encode,
     decode_scalar,
     number_parser,
     option_parser,
@@ -82,7 +81,11 @@ from .common import (
     CHARGER_PRIORITY_READBACK,
     LINE_DIRECTIONS,
     OUTPUT_PRIORITY_READBACK,
+    CountedSources,
+    command_payload,
     parse_protection,
+    priority_settings,
+    state_path,
 )
 from .powermon_ratings import RatingGuard
 
@@ -182,7 +185,7 @@ class _Counter:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PowermonLvxProfile:
+class PowermonLvxProfile(CountedSources):
     """Topic map and codecs for powermon + lvx-control."""
 
     state_topic_prefix: str
@@ -247,14 +250,7 @@ class PowermonLvxProfile:
     @property
     def capabilities(self) -> Capabilities:
         """What this installation can read and write."""
-        writable: dict[SettingKey, SettingDef] = {
-            SettingKey.OUTPUT_PRIORITY: OptionSetting(
-                key=SettingKey.OUTPUT_PRIORITY, options=tuple(OUTPUT_PRIORITY_COMMANDS)
-            ),
-            SettingKey.CHARGER_PRIORITY: OptionSetting(
-                key=SettingKey.CHARGER_PRIORITY, options=tuple(CHARGER_PRIORITY_COMMANDS)
-            ),
-        }
+        writable = priority_settings(OUTPUT_PRIORITY_COMMANDS, CHARGER_PRIORITY_COMMANDS)
         for setting in (MAX_CHARGE_CURRENT, MAX_UTILITY_CHARGE_CURRENT, STOP_CHARGE_VOLTAGE):
             if setting.key in self.number_commands:
                 writable[setting.key] = setting
@@ -273,10 +269,9 @@ class PowermonLvxProfile:
 
     def decode(self, topic: str, payload: str) -> DecodeResult:
         """Decode one telemetry message."""
-        head = self.state_topic_prefix + "/"
-        if not topic.startswith(head) or not topic.endswith("/state"):
+        level = state_path(topic, self.state_topic_prefix)
+        if level is None:
             return None
-        level = topic[len(head) : -len("/state")]
         for prefix, kind, count in self._sources:
             if level.startswith(prefix):
                 return self._decode_source(level[len(prefix) :], kind, count, payload)
@@ -302,24 +297,15 @@ class PowermonLvxProfile:
     def encode(self, key: SettingKey, value: SettingValue, unit: int | None) -> list[Command]:
         """lvx-control takes one command for the whole parallel group."""
         del unit  # the bridge applies every command to each parallel unit
-        base = self.command_topic_prefix
-        if key is SettingKey.OUTPUT_PRIORITY and value in OUTPUT_PRIORITY_COMMANDS:
-            payload = OUTPUT_PRIORITY_COMMANDS[value]  # type: ignore[index]
-            return [Command(f"{base}/output_priority", payload)]
-        if key is SettingKey.CHARGER_PRIORITY and value in CHARGER_PRIORITY_COMMANDS:
-            payload = CHARGER_PRIORITY_COMMANDS[value]  # type: ignore[index]
-            return [Command(f"{base}/charger_priority", payload)]
-        if key in self.number_commands and isinstance(value, float):
-            text = f"{value:.1f}" if key is SettingKey.STOP_CHARGE_VOLTAGE else f"{value:.0f}"
-            return [Command(f"{base}/{self.number_commands[key]}", text)]
-        msg = f"{self.name} cannot write {key} = {value!r}"
-        raise ValueError(msg)
-
-    def alternative_encodings(
-        self, key: SettingKey, value: SettingValue, unit: int | None
-    ) -> list[list[Command]]:
-        """lvx-control knows one encoding per setting."""
-        return []
+        topics = {
+            SettingKey.OUTPUT_PRIORITY: "output_priority",
+            SettingKey.CHARGER_PRIORITY: "charger_priority",
+            **self.number_commands,
+        }
+        payload = command_payload(key, value, OUTPUT_PRIORITY_COMMANDS, CHARGER_PRIORITY_COMMANDS)
+        if key not in topics or payload is None:
+            raise cannot_encode(self.name, key, value)
+        return [Command(f"{self.command_topic_prefix}/{topics[key]}", payload)]
 
     def describe(self) -> dict[str, str | int]:
         """Non-secret parameters for diagnostics."""
@@ -334,10 +320,6 @@ class PowermonLvxProfile:
             "topics_ignored": self._odd.count,
             "ratings_dropped": self._guard.ratings_dropped,
         }
-
-    def config_for_sources(self, inverter_count: int, pack_count: int) -> dict[str, Any]:
-        """The counts are all the entry stores of its sources."""
-        return {CONF_INVERTER_COUNT: inverter_count, CONF_PACK_COUNT: pack_count}
 
 
 def _decode_pack(source: SourceId, key: str, payload: str) -> DecodeResult:

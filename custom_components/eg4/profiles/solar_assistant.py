@@ -33,7 +33,6 @@ from ..settings import (
     MAX_CHARGE_CURRENT,
     MAX_UTILITY_CHARGE_CURRENT,
     STOP_CHARGE_VOLTAGE,
-    OptionSetting,
     SettingDef,
 )
 from ..transport.base import Capabilities, CommandResult, Rejected
@@ -51,13 +50,21 @@ from .base import (
     Command,
     DecodeResult,
     Parser,
+    cannot_encode,
     decode_scalar,
     number_parser,
     option_parser,
     parse_device_mode,
     table_capabilities,
 )
-from .common import CHARGER_PRIORITY_READBACK, OUTPUT_PRIORITY_READBACK
+from .common import (
+    CHARGER_PRIORITY_READBACK,
+    OUTPUT_PRIORITY_READBACK,
+    CountedSources,
+    command_payload,
+    priority_settings,
+    state_path,
+)
 
 INVERTER_METRICS: dict[str, tuple[str, Parser, SettingKey | None]] = {
     "battery_voltage": ("battery_voltage", number_parser(VOLTAGE_BANK), None),
@@ -129,13 +136,6 @@ SETTING_TOPICS: dict[SettingKey, str] = {
     SettingKey.MAX_UTILITY_CHARGE_CURRENT: "max_grid_charge_current",
     SettingKey.STOP_CHARGE_VOLTAGE: "back_to_battery_voltage",
 }
-NUMBER_KEYS = frozenset(
-    {
-        SettingKey.MAX_CHARGE_CURRENT,
-        SettingKey.MAX_UTILITY_CHARGE_CURRENT,
-        SettingKey.STOP_CHARGE_VOLTAGE,
-    }
-)
 OUTPUT_PRIORITY_COMMANDS: dict[OutputPriority, str] = {
     OutputPriority.SBU: "Solar/Battery/Utility",
     OutputPriority.SUB: "Solar/Utility/Battery",
@@ -156,7 +156,7 @@ _UNIT_INDEX = re.compile(r"[0-9]{1,3}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SolarAssistantProfile:
+class SolarAssistantProfile(CountedSources):
     """Topic map and codecs for Solar Assistant."""
 
     topic_prefix: str
@@ -178,12 +178,7 @@ class SolarAssistantProfile:
     def capabilities(self) -> Capabilities:
         """What Solar Assistant exposes for these inverters."""
         writable: dict[SettingKey, SettingDef] = {
-            SettingKey.OUTPUT_PRIORITY: OptionSetting(
-                key=SettingKey.OUTPUT_PRIORITY, options=tuple(OUTPUT_PRIORITY_COMMANDS)
-            ),
-            SettingKey.CHARGER_PRIORITY: OptionSetting(
-                key=SettingKey.CHARGER_PRIORITY, options=tuple(CHARGER_PRIORITY_COMMANDS)
-            ),
+            **priority_settings(OUTPUT_PRIORITY_COMMANDS, CHARGER_PRIORITY_COMMANDS),
             SettingKey.MAX_CHARGE_CURRENT: MAX_CHARGE_CURRENT,
             SettingKey.MAX_UTILITY_CHARGE_CURRENT: MAX_UTILITY_CHARGE_CURRENT,
             SettingKey.STOP_CHARGE_VOLTAGE: STOP_CHARGE_VOLTAGE,
@@ -203,10 +198,10 @@ class SolarAssistantProfile:
 
     def decode(self, topic: str, payload: str) -> DecodeResult:
         """Decode one state message or command reply."""
-        head = self.topic_prefix + "/"
-        if not topic.startswith(head) or not topic.endswith("/state"):
+        path = state_path(topic, self.topic_prefix)
+        if path is None:
             return None
-        device, sep, metric = topic[len(head) : -len("/state")].partition("/")
+        device, sep, metric = path.partition("/")
         if not sep or "/" in metric:
             return None
         if device == "set" and metric == "response_message":
@@ -249,23 +244,15 @@ class SolarAssistantProfile:
             "pack_count": self.pack_count,
         }
 
-    def config_for_sources(self, inverter_count: int, pack_count: int) -> dict[str, Any]:
-        """The counts are all the entry stores of its sources."""
-        return {CONF_INVERTER_COUNT: inverter_count, CONF_PACK_COUNT: pack_count}
-
     def _set_topic(self, key: SettingKey, unit: int) -> str:
         return f"{self.topic_prefix}/inverter_{unit}/{SETTING_TOPICS[key]}/set"
 
 
 def _payload(key: SettingKey, value: SettingValue) -> str:
-    if key is SettingKey.OUTPUT_PRIORITY and value in OUTPUT_PRIORITY_COMMANDS:
-        return OUTPUT_PRIORITY_COMMANDS[value]  # type: ignore[index]
-    if key is SettingKey.CHARGER_PRIORITY and value in CHARGER_PRIORITY_COMMANDS:
-        return CHARGER_PRIORITY_COMMANDS[value]  # type: ignore[index]
-    if key in NUMBER_KEYS and isinstance(value, float):
-        return f"{value:.1f}" if key is SettingKey.STOP_CHARGE_VOLTAGE else f"{value:.0f}"
-    msg = f"Solar Assistant cannot write {key} = {value!r}"
-    raise ValueError(msg)
+    payload = command_payload(key, value, OUTPUT_PRIORITY_COMMANDS, CHARGER_PRIORITY_COMMANDS)
+    if payload is None:
+        raise cannot_encode("Solar Assistant", key, value)
+    return payload
 
 
 def _decode_response(payload: str) -> DecodeResult:

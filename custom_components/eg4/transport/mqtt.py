@@ -21,7 +21,13 @@ from homeassistant.helpers import issue_registry as ir
 from ..const import DOMAIN
 from ..model import SettingKey, SettingValue
 from ..profiles import Profile
-from ..profiles.base import AdvisingProfile, Command, RepairAdvice, SharingProfile
+from ..profiles.base import (
+    AdvisingProfile,
+    Command,
+    RepairAdvice,
+    SharingProfile,
+    alternatives,
+)
 from ..transport.base import Capabilities, Decoded
 from .base import MessageHandler, TransportError
 
@@ -155,7 +161,7 @@ class MqttTransport:
 
     def encodings(self, key: SettingKey, value: SettingValue, unit: int | None) -> int:
         """Primary encoding plus the profile's alternatives."""
-        return 1 + len(self._profile.alternative_encodings(key, value, unit))
+        return 1 + len(alternatives(self._profile, key, value, unit))
 
     async def async_send(
         self, key: SettingKey, value: SettingValue, unit: int | None, attempt: int = 0
@@ -165,8 +171,8 @@ class MqttTransport:
         if attempt == 0:
             commands = self._profile.encode(key, value, unit)
         else:
-            alternatives = self._profile.alternative_encodings(key, value, unit)
-            commands = alternatives[(attempt - 1) % len(alternatives)] if alternatives else []
+            others = alternatives(self._profile, key, value, unit)
+            commands = others[(attempt - 1) % len(others)] if others else []
             if not commands:
                 commands = self._profile.encode(key, value, unit)
         for command in commands:
