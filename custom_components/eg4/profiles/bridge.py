@@ -150,3 +150,27 @@ def seen_count(indexes: set[int], default: int, maximum: int) -> int:
     """The highest unit or pack number seen (within range), or ``default`` if none was."""
     seen = [index for index in indexes if 1 <= index <= maximum]
     return max(seen) if seen else default
+
+
+def keyed(profile: str, *fields: str) -> Callable[[Mapping[str, Any]], str]:
+    """A unique id or identity: the profile, then these fields of the data, joined by ``:``.
+
+    A list field (lxp-bridge's datalogs) counts as its items joined by ``,``.
+    """
+
+    def key(data: Mapping[str, Any]) -> str:
+        values = (data[name] for name in fields)
+        return ":".join(
+            (profile, *(",".join(v) if isinstance(v, list) else str(v) for v in values))
+        )
+
+    return key
+
+
+def titled(template: str, name: str) -> Callable[[Mapping[str, Any]], str]:
+    """An entry's title: ``template`` with the data's field ``name`` in place of ``{}``."""
+
+    def title(data: Mapping[str, Any]) -> str:
+        return template.format(data[name])
+
+    return title

@@ -20,7 +20,7 @@ from ..const import (
     MAX_INVERTERS,
     PROFILE_LXP_BRIDGE,
 )
-from .bridge import Bridge, Discovery, entry_data, text, valid_topic_prefix
+from .bridge import Bridge, Discovery, entry_data, keyed, text, titled, valid_topic_prefix
 from .lxp_bridge import BRIDGE_LEVELS, LxpBridgeProfile
 
 DISCOVERY_TOPIC = f"{DEFAULT_LXP_TOPIC_PREFIX}/LWT"
@@ -60,19 +60,6 @@ def _validate(data: Mapping[str, Any]) -> dict[str, str]:
     ):
         errors[CONF_DATALOGS] = "invalid_datalogs"
     return errors
-
-
-def _unique_id(data: Mapping[str, Any]) -> str:
-    return f"{PROFILE_LXP_BRIDGE}:{data[CONF_TOPIC_PREFIX]}:{','.join(data[CONF_DATALOGS])}"
-
-
-def _identity(data: Mapping[str, Any]) -> str:
-    """One bridge per namespace, whichever datalogs it serves."""
-    return f"{PROFILE_LXP_BRIDGE}:{data[CONF_TOPIC_PREFIX]}"
-
-
-def _title(data: Mapping[str, Any]) -> str:
-    return f"EG4 via lxp-bridge ({data[CONF_TOPIC_PREFIX]})"
 
 
 class LxpSurvey:
@@ -120,10 +107,11 @@ LXP_BRIDGE = Bridge(
     ),
     normalize=_normalize,
     validate=_validate,
-    unique_id=_unique_id,
-    title=_title,
+    unique_id=keyed(PROFILE_LXP_BRIDGE, CONF_TOPIC_PREFIX, CONF_DATALOGS),
+    title=titled("EG4 via lxp-bridge ({})", CONF_TOPIC_PREFIX),
     build=LxpBridgeProfile.from_config,
-    identity=_identity,
+    # One bridge per namespace, whichever datalogs it serves.
+    identity=keyed(PROFILE_LXP_BRIDGE, CONF_TOPIC_PREFIX),
     discovery=Discovery(topics=(DISCOVERY_TOPIC,), announce=announce),
     form_values=_form_values,
 )

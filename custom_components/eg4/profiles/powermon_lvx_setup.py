@@ -43,9 +43,11 @@ from .bridge import (
     count,
     count_errors,
     entry_data,
+    keyed,
     optional_text,
     seen_count,
     text,
+    titled,
     valid_topic_prefix,
 )
 from .powermon_lvx import INVERTER_KEYS, PACK_KEYS, PACK_TEMPERATURE_SENSORS, PowermonLvxProfile
@@ -95,26 +97,6 @@ def _validate(data: Mapping[str, Any]) -> dict[str, str]:
         if not _COMMAND_NAME.match(name) or name.startswith("/") or name.endswith("/"):
             errors[key] = "invalid_command_name"
     return errors
-
-
-def _unique_id(data: Mapping[str, Any]) -> str:
-    return ":".join(
-        (
-            PROFILE_POWERMON_LVX,
-            data[CONF_STATE_TOPIC_PREFIX],
-            data[CONF_INVERTER_PREFIX],
-            data[CONF_BATTERY_PREFIX],
-        )
-    )
-
-
-def _identity(data: Mapping[str, Any]) -> str:
-    """The inverters' topics make the system; the pack reader is found beside them."""
-    return f"{PROFILE_POWERMON_LVX}:{data[CONF_STATE_TOPIC_PREFIX]}:{data[CONF_INVERTER_PREFIX]}"
-
-
-def _title(data: Mapping[str, Any]) -> str:
-    return f"EG4 {data[CONF_INVERTER_PREFIX]}"
 
 
 def split_object_id(object_id: str, keys: tuple[str, ...]) -> tuple[str, int, str] | None:
@@ -207,9 +189,12 @@ POWERMON_LVX = Bridge(
     ),
     normalize=_normalize,
     validate=_validate,
-    unique_id=_unique_id,
-    title=_title,
+    unique_id=keyed(
+        PROFILE_POWERMON_LVX, CONF_STATE_TOPIC_PREFIX, CONF_INVERTER_PREFIX, CONF_BATTERY_PREFIX
+    ),
+    title=titled("EG4 {}", CONF_INVERTER_PREFIX),
     build=PowermonLvxProfile.from_config,
-    identity=_identity,
+    # The inverters' topics make the system; the pack reader is found beside them.
+    identity=keyed(PROFILE_POWERMON_LVX, CONF_STATE_TOPIC_PREFIX, CONF_INVERTER_PREFIX),
     discovery=Discovery(topics=(DISCOVERY_TOPIC,), announce=announce),
 )

@@ -29,8 +29,10 @@ from .bridge import (
     count,
     count_errors,
     entry_data,
+    keyed,
     seen_count,
     text,
+    titled,
     valid_topic_prefix,
 )
 from .solar_assistant import SolarAssistantProfile
@@ -48,14 +50,6 @@ def _validate(data: Mapping[str, Any]) -> dict[str, str]:
     if not valid_topic_prefix(data.get(CONF_TOPIC_PREFIX, "")):
         errors[CONF_TOPIC_PREFIX] = "invalid_topic"
     return errors
-
-
-def _unique_id(data: Mapping[str, Any]) -> str:
-    return f"{PROFILE_SOLAR_ASSISTANT}:{data[CONF_TOPIC_PREFIX]}"
-
-
-def _title(data: Mapping[str, Any]) -> str:
-    return f"EG4 via Solar Assistant ({data[CONF_TOPIC_PREFIX]})"
 
 
 def _device(topic: str, prefix: str) -> tuple[str, int] | None:
@@ -115,9 +109,9 @@ SOLAR_ASSISTANT = Bridge(
     ),
     normalize=_normalize,
     validate=_validate,
-    unique_id=_unique_id,
-    title=_title,
+    unique_id=keyed(PROFILE_SOLAR_ASSISTANT, CONF_TOPIC_PREFIX),
+    title=titled("EG4 via Solar Assistant ({})", CONF_TOPIC_PREFIX),
     build=SolarAssistantProfile.from_config,
-    identity=_unique_id,
+    identity=keyed(PROFILE_SOLAR_ASSISTANT, CONF_TOPIC_PREFIX),
     discovery=Discovery(topics=(DISCOVERY_TOPIC,), announce=announce),
 )
