@@ -5,19 +5,25 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from enum import Enum
 from pathlib import Path
 from typing import Any
 from unittest.mock import Mock
 
 import pytest
+from homeassistant.components.sensor import ATTR_OPTIONS, ATTR_STATE_CLASS
+from homeassistant.const import ATTR_DEVICE_CLASS, ATTR_UNIT_OF_MEASUREMENT
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_mqtt_message,
     async_fire_time_changed,
 )
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient, MqttMockPahoClient
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.eg4.const import (
     CONF_BATTERY_PREFIX,
@@ -187,3 +193,51 @@ async def lxp_bridge_loaded(hass: HomeAssistant, mqtt_mock: MqttMockHAClient) ->
             async_fire_mqtt_message(hass, f"lxp/{datalog}/hold/{register}", value, retain=True)
     await hass.async_block_till_done()
     return entry
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Home Assistant's snapshot extension (tests/integration/snapshots) on every HA version.
+
+    Some pytest-homeassistant-custom-component versions let syrupy's own fixture win,
+    which would read and write ``__snapshots__`` instead.
+    """
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+def projection(
+    hass: HomeAssistant, entry: MockConfigEntry, domain: str, attributes: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """What a user sees of each entity of the entry, independent of the HA version.
+
+    The unique id (with the entry's id as ``<entry>``) is here too: it keys the user's history
+    and settings, so no change of names may change it. ``attributes``: the platform's own state
+    attributes to show as well (a number's range, a binary sensor's flags).
+    """
+    registry = er.async_get(hass)
+    out: dict[str, Any] = {}
+    for reg in sorted(
+        er.async_entries_for_config_entry(registry, entry.entry_id), key=lambda e: e.entity_id
+    ):
+        if reg.domain != domain:
+            continue
+        state = hass.states.get(reg.entity_id)
+        assert state is not None, reg.entity_id
+        out[reg.entity_id] = {
+            "name": state.attributes.get("friendly_name"),
+            "state": state.state,
+            "unit_of_measurement": _plain(state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)),
+            "device_class": _plain(state.attributes.get(ATTR_DEVICE_CLASS)),
+            "state_class": _plain(state.attributes.get(ATTR_STATE_CLASS)),
+            "entity_category": _plain(reg.entity_category),
+            "translation_key": reg.translation_key,
+            "options": state.attributes.get(ATTR_OPTIONS),
+            "unique_id": reg.unique_id.replace(entry.entry_id, "<entry>"),
+            **{name: _plain(state.attributes.get(name)) for name in attributes},
+        }
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """Enum members as their plain values, so the snapshot does not depend on reprs."""
+    return value.value if isinstance(value, Enum) else value

@@ -7,8 +7,9 @@ from homeassistant.const import ATTR_DEVICE_CLASS, STATE_OFF, STATE_ON, EntityCa
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from syrupy.assertion import SnapshotAssertion
 
-from .conftest import fire
+from .conftest import fire, projection
 
 TOPIC = "homeassistant/sensor"
 PROTECTION_3 = "binary_sensor.eg4_lvx6048_battery_3_protection"
@@ -143,3 +144,11 @@ async def test_solar_assistant_settings_mismatch(
     assert not [
         e for e in hass.states.async_entity_ids("binary_sensor") if e.endswith("_protection")
     ]
+
+
+async def test_binary_sensors_snapshot(
+    hass: HomeAssistant, powermon_loaded: MockConfigEntry, snapshot: SnapshotAssertion
+) -> None:
+    """Every binary sensor of a powermon + lvx-control system, with the flags it lists."""
+    sensors = projection(hass, powermon_loaded, "binary_sensor", ("flags", "settings"))
+    assert sensors == snapshot

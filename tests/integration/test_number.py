@@ -8,10 +8,11 @@ import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.eg4.entity import step_precision
 
-from .conftest import POWERMON_DATA, setup_entry
+from .conftest import POWERMON_DATA, projection, setup_entry
 from .writes_helpers import published, settle, start_call
 
 MAX_CHARGE = "number.eg4_lvx6048_max_charge_current"
@@ -185,3 +186,11 @@ async def test_a_value_off_the_whole_steps_is_shown_as_reported(
 @pytest.mark.parametrize(("step", "decimals"), [(10, 0), (1, 0), (0.5, 1), (0.1, 1), (0.25, 2)])
 def test_display_precision_follows_the_step(step: float, decimals: int) -> None:
     assert step_precision(step) == decimals
+
+
+async def test_numbers_snapshot(
+    hass: HomeAssistant, powermon_loaded: MockConfigEntry, snapshot: SnapshotAssertion
+) -> None:
+    """Every number of a powermon + lvx-control system: value, unit, range, step, box."""
+    numbers = projection(hass, powermon_loaded, "number", ("min", "max", "step", "mode"))
+    assert numbers == snapshot

@@ -11,8 +11,9 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_mqtt_message,
 )
+from syrupy.assertion import SnapshotAssertion
 
-from .conftest import setup_entry
+from .conftest import projection, setup_entry
 from .writes_helpers import pass_time, published, settle, start_call
 
 OUTPUT = "select.eg4_lvx6048_output_priority"
@@ -230,3 +231,10 @@ async def test_invalid_option_rejected_by_home_assistant(
             "select", "select_option", {"entity_id": OUTPUT, "option": "usb"}, blocking=True
         )
     assert published(mqtt_mock) == []
+
+
+async def test_selects_snapshot(
+    hass: HomeAssistant, powermon_loaded: MockConfigEntry, snapshot: SnapshotAssertion
+) -> None:
+    """Every select of a powermon + lvx-control system: the option shown and the options."""
+    assert projection(hass, powermon_loaded, "select") == snapshot

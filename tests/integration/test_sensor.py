@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Any
 
 import pytest
@@ -23,61 +22,16 @@ from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.eg4.const import DOMAIN
 
-from .conftest import fire, setup_entry
+from .conftest import fire, projection, setup_entry
 
 PM = "sensor.eg4_lvx6048"
 PM_TOPIC = "homeassistant/sensor"
 SA = "sensor.eg4_via_solar_assistant_solar_assistant"
-
-
-@pytest.fixture
-def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Home Assistant's snapshot extension (tests/integration/snapshots) on every HA version.
-
-    Some pytest-homeassistant-custom-component versions let syrupy's own fixture win,
-    which would read and write ``__snapshots__`` instead.
-    """
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
-
-
-def projection(hass: HomeAssistant, entry: MockConfigEntry, domain: str) -> dict[str, Any]:
-    """What a user sees of each entity of the entry, independent of the HA version.
-
-    The unique id (with the entry's id as ``<entry>``) is here too: it keys the user's history
-    and settings, so no change of names may change it.
-    """
-    registry = er.async_get(hass)
-    out: dict[str, Any] = {}
-    for reg in sorted(
-        er.async_entries_for_config_entry(registry, entry.entry_id), key=lambda e: e.entity_id
-    ):
-        if reg.domain != domain:
-            continue
-        state = hass.states.get(reg.entity_id)
-        assert state is not None, reg.entity_id
-        out[reg.entity_id] = {
-            "name": state.attributes.get("friendly_name"),
-            "state": state.state,
-            "unit_of_measurement": _plain(state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)),
-            "device_class": _plain(state.attributes.get(ATTR_DEVICE_CLASS)),
-            "state_class": _plain(state.attributes.get(ATTR_STATE_CLASS)),
-            "entity_category": _plain(reg.entity_category),
-            "translation_key": reg.translation_key,
-            "options": state.attributes.get(ATTR_OPTIONS),
-            "unique_id": reg.unique_id.replace(entry.entry_id, "<entry>"),
-        }
-    return out
-
-
-def _plain(value: Any) -> Any:
-    """Enum members as their plain values, so the snapshot does not depend on reprs."""
-    return value.value if isinstance(value, Enum) else value
 
 
 def _state(hass: HomeAssistant, entity_id: str) -> State:
