@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import Context, HomeAssistant, ServiceResponse
-from homeassistant.exceptions import ServiceValidationError, Unauthorized
+from homeassistant.core import HomeAssistant, ServiceResponse
+from homeassistant.exceptions import ServiceValidationError
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_mqtt_message,
@@ -381,33 +381,6 @@ async def test_preflight_refusal_is_a_translated_error(
     assert bench.state("calibration_state").state == "idle"
 
 
-async def test_only_administrators_may_calibrate(
-    hass: HomeAssistant, bench: Bench, hass_admin_user: Any
-) -> None:
-    """A non-admin user is refused both actions; an admin may call them."""
-    user = await hass.auth.async_create_user("x", group_ids=["system-users"])
-    assert not user.is_admin
-    context = Context(user_id=user.id)
-    with pytest.raises(Unauthorized):
-        await bench.call(RUN, context=context)
-    with pytest.raises(Unauthorized):
-        await bench.call(RUN, context=context, dry_run=True)
-    with pytest.raises(Unauthorized):
-        await bench.call(CANCEL, context=context)
-    assert bench.published() == []
-    assert bench.stored is None
-
-    assert hass_admin_user.is_admin
-    assert not hass_admin_user.is_owner
-    admin = Context(user_id=hass_admin_user.id)
-    dry = await bench.call(RUN, context=admin, dry_run=True)
-    assert dry is not None
-    assert dry["preflight"]["ok"] is True
-    run = await bench.call(RUN, context=admin)
-    assert run is not None
-    assert run["run_id"]
-
-
 UNSAFE_LIMITS: list[tuple[dict[str, Any], str, dict[str, str]]] = [
     (
         {"cell_voltage_limit": 3.7},
@@ -515,29 +488,6 @@ async def test_refused_before_anything_has_reported(
     assert dry["plan"] == []
     assert bench.published() == []
     assert await hass.config_entries.async_unload(entry.entry_id)
-
-
-@pytest.mark.parametrize("profile", ["powermon_lvx"])
-async def test_unknown_or_unloaded_entries_are_refused(
-    hass: HomeAssistant, bench: Bench, mqtt_mock: MqttMockHAClient
-) -> None:
-    """An id that is no eg4 entry, or an entry that is not loaded, is refused."""
-    mqtt_entry = hass.config_entries.async_entries("mqtt")[0]
-    for entry_id in ("no-such-entry", mqtt_entry.entry_id):
-        for service in (RUN, CANCEL):
-            with pytest.raises(ServiceValidationError) as caught:
-                await bench.call(service, config_entry_id=entry_id)
-            assert caught.value.translation_key == "invalid_config_entry"
-            assert caught.value.translation_placeholders == {"entry_id": entry_id}
-            assert entry_id in str(caught.value)
-    assert await hass.config_entries.async_unload(bench.entry.entry_id)
-    await hass.async_block_till_done()
-    for service in (RUN, CANCEL):
-        with pytest.raises(ServiceValidationError) as caught:
-            await bench.call(service)
-        assert caught.value.translation_key == "unloaded_config_entry"
-        assert bench.entry.title in str(caught.value)
-    assert bench.published() == []
 
 
 @pytest.mark.parametrize("profile", ["powermon_lvx"])
