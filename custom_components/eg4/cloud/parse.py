@@ -52,22 +52,30 @@ _MAX_NUMBER_TEXT = 64  # characters: longer "numbers" are garbage, not readings
 _MAX_INT = 10**18
 
 
-def number(value: Any) -> float | None:
-    """A finite float from a number or a string that starts with one; else None."""
-    if isinstance(value, bool) or value is None:
+def _json_number(value: Any) -> int | float | None:
+    """A JSON number the portal could mean: an int within range or a finite float; else None.
+
+    ``True`` and ``False`` are ints to Python, but never a number here.
+    """
+    if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return float(value) if -_MAX_INT <= value <= _MAX_INT else None
+        return value if -_MAX_INT <= value <= _MAX_INT else None
     if isinstance(value, float):
-        result = value
-    elif isinstance(value, str):
+        return value if math.isfinite(value) else None
+    return None
+
+
+def number(value: Any) -> float | None:
+    """A finite float from a number or a string that starts with one; else None."""
+    if isinstance(value, str):
         match = _NUMBER.match(value[: _MAX_NUMBER_TEXT + 1])
         if match is None or len(match.group(1)) > _MAX_NUMBER_TEXT:
             return None
         result = float(match.group(1))  # the pattern only matches what float() reads
-    else:
-        return None
-    return result if math.isfinite(result) else None
+        return result if math.isfinite(result) else None
+    plain = _json_number(value)
+    return None if plain is None else float(plain)
 
 
 def scaled(value: Any, divisor: float) -> float | None:
@@ -102,16 +110,11 @@ def flag(value: Any) -> bool | None:
 
 
 def text(value: Any) -> str | None:
-    """A non-empty, stripped, length-capped string; else None."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return str(value) if -_MAX_INT <= value <= _MAX_INT else None
-    if isinstance(value, float):
-        return str(value) if math.isfinite(value) else None
+    """A non-empty, stripped, length-capped string (a number as its text); else None."""
     if isinstance(value, str):
         return value[: _MAX_TEXT * 4].strip()[:_MAX_TEXT] or None
-    return None
+    plain = _json_number(value)
+    return None if plain is None else str(plain)
 
 
 def _rows(value: Any) -> list[Mapping[str, Any]]:
