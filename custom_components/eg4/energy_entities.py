@@ -4,7 +4,8 @@ Each inverter's energy of a kind comes from the source's own counter where the t
 reports one (``caps.inverter_metrics`` holds the kind's key: the cloud, lxp-bridge), shown
 through a :class:`~.energy.CounterGuard`; otherwise it is integrated here from the measured
 power (:class:`~.energy.PowerIntegrator`: powermon, Solar Assistant's units), sampled on every
-change of its inputs and every ``SAMPLE_INTERVAL`` while they are fresh. The group's energy is
+change of its inputs and every ``SAMPLE_INTERVAL`` while they are fresh, and shown on that
+interval (a power message moves the integral, not the state: one write a minute). The group's energy is
 the source's own system counter where it has one (Solar Assistant's ``total``), else what its
 units counted (:class:`~.energy.GroupLedger`). Everything a restart must not lose (the value
 shown, the energy of earlier cycles, the group's offsets) is stored with the state (a
@@ -211,11 +212,19 @@ class UnitEnergySensor(_RestoringEnergy):
             self.async_on_remove(async_track_time_interval(self.hass, self._tick, SAMPLE_INTERVAL))
 
     @callback
+    def _handle_key_update(self) -> None:
+        """A counter shows each change; an integral takes the sample and shows on the tick."""
+        if self._integrator is None:
+            super()._handle_key_update()
+        else:
+            self._take(report=False)
+
+    @callback
     def _tick(self, _now: datetime) -> None:
         self._take()
         self.async_write_ha_state()
 
-    def _take(self) -> None:
+    def _take(self, *, report: bool = True) -> None:
         device = self.coordinator.data.device(self._source)  # type: ignore[arg-type]
         if device is None:
             return
@@ -239,7 +248,8 @@ class UnitEnergySensor(_RestoringEnergy):
             self._integrator.sample(now, power)
             total = self._integrator.value
         assert self._source is not None  # noqa: S101 - a unit's sensor
-        self._book.report(self._kind, self._source.index, total)
+        if report:
+            self._book.report(self._kind, self._source.index, total)
 
     def _stored(self) -> dict[str, Any]:
         if self._counter is not None:
