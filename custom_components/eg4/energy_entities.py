@@ -292,11 +292,11 @@ class GroupEnergySensor(_RestoringEnergy):
 
     @property
     def available(self) -> bool:
-        """The system counter while unit 1 reports; a sum once every unit has counted."""
+        """The system counter while unit 1 reports; a sum while every unit does."""
         if self._counter is not None:
             unit = SourceId(SourceKind.INVERTER, 1)
             return self.coordinator.is_available(unit) and self.native_value is not None
-        return self.native_value is not None
+        return super().available and self.native_value is not None
 
     async def async_added_to_hass(self) -> None:
         """Follow the units' totals."""
