@@ -9,6 +9,7 @@ with the twin; the energies are read from Home Assistant's states.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,6 +18,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.eg4.const import DOMAIN
@@ -256,4 +258,32 @@ async def test_a_restart_restores_the_energies_and_counts_nothing_twice(
         else:  # integrated here: only the time Home Assistant saw
             grown = shown - before[("inverter_1", kind)]
             assert grown == pytest.approx(rig.truth(1, kind) - down[kind], rel=0.05, abs=0.1), kind
+    assert_never_decreased(rig)
+
+
+@pytest.mark.parametrize("profile", ["lxp_bridge"])
+async def test_a_counter_glitching_to_zero_is_held_and_logged_once(
+    hass: HomeAssistant, rig: EnergyRig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """lxp-bridge sending zeros for a read that failed: nothing drops, one warning."""
+    await rig.run(30 * 60)
+    shown = rig.kwh("inverter_1", EnergyKind.PV)
+    system = rig.kwh("system", EnergyKind.PV)
+    assert shown > 0.5
+    topic = f"lxp/{rig.face.datalogs[0]}/inputs/all"  # type: ignore[attr-defined]
+    for _ in range(2):
+        fields = rig.face.inputs_all(1)  # type: ignore[attr-defined]
+        fields.update({key: 0.0 for key in fields if key.startswith("e_")})
+        async_fire_mqtt_message(hass, topic, json.dumps(fields))
+        await hass.async_block_till_done()
+        assert rig.kwh("inverter_1", EnergyKind.PV) == shown
+        assert rig.kwh("system", EnergyKind.PV) == system
+        await rig.run(STEP_S)  # the real counter again
+    warnings = [
+        r
+        for r in caplog.records
+        if r.levelname == "WARNING" and "inverter_1 pv_energy" in r.message
+    ]
+    assert len(warnings) == 1, warnings
+    assert rig.kwh("inverter_1", EnergyKind.PV) >= shown
     assert_never_decreased(rig)
