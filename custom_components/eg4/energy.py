@@ -7,9 +7,9 @@ Three pieces, each exhaustively tested on its own:
   the counter as the source reports it, except that a reading lower than the one shown is held
   back. A drop is a **reset** (a new meter cycle, shown as is) only when it falls below
   ``RESET_FRACTION`` of the value shown *and the next reading confirms it* (still below the
-  value shown, and not below the first); any other drop is a glitch and ignored. A reset to near zero that the
-  next reading confirms is a daily counter's midnight or a replaced inverter; a lone zero (a
-  bridge that read nothing) is not.
+  value shown, and not below the first); any other drop is a glitch and ignored. A confirmed
+  reset is a daily counter's midnight or a replaced inverter; a lone zero (a bridge that read
+  nothing) is not.
 - :class:`PowerIntegrator` integrates a measured power where the source has no counter
   (powermon's PI18). Left Riemann sum: the power a reading reports holds until the next
   reading (how a bridge reports, and exact for the step-wise power it publishes). Samples more

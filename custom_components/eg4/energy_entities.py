@@ -5,9 +5,9 @@ reports one (``caps.inverter_metrics`` holds the kind's key: the cloud, lxp-brid
 through a :class:`~.energy.CounterGuard`; otherwise it is integrated here from the measured
 power (:class:`~.energy.PowerIntegrator`: powermon, Solar Assistant's units), sampled on every
 change of its inputs and every ``SAMPLE_INTERVAL`` while they are fresh, and shown on that
-interval (a power message moves the integral, not the state: one write a minute). The group's energy is
-the source's own system counter where it has one (Solar Assistant's ``total``), else what its
-units counted (:class:`~.energy.GroupLedger`). Everything a restart must not lose (the value
+interval (a power message moves the integral, not the state: one write a minute). The group's
+energy is the source's own system counter where it has one (Solar Assistant's ``total``), else
+what its units counted (:class:`~.energy.GroupLedger`). Everything a restart must not lose (the value
 shown, the energy of earlier cycles, the group's offsets) is stored with the state (a
 ``RestoreEntity``'s extra data); an integration restarts with no previous sample, so the
 downtime is neither integrated nor counted twice.
