@@ -7,9 +7,9 @@ power (:class:`~.energy.PowerIntegrator`: powermon, Solar Assistant's units), sa
 change of its inputs and every ``SAMPLE_INTERVAL`` while they are fresh, and shown on that
 interval (a power message moves the integral, not the state: one write a minute). The group's
 energy is the source's own system counter where it has one (Solar Assistant's ``total``), else
-what its units counted (:class:`~.energy.GroupLedger`). Everything a restart must not lose (the value
-shown, the energy of earlier cycles, the group's offsets) is stored with the state (a
-``RestoreEntity``'s extra data); an integration restarts with no previous sample, so the
+what its units counted (:class:`~.energy.GroupLedger`). Everything a restart must not lose
+(the value shown, the energy of earlier cycles, the group's offsets) is stored with the state
+(a ``RestoreEntity``'s extra data); an integration restarts with no previous sample, so the
 downtime is neither integrated nor counted twice.
 
 The signed powers beside them live in :mod:`.energy_power`.
