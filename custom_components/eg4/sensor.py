@@ -21,11 +21,13 @@ from homeassistant.const import (
     UnitOfPower,
     UnitOfTemperature,
 )
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
+from .energy_entities import async_setup_energy
 from .entity import Eg4Entity, step_precision
 from .model import (
     ChargerPriority,
@@ -39,7 +41,7 @@ from .model import (
 from .platforms import SourceEntities, entry_platform
 from .profiles.base import DEVICE_MODE_OPTIONS
 from .profiles.common import BATTERY_DIRECTION_OPTIONS, LINE_DIRECTION_OPTIONS
-from .runtime import Eg4RuntimeData
+from .runtime import Eg4ConfigEntry, Eg4RuntimeData
 from .settings import NumberSetting
 from .system_entities import CALIBRATION_SENSORS, DRIFT_SENSORS, CalibrationSensor, DriftSensor
 from .transport.base import Capabilities
@@ -300,10 +302,19 @@ def _group(data: Eg4RuntimeData) -> list[SensorEntity]:
         if has_packs or not d.needs_packs
     )
     group.append(WritesTodaySensor(coordinator, WRITES_TODAY, None))
-    return group
 
 
-async_setup_entry = entry_platform(_group, per_source=_per_source)
+_async_setup_measurements = entry_platform(_group, per_source=_per_source)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: Eg4ConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """The measurements and the bank's figures, then the Energy dashboard's sensors."""
+    await _async_setup_measurements(hass, entry, async_add_entities)
+    async_setup_energy(hass, entry, async_add_entities)
 
 
 class Eg4Sensor(Eg4Entity, SensorEntity):

@@ -96,6 +96,11 @@ async def close_mqtt_socket(
     lingering timer. (2026.x does not need this; closing the socket there is harmless.)
     """
     yield
+    close_mocked_socket(mqtt_client_mock)
+
+
+def close_mocked_socket(mqtt_client_mock: MqttMockPahoClient) -> None:
+    """What ``close_mqtt_socket`` does at teardown (for modules that override it)."""
     on_socket_close = mqtt_client_mock.on_socket_close
     if not isinstance(on_socket_close, Mock):  # only once MQTT set itself up
         on_socket_close(mqtt_client_mock, None, Mock(fileno=Mock(return_value=-1)))

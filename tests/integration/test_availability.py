@@ -23,6 +23,12 @@ GROUP = [
     f"number.{PM}_stop_charge_voltage",
     f"binary_sensor.{PM}_settings_mismatch",
 ]
+# The group's Energy dashboard sensors (PI18: no grid power): like the group controls, they
+# wait for every inverter.
+GROUP_ENERGY = [
+    f"sensor.{PM}_{key}"
+    for key in ("pv_energy", "battery_charge_energy", "battery_discharge_energy", "load_energy")
+] + [f"sensor.{PM}_battery_power"]
 # Calibration entities that show Home Assistant's own record: available without telemetry.
 CALIBRATION_RECORD = {
     f"sensor.{PM}_calibration",
@@ -94,8 +100,8 @@ async def test_unavailable_before_any_message(
     ids = entity_ids(hass, powermon_entry)
     record = CALIBRATION_RECORD
     # ... + the group's progress sensors (3 bank figures, 6 times), the cancel button and the
-    # day's writes
-    assert len(ids) == 102 + 6 + 1 + 2 + 3 + 6 + 9 + 1 + 1
+    # day's writes; the Energy dashboard's 5 sensors per inverter and for the group
+    assert len(ids) == 102 + 6 + 1 + 2 + 3 + 6 + 9 + 1 + 1 + 3 * 5
     assert record <= set(ids)
     assert unavailable(hass, powermon_entry) == set(ids) - record - {CANCEL, WRITES}
     assert hass.states.get(WRITES).state == "0"
@@ -121,7 +127,7 @@ async def test_partial_reports(
     expected = (
         of_source(hass, powermon_entry, "_inverter_2_")
         | of_source(hass, powermon_entry, "_battery_4_")
-        | set(GROUP)
+        | set(GROUP + GROUP_ENERGY)
     )
     assert unavailable(hass, powermon_entry) == expected
 
@@ -184,8 +190,8 @@ async def test_silent_inverter_makes_group_unavailable(
     fire(hass, messages_except("lvx6048_2_"))
     await hass.async_block_till_done()
     await advance(hass, freezer, 90)
-    expected = of_source(hass, powermon_loaded, "_inverter_2_") | set(GROUP)
-    assert len(expected) == 21 + len(GROUP)
+    expected = of_source(hass, powermon_loaded, "_inverter_2_") | set(GROUP + GROUP_ENERGY)
+    assert len(expected) == 21 + 5 + len(GROUP + GROUP_ENERGY)
     assert unavailable(hass, powermon_loaded) == expected
 
     fire(hass, [("homeassistant/sensor/lvx6048_2_ac_output_load/state", "30")])

@@ -60,6 +60,7 @@ BATTERY = "/WManage/api/battery/getBatteryInfo"
 READ = "/WManage/web/maintain/remoteRead/read"
 WRITE = "/WManage/web/maintain/remoteSet/write"
 FUNCTION = "/WManage/web/maintain/remoteSet/functionControl"
+ENERGY = "/WManage/api/inverter/getInverterEnergyInfo"
 TRANSLATIONS = json.loads(
     (Path(cloud_transport.__file__).parents[1] / "translations" / "en.json").read_text()
 )
@@ -78,6 +79,17 @@ INVERTER_SENSORS = (
     "output_power",
     "grid_voltage",
     "temperature",
+)
+# The Energy dashboard's: the portal's lifetime counters and the signed powers.
+ENERGY_SENSORS = (
+    "pv_energy",
+    "battery_charge_energy",
+    "battery_discharge_energy",
+    "grid_import_energy",
+    "grid_export_energy",
+    "load_energy",
+    "battery_power",
+    "grid_power",
 )
 PACK_SENSORS = (
     "soc",
@@ -341,7 +353,7 @@ async def test_entities_show_what_the_portal_reports(
     # Telemetry: the twin has not moved since the poll, so the bodies are the same.
     for unit in (1, 2):
         shown = scope_states(hass, entry, f"inverter_{unit}")
-        assert set(shown) == set(INVERTER_SENSORS) | set(SETTING_SENSORS)
+        assert set(shown) == set(INVERTER_SENSORS) | set(SETTING_SENSORS) | set(ENERGY_SENSORS)
         for key, value in expected_inverter(portal, unit).items():
             assert float(shown[key]) == pytest.approx(value), (unit, key)
         assert shown["charger_priority"] == "solar_first"
@@ -416,6 +428,7 @@ async def test_setup_and_steady_state_request_budget(
         BATTERY: 2 + 1,  # discovery counts each unit's packs; the poll reads the bank once
         RUNTIME: 2,
         READ: 2 * 2,  # two parameter windows per unit
+        ENERGY: 2,  # each unit's energy counters (read again every five minutes)
     }
     await poll(hass)  # the first steady-state refresh
     for _ in range(3):

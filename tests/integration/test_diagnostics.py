@@ -205,7 +205,8 @@ async def test_solar_assistant_diagnostics(
     assert diag["transport"]["topic_prefix"] == REDACTED
     assert diag["capabilities"]["broadcast_writes"] is False
     assert diag["payloads_rejected"] == {"inverter:device_mode": 1, "pack:voltage": 1}
-    # 19 topics per inverter minus the two this integration does not map; 9 per pack minus one.
-    assert diag["messages_accepted"] == 2 * 17 + 6 * 8
+    # 20 topics per inverter minus the two this integration does not map, the system's six
+    # energy totals; 9 per pack minus one.
+    assert diag["messages_accepted"] == 2 * 18 + 6 + 6 * 8
     assert diag["packs"]["1"]["metrics"]["cell_voltage_delta"] == 12.0
     assert diag["packs"]["1"]["metrics"]["temperature_1"] == 24.0

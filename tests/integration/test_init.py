@@ -26,7 +26,21 @@ BATTERY_VOLTAGE = "sensor.eg4_lvx6048_inverter_1_battery_voltage"
 WAIT_FOR_MQTT = "homeassistant.components.mqtt.async_wait_for_mqtt_client"
 
 # Per-source entity keys (the tail of each unique id) that the bridges can report.
-POWERMON_INVERTER_KEYS = {
+# The Energy dashboard's sensors, per inverter and for the group: powermon's (PI18 measures no
+# grid power) and Solar Assistant's.
+POWERMON_ENERGY = {
+    "pv_energy",
+    "battery_charge_energy",
+    "battery_discharge_energy",
+    "load_energy",
+    "battery_power",
+}
+SOLAR_ASSISTANT_ENERGY = POWERMON_ENERGY | {
+    "grid_import_energy",
+    "grid_export_energy",
+    "grid_power",
+}
+POWERMON_INVERTER_KEYS = POWERMON_ENERGY | {
     "battery_voltage",
     "battery_charge_current",
     "battery_discharge_current",
@@ -62,7 +76,7 @@ POWERMON_PACK_KEYS = {
     "temperature_max",
     "protection",
 }
-SOLAR_ASSISTANT_INVERTER_KEYS = {
+SOLAR_ASSISTANT_INVERTER_KEYS = SOLAR_ASSISTANT_ENERGY | {
     "battery_voltage",
     "battery_current",
     "pv_power",
@@ -326,7 +340,8 @@ async def test_powermon_entities(hass: HomeAssistant, powermon_loaded: MockConfi
     assert scopes == {"system", "inverter_1", "inverter_2", *(f"pack_{n}" for n in range(1, 7))}
 
     assert {key: entities["system", key] for key in _keys(entities, "system")} == {
-        key: platform for platform, keys in GROUP_ENTITIES.items() for key in keys
+        **{key: platform for platform, keys in GROUP_ENTITIES.items() for key in keys},
+        **dict.fromkeys(POWERMON_ENERGY, "sensor"),
     }
     for n in (1, 2):
         assert _keys(entities, f"inverter_{n}") == POWERMON_INVERTER_KEYS
@@ -353,7 +368,8 @@ async def test_solar_assistant_entities(
     assert scopes == {"system", "inverter_1", "inverter_2", *(f"pack_{n}" for n in range(1, 7))}
 
     assert {key: entities["system", key] for key in _keys(entities, "system")} == {
-        key: platform for platform, keys in GROUP_ENTITIES.items() for key in keys
+        **{key: platform for platform, keys in GROUP_ENTITIES.items() for key in keys},
+        **dict.fromkeys(SOLAR_ASSISTANT_ENERGY, "sensor"),
     }
     for n in (1, 2):
         inverter = _keys(entities, f"inverter_{n}")
@@ -443,6 +459,7 @@ async def test_powermon_without_number_commands_has_no_numbers(
         *DRIFT_AND_CALIBRATION["binary_sensor"],
         *DRIFT_AND_CALIBRATION["sensor"],
         *DRIFT_AND_CALIBRATION["button"],
+        *POWERMON_ENERGY,
     }
     # The read-backs of those settings are still shown per inverter.
     assert "max_charge_current" in _keys(entities, "inverter_1")

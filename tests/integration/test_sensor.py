@@ -99,8 +99,10 @@ async def test_powermon_all_sensors(
     sensors = projection(hass, powermon_loaded, "sensor")
     # 2 inverters x (13 telemetry + 8 read-backs) + 6 packs x 10 readings + 15 group sensors
     # (2 drift spreads, calibration state, 5 progress times, re-anchored batteries, highest
-    # cell voltage and battery current, 3 result sensors, setting writes today).
-    assert len(sensors) == 2 * 21 + 6 * 10 + 15
+    # cell voltage and battery current, 3 result sensors, setting writes today); the Energy
+    # dashboard's 4 energies and battery power, per inverter and for the group (PI18 measures
+    # no grid power).
+    assert len(sensors) == 2 * 21 + 6 * 10 + 15 + 3 * 5
     assert_group_sensors(sensors, PM)
     assert all(
         s["state"] not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
@@ -288,6 +290,11 @@ async def test_powermon_invalid_payload_keeps_last_value(
     assert _state(hass, f"{PM}_inverter_1_output_priority").state == "sbu"
 
 
+def by_messages(hass: HomeAssistant) -> dict[str, State]:
+    """Every state but the energies integrated here: those move on their minute's clock."""
+    return {s.entity_id: s for s in hass.states.async_all() if not s.entity_id.endswith("_energy")}
+
+
 async def test_foreign_topics_change_nothing(
     hass: HomeAssistant, powermon_loaded: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -297,7 +304,7 @@ async def test_foreign_topics_change_nothing(
     """
     registry = er.async_get(hass)
     entities_before = {e.entity_id for e in registry.entities.values()}
-    states_before = {s.entity_id: s for s in hass.states.async_all()}
+    states_before = by_messages(hass)
     freezer.tick(5)
     fire(
         hass,
@@ -315,7 +322,7 @@ async def test_foreign_topics_change_nothing(
     )
     await hass.async_block_till_done()
     assert {e.entity_id for e in registry.entities.values()} == entities_before
-    states_after = {s.entity_id: s for s in hass.states.async_all()}
+    states_after = by_messages(hass)
     assert states_after.keys() == states_before.keys()
     for entity_id, before in states_before.items():
         after = states_after[entity_id]
@@ -330,18 +337,23 @@ async def test_update_changes_exactly_one_entity(
     hass: HomeAssistant, powermon_loaded: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     """A new value on one topic updates that entity and leaves every other untouched."""
-    before = {s.entity_id: s for s in hass.states.async_all()}
+    before = by_messages(hass)
     freezer.tick(5)
     fire(hass, [(f"{PM_TOPIC}/lvx6048_2_battery_voltage/state", "52.9")])
     await hass.async_block_till_done()
-    after = {s.entity_id: s for s in hass.states.async_all()}
+    after = by_messages(hass)
     changed = {
         entity_id
         for entity_id, state in after.items()
         if state.state != before[entity_id].state
         or state.last_updated != before[entity_id].last_updated
     }
-    assert changed == {f"{PM}_inverter_2_battery_voltage"}
+    # ... and the battery power it is a factor of (the unit's and the group's).
+    assert changed == {
+        f"{PM}_inverter_2_battery_voltage",
+        f"{PM}_inverter_2_battery_power",
+        f"{PM}_battery_power",
+    }
     assert after[f"{PM}_inverter_2_battery_voltage"].state == "52.9"
     assert after[f"{PM}_inverter_1_battery_voltage"].state == "53.4"
 
@@ -349,7 +361,7 @@ async def test_update_changes_exactly_one_entity(
     freezer.tick(5)
     fire(hass, [(f"{PM_TOPIC}/lvx6048_2_battery_voltage/state", "52.9")])
     await hass.async_block_till_done()
-    again = {s.entity_id: s for s in hass.states.async_all()}
+    again = by_messages(hass)
     assert all(again[e].last_updated == after[e].last_updated for e in again)
 
 
@@ -357,11 +369,11 @@ async def test_pack_temperature_update_moves_derived_maximum_only(
     hass: HomeAssistant, powermon_loaded: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     """A pack temperature that raises the maximum updates both, and nothing else."""
-    before = {s.entity_id: s for s in hass.states.async_all()}
+    before = by_messages(hass)
     freezer.tick(5)
     fire(hass, [(f"{PM_TOPIC}/lifepower4_4_temperature_pcb/state", "33.3")])
     await hass.async_block_till_done()
-    after = {s.entity_id: s for s in hass.states.async_all()}
+    after = by_messages(hass)
     changed = {e for e, s in after.items() if s.last_updated != before[e].last_updated}
     assert changed == {
         f"{PM}_battery_4_board_temperature",
@@ -440,8 +452,9 @@ async def test_solar_assistant_all_sensors(
 ) -> None:
     """Every Solar Assistant sensor shows its value, unit and class."""
     sensors = projection(hass, solar_assistant_loaded, "sensor")
-    # 2 inverters x (9 telemetry + 8 read-backs) + 6 packs x 10 readings + 15 group sensors.
-    assert len(sensors) == 2 * 17 + 6 * 10 + 15
+    # 2 inverters x (9 telemetry + 8 read-backs) + 6 packs x 10 readings + 15 group sensors;
+    # the Energy dashboard's 6 energies, battery and grid power, per inverter and for the group.
+    assert len(sensors) == 2 * 17 + 6 * 10 + 15 + 3 * 8
     assert_group_sensors(sensors, SA)
     assert all(
         s["state"] not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
@@ -531,7 +544,7 @@ async def test_solar_assistant_foreign_topics_change_nothing(
     """Units beyond the limits and unknown metrics under the prefix are ignored."""
     registry = er.async_get(hass)
     entities_before = {e.entity_id for e in registry.entities.values()}
-    before = {s.entity_id: s for s in hass.states.async_all()}
+    before = by_messages(hass)
     freezer.tick(5)
     fire(
         hass,
@@ -545,7 +558,7 @@ async def test_solar_assistant_foreign_topics_change_nothing(
     )
     await hass.async_block_till_done()
     assert {e.entity_id for e in registry.entities.values()} == entities_before
-    after = {s.entity_id: s for s in hass.states.async_all()}
+    after = by_messages(hass)
     assert after.keys() == before.keys()
     assert all(after[e].last_updated == before[e].last_updated for e in after)
 
