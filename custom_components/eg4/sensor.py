@@ -302,6 +302,7 @@ def _group(data: Eg4RuntimeData) -> list[SensorEntity]:
         if has_packs or not d.needs_packs
     )
     group.append(WritesTodaySensor(coordinator, WRITES_TODAY, None))
+    return group
 
 
 _async_setup_measurements = entry_platform(_group, per_source=_per_source)
