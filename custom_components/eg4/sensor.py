@@ -67,7 +67,7 @@ def _setting(key: SettingKey) -> Callable[[DeviceState], StateType]:
         setting = device.settings.get(key)
         if isinstance(setting, OutputPriority | ChargerPriority):
             return setting.value
-        return setting
+        return setting if isinstance(setting, float) else None
 
     return value
 
