@@ -29,6 +29,7 @@ from homeassistant.util import dt as dt_util
 
 from .dynamic import async_add_source_entities
 from .entity import Eg4Entity, step_precision
+from .firmware import async_add_firmware_sensors
 from .model import (
     ChargerPriority,
     DeviceState,
@@ -290,6 +291,7 @@ async def async_setup_entry(
         return [Eg4Sensor(coordinator, d, source) for d in descriptions]
 
     async_add_source_entities(hass, entry, async_add_entities, build)
+    async_add_firmware_sensors(hass, entry, async_add_entities)
     supervisor = entry.runtime_data.supervisor
     has_packs = bool(coordinator.data.packs)  # drift and the bank's figures need packs
     group: list[SensorEntity] = [

@@ -26,14 +26,9 @@ from .settings import AC_CHARGE_WINDOWS, TimeSetting
 PARALLEL_UPDATES = 1
 
 DESCRIPTIONS: tuple[TimeEntityDescription, ...] = tuple(
-    TimeEntityDescription(
-        key=key,
-        translation_key=f"ac_charge_{edge}",
-        translation_placeholders={"window": str(window)},
-        entity_category=EntityCategory.CONFIG,
-    )
-    for window, start, end in AC_CHARGE_WINDOWS
-    for edge, key in (("start", start), ("end", end))
+    TimeEntityDescription(key=key, translation_key=key, entity_category=EntityCategory.CONFIG)
+    for _, start, end in AC_CHARGE_WINDOWS
+    for key in (start, end)
 )
 
 

@@ -416,7 +416,11 @@ class LxpBridgeFace:
                 reason = "value is not a u16: dropped without a reply"
             case ["set", "ac_charge"]:
                 return self._set_ac_charge(unit, payload_bool(payload), path)
-            case ["set" | "read" as verb, "ac_charge", window_text] if window_text in ("1", "2", "3"):
+            case ["set" | "read" as verb, "ac_charge", window_text] if window_text in (
+                "1",
+                "2",
+                "3",
+            ):
                 window = int(window_text)
                 if verb == "read":
                     return self._window_messages(unit, window, path, ok=True)
