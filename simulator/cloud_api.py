@@ -145,6 +145,7 @@ class CloudApiServer:
             "/WManage/web/maintain/remoteRead/read": self._read,
             "/WManage/web/maintain/remoteSet/write": self._write,
             "/WManage/web/maintain/remoteSet/functionControl": self._function,
+            "/WManage/web/maintain/remoteSet/writeTime": self._write_time,
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -462,6 +463,13 @@ class CloudApiServer:
             return error or {}
         reason = self.params.write(unit, fields.get("holdParam", ""), fields.get("valueText", ""))
         return _ack(reason)
+
+    def _write_time(self, fields: Fields) -> dict[str, Any]:
+        unit, error = self._device_call(fields)
+        if unit is None:
+            return error or {}
+        hour, minute = _int(fields.get("hour"), -1), _int(fields.get("minute"), -1)
+        return _ack(self.params.write_time(unit, fields.get("timeParam", ""), hour, minute))
 
     def _function(self, fields: Fields) -> dict[str, Any]:
         unit, error = self._device_call(fields)

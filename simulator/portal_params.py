@@ -28,11 +28,13 @@ from __future__ import annotations
 import base64
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .inverter import Inverter
 from .portal_models import CurrentRule
+from .portal_windows import PART_PARAMS, TIME_PARAMS, WindowStore
 from .settings import (
     ChargerPriority,
     Command,
@@ -133,6 +135,7 @@ class ParamStore:
     device_type_code: int | None = None
     stored: dict[int, dict[str, int]] = field(default_factory=dict)
     deferred: list[_Deferred] = field(default_factory=list)
+    windows: WindowStore = field(default_factory=WindowStore)  # AC-charge windows (68-73)
 
     def _unit_store(self, unit: int) -> dict[str, int]:
         return self.stored.setdefault(unit, dict(STORED_DEFAULTS))
@@ -158,6 +161,8 @@ class ParamStore:
             out.update(STATIC_FUNCS)
         if self.device_type_code is not None and start <= DEVICE_TYPE_REGISTER < end:
             out[DEVICE_TYPE_CODE] = self.device_type_code
+        if not self.off_grid:
+            out.update(self.windows.read(unit, start, end))
         return dict(sorted(out.items()))
 
     def registers(self, unit: int) -> dict[int, int]:
@@ -177,6 +182,8 @@ class ParamStore:
         words[FUNC_REGISTER] = sum(1 << FUNC_BITS[name] for name, on in flags.items() if on)
         if self.device_type_code is not None:
             words[DEVICE_TYPE_REGISTER] = self.device_type_code
+        if not self.off_grid:
+            words.update(self.windows.unit(unit))
         return words
 
     def value_frame(self, unit: int, start: int, count: int) -> str:
@@ -209,7 +216,27 @@ class ParamStore:
             return self._submit(unit, Command.single(setting, value))
         if name in STORED and self._available(name):
             return self._write_stored(unit, name, value_text, request or f"{name}={value_text}")
+        if name in PART_PARAMS and not self.off_grid:
+            shown = request or f"{name}={value_text}"
+            return self._settle(unit, shown, lambda: self.windows.set_part(unit, name, value_text))
         return REJECTED
+
+    def write_time(
+        self, unit: int, name: str, hour: int, minute: int, *, request: str | None = None
+    ) -> str | None:
+        """Apply ``remoteSet/writeTime`` of an AC-charge window boundary (or its register)."""
+        register = TIME_PARAMS.get(name)
+        if register is None or self.off_grid:
+            return REJECTED
+        shown = request or f"{name}={hour:02d}:{minute:02d}"
+        return self._settle(unit, shown, lambda: self.windows.set(unit, register, hour, minute))
+
+    def _settle(self, unit: int, request: str, apply: Callable[[], str | None]) -> str | None:
+        """A stored write: NAK rules without a setting first, then ``apply``'s own check."""
+        settings = {unit: self.twin.inverter(unit).settings}
+        reason = self.twin.faults.naks([unit], settings, Command(())).get(unit) or apply()
+        self.journal(unit, request, reason)
+        return None if reason is None else REJECTED
 
     def _write_current(
         self, unit: int, setting: Setting, text: str, request: str | None

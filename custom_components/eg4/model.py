@@ -7,6 +7,7 @@ the safety and calibration logic, and is unit-tested on its own.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import time
 from enum import StrEnum
 
 
@@ -42,6 +43,14 @@ class SettingKey(StrEnum):
     DISCHARGE_CURRENT = "discharge_current"
     AC_CHARGE_SOC_LIMIT = "ac_charge_soc_limit"
     CHARGE_SOC_LIMIT = "charge_soc_limit"
+    # AC-charge time windows 1-3 of the hybrid family (holding registers 68-73): the grid may
+    # charge the bank between a window's start and end (see ``settings.AC_CHARGE_WINDOWS``).
+    AC_CHARGE_START_1 = "ac_charge_start_1"
+    AC_CHARGE_END_1 = "ac_charge_end_1"
+    AC_CHARGE_START_2 = "ac_charge_start_2"
+    AC_CHARGE_END_2 = "ac_charge_end_2"
+    AC_CHARGE_START_3 = "ac_charge_start_3"
+    AC_CHARGE_END_3 = "ac_charge_end_3"
 
 
 class SourceKind(StrEnum):
@@ -51,7 +60,8 @@ class SourceKind(StrEnum):
     PACK = "pack"
 
 
-type SettingValue = float | OutputPriority | ChargerPriority
+# A time of day is a window boundary, in whole minutes (``time(22, 30)``).
+type SettingValue = float | OutputPriority | ChargerPriority | time
 type MetricValue = float | str | bool
 
 
@@ -188,11 +198,13 @@ class SystemState:
 
 
 def setting_text(value: SettingValue | None) -> str:
-    """A setting value as people read it: ``80``, ``53.5``, ``sbu``; ``unknown`` for None."""
+    """A setting value as people read it: ``80``, ``53.5``, ``sbu``, ``22:30``; or ``unknown``."""
     if value is None:
         return "unknown"
     if isinstance(value, float):
         return f"{value:g}"
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
     return value.value
 
 
@@ -204,7 +216,7 @@ def _same(a: SettingValue | None, b: SettingValue | None) -> bool:
 
 def values_match(a: SettingValue | None, b: SettingValue | None, tolerance: float) -> bool:
     """Compare a read-back value with a target, numbers within ``tolerance``."""
-    if isinstance(a, StrEnum) or isinstance(b, StrEnum):
+    if isinstance(a, StrEnum | time) or isinstance(b, StrEnum | time):
         return a == b
     if isinstance(a, float) and isinstance(b, float):
         return abs(a - b) <= tolerance

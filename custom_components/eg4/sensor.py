@@ -29,6 +29,7 @@ from homeassistant.util import dt as dt_util
 
 from .energy_entities import async_setup_energy
 from .entity import Eg4Entity, step_precision
+from .firmware import async_add_firmware_sensors
 from .model import (
     ChargerPriority,
     DeviceState,
@@ -68,7 +69,7 @@ def _setting(key: SettingKey) -> Callable[[DeviceState], StateType]:
         setting = device.settings.get(key)
         if isinstance(setting, OutputPriority | ChargerPriority):
             return setting.value
-        return setting
+        return setting if isinstance(setting, float) else None
 
     return value
 
@@ -313,8 +314,9 @@ async def async_setup_entry(
     entry: Eg4ConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """The measurements and the bank's figures, then the Energy dashboard's sensors."""
+    """The measurements and the bank's figures, firmware versions, the Energy dashboard's."""
     await _async_setup_measurements(hass, entry, async_add_entities)
+    async_add_firmware_sensors(hass, entry, async_add_entities)
     async_setup_energy(hass, entry, async_add_entities)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import time
 
 from .model import ChargerPriority, OutputPriority, SettingKey, SettingValue, SystemState
 from .refusal import RefusedError
@@ -42,7 +43,19 @@ class OptionSetting:
         return 0.0
 
 
-type SettingDef = NumberSetting | OptionSetting
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimeSetting:
+    """A time of day in whole minutes: one boundary of a charge window."""
+
+    key: SettingKey
+
+    @property
+    def tolerance(self) -> float:
+        """Times match exactly."""
+        return 0.0
+
+
+type SettingDef = NumberSetting | OptionSetting | TimeSetting
 
 # Limits of the EG4 LVX6048 (PI18 protocol): MCHGC/MUCHGC take 010-080 A in 10 A steps,
 # BUCD's stop-charge field takes whole volts 48-58 V (the firmware refuses anything above float).
@@ -73,6 +86,21 @@ CHARGE_SOC_LIMIT = NumberSetting(
 )
 
 
+# The hybrids' three AC-charge windows: (window, its start, its end). The inverter charges from
+# the grid while the clock is inside a window; an end before the start is an overnight window
+# (22:00-06:00), and a window whose start and end are equal is empty (00:00-00:00: off). Each
+# boundary is one holding register (68-73), so each is written and confirmed on its own. The
+# charge in a window stops at the AC charge SoC limit (``AC_CHARGE_SOC_LIMIT``).
+AC_CHARGE_WINDOWS: tuple[tuple[int, SettingKey, SettingKey], ...] = (
+    (1, SettingKey.AC_CHARGE_START_1, SettingKey.AC_CHARGE_END_1),
+    (2, SettingKey.AC_CHARGE_START_2, SettingKey.AC_CHARGE_END_2),
+    (3, SettingKey.AC_CHARGE_START_3, SettingKey.AC_CHARGE_END_3),
+)
+AC_CHARGE_TIMES: dict[SettingKey, TimeSetting] = {
+    key: TimeSetting(key=key) for _, *keys in AC_CHARGE_WINDOWS for key in keys
+}
+
+
 def _fmt(value: float) -> str:
     return f"{value:g}"
 
@@ -81,6 +109,8 @@ def validate(setting: SettingDef, value: object, state: SystemState) -> SettingV
     """Return the value to write, or raise RefusedError saying why not."""
     if isinstance(setting, OptionSetting):
         return _validate_option(setting, value)
+    if isinstance(setting, TimeSetting):
+        return _validate_time(value)
     number = _validate_number(setting, value)
     if setting.key is SettingKey.STOP_CHARGE_VOLTAGE:
         _check_stop_charge(number, state)
@@ -96,6 +126,17 @@ def _validate_option(setting: OptionSetting, value: object) -> SettingValue:
         value=str(value),
         options=", ".join(option.value for option in setting.options),
     )
+
+
+def _validate_time(value: object) -> time:
+    """A time of day the inverter can hold: whole minutes, no time zone."""
+    if not isinstance(value, time):
+        raise RefusedError("rejected_not_a_time", value=str(value)[:20])
+    if value.tzinfo is not None:
+        raise RefusedError("rejected_not_a_time", value=value.isoformat())
+    if value.second or value.microsecond:
+        raise RefusedError("rejected_time_not_whole_minute", value=value.isoformat())
+    return value
 
 
 def _validate_number(setting: NumberSetting, value: object) -> float:

@@ -28,6 +28,11 @@ drops a topic it cannot parse):
 * ``set/ac_charge_soc_limit_pct``: register 67, replied to on its own result path.
 * ``read/hold/<register>`` (payload: register count, 1 when not a number): the modelled
   registers in that range, then ``OK``.
+* The AC-charge windows 1-3 (:mod:`simulator.portal_windows`, shared with the portal):
+  ``set/hold/68``..``73`` with a packed time (``hour | minute << 8``); ``set/ac_charge/<n>``
+  with ``{"start":"HH:MM","end":"HH:MM"}`` (both boundaries, start first); ``read/ac_charge/<n>``.
+  Each answers with the window's registers, the retained ``p/dl/ac_charge/<n>`` JSON and
+  ``OK`` / ``FAIL`` (a time that is not one of the day is refused, nothing changes).
 
 Mapping onto the twin (PI-family units), shared with the cloud portal through
 :class:`simulator.cloud_payloads.ParamStore`: register 101 is the twin's max charge current,
@@ -81,6 +86,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import cloud_payloads as portal
+from .. import portal_windows as windows
 from ..bms import Protection
 from ..inverter import Inverter, UnitMode
 from ..portal_energy import EnergyMeter
@@ -173,7 +179,9 @@ HOLD_REGISTERS: dict[int, HoldRegister] = dict(
         + [(register, HoldRegister(name, 1)) for name, (register, _, _) in portal.STORED.items()]
     )
 )
-PUBLISHED_REGISTERS = (FUNC_REGISTER, *HOLD_REGISTERS)
+# The AC-charge windows (68-73): register -> the portal's writeTime name of that boundary.
+WINDOW_PARAMS = {register: name for name, register in windows.TIME_PARAMS.items()}
+PUBLISHED_REGISTERS = tuple(sorted((FUNC_REGISTER, *HOLD_REGISTERS, *WINDOW_PARAMS)))
 AC_CHARGE_SOC_LIMIT_REGISTER = portal.TWIN_PARAMS["HOLD_AC_CHARGE_SOC_LIMIT"][0]
 
 
@@ -350,6 +358,8 @@ class LxpBridgeFace:
         if register == FUNC_REGISTER:
             on = portal.grid_charging(self.twin.inverter(unit))
             return FUNC_FIXED | (AC_CHARGE_BIT if on else 0)
+        if register in WINDOW_PARAMS:
+            return self.params.windows.unit(unit)[register]
         spec = HOLD_REGISTERS.get(register)
         if spec is None:
             return None
@@ -410,6 +420,19 @@ class LxpBridgeFace:
                 reason = "value is not a u16: dropped without a reply"
             case ["set", "ac_charge"]:
                 return self._set_ac_charge(unit, payload_bool(payload), path)
+            case ["set" | "read" as verb, "ac_charge", window_text] if window_text in (
+                "1",
+                "2",
+                "3",
+            ):
+                window = int(window_text)
+                if verb == "read":
+                    return self._window_messages(unit, window, path, ok=True)
+                times = _window_times(payload)
+                if times is not None:
+                    return self._set_window(unit, window, times, path, request)
+                reason = 'not {"start":"HH:MM","end":"HH:MM"}: dropped without a reply'
+
             case ["read", "hold", register_text]:
                 register = parse_u16(register_text)
                 if register is not None:
@@ -431,6 +454,29 @@ class LxpBridgeFace:
         after = self.hold_messages(unit, [FUNC_REGISTER])  # the write's echo
         return [*before, *after, self._result(unit, path, ok=ok)]
 
+    def _set_window(
+        self, unit: int, window: int, times: tuple[int, int, int, int], path: str, request: str
+    ) -> list[Message]:
+        """Both boundaries of one window, start first; FAIL when either is not taken."""
+        start_hm, end_hm = times[:2], times[2:]
+        ok = all(
+            self.params.write_time(unit, WINDOW_PARAMS[register], *hm, request=request) is None
+            for register, hm in zip(
+                windows.window_registers(window), (start_hm, end_hm), strict=True
+            )
+        )
+        return self._window_messages(unit, window, path, ok=ok)
+
+    def _window_messages(self, unit: int, window: int, path: str, *, ok: bool) -> list[Message]:
+        """The window's registers, its retained ``ac_charge/<n>`` JSON, then the result."""
+        topic = f"{self.topic_prefix}/{self.datalogs[unit - 1]}/ac_charge/{window}"
+        payload = json.dumps(self.params.windows.window(unit, window), separators=(",", ":"))
+        return [
+            *self.hold_messages(unit, windows.window_registers(window)),
+            Message(topic, payload, retain=True),
+            self._result(unit, path, ok=ok),
+        ]
+
     def _read_hold(self, unit: int, register: int, count: int, path: str) -> list[Message]:
         wanted = [r for r in PUBLISHED_REGISTERS if register <= r < register + count]
         return [*self.hold_messages(unit, sorted(wanted)), self._result(unit, path, ok=True)]
@@ -446,6 +492,10 @@ class LxpBridgeFace:
                 self._journal(unit, request, reason)
                 return False
             return self._grid_charge(unit, bool(value & AC_CHARGE_BIT))
+        if register in WINDOW_PARAMS:
+            hour, minute = windows.unpack(value)
+            name = WINDOW_PARAMS[register]
+            return self.params.write_time(unit, name, hour, minute, request=request) is None
         spec = HOLD_REGISTERS.get(register)
         if spec is None:
             self._journal(unit, request, f"register {register} is not modelled by the twin")
@@ -461,6 +511,24 @@ class LxpBridgeFace:
     def _journal(self, unit: int, request: str, reason: str | None) -> None:
         """Record a command the face settled itself (reason None = applied)."""
         self.params.journal(unit, request, reason)
+
+
+def _window_times(payload: str) -> tuple[int, int, int, int] | None:
+    """(start hour, start minute, end hour, end minute) of a ``set/ac_charge/<n>`` payload."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    out: list[int] = []
+    for edge in ("start", "end"):
+        text = data.get(edge)
+        hour, sep, minute = text.partition(":") if isinstance(text, str) else ("", "", "")
+        if not sep or not (hour + minute).isascii() or not (hour + minute).isdigit():
+            return None
+        out += [int(hour), int(minute)]
+    return out[0], out[1], out[2], out[3]
 
 
 def _r(value: float, digits: int) -> float:

@@ -18,6 +18,9 @@ from homeassistant.components.number import ATTR_VALUE, SERVICE_SET_VALUE
 from homeassistant.components.number import DOMAIN as NUMBER_DOMAIN
 from homeassistant.components.select import DOMAIN as SELECT_DOMAIN
 from homeassistant.components.select import SERVICE_SELECT_OPTION
+from homeassistant.components.time import ATTR_TIME
+from homeassistant.components.time import DOMAIN as TIME_DOMAIN
+from homeassistant.components.time import SERVICE_SET_VALUE as SET_TIME
 from homeassistant.const import ATTR_ENTITY_ID, ATTR_OPTION
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -290,3 +293,50 @@ async def test_grid_calibration_through_lxp_bridge(
         *[(f"lxp/cmd/{dl}/set/ac_charge", "false") for dl in DATALOGS],
         *[(f"lxp/cmd/{dl}/set/hold/67", "90") for dl in DATALOGS],
     ]
+
+
+# ---- AC-charge windows: time entity -> set/hold/<register> -> the face's echo -> entity -----
+
+
+async def test_a_charge_window_is_written_per_datalog_and_confirmed_by_the_echo(
+    lxp: System,
+) -> None:
+    """23:15 to 05:30 overnight on window 2: registers 70 / 71 of each datalog, packed."""
+    await lxp.bridge.publish_telemetry()
+    assert lxp.state("_system_ac_charge_start_2").state == "00:00:00"  # the twin's: off
+    for key, value in (
+        ("_system_ac_charge_start_2", "23:15"),
+        ("_system_ac_charge_end_2", "05:30"),
+    ):
+        call = lxp.start_call(
+            TIME_DOMAIN, SET_TIME, {ATTR_ENTITY_ID: lxp.entity_id(key), ATTR_TIME: value}
+        )
+        await confirmed(call)
+    assert lxp.state("_system_ac_charge_start_2").state == "23:15:00"
+    assert lxp.state("_system_ac_charge_end_2").state == "05:30:00"
+    assert [(c.topic, c.payload, c.replies[-1].payload) for c in lxp.bridge.commands] == [
+        *((f"lxp/cmd/{dl}/set/hold/70", str(23 | 15 << 8), "OK") for dl in DATALOGS),
+        *((f"lxp/cmd/{dl}/set/hold/71", str(5 | 30 << 8), "OK") for dl in DATALOGS),
+    ]
+    for unit in UNITS:
+        assert lxp.face.params.windows.window(unit, 2) == {"start": "23:15", "end": "05:30"}
+    await lxp.bridge.publish_telemetry()  # the registers as the bridge republishes them
+    assert lxp.state("_system_ac_charge_start_2").state == "23:15:00"
+
+
+async def test_a_window_the_face_refuses_fails_at_once_and_changes_nothing(lxp: System) -> None:
+    await lxp.bridge.publish_telemetry()
+    lxp.twin.faults.nak_next(1)
+    call = lxp.start_call(
+        TIME_DOMAIN,
+        SET_TIME,
+        {ATTR_ENTITY_ID: lxp.entity_id("_system_ac_charge_start_1"), ATTR_TIME: "02:00"},
+    )
+    with pytest.raises(HomeAssistantError) as err:
+        await confirmed(call)
+    assert err.value.translation_key == "write_refused"
+    assert [(c.topic, c.replies[-1].payload) for c in lxp.bridge.commands] == [
+        (f"lxp/cmd/{DATALOGS[0]}/set/hold/68", "FAIL")
+    ]
+    assert all(lxp.face.params.windows.window(u, 1)["start"] == "00:00" for u in UNITS)
+    assert lxp.state("_system_ac_charge_start_1").state == "00:00:00"

@@ -79,6 +79,7 @@ INVERTER_SENSORS = (
     "output_power",
     "grid_voltage",
     "temperature",
+    "firmware",
 )
 # The Energy dashboard's: the portal's lifetime counters and the signed powers.
 ENERGY_SENSORS = (
@@ -102,6 +103,7 @@ PACK_SENSORS = (
     "temperature_cell_min",
     "temperature_max",
     "cycles",
+    "firmware",
 )
 SETTING_SENSORS = (
     "charger_priority",
@@ -358,6 +360,14 @@ async def test_entities_show_what_the_portal_reports(
             assert float(shown[key]) == pytest.approx(value), (unit, key)
         assert shown["charger_priority"] == "solar_first"
         assert shown["max_charge_current"] == "60.0"
+        # Firmware: the runtime's fwCode, as the portal words it ("FAAB-2122").
+        runtime = bodies.runtime(portal.twin, unit, portal.serials[unit - 1])
+        assert shown["firmware"] == runtime["fwCode"] == portal.portal_model.fw_code
+    battery = bodies.battery(portal.twin, portal.serials[0], with_packs=True)
+    pack_firmware = {row["batIndex"] + 1: row["fwVersionText"] for row in battery["batteryArray"]}
+    assert all(
+        scope_states(hass, entry, f"pack_{n}")["firmware"] == v for n, v in pack_firmware.items()
+    )
     packs = expected_packs(portal)
     assert sorted(packs) == [1, 2, 3, 4, 5, 6]
     for pack, expected in packs.items():

@@ -10,6 +10,7 @@ data recovers the entities.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import math
@@ -103,6 +104,12 @@ def check_states(hass: HomeAssistant) -> None:
         attrs: dict[str, Any] = dict(state.attributes)
         if domain == "binary_sensor":
             assert value in {"on", "off"}, (state.entity_id, value)
+        elif domain == "time":
+            assert dt.time.fromisoformat(value).second == 0, (state.entity_id, value)
+        elif state.entity_id.endswith("_firmware_version"):  # the device's own words
+            assert 0 < len(value) <= 32, (state.entity_id, value)
+            assert value.isprintable(), (state.entity_id, value)
+            assert value == value.strip(), (state.entity_id, value)
         elif domain == "select" or attrs.get("device_class") == "enum":
             assert value in attrs["options"], (state.entity_id, value)
         elif domain in {"sensor", "number"}:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import time
 
 import pytest
 from hypothesis import given
@@ -11,7 +12,8 @@ from hypothesis import strategies as st
 from custom_components.eg4.model import ChargerPriority, SettingKey, SourceId, SourceKind
 from custom_components.eg4.profiles.base import Command
 from custom_components.eg4.profiles.lxp_bridge import LxpBridgeProfile
-from custom_components.eg4.transport.base import CommandResult, Decoded, Rejected
+from custom_components.eg4.settings import AC_CHARGE_TIMES
+from custom_components.eg4.transport.base import CommandResult, Decoded, Reading, Rejected
 
 PROFILE = LxpBridgeProfile.from_config(
     {"topic_prefix": "lxp", "datalogs": "BA12345678, BA87654321"}
@@ -46,7 +48,12 @@ def test_config_splits_datalogs_in_unit_order() -> None:
     assert PROFILE.datalogs == ("BA12345678", "BA87654321")
     assert PROFILE.inverter_count == 2
     # Every datalog of the namespace: one that is not configured may join.
-    assert PROFILE.subscriptions() == ["lxp/+/inputs/all", "lxp/+/hold/+", "lxp/result/#"]
+    assert PROFILE.subscriptions() == [
+        "lxp/+/inputs/all",
+        "lxp/+/hold/+",
+        "lxp/+/ac_charge/+",
+        "lxp/result/#",
+    ]
 
 
 def test_a_new_datalog_joins_as_the_next_unit_with_its_held_registers() -> None:
@@ -260,6 +267,7 @@ def test_capabilities() -> None:
         SettingKey.AC_CHARGE_SOC_LIMIT,
         SettingKey.CHARGE_SOC_LIMIT,
         SettingKey.CHARGER_PRIORITY,
+        *AC_CHARGE_TIMES,  # the three AC-charge windows
     }
     assert caps.readable_settings == set(caps.writable)
     assert caps.writable[SettingKey.CHARGE_SOC_LIMIT].maximum == 101  # type: ignore[union-attr]
@@ -288,3 +296,70 @@ def test_a_datalog_another_entry_lists_never_joins() -> None:
     joined = profile.decode("lxp/BA66666666/inputs/all", json.dumps(INPUTS))  # another namespace
     assert isinstance(joined, Decoded)
     assert {r.source.index for r in joined.readings} == {3}
+
+
+# ---- AC-charge windows: registers 68-73 and ac_charge/<n> -------------------------------------
+
+WINDOW_REGISTERS = {
+    68: SettingKey.AC_CHARGE_START_1,
+    69: SettingKey.AC_CHARGE_END_1,
+    70: SettingKey.AC_CHARGE_START_2,
+    71: SettingKey.AC_CHARGE_END_2,
+    72: SettingKey.AC_CHARGE_START_3,
+    73: SettingKey.AC_CHARGE_END_3,
+}
+
+
+@pytest.mark.parametrize(("register", "key"), list(WINDOW_REGISTERS.items()))
+@given(hour=st.integers(0, 23), minute=st.integers(0, 59))
+def test_a_window_boundary_is_written_packed_and_read_back_from_its_register(
+    register: int, key: SettingKey, hour: int, minute: int
+) -> None:
+    """hour in the low byte, minute in the high byte: what the bridge echoes reads back."""
+    [command] = PROFILE.encode(key, time(hour, minute), 2)
+    assert command == Command(f"lxp/cmd/BA87654321/set/hold/{register}", str(hour | minute << 8))
+    got = PROFILE.decode(f"lxp/BA87654321/hold/{register}", command.payload)
+    source = SourceId(SourceKind.INVERTER, 2)
+    assert got == Decoded((Reading(source, key, time(hour, minute), key),))
+
+
+@pytest.mark.parametrize("payload", ["24", str(60 << 8), str(0xFFFF), "-1", "7.5", "x"])
+def test_a_register_word_that_is_no_time_of_day_is_rejected(payload: str) -> None:
+    assert isinstance(PROFILE.decode("lxp/BA12345678/hold/69", payload), Rejected)
+
+
+def test_the_ac_charge_topic_reports_both_boundaries_of_its_window() -> None:
+    got = PROFILE.decode("lxp/BA12345678/ac_charge/3", '{"start":"22:30","end":"06:00"}')
+    source = SourceId(SourceKind.INVERTER, 1)
+    start, end = SettingKey.AC_CHARGE_START_3, SettingKey.AC_CHARGE_END_3
+    assert got == Decoded(
+        (Reading(source, start, time(22, 30), start), Reading(source, end, time(6, 0), end))
+    )
+
+
+@pytest.mark.parametrize(
+    ("window", "payload"),
+    [
+        ("1", '{"start":"24:00","end":"06:00"}'),
+        ("1", '{"start":"22:30"}'),
+        ("2", '{"start":"22:30","end":"6"}'),
+        ("2", '["22:30","06:00"]'),
+        ("3", "not json"),
+        ("3", '{"start":"22:30","end":"06:00","pad":"' + "x" * 80 + '"}'),
+    ],
+)
+def test_an_ac_charge_payload_that_is_no_window_is_rejected(window: str, payload: str) -> None:
+    assert isinstance(PROFILE.decode(f"lxp/BA12345678/ac_charge/{window}", payload), Rejected)
+
+
+@pytest.mark.parametrize("window", ["0", "4", "x", "1a"])
+def test_a_window_number_the_inverter_has_not_is_not_ours(window: str) -> None:
+    payload = '{"start":"22:30","end":"06:00"}'
+    assert PROFILE.decode(f"lxp/BA12345678/ac_charge/{window}", payload) is None
+
+
+def test_a_time_is_not_written_as_a_number_nor_a_number_as_a_time() -> None:
+    with pytest.raises(ValueError, match="lxp-bridge"):
+        PROFILE.encode(SettingKey.AC_CHARGE_START_1, 1350.0, 1)
+    with pytest.raises(ValueError, match="lxp-bridge"):
+        PROFILE.encode(SettingKey.MAX_CHARGE_CURRENT, time(1, 0), 1)

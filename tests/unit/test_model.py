@@ -44,6 +44,12 @@ def test_enum_values_are_the_wire_contract() -> None:
         "discharge_current",
         "ac_charge_soc_limit",
         "charge_soc_limit",
+        "ac_charge_start_1",
+        "ac_charge_end_1",
+        "ac_charge_start_2",
+        "ac_charge_end_2",
+        "ac_charge_start_3",
+        "ac_charge_end_3",
     ]
     assert [k.value for k in SourceKind] == ["inverter", "pack"]
 

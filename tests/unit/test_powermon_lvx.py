@@ -163,6 +163,7 @@ def test_capabilities(profile: PowermonLvxProfile) -> None:
         "device_mode",
         "line_direction",
         "battery_direction",
+        "firmware",  # PI18 VFW's main CPU version, when powermon polls it
     }
     assert caps.pack_metrics == {
         "soc",

@@ -150,6 +150,7 @@ POWERMON = Case(
         ("device_mode", "Hybrid mode(Line mode, Grid mode)", "device_mode", "hybrid", None),
         ("line_power_direction", "Input", "line_direction", "input", None),
         ("battery_power_direction", "Do nothing", "battery_direction", "idle", None),
+        ("main_cpu_version", "05220", "firmware", "05220", None),
         (
             "output_source_priority",
             "Solar - Battery - Utility",
@@ -190,6 +191,8 @@ POWERMON = Case(
         ("battery_float_charge_voltage", "54", "float_voltage", 54.0, SettingKey.FLOAT_VOLTAGE),
     ],
     inverter_bad=[
+        ("main_cpu_version", ""),
+        ("main_cpu_version", "x" * 33),
         ("battery_voltage", "80.1"),
         ("battery_voltage", "-1"),
         ("battery_voltage", "nan"),

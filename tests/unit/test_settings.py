@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, time
 from decimal import Decimal
 from fractions import Fraction
 
@@ -15,10 +16,14 @@ from custom_components.eg4.model import (
     OutputPriority,
     SettingKey,
     SystemState,
+    setting_text,
+    values_match,
 )
 from custom_components.eg4.profiles import build_profile
 from custom_components.eg4.refusal import RefusedError
 from custom_components.eg4.settings import (
+    AC_CHARGE_TIMES,
+    AC_CHARGE_WINDOWS,
     MAX_CHARGE_CURRENT,
     MAX_UTILITY_CHARGE_CURRENT,
     STOP_CHARGE_VOLTAGE,
@@ -412,3 +417,50 @@ def test_stop_charge_float_check_uses_every_unit() -> None:
     assert validate(STOP_CHARGE_VOLTAGE, 55, state) == 55.0
     assert validate(STOP_CHARGE_VOLTAGE, 56, state) == 56.0
     assert rejected(STOP_CHARGE_VOLTAGE, 57, state).translation_placeholders["limit"] == "56"
+
+
+# ---- AC-charge window boundaries (times of day) ---------------------------------------------
+
+
+@pytest.mark.parametrize("key", list(AC_CHARGE_TIMES))
+@given(hour=st.integers(0, 23), minute=st.integers(0, 59))
+@settings(max_examples=30)
+def test_a_whole_minute_time_of_day_is_taken_as_it_is(
+    key: SettingKey, hour: int, minute: int
+) -> None:
+    value = time(hour, minute)
+    assert validate(AC_CHARGE_TIMES[key], value, SystemState.empty(1, 0)) == value
+
+
+@pytest.mark.parametrize(
+    ("value", "reason", "shown"),
+    [
+        (time(22, 30, 15), "rejected_time_not_whole_minute", "22:30:15"),
+        (time(6, 0, 0, 500), "rejected_time_not_whole_minute", "06:00:00.000500"),
+        (time(6, 0, tzinfo=UTC), "rejected_not_a_time", "06:00:00+00:00"),
+        ("22:30", "rejected_not_a_time", "22:30"),
+        (1350.0, "rejected_not_a_time", "1350.0"),
+        (None, "rejected_not_a_time", "None"),
+    ],
+)
+def test_anything_but_a_whole_minute_is_refused_with_the_reason(
+    value: object, reason: str, shown: str
+) -> None:
+    setting = AC_CHARGE_TIMES[SettingKey.AC_CHARGE_END_2]
+    with pytest.raises(RefusedError) as err:
+        validate(setting, value, SystemState.empty(1, 0))
+    assert err.value.translation_key == reason
+    assert err.value.translation_placeholders == {"value": shown}
+
+
+def test_windows_are_three_start_end_pairs_that_match_exactly() -> None:
+    assert [(w, s.value, e.value) for w, s, e in AC_CHARGE_WINDOWS] == [
+        (1, "ac_charge_start_1", "ac_charge_end_1"),
+        (2, "ac_charge_start_2", "ac_charge_end_2"),
+        (3, "ac_charge_start_3", "ac_charge_end_3"),
+    ]
+    assert all(setting.tolerance == 0 for setting in AC_CHARGE_TIMES.values())
+    assert values_match(time(22, 0), time(22, 0), 0.0)
+    assert not values_match(time(22, 0), time(22, 1), 0.5)
+    assert not values_match(time(22, 0), 1320.0, 0.5)
+    assert setting_text(time(6, 5)) == "06:05"

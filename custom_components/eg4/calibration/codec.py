@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import time
 from enum import StrEnum
 from typing import Any
 
 from ..model import ChargerPriority, OutputPriority, SettingKey, SettingValue
+from ..settings import AC_CHARGE_TIMES
 from .plan import PlanItem
 
 FORMAT_VERSION = 1
@@ -21,6 +23,8 @@ def encode_value(value: SettingValue) -> str | float:
     """A setting value as JSON: option values as their string, numbers as floats."""
     if isinstance(value, StrEnum):
         return value.value
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
     return float(value)
 
 
@@ -30,6 +34,11 @@ def decode_value(key: SettingKey, raw: object) -> SettingValue:
         return enum_of(OutputPriority, raw, key.value)
     if key is SettingKey.CHARGER_PRIORITY:
         return enum_of(ChargerPriority, raw, key.value)
+    if key in AC_CHARGE_TIMES:
+        try:
+            return time.fromisoformat(str(raw))
+        except ValueError as err:
+            raise RunDataError(f"{key.value}: {raw!r} is not a time of day") from err
     return as_float(raw, key.value)
 
 

@@ -25,7 +25,6 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -40,7 +39,8 @@ from .errors import (
     Eg4TransientError,
 )
 from .models import Account, BatteryInfo, DeviceOverview, ParallelGroup, PlantInfo, Runtime
-from .params import CloudWrite, FunctionWrite
+from .params import CloudWrite, FunctionWrite, TimeWrite
+from .servers import DEFAULT_SERVER, SERVERS, resolve_base_url
 from .wire import (
     SessionRefusedError,
     check,
@@ -51,17 +51,8 @@ from .wire import (
 )
 
 _LOGGER = logging.getLogger(__name__)
+__all__ = ["DEFAULT_SERVER", "SERVERS", "Eg4CloudClient", "resolve_base_url"]
 
-SERVERS: dict[str, str] = {
-    "eg4": "https://monitor.eg4electronics.com",
-    "us": "https://us.luxpowertek.com",
-    "na": "https://na.luxpowertek.com",
-    "eu": "https://eu.luxpowertek.com",
-    "sea": "https://sea.luxpowertek.com",
-    "af": "https://af.luxpowertek.com",
-    "server": "https://server.luxpowertek.com",  # Luxpower China
-}
-DEFAULT_SERVER = "eg4"
 
 LOGIN = "/WManage/api/login"
 PLANTS_VIEWER = "/WManage/web/config/plant/list/viewer"
@@ -73,27 +64,15 @@ BATTERY = "/WManage/api/battery/getBatteryInfo"
 PARAM_READ = "/WManage/web/maintain/remoteRead/read"
 PARAM_WRITE = "/WManage/web/maintain/remoteSet/write"
 FUNCTION_CONTROL = "/WManage/web/maintain/remoteSet/functionControl"
+TIME_WRITE = "/WManage/web/maintain/remoteSet/writeTime"
 
 COOKIE = "JSESSIONID"
-_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _SERIAL = re.compile(r"[A-Za-z0-9]{1,32}")
 _PARAM = re.compile(r"[A-Za-z0-9_]{1,64}")
 _VALUE = re.compile(r"[-+0-9A-Za-z_.:]{0,32}")
 _PAGE_ROWS = 30
 LOGIN_REFUSAL_HOLD_S = 60.0  # a refused login is not retried by other callers this soon
 _MAX_PAGES = 20
-
-
-def resolve_base_url(server: str) -> str:
-    """A region key of :data:`SERVERS` or an https URL (http only on loopback, for tests)."""
-    candidate = SERVERS.get(server.strip().lower(), server.strip())
-    parts = urlsplit(candidate)
-    host = parts.hostname or ""
-    if not host or parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError("server must be a region key or an https URL")
-    if parts.scheme != "https" and not (parts.scheme == "http" and host in _LOOPBACK):
-        raise ValueError("server must use https")
-    return candidate.rstrip("/")
 
 
 class Eg4CloudClient:
@@ -244,10 +223,26 @@ class Eg4CloudClient:
         }
         await self._request(FUNCTION_CONTROL, form, write=True)
 
+    async def write_time(self, serial: str, time_param: str, hour: int, minute: int) -> None:
+        """Write one composite ``*_TIME*`` parameter (a schedule boundary); rejections raise."""
+        if not (0 <= hour <= 23 and 0 <= minute <= 59):
+            raise ValueError("hour must be 0-23 and minute 0-59")
+        form = {
+            "inverterSn": _serial(serial),
+            "timeParam": _name(time_param),
+            "hour": str(hour),
+            "minute": str(minute),
+            "clientType": "WEB",
+            "remoteSetType": "NORMAL",
+        }
+        await self._request(TIME_WRITE, form, write=True)
+
     async def apply(self, serial: str, write: CloudWrite) -> None:
         """Send one encoded write (see :func:`params.encode_write`)."""
         if isinstance(write, FunctionWrite):
             await self.function_control(serial, write.param, write.enable)
+        elif isinstance(write, TimeWrite):
+            await self.write_time(serial, write.param, write.hour, write.minute)
         else:
             await self.write_parameter(serial, write.param, write.value)
 

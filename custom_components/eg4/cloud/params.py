@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import time
 from enum import StrEnum
 from typing import Literal, NamedTuple
 
-from ..model import ChargerPriority, SettingKey
+from ..model import ChargerPriority, SettingKey, SettingValue
+from ..settings import AC_CHARGE_WINDOWS
 from .models import is_gridboss_model
 from .parse import flag, number
 
@@ -47,7 +49,16 @@ class FunctionWrite(NamedTuple):
     enable: bool
 
 
-type CloudWrite = ParamWrite | FunctionWrite
+class TimeWrite(NamedTuple):
+    """``remoteSet/writeTime``: one composite ``*_TIME*`` name, its hour and minute."""
+
+    kind: Literal["time"]
+    param: str
+    hour: int
+    minute: int
+
+
+type CloudWrite = ParamWrite | FunctionWrite | TimeWrite
 
 AC_CHARGE_FUNCTION = "FUNC_AC_CHARGE"
 HOLD_PARAMS: dict[SettingKey, str] = {
@@ -60,6 +71,14 @@ OFF_GRID_HOLD_PARAMS: dict[SettingKey, str] = {
     **HOLD_PARAMS,
     SettingKey.AC_CHARGE_SOC_LIMIT: "HOLD_AC_CHARGE_END_BATTERY_SOC",
 }
+# The hybrids' AC-charge window boundaries: written as one composite time through writeTime,
+# read back as ``<base>_HOUR<suffix>`` and ``<base>_MINUTE<suffix>`` (windows 1-3: suffixes
+# "", "_1", "_2"), held in registers 68-73.
+TIME_PARAMS: dict[SettingKey, str] = {
+    key: f"HOLD_AC_CHARGE_{edge}_TIME{suffix}"
+    for (window, start, end), suffix in zip(AC_CHARGE_WINDOWS, ("", "_1", "_2"), strict=True)
+    for edge, key in (("START", start), ("END", end))
+}
 # Holding register of each parameter: a single-register read (start=register, count=1)
 # confirms a write for one request.
 REGISTERS: dict[str, int] = {
@@ -69,6 +88,7 @@ REGISTERS: dict[str, int] = {
     "HOLD_SYSTEM_CHARGE_SOC_LIMIT": 227,
     "HOLD_AC_CHARGE_END_BATTERY_SOC": 161,
     AC_CHARGE_FUNCTION: 21,
+    **{name: 66 + position for position, name in enumerate(TIME_PARAMS.values(), start=2)},
 }
 # The two standard windows that hold every parameter above.
 READ_WINDOWS: tuple[tuple[int, int], ...] = ((0, 127), (127, 127))
@@ -106,8 +126,9 @@ def supported_keys(family: ModelFamily) -> tuple[SettingKey, ...]:
     if family is ModelFamily.GRIDBOSS:
         return ()
     keys = list(HOLD_PARAMS)
-    if family is not ModelFamily.OFF_GRID:
+    if family is not ModelFamily.OFF_GRID:  # the XP units charge by their own schedules
         keys.append(SettingKey.CHARGER_PRIORITY)
+        keys.extend(TIME_PARAMS)
     return tuple(keys)
 
 
@@ -117,6 +138,8 @@ def cloud_param(key: SettingKey, family: ModelFamily = ModelFamily.HYBRID) -> st
         raise ValueError(f"{key.value} is not available over the cloud on {family.value}")
     if key is SettingKey.CHARGER_PRIORITY:
         return AC_CHARGE_FUNCTION
+    if key in TIME_PARAMS:
+        return TIME_PARAMS[key]
     table = OFF_GRID_HOLD_PARAMS if family is ModelFamily.OFF_GRID else HOLD_PARAMS
     return table[key]
 
@@ -136,7 +159,7 @@ def _whole(value: float, key: SettingKey) -> str:
 
 def encode_write(
     key: SettingKey,
-    value: float | ChargerPriority,
+    value: SettingValue,
     family: ModelFamily = ModelFamily.HYBRID,
 ) -> CloudWrite:
     """The portal call that sets ``key`` to ``value``.
@@ -150,17 +173,40 @@ def encode_write(
         if value == ChargerPriority.SOLAR_AND_UTILITY:
             return FunctionWrite("function", param, enable=True)
         raise ValueError(f"charger priority {value} has no cloud equivalent")
-    if isinstance(value, ChargerPriority):
+    if key in TIME_PARAMS:
+        if not isinstance(value, time):
+            raise TypeError(f"{key.value} needs a time of day")
+        return TimeWrite("time", param, value.hour, value.minute)
+    if isinstance(value, time | StrEnum):
         raise TypeError(f"{key.value} needs a number")
     return ParamWrite("write", param, _whole(value, key))
 
 
+def _time_of(params: dict[str, str], composite: str) -> time | None:
+    """A window boundary from its ``_HOUR`` / ``_MINUTE`` names (``HOLD_..._TIME_1``)."""
+    base, _, suffix = composite.partition("_TIME")
+    hour, minute = (
+        number(params.get(f"{base}_HOUR{suffix}")),
+        number(params.get(f"{base}_MINUTE{suffix}")),
+    )
+    if hour is None or minute is None or not hour.is_integer() or not minute.is_integer():
+        return None
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        return None
+    return time(int(hour), int(minute))
+
+
 def readback_from_params(
     params: dict[str, str], family: ModelFamily = ModelFamily.HYBRID
-) -> dict[SettingKey, float | ChargerPriority]:
+) -> dict[SettingKey, SettingValue]:
     """Our settings from a flat parameter read; absent or unreadable values are left out."""
-    out: dict[SettingKey, float | ChargerPriority] = {}
+    out: dict[SettingKey, SettingValue] = {}
     for key in supported_keys(family):
+        if key in TIME_PARAMS:
+            boundary = _time_of(params, TIME_PARAMS[key])
+            if boundary is not None:
+                out[key] = boundary
+            continue
         raw = params.get(cloud_param(key, family))
         if raw is None:
             continue

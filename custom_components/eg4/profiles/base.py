@@ -211,6 +211,17 @@ def table_capabilities(
     )
 
 
+MAX_VERSION = 32  # characters: "FAAB-2122", "05220", "2.17"
+
+
+def parse_version(payload: str) -> str:
+    """A firmware version as the device words it: short, printable, not empty."""
+    text = payload.strip()
+    if not text or len(text) > MAX_VERSION or not text.isprintable():
+        raise ValueError("not a version")
+    return text
+
+
 def normalize(text: str) -> str:
     """Fold a human-readable option to lowercase letters and digits only."""
     return "".join(ch for ch in text.lower() if ch.isalnum())

@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from typing import Any
 
 from ..const import (
@@ -33,6 +34,7 @@ from ..energy import BATTERY_FLOW, GRID_POWER, EnergyKind
 from ..model import ChargerPriority, SettingKey, SettingValue, SourceId, SourceKind
 from ..settings import (
     AC_CHARGE_SOC_LIMIT,
+    AC_CHARGE_TIMES,
     CHARGE_SOC_LIMIT,
     HYBRID_CHARGE_CURRENT,
     HYBRID_DISCHARGE_CURRENT,
@@ -56,6 +58,7 @@ from .base import (
     cannot_encode,
     plausible,
 )
+from .lxp_windows import TIME_REGISTER_OF, TIME_REGISTERS, decode_time_register, decode_window, pack
 
 # inputs/all key -> (source kind, canonical key, bounds)
 INPUT_KEYS: dict[str, tuple[SourceKind, str, Bounds]] = {
@@ -182,6 +185,7 @@ class LxpBridgeProfile:
                 key=SettingKey.CHARGER_PRIORITY,
                 options=(ChargerPriority.SOLAR_FIRST, ChargerPriority.SOLAR_AND_UTILITY),
             ),
+            **AC_CHARGE_TIMES,  # the three AC-charge windows (registers 68-73)
         }
         return Capabilities(
             inverter_metrics=frozenset(
@@ -203,7 +207,12 @@ class LxpBridgeProfile:
     def subscriptions(self) -> list[str]:
         """Inputs, retained holding registers and command results of every datalog."""
         prefix = self.topic_prefix
-        return [f"{prefix}/+/inputs/all", f"{prefix}/+/hold/+", f"{prefix}/result/#"]
+        return [
+            f"{prefix}/+/inputs/all",
+            f"{prefix}/+/hold/+",
+            f"{prefix}/+/ac_charge/+",
+            f"{prefix}/result/#",
+        ]
 
     def _unit(self, datalog: str) -> int | None:
         try:
@@ -234,7 +243,7 @@ class LxpBridgeProfile:
 
     def _hold_for_later(self, datalog: str, register: int, payload: str) -> None:
         """Keep a register of a datalog that has not joined: its read-back once it does."""
-        if register != FUNC_REGISTER and register not in HOLD_REGISTERS:
+        if register != FUNC_REGISTER and register not in HOLD_REGISTERS | TIME_REGISTERS:
             return
         if datalog in BRIDGE_LEVELS or not _DATALOG.fullmatch(datalog) or len(payload) > 8:
             return
@@ -266,6 +275,8 @@ class LxpBridgeProfile:
                 self._hold_for_later(datalog, int(parts[2]), payload)
                 return None
             return _decode_hold(unit, int(parts[2]), payload)
+        if parts[1] == "ac_charge" and unit is not None:
+            return decode_window(unit, parts[2], payload)
         return None
 
     def encode(self, key: SettingKey, value: SettingValue, unit: int | None) -> list[Command]:
@@ -282,6 +293,8 @@ class LxpBridgeProfile:
             return [Command(f"{base}/ac_charge", "true" if on else "false")]
         if key in REGISTER_OF and isinstance(value, float) and value.is_integer():
             return [Command(f"{base}/hold/{REGISTER_OF[key]}", str(int(value)))]
+        if key in TIME_REGISTER_OF and isinstance(value, time):
+            return [Command(f"{base}/hold/{TIME_REGISTER_OF[key]}", str(pack(value)))]
         raise cannot_encode("lxp-bridge", key, value)
 
     def describe(self) -> dict[str, str | int]:
@@ -352,7 +365,7 @@ def _decode_inputs(unit: int, payload: str) -> DecodeResult:
 
 def _decode_hold(unit: int, register: int, payload: str) -> DecodeResult:
     source = SourceId(SourceKind.INVERTER, unit)
-    if register != FUNC_REGISTER and register not in HOLD_REGISTERS:
+    if register != FUNC_REGISTER and register not in HOLD_REGISTERS | TIME_REGISTERS:
         return None
     text = payload.strip()
     if not (text.isascii() and text.isdigit()) or len(text) > 5:
@@ -360,6 +373,8 @@ def _decode_hold(unit: int, register: int, payload: str) -> DecodeResult:
     raw = int(text)
     if raw > 0xFFFF:
         return Rejected(f"inverter:hold_{register}")
+    if register in TIME_REGISTERS:
+        return decode_time_register(unit, register, raw)
     if register == FUNC_REGISTER:
         priority = (
             ChargerPriority.SOLAR_AND_UTILITY

@@ -74,6 +74,7 @@ from .base import (
     number_parser,
     option_parser,
     parse_device_mode,
+    parse_version,
     table_capabilities,
 )
 from .common import (
@@ -112,6 +113,8 @@ INVERTER_KEYS: dict[str, tuple[str, Parser, SettingKey | None]] = {
     "device_mode": ("device_mode", parse_device_mode, None),
     "line_power_direction": ("line_direction", option_parser(LINE_DIRECTIONS), None),
     "battery_power_direction": ("battery_direction", option_parser(BATTERY_DIRECTIONS), None),
+    # PI18 VFW, when powermon is set to poll it: the main CPU's firmware version ("05220").
+    "main_cpu_version": ("firmware", parse_version, None),
     "output_source_priority": (
         SettingKey.OUTPUT_PRIORITY,
         option_parser(OUTPUT_PRIORITY_READBACK),

@@ -10,6 +10,7 @@ labels the entities show). Nothing an owner reads is written in Python.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import time
 from enum import StrEnum
 
 from homeassistant.core import HomeAssistant, callback
@@ -17,7 +18,7 @@ from homeassistant.helpers.translation import async_get_cached_translations
 
 from ..calibration.ending import format_figure
 from ..const import DOMAIN
-from ..model import SettingKey, SettingValue
+from ..model import SettingKey, SettingValue, setting_text
 
 # Where a setting's name and option labels live: the platform of the entity that shows it.
 SETTING_PLATFORMS = ("select", "number", "sensor")
@@ -87,5 +88,7 @@ class Words:
         if isinstance(value, StrEnum):
             label = self._lookup("entity", f"select.{key.value}.state.{value.value}")
             return value.value if label is None else label
+        if isinstance(value, time):
+            return setting_text(value)
         figure = format_figure(value, 2)
         return f"{figure} {unit}" if unit else figure

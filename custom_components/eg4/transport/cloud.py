@@ -40,6 +40,7 @@ from ..cloud.wire import BAD_RESPONSE
 from ..model import ChargerPriority, SettingKey, SettingValue, SourceId, SourceKind
 from ..settings import (
     AC_CHARGE_SOC_LIMIT,
+    AC_CHARGE_TIMES,
     CHARGE_SOC_LIMIT,
     HYBRID_CHARGE_CURRENT,
     HYBRID_DISCHARGE_CURRENT,
@@ -84,11 +85,12 @@ UNCONFIRMED_POLLS = 3  # polls that read an unconfirmed write's register again
 # Seconds to wait before each read-back of a write (0 = at once). Read when the transport is
 # built, so tests can patch it.
 READBACK_DELAYS: tuple[float, ...] = (0.0, 3.0, 10.0)
-NUMBER_SETTINGS: dict[SettingKey, SettingDef] = {
+SETTINGS: dict[SettingKey, SettingDef] = {
     SettingKey.MAX_CHARGE_CURRENT: HYBRID_CHARGE_CURRENT,
     SettingKey.DISCHARGE_CURRENT: HYBRID_DISCHARGE_CURRENT,
     SettingKey.AC_CHARGE_SOC_LIMIT: AC_CHARGE_SOC_LIMIT,
     SettingKey.CHARGE_SOC_LIMIT: CHARGE_SOC_LIMIT,
+    **AC_CHARGE_TIMES,  # the hybrids' AC-charge windows, written through writeTime
 }
 
 
@@ -173,7 +175,7 @@ class CloudTransport:
             keys = set(supported_keys(unit.family))
             common = keys if common is None else common & keys
         writable: dict[SettingKey, SettingDef] = {
-            key: NUMBER_SETTINGS[key] for key in sorted(common or ()) if key in NUMBER_SETTINGS
+            key: SETTINGS[key] for key in sorted(common or ()) if key in SETTINGS
         }
         if SettingKey.CHARGER_PRIORITY in (common or ()):
             writable[SettingKey.CHARGER_PRIORITY] = OptionSetting(
@@ -245,7 +247,7 @@ class CloudTransport:
         """Write one unit's parameter, then read it back until it matches (bounded)."""
         target = self._unit(unit)
         try:
-            write = encode_write(key, value, target.family)  # type: ignore[arg-type]
+            write = encode_write(key, value, target.family)
         except (TypeError, ValueError) as err:
             raise TransportError(str(err)) from err
         try:
@@ -370,10 +372,7 @@ class CloudTransport:
     def _emit_settings(self, unit: CloudUnit, params: dict[str, str]) -> dict[SettingKey, object]:
         values = readback_from_params(params, unit.family)
         source = SourceId(SourceKind.INVERTER, unit.number)
-        readings = [
-            Reading(source, key, value if isinstance(value, ChargerPriority) else float(value), key)
-            for key, value in values.items()
-        ]
+        readings = [Reading(source, key, value, key) for key, value in values.items()]
         if readings:
             self._emit(Decoded(tuple(readings)))
         return dict(values)

@@ -23,6 +23,7 @@ from ..profiles.base import (
     VOLTAGE_BANK,
     VOLTAGE_CELL,
     Bounds,
+    parse_version,
     plausible,
 )
 from ..transport.base import Reading
@@ -39,6 +40,7 @@ INVERTER_METRICS = frozenset(
         BATTERY_FLOW,
         GRID_POWER,
         *EnergyKind,
+        "firmware",
     }
 )
 PACK_METRICS = frozenset(
@@ -53,6 +55,7 @@ PACK_METRICS = frozenset(
         "temperature_cell_min",
         "temperature_max",
         "cycles",
+        "firmware",
     }
 )
 
@@ -94,6 +97,17 @@ def _gate(source: SourceId, fields: Mapping[str, float | None]) -> Gated:
     return readings, rejected
 
 
+def _firmware(source: SourceId, version: str | None, gated: Gated) -> Gated:
+    """``gated`` with the firmware version the portal reports (fwCode, fwVersionText)."""
+    if version is None:
+        return gated
+    try:
+        gated[0].append(Reading(source, "firmware", parse_version(version)))
+    except ValueError:
+        gated[1].append(f"{source.kind}:firmware")
+    return gated
+
+
 def runtime_readings(unit: int, runtime: Runtime, bms_current: float | None = None) -> Gated:
     """An inverter's readings.
 
@@ -102,8 +116,9 @@ def runtime_readings(unit: int, runtime: Runtime, bms_current: float | None = No
     own current of a bank this inverter alone charges; else the battery current is the
     inverter's batPower / vBat.
     """
-    return _gate(
-        SourceId(SourceKind.INVERTER, unit),
+    source = SourceId(SourceKind.INVERTER, unit)
+    fields = _gate(
+        source,
         {
             "battery_voltage": runtime.battery_voltage,
             "battery_current": bms_current if bms_current is not None else runtime.battery_current,
@@ -116,6 +131,7 @@ def runtime_readings(unit: int, runtime: Runtime, bms_current: float | None = No
             GRID_POWER: runtime.grid_power,
         },
     )
+    return _firmware(source, runtime.firmware, fields)
 
 
 def energy_readings(unit: int, totals: EnergyTotals) -> Gated:
@@ -144,8 +160,9 @@ def pack_readings(pack_numbers: Mapping[int, int], battery: BatteryInfo) -> Gate
         number = pack_numbers.get(pack.number)
         if number is None or not pack.online:
             continue
+        source = SourceId(SourceKind.PACK, number)
         got, refused = _gate(
-            SourceId(SourceKind.PACK, number),
+            source,
             {
                 "soc": pack.soc,
                 "voltage": pack.voltage,
@@ -157,6 +174,7 @@ def pack_readings(pack_numbers: Mapping[int, int], battery: BatteryInfo) -> Gate
                 "cycles": None if pack.cycle_count is None else float(pack.cycle_count),
             },
         )
+        got, refused = _firmware(source, pack.firmware, (got, refused))
         readings.extend(got)
         rejected.extend(refused)
     return readings, rejected

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 import pytest
 
 from custom_components.eg4.cloud import (
     FunctionWrite,
     ModelFamily,
     ParamWrite,
+    TimeWrite,
     encode_write,
     model_family,
     parse,
@@ -15,7 +18,7 @@ from custom_components.eg4.cloud import (
     readback_window,
     supported_keys,
 )
-from custom_components.eg4.model import ChargerPriority, SettingKey
+from custom_components.eg4.model import ChargerPriority, SettingKey, SettingValue
 
 from .portal import fixture
 
@@ -58,6 +61,9 @@ def test_hybrid_readback() -> None:
         SettingKey.AC_CHARGE_SOC_LIMIT: 95.0,
         SettingKey.CHARGE_SOC_LIMIT: 100.0,
         SettingKey.CHARGER_PRIORITY: ChargerPriority.SOLAR_AND_UTILITY,
+        # The capture's first AC-charge window (its other two windows are not in it).
+        SettingKey.AC_CHARGE_START_1: time(1, 30),
+        SettingKey.AC_CHARGE_END_1: time(5, 0),
     }
 
 
@@ -66,6 +72,7 @@ def test_off_grid_readback_uses_end_battery_soc() -> None:
     values = readback_from_params(params, ModelFamily.OFF_GRID)
     assert values[SettingKey.AC_CHARGE_SOC_LIMIT] == 90.0  # not HOLD_AC_CHARGE_SOC_LIMIT (95)
     assert SettingKey.CHARGER_PRIORITY not in values
+    assert SettingKey.AC_CHARGE_START_1 not in values  # the XP units charge by other schedules
 
 
 def test_readback_skips_missing_and_garbage() -> None:
@@ -138,9 +145,56 @@ def test_supported_keys_and_windows() -> None:
 
 @pytest.mark.parametrize("key", list(supported_keys(ModelFamily.HYBRID)))
 def test_encode_then_readback_round_trips(key: SettingKey) -> None:
-    value: float | ChargerPriority = (
-        ChargerPriority.SOLAR_AND_UTILITY if key is SettingKey.CHARGER_PRIORITY else 42.0
-    )
+    value: SettingValue = 42.0
+    if key is SettingKey.CHARGER_PRIORITY:
+        value = ChargerPriority.SOLAR_AND_UTILITY
+    elif key.value.startswith("ac_charge_") and key.value[-1].isdigit():
+        value = time(22, 5)
     op = encode_write(key, value)
-    params = {op.param: op.value if isinstance(op, ParamWrite) else str(op.enable).lower()}
+    if isinstance(op, TimeWrite):  # read back as the boundary's hour and minute names
+        base, _, suffix = op.param.partition("_TIME")
+        params = {
+            f"{base}_HOUR{suffix}": f"{op.hour:02d}",
+            f"{base}_MINUTE{suffix}": f"{op.minute:02d}",
+        }
+    else:
+        params = {op.param: op.value if isinstance(op, ParamWrite) else str(op.enable).lower()}
     assert readback_from_params(params) == {key: value}
+
+
+@pytest.mark.parametrize(
+    ("key", "param", "register"),
+    [
+        (SettingKey.AC_CHARGE_START_1, "HOLD_AC_CHARGE_START_TIME", 68),
+        (SettingKey.AC_CHARGE_END_1, "HOLD_AC_CHARGE_END_TIME", 69),
+        (SettingKey.AC_CHARGE_START_2, "HOLD_AC_CHARGE_START_TIME_1", 70),
+        (SettingKey.AC_CHARGE_END_2, "HOLD_AC_CHARGE_END_TIME_1", 71),
+        (SettingKey.AC_CHARGE_START_3, "HOLD_AC_CHARGE_START_TIME_2", 72),
+        (SettingKey.AC_CHARGE_END_3, "HOLD_AC_CHARGE_END_TIME_2", 73),
+    ],
+)
+def test_window_boundaries_are_written_by_time_and_read_by_register(
+    key: SettingKey, param: str, register: int
+) -> None:
+    """One writeTime per boundary (hour and minute together), one register to read it back."""
+    assert encode_write(key, time(23, 45)) == TimeWrite("time", param, 23, 45)
+    assert readback_window(key) == (register, 1)
+    with pytest.raises(TypeError, match="time of day"):
+        encode_write(key, 1380.0)
+    with pytest.raises(ValueError, match="not available"):
+        encode_write(key, time(1, 0), ModelFamily.OFF_GRID)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"HOLD_AC_CHARGE_START_HOUR": "24", "HOLD_AC_CHARGE_START_MINUTE": "00"},
+        {"HOLD_AC_CHARGE_START_HOUR": "01", "HOLD_AC_CHARGE_START_MINUTE": "60"},
+        {"HOLD_AC_CHARGE_START_HOUR": "1.5", "HOLD_AC_CHARGE_START_MINUTE": "00"},
+        {"HOLD_AC_CHARGE_START_HOUR": "-1", "HOLD_AC_CHARGE_START_MINUTE": "00"},
+        {"HOLD_AC_CHARGE_START_HOUR": "07"},  # half a boundary
+        {"HOLD_AC_CHARGE_START_HOUR": "", "HOLD_AC_CHARGE_START_MINUTE": "x"},
+    ],
+)
+def test_a_boundary_that_is_no_time_of_day_is_not_read_back(params: dict[str, str]) -> None:
+    assert SettingKey.AC_CHARGE_START_1 not in readback_from_params(params)
