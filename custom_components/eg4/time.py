@@ -15,12 +15,9 @@ from datetime import time
 
 from homeassistant.components.time import TimeEntity, TimeEntityDescription
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import Eg4GroupSettingEntity
-from .model import SettingKey
-from .runtime import Eg4ConfigEntry
+from .platforms import setting_platform
 from .settings import AC_CHARGE_WINDOWS, TimeSetting
 
 PARALLEL_UPDATES = 1
@@ -32,24 +29,10 @@ DESCRIPTIONS: tuple[TimeEntityDescription, ...] = tuple(
 )
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: Eg4ConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Create the window boundaries the transport can write."""
-    coordinator = entry.runtime_data.coordinator
-    writable = coordinator.capabilities.writable
-    async_add_entities(
-        Eg4WindowTime(coordinator, description, setting)
-        for description in DESCRIPTIONS
-        if isinstance(setting := writable.get(SettingKey(description.key)), TimeSetting)
-    )
-
-
 class Eg4WindowTime(Eg4GroupSettingEntity, TimeEntity):
     """One boundary of an AC-charge window; shows the time every unit confirms."""
 
+    setting_type = TimeSetting
     _setting: TimeSetting
 
     @property
@@ -62,3 +45,6 @@ class Eg4WindowTime(Eg4GroupSettingEntity, TimeEntity):
         """Write to every unit and return once read-back confirms it."""
         await self.coordinator.async_write_setting(self._setting.key, value)
         self.async_write_ha_state()
+
+
+async_setup_entry = setting_platform(DESCRIPTIONS, Eg4WindowTime)
