@@ -7,6 +7,7 @@ The round-trip tests decode what the face publishes with the integration's own
 from __future__ import annotations
 
 import json
+from datetime import time
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from custom_components.eg4.model import ChargerPriority as HaChargerPriority
 from custom_components.eg4.model import SettingKey, SettingValue, SourceId, SourceKind
 from custom_components.eg4.profiles.lxp_bridge import MAX_JSON, LxpBridgeProfile
+from custom_components.eg4.settings import AC_CHARGE_TIMES
 from custom_components.eg4.transport.base import CommandResult, Decoded
 from simulator import (
     ChargerPriority,
@@ -486,7 +488,9 @@ def test_read_hold_publishes_the_registers_in_range() -> None:
         result(DL1, "read/hold/101", "OK"),
     ]
     replies = face.handle(cmd(DL2, "read/hold/60"), "50")
-    assert [m.topic.rsplit("/", 1)[-1] for m in replies[:-1]] == ["67", "99", "101", "102"]
+    registers = [m.topic.rsplit("/", 1)[-1] for m in replies[:-1]]
+    windows = ["68", "69", "70", "71", "72", "73"]  # the AC-charge windows
+    assert registers == ["67", *windows, "99", "101", "102"]
     assert replies[-1] == result(DL2, "read/hold/60", "OK")
     replies = face.handle(cmd(DL1, "read/hold/0"), "40")
     assert [m.topic for m in replies] == [
@@ -643,6 +647,8 @@ def expected(twin: Twin, face: LxpBridgeFace) -> dict[tuple[str, str], Any]:
                 (pack, "cell_voltage_min"): round(min(p.cell_min for p in packs), 3),
                 (pack, "temperature_cell_max"): round(max(cell_temps), 1),
                 (pack, "temperature_cell_min"): round(min(cell_temps), 1),
+                # The AC-charge windows: off (00:00 to 00:00) until written.
+                **{(inverter, key): time(0, 0) for key in AC_CHARGE_TIMES},
             }
         )
     return out
@@ -673,6 +679,7 @@ def test_profile_subscriptions_all_receive_something() -> None:
     published = [m.topic for m in face.telemetry()]
     published += [m.topic for m in face.handle(cmd(DL1, "set/hold/101"), "60")]
     published += [m.topic for m in face.handle(cmd(DL2, "set/hold/101"), "60")]
+    published += [m.topic for m in face.handle(cmd(DL1, "read/ac_charge/1"), "")]
     for topic_filter in profile.subscriptions():
         assert any(matches(topic_filter, topic) for topic in published), topic_filter
 
@@ -688,6 +695,8 @@ WRITES: list[tuple[SettingKey, SettingValue]] = [
     (SettingKey.CHARGE_SOC_LIMIT, 10.0),
     (SettingKey.CHARGER_PRIORITY, HaChargerPriority.SOLAR_AND_UTILITY),
     (SettingKey.CHARGER_PRIORITY, HaChargerPriority.SOLAR_FIRST),
+    (SettingKey.AC_CHARGE_START_1, time(22, 30)),
+    (SettingKey.AC_CHARGE_END_3, time(5, 45)),
 ]
 
 

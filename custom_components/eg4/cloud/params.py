@@ -76,7 +76,7 @@ OFF_GRID_HOLD_PARAMS: dict[SettingKey, str] = {
 # "", "_1", "_2"), held in registers 68-73.
 TIME_PARAMS: dict[SettingKey, str] = {
     key: f"HOLD_AC_CHARGE_{edge}_TIME{suffix}"
-    for (window, start, end), suffix in zip(AC_CHARGE_WINDOWS, ("", "_1", "_2"), strict=True)
+    for (_, start, end), suffix in zip(AC_CHARGE_WINDOWS, ("", "_1", "_2"), strict=True)
     for edge, key in (("START", start), ("END", end))
 }
 # Holding register of each parameter: a single-register read (start=register, count=1)

@@ -102,6 +102,7 @@ HOLD_REGISTERS: dict[int, SettingKey] = {
     227: SettingKey.CHARGE_SOC_LIMIT,
 }
 REGISTER_OF = {key: register for register, key in HOLD_REGISTERS.items()}
+READ_BACK_REGISTERS = frozenset({*HOLD_REGISTERS, *TIME_REGISTERS})
 # What each register can hold: a read-back outside it is garbage, not a setting (101 = the
 # hybrids' "never stop" AC-charge SoC; on 227, the system charge SoC limit, "no limit").
 HOLD_BOUNDS: dict[int, Bounds] = {
@@ -243,7 +244,7 @@ class LxpBridgeProfile:
 
     def _hold_for_later(self, datalog: str, register: int, payload: str) -> None:
         """Keep a register of a datalog that has not joined: its read-back once it does."""
-        if register != FUNC_REGISTER and register not in HOLD_REGISTERS | TIME_REGISTERS:
+        if register != FUNC_REGISTER and register not in READ_BACK_REGISTERS:
             return
         if datalog in BRIDGE_LEVELS or not _DATALOG.fullmatch(datalog) or len(payload) > 8:
             return
@@ -365,7 +366,7 @@ def _decode_inputs(unit: int, payload: str) -> DecodeResult:
 
 def _decode_hold(unit: int, register: int, payload: str) -> DecodeResult:
     source = SourceId(SourceKind.INVERTER, unit)
-    if register != FUNC_REGISTER and register not in HOLD_REGISTERS | TIME_REGISTERS:
+    if register != FUNC_REGISTER and register not in READ_BACK_REGISTERS:
         return None
     text = payload.strip()
     if not (text.isascii() and text.isdigit()) or len(text) > 5:
