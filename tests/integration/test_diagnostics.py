@@ -158,6 +158,9 @@ async def test_diagnostics_stale_and_mismatch(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Stale sources, differing settings and active protection flags are listed."""
+    # Every source reports once more with the clock frozen, so the ages below do not take in
+    # the real time the set-up took (it ran before the freezer started).
+    fire(hass, load_messages("powermon_lvx.json"))
     fire(hass, [(f"{TOPIC}/lvx6048_2_output_source_priority/state", "Solar - Utility - Battery")])
     await hass.async_block_till_done()
     freezer.tick(120)
