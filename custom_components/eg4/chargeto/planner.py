@@ -9,7 +9,10 @@ units, or the BMSs' allowance if that is lower.
 
 Two methods: ``grid`` charges at the planned current (the sun only replaces the grid inside
 it); ``solar_first`` lets the sun charge as much as it gives and the grid make up the rest,
-so a sunny hour brings the finish forward and the next plan asks the grid for less.
+so a sunny hour brings the finish forward and the next plan asks the grid for less. Where the
+family limits the grid's share on its own (the PI family's utility charge current), solar
+first plans that share and leaves the charge current at its highest; where it does not (the
+hybrid family), the charge current is at least what the sun gives.
 """
 
 from __future__ import annotations
@@ -55,12 +58,20 @@ class CurrentSteps:
     maximum: float
     step: float
     units: int
+    grid_key: SettingKey | None = None  # the setting that limits the grid's share alone
 
     @classmethod
-    def of(cls, setting: NumberSetting, keys: tuple[SettingKey, ...], units: int) -> CurrentSteps:
+    def of(
+        cls,
+        setting: NumberSetting,
+        keys: tuple[SettingKey, ...],
+        units: int,
+        grid_key: SettingKey | None = None,
+    ) -> CurrentSteps:
         """The steps of ``setting`` (capped at ``BANK_CEILING_A``) for ``units`` units."""
         return cls(
             keys=keys,
+            grid_key=grid_key if grid_key in keys else None,
             minimum=float(setting.minimum),
             maximum=float(min(setting.maximum, BANK_CEILING_A)),
             step=float(setting.step),
@@ -98,11 +109,19 @@ class ChargePlan:
     """The current to set now and what it should bring."""
 
     per_unit_a: float  # the value every unit's charge-current settings take
+    grid_per_unit_a: float  # ... and the grid's share (the same, but for solar first)
     current_a: float  # the bank's charge current: the units' sum, or the BMSs' allowance
     needed_a: float  # the steady current that would just make it (before the steps)
     sun_a: float  # what the sun gives now (solar first; 0 for the grid method)
     soc: float  # the bank's SoC the plan starts from
     finish_at: float  # when the target should be reached
+
+    def values(self, steps: CurrentSteps) -> dict[SettingKey, float]:
+        """The value of each of the family's charge-current settings, per unit."""
+        return {
+            key: self.grid_per_unit_a if key is steps.grid_key else self.per_unit_a
+            for key in steps.keys
+        }
 
 
 def bank_soc(state: SystemState, family: PackFamily = LIFEPOWER4) -> float | None:
@@ -111,8 +130,11 @@ def bank_soc(state: SystemState, family: PackFamily = LIFEPOWER4) -> float | Non
 
 
 def sun_current(state: SystemState) -> float:
-    """The charge current the sun could give now: the units' PV power over the bank voltage."""
-    power = sum(number(inv.metrics, "pv_power") or 0.0 for inv in state.inverters.values())
+    """The charge current the sun gives now: PV power beyond the load, over the bank voltage."""
+    power = sum(
+        (number(inv.metrics, "pv_power") or 0.0) - (number(inv.metrics, "output_power") or 0.0)
+        for inv in state.inverters.values()
+    )
     volts = [number(p.metrics, "voltage") for p in state.packs.values()]
     known = [v for v in volts if v is not None and v > 0]
     if power <= 0 or not known:
@@ -161,12 +183,18 @@ def plan_charge(
     sun = sun_current(state) if request.method is ChargeMethod.SOLAR_FIRST else 0.0
     needed = _needed(time_at, left)
     bms = est.bms_current_a
-    for per_unit in steps.values():
-        current = min(per_unit * steps.units, bms)
+    top = steps.highest
+    split = steps.grid_key is not None and sun > 0
+    for value in steps.values():
+        # Solar first with a grid share of its own: the sun unthrottled, the grid's share
+        # planned; otherwise one current for the bank, never below what the sun gives.
+        per_unit, grid = (top, value) if split else (value, value)
+        bank = min(top, grid + sun / steps.units) if split else max(value, sun / steps.units)
+        current = min(bank * steps.units, bms)
         if time_at(current) <= left:
             break
     else:
-        available = min(steps.highest * steps.units, bms)
+        available = min(top * steps.units, bms)
         figures = {
             "target": _pct(target),
             "soc": _pct(soc),
@@ -174,15 +202,15 @@ def plan_charge(
             "needed": f"{needed:.0f}",
             "available": f"{available:.0f}",
         }
-        if bms < steps.highest * steps.units:
+        if bms < top * steps.units:
             coldest = "?" if est.coldest_c is None else f"{est.coldest_c:g}"
             raise RefusedError("charge_to_too_cold", **figures, coldest=coldest)
         raise RefusedError("charge_to_too_little_time", **figures)
-    if sun > current:  # solar first: never hold the sun back
-        per_unit = steps.at_least(sun / steps.units)
-        current = min(per_unit * steps.units, bms)
+    if not split and sun > per_unit * steps.units:  # never hold the sun back
+        per_unit = grid = steps.at_least(sun / steps.units)
     return ChargePlan(
         per_unit_a=per_unit,
+        grid_per_unit_a=grid,
         current_a=current,
         needed_a=needed,
         sun_a=sun,

@@ -45,9 +45,11 @@ class ChargeToRun(CalibrationRun):
         super().__init__(**kwargs)
         self.request = ChargeRequest(target_soc=100.0, deadline=0.0, method=ChargeMethod.GRID)
         self.steps = CurrentSteps(keys=(), minimum=0.0, maximum=0.0, step=1.0, units=1)
-        self.schedule: list[tuple[float, float, float]] = []  # (from, bank A, per-unit A)
+        # (from, bank A, per-unit A, the grid's share per unit A), one entry per current set
+        self.schedule: list[tuple[float, float, float, float]] = []
         self.finish_at: float | None = None  # when the latest plan expects the target
         self.applied_at: float | None = None  # when the latest current was sent
+        self.replanned_at: float | None = None  # when the current was last planned
         self.reached_at: float | None = None  # when the bank read the target
         self._state: SystemState | None = None  # the update being judged
 
@@ -70,16 +72,24 @@ class ChargeToRun(CalibrationRun):
             run_id=run_id, method=Method.GRID, plan=plan, state=state, now=now, config=config
         )
         run.request, run.steps = request, steps
-        run.schedule = [(float(now), charge_plan.current_a, charge_plan.per_unit_a)]
+        run.schedule = [
+            (
+                float(now),
+                charge_plan.current_a,
+                charge_plan.per_unit_a,
+                charge_plan.grid_per_unit_a,
+            )
+        ]
         run.finish_at = charge_plan.finish_at
+        run.replanned_at = float(now)
         return run
 
     # ---- views -------------------------------------------------------------------------------
 
     @property
-    def per_unit_a(self) -> float | None:
-        """The current the run's settings hold now, per unit."""
-        return self.schedule[-1][2] if self.schedule else None
+    def held_values(self) -> tuple[float, float] | None:
+        """The current the run's settings hold now, per unit: (charge, the grid's share)."""
+        return (self.schedule[-1][2], self.schedule[-1][3]) if self.schedule else None
 
     def summary(self) -> dict[str, Any]:
         """The calibration's record of the run, and the charge's own figures."""
@@ -92,8 +102,13 @@ class ChargeToRun(CalibrationRun):
             "expected_finish": self.finish_at,
             "reached_at": self.reached_at,
             "schedule": [
-                {"from": at, "current_a": bank, "per_unit_current_a": unit}
-                for at, bank, unit in self.schedule
+                {
+                    "from": at,
+                    "current_a": bank,
+                    "per_unit_current_a": unit,
+                    "grid_per_unit_current_a": grid,
+                }
+                for at, bank, unit, grid in self.schedule
             ],
         }
 
@@ -136,7 +151,7 @@ class ChargeToRun(CalibrationRun):
             self.verified = True
             self.reached_at = float(now)
             return self._stop(StopReason.COMPLETED, now, f"{soc:g} %")
-        if now - self.schedule[-1][0] < REPLAN_S:
+        if now - (self.replanned_at or 0.0) < REPLAN_S:
             return []
         return self._replan(state, now)
 
@@ -150,21 +165,25 @@ class ChargeToRun(CalibrationRun):
                 now=now,
                 taper_current_a=self.config.taper_current_a,
             )
-            per_unit, bank = plan.per_unit_a, plan.current_a
+            held = (plan.per_unit_a, plan.grid_per_unit_a)
+            bank = plan.current_a
             finish: float | None = plan.finish_at
         except RefusedError:  # behind (or the SoC unknown): the most the family allows
-            per_unit = self.steps.highest
-            bank, finish = per_unit * self.steps.units, self.finish_at
+            held = (self.steps.highest, self.steps.highest)
+            bank, finish = self.steps.highest * self.steps.units, self.finish_at
         self.finish_at = finish
-        if abs(per_unit - (self.per_unit_a or 0.0)) < 1e-6:
-            self.schedule[-1] = (float(now), *self.schedule[-1][1:])
+        self.replanned_at = float(now)
+        if self.held_values == held:
             return []
-        self.schedule.append((float(now), bank, per_unit))
+        self.schedule.append((float(now), bank, *held))
+        values = {
+            key: held[1] if key is self.steps.grid_key else held[0] for key in self.steps.keys
+        }
         self.plan = tuple(
-            replace(item, to_value=per_unit) if item.setting in self.steps.keys else item
+            replace(item, to_value=values[item.setting]) if item.setting in values else item
             for item in self.plan
         )
-        changed = tuple(item for item in self.plan if item.setting in self.steps.keys)
+        changed = tuple(item for item in self.plan if item.setting in values)
         self.levers_seen -= {(item.unit, item.setting) for item in changed}
         self.engaged_at = None  # the lever watch waits for the new current's read-back
         self.applied_at = float(now)
@@ -186,9 +205,11 @@ class ChargeToRun(CalibrationRun):
                 "maximum": self.steps.maximum,
                 "step": self.steps.step,
                 "units": self.steps.units,
+                "grid_key": None if self.steps.grid_key is None else self.steps.grid_key.value,
                 "schedule": [list(entry) for entry in self.schedule],
                 "finish_at": self.finish_at,
                 "applied_at": self.applied_at,
+                "replanned_at": self.replanned_at,
                 "reached_at": self.reached_at,
             },
         }
@@ -212,16 +233,24 @@ class ChargeToRun(CalibrationRun):
                 maximum=as_float(data.get("maximum"), "maximum"),
                 step=as_float(data.get("step"), "step"),
                 units=int(as_float(data.get("units"), "units")),
+                grid_key=None
+                if data.get("grid_key") is None
+                else enum_of(SettingKey, data.get("grid_key"), "grid_key"),
             )
             run.schedule = [
-                (as_float(e[0], "from"), as_float(e[1], "current"), as_float(e[2], "per_unit"))
+                (
+                    as_float(e[0], "from"),
+                    as_float(e[1], "current"),
+                    as_float(e[2], "per_unit"),
+                    as_float(e[3], "grid_per_unit"),
+                )
                 for e in (
                     as_list(e, "schedule entry") for e in as_list(data.get("schedule"), "schedule")
                 )
             ]
         except (IndexError, ValueError) as err:
             raise RunDataError(str(err)) from err
-        for name in ("finish_at", "applied_at", "reached_at"):
+        for name in ("finish_at", "applied_at", "reached_at", "replanned_at"):
             setattr(run, name, opt_float(data.get(name), name))
         return run
 

@@ -45,7 +45,8 @@ def current_steps(sup: CalibrationSupervisor) -> CurrentSteps:
     if not isinstance(setting, NumberSetting) or not levers(sup):
         raise _refused("charge_to_unsupported")
     keys = tuple(key for key in CURRENT_KEYS if key in writable)
-    return CurrentSteps.of(setting, keys, len(sup.coordinator.data.inverters))
+    units = len(sup.coordinator.data.inverters)
+    return CurrentSteps.of(setting, keys, units, grid_key=SettingKey.MAX_UTILITY_CHARGE_CURRENT)
 
 
 def when(timestamp: float | None) -> str | None:
@@ -63,7 +64,7 @@ def _plan(
         charge = plan_charge(
             state, request, steps, now=sup.now(), taper_current_a=config.taper_current_a
         )
-        wanted: dict[SettingKey, SettingValue] = dict.fromkeys(steps.keys, charge.per_unit_a)
+        wanted: dict[SettingKey, SettingValue] = dict(charge.values(steps))
         wanted.update(levers(sup))  # the current first, the levers that start the charge last
         writable = sup.coordinator.capabilities.writable
         return charge, build_plan(Method.GRID, state, wanted, writable=writable.keys())
@@ -82,6 +83,7 @@ def charge_answer(
         "deadline": when(request.deadline),
         "current_a": round(charge.current_a, 1),
         "per_unit_current_a": charge.per_unit_a,
+        "grid_per_unit_current_a": charge.grid_per_unit_a,
         "needed_a": round(charge.needed_a, 1),
         "sun_a": round(charge.sun_a, 1),
         "expected_finish": when(charge.finish_at),
