@@ -25,7 +25,6 @@ from simulator.faults import NakRule
 from simulator.twin import TwinConfig
 
 from .calibration_view import panel
-
 from .system import PROFILES
 from .twin_rig import STEP_S, Rig, rig_on_mocked_mqtt
 
