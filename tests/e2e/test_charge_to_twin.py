@@ -130,6 +130,12 @@ async def test_reaches_the_target_by_the_deadline_at_the_planned_current(
     assert rig.supervisor.last is None  # the calibration's own record is left alone
     assert rig.stored["run"] is None
     assert rig.stored["last_charge_to"]["outcome"] == "succeeded"
+    # Told in the charge's own words, not as a calibration.
+    told = rig.notifications[f"eg4_charge_to_{rig.entry.entry_id}"]
+    assert told["title"] == f"{rig.spec.title}: charge to target ended"
+    assert told["message"].startswith(f"The batteries reached {target} %")
+    assert rig.ending_notification is None
+    assert rig.endings == []  # no eg4_calibration_ended
 
 
 @pytest.mark.parametrize(
@@ -220,6 +226,9 @@ async def test_a_hand_change_of_a_held_lever_stops_the_charge(rig: Rig) -> None:
     assert last["reason"] == "lever_changed"
     assert "output_priority" in last["detail"]
     assert currents(rig) == before  # the other settings went back
+    told = rig.notifications[f"eg4_charge_to_{rig.entry.entry_id}"]["message"]
+    assert told.startswith("The charge to 90 % stopped at 6")
+    assert "a setting it was holding was changed outside EG4" in told
 
 
 async def test_one_supervised_run_per_bank(rig: Rig) -> None:
