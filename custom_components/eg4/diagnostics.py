@@ -92,6 +92,7 @@ async def async_get_config_entry_diagnostics(
                 "active_run": None if supervisor.run is None else supervisor.run.to_dict(),
                 "last_record": supervisor.last,
                 "last_success": supervisor.last_success,
+                "last_charge_to": supervisor.last_charge_to,
                 "held_settings": sorted(str(key) for key in coordinator.writer.held),
             },
             TO_REDACT,

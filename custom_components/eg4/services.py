@@ -1,8 +1,8 @@
-"""Actions: ``eg4.run_calibration`` and ``eg4.cancel_calibration`` (admin only)."""
+"""Actions: ``eg4.run_calibration``, ``eg4.cancel_calibration``, ``eg4.charge_to`` (admin only)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import voluptuous as vol
@@ -16,12 +16,14 @@ from homeassistant.core import (
 )
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from homeassistant.helpers import config_validation as cv
+from homeassistant.util import dt as dt_util
 
 from .calibration import Method, RunConfig
 from .calibration.config import check_hold
+from .chargeto import ChargeMethod, ChargeRequest
 from .const import DOMAIN
 from .refusal import RefusedError
-from .supervisor import CalibrationSupervisor, limits_from
+from .supervisor import CalibrationSupervisor, async_charge_to, limits_from
 
 if TYPE_CHECKING:
     from .runtime import Eg4ConfigEntry
@@ -38,6 +40,9 @@ ATTR_VERIFY_HOLD = "verify_hold"
 HOLD_FIELDS = {ATTR_TAPER_HOLD: "taper_hold_s", ATTR_VERIFY_HOLD: "verify_hold_s"}
 SERVICE_RUN = "run_calibration"
 SERVICE_CANCEL = "cancel_calibration"
+SERVICE_CHARGE_TO = "charge_to"
+ATTR_TARGET_SOC = "target_soc"
+ATTR_DEADLINE = "deadline"
 MAX_DURATION_CAP = timedelta(hours=12)
 
 RUN_SCHEMA = vol.Schema(
@@ -53,6 +58,18 @@ RUN_SCHEMA = vol.Schema(
     }
 )
 CANCEL_SCHEMA = vol.Schema({vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string})
+CHARGE_TO_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required(ATTR_TARGET_SOC): vol.All(vol.Coerce(float), vol.Range(min=1, max=100)),
+        # A date and time, or a time of day (its next occurrence, in Home Assistant's zone).
+        vol.Required(ATTR_DEADLINE): vol.Any(cv.datetime, cv.time),
+        vol.Optional(ATTR_METHOD, default=ChargeMethod.GRID.value): vol.In(
+            [m.value for m in ChargeMethod]
+        ),
+        vol.Optional(ATTR_DRY_RUN, default=False): cv.boolean,
+    }
+)
 
 
 async def async_require_admin(hass: HomeAssistant, context: Context) -> None:
@@ -145,6 +162,31 @@ async def _async_cancel(call: ServiceCall) -> ServiceResponse:
     return await supervisor.async_cancel()
 
 
+def deadline_timestamp(value: datetime | time) -> float:
+    """The deadline in seconds since the epoch: a time of day is its next occurrence."""
+    if isinstance(value, datetime):
+        return dt_util.as_utc(
+            value if value.tzinfo else value.replace(tzinfo=dt_util.get_default_time_zone())
+        ).timestamp()
+    now = dt_util.now()
+    at = now.replace(hour=value.hour, minute=value.minute, second=value.second, microsecond=0)
+    if at <= now:
+        at += timedelta(days=1)
+    return at.timestamp()
+
+
+async def _async_charge_to(call: ServiceCall) -> ServiceResponse:
+    hass = call.hass
+    await async_require_admin(hass, call.context)
+    supervisor = _supervisor(hass, _entry_id(hass, call))
+    request = ChargeRequest(
+        target_soc=float(call.data[ATTR_TARGET_SOC]),
+        deadline=deadline_timestamp(call.data[ATTR_DEADLINE]),
+        method=ChargeMethod(call.data[ATTR_METHOD]),
+    )
+    return await async_charge_to(supervisor, request, dry_run=call.data[ATTR_DRY_RUN])
+
+
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions (once, in async_setup)."""
     hass.services.async_register(
@@ -159,5 +201,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_CANCEL,
         _async_cancel,
         schema=CANCEL_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_CHARGE_TO,
+        _async_charge_to,
+        schema=CHARGE_TO_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )

@@ -117,6 +117,7 @@ async def test_every_blueprint_loads_through_home_assistant(hass: HomeAssistant)
         "calibration_result_notify.yaml",
         "charge_current_schedule.yaml",
         "monthly_calibration.yaml",
+        "night_charge_to.yaml",
         "solar_clipping_charge_current.yaml",
     ]
     assert await async_setup_component(hass, AUTOMATION_DOMAIN, {})
@@ -553,3 +554,88 @@ async def test_result_notification_keeps_an_automation_made_with_the_old_input(
     hass.bus.async_fire("eg4_calibration_ended", ended_event("interrupted"))
     await hass.async_block_till_done()
     assert [call.data["title"] for call in notes] == [ENDINGS["interrupted"][0]]
+
+
+# --- night_charge_to.yaml ----------------------------------------------------------------------
+
+
+NIGHT = {
+    "eg4_system": ENTRY_ID,
+    "window_start": "23:30:00",
+    "window_end": "05:30:00",
+    "target_soc": 85,
+    "method": "grid",
+    "soc_sensor": [SOC],
+    "notify_action": "notify.mobile_app_phone",
+}
+CHARGE_RESPONSE = {
+    "run_id": "c0ffee123456",
+    "dry_run": False,
+    "method": "grid",
+    "charge": {"message": "Charging from 40 % to 85 % by 2025-06-16 05:30 at 60 A."},
+}
+
+
+def mock_charge_to(hass: HomeAssistant, **kwargs: Any) -> list[ServiceCall]:
+    """A stand-in for eg4.charge_to that answers like the real action."""
+    return async_mock_service(
+        hass, "eg4", "charge_to", supports_response=SupportsResponse.OPTIONAL, **kwargs
+    )
+
+
+async def test_night_charge_starts_at_the_window_with_its_deadline(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    charges = mock_charge_to(hass, response=CHARGE_RESPONSE)
+    notes = async_mock_service(hass, "notify", "mobile_app_phone")
+    hass.states.async_set(SOC, "40", {"device_class": "battery"})
+    freezer.move_to(local(2025, 6, 15, 23, 29, 0))
+    await use_blueprint(hass, "night_charge_to.yaml", NIGHT)
+
+    await at(hass, freezer, local(2025, 6, 15, 23, 30, 0))
+
+    assert [call.data for call in charges] == [
+        {
+            "config_entry_id": ENTRY_ID,
+            "target_soc": 85,
+            "deadline": "05:30:00",
+            "method": "grid",
+        }
+    ]
+    assert [call.data for call in notes] == [
+        {"title": "EG4 night charge", "message": CHARGE_RESPONSE["charge"]["message"]}
+    ]
+
+
+async def test_night_charge_skips_a_bank_already_at_the_target(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    charges = mock_charge_to(hass, response=CHARGE_RESPONSE)
+    hass.states.async_set(SOC, "90", {"device_class": "battery"})
+    freezer.move_to(local(2025, 6, 15, 23, 29, 0))
+    await use_blueprint(hass, "night_charge_to.yaml", NIGHT)
+
+    await at(hass, freezer, local(2025, 6, 15, 23, 30, 0))
+    assert charges == []
+
+
+async def test_night_charge_reports_a_refusal(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A target out of reach: the automation goes on, and the notification says so."""
+    charges = mock_charge_to(hass, raise_exception=ServiceValidationError("too little time"))
+    notes = async_mock_service(hass, "notify", "persistent_notification")
+    freezer.move_to(local(2025, 6, 15, 22, 59, 0))
+    await use_blueprint(
+        hass,
+        "night_charge_to.yaml",
+        {"eg4_system": ENTRY_ID, "notify_action": "notify.persistent_notification"},
+    )
+
+    await at(hass, freezer, local(2025, 6, 15, 23, 0, 0))
+
+    assert [call.data["deadline"] for call in charges] == ["06:00:00"]
+    assert [call.data["message"] for call in notes] == [
+        "The night charge to 80 % did not start: the target is out of reach by 06:00:00, the"
+        " bank is already there, or the system is unavailable. See the Home Assistant log."
+    ]

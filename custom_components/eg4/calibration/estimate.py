@@ -31,6 +31,9 @@ class PackFamily:
 
     capacity_ah: float = 100.0
     derating: DeratingCurve = CHARGE_DERATING
+    # Share of the charge current the packs' counters gain (LFP: ~99 % coulombic, rounded
+    # down so that a plan built on it errs early): used where a deadline is at stake.
+    charge_efficiency: float = 0.97
 
 
 LIFEPOWER4 = PackFamily()
@@ -138,10 +141,29 @@ def charge_s(
 
     None when it cannot be told (no SoC, no current, no packs). The holds are not included.
     """
-    if soc is None or current <= 0 or packs == 0:
+    return charge_between_s(soc, 100.0, current, packs, config.taper_current_a, family)
+
+
+def charge_between_s(
+    soc: float | None,
+    target: float,
+    current: float,
+    packs: int,
+    taper_current_a: float,
+    family: PackFamily = LIFEPOWER4,
+    *,
+    efficiency: float = 1.0,
+) -> float | None:
+    """Seconds of charge from ``soc`` to ``target`` % at ``current``: CC, then the taper.
+
+    Up to ``CC_END_SOC`` at ``current``; above it at the taper's average (about half way
+    from ``current`` to ``taper_current_a`` per pack). ``efficiency`` is the share of the
+    current the counters gain. None when it cannot be told (no SoC, no current, no packs).
+    """
+    if soc is None or current <= 0 or packs == 0 or efficiency <= 0:
         return None
-    capacity = family.capacity_ah * packs
-    cc_ah = capacity * max(0.0, CC_END_SOC - soc) / 100
-    top_ah = capacity * max(0.0, 100 - max(CC_END_SOC, soc)) / 100
-    taper_a = min(current, (current + packs * config.taper_current_a) / 2)
+    capacity = family.capacity_ah * packs / efficiency
+    cc_ah = capacity * max(0.0, min(target, CC_END_SOC) - soc) / 100
+    top_ah = capacity * max(0.0, target - max(CC_END_SOC, soc)) / 100
+    taper_a = min(current, (current + packs * taper_current_a) / 2)
     return cc_ah / current * HOUR + top_ah / taper_a * HOUR

@@ -12,6 +12,7 @@ form are in record.py; what it concludes from a bank's figures in judge.py.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Self
 
 from ..model import SettingKey, SettingValue, SystemState
 from ..safety import breaches
@@ -42,6 +43,8 @@ def _fmt(value: float | None, unit: str) -> str:
 class CalibrationRun(RunRecord):
     """One supervised calibration charge: its events and transitions."""
 
+    kind = "calibration"  # what the supervisor runs (``chargeto.ChargeToRun`` is another)
+
     @classmethod
     def create(
         cls,
@@ -52,7 +55,7 @@ class CalibrationRun(RunRecord):
         state: SystemState,
         now: float,
         config: RunConfig | None = None,
-    ) -> CalibrationRun:
+    ) -> Self:
         """Create a run and record the bank as it is before the charge."""
         run = cls(run_id=run_id, method=method, plan=plan, created_at=now, config=config)
         view = observe(state)

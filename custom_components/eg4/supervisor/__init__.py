@@ -7,11 +7,14 @@
 - ``notify``: events, the critical repair issue, notifications; ``endings``: how a run
   ended, told (event, notification, logbook line); ``words``: the translated texts.
 - ``drift_watch``: the drift figures and the drift repair issue.
+- ``charge_to``: ``eg4.charge_to``, a second kind of supervised run (``chargeto``);
+  ``release``: the bounded revert when the entry unloads or Home Assistant stops.
 """
 
 from __future__ import annotations
 
 from .answers import plan_response
+from .charge_to import async_charge_to
 from .core import CalibrationSupervisor, signal_update
 from .drift_watch import signal_drift
 from .endings import EVENT_CALIBRATION_ENDED
@@ -23,6 +26,7 @@ __all__ = [
     "EVENT_CALIBRATION",
     "EVENT_CALIBRATION_ENDED",
     "CalibrationSupervisor",
+    "async_charge_to",
     "async_remove_record",
     "limits_from",
     "plan_response",

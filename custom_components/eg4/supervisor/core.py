@@ -40,6 +40,7 @@ from ..calibration import (
     StartRevert,
     StopReason,
 )
+from ..chargeto import load_run
 from ..const import DOMAIN
 from ..drift import DriftReport
 from ..ingest import Change
@@ -49,7 +50,8 @@ from .drift_watch import DriftWatch
 from .engage import async_engage
 from .notify import Notifier
 from .plan_check import plan_run, refuse_if_running_elsewhere, run_config_for
-from .revert import Reverter, read_back
+from .release import async_put_back, async_put_back_at_stop
+from .revert import Reverter
 from .store import RecordStore, stored_results
 
 if TYPE_CHECKING:
@@ -76,6 +78,7 @@ class CalibrationSupervisor:
         self.run: CalibrationRun | None = None
         self.last: dict[str, Any] | None = None  # the record of the last run that ended
         self.last_success: dict[str, Any] | None = None  # ... and of the last that succeeded
+        self.last_charge_to: dict[str, Any] | None = None  # the last charge to a target
         self.store = RecordStore(hass, entry_id)
         self.notifier = Notifier(hass, entry_id)
         self.reverter = Reverter(self)
@@ -123,6 +126,8 @@ class CalibrationSupervisor:
         """Load the stored record; revert a run that was active when Home Assistant stopped."""
         stored = await self.store.async_load() or {}
         self.last, self.last_success = stored_results(stored)
+        last_charge = stored.get("last_charge_to")
+        self.last_charge_to = last_charge if isinstance(last_charge, dict) else None
         since = stored.get("drift_since")
         if isinstance(since, int | float) and not isinstance(since, bool):
             self.drift_watch.since = float(since)
@@ -135,7 +140,7 @@ class CalibrationSupervisor:
         if raw is None:
             return
         try:
-            run = CalibrationRun.from_dict(raw)
+            run = load_run(raw)
         except RunDataError as err:
             _LOGGER.error(  # noqa: TRY400 - the reason is enough, no traceback
                 "The stored calibration run could not be read (%s); check the settings", err
@@ -143,7 +148,7 @@ class CalibrationSupervisor:
             # Nothing can retry it (what to restore is unknown): the issue lasts until the
             # next restart, and the unreadable record is replaced now.
             self.notifier.settings_not_restored("stored run unreadable", persistent=False)
-            await self._async_save()
+            await self.async_save()
             return
         if run.awaits_revert:
             self.run = run
@@ -156,36 +161,12 @@ class CalibrationSupervisor:
     async def async_release(self, *, reason: str = "unloaded") -> None:
         """The entry unloads (disable, reload, removal): put the settings back first.
 
-        Bounded: the revert gets ``SHUTDOWN_REVERT_S`` for its read-backs. Confirmed, the
-        run is closed as interrupted; not confirmed, it stays on record for the next start,
-        and the critical repair issue and a notification say so now.
+        Bounded: the revert gets ``SHUTDOWN_REVERT_S`` for its read-backs (``release``).
         """
         if self._released:
             return
         self._release()
-        run = self.run
-        if run is None or not run.awaits_revert:
-            return
-        if not run.plan:  # the solar method changed nothing: only the record is closed
-            self.execute(run.recover(self.now()))
-            await self._async_save()
-            return
-        phase = run.phase.value
-        errors = await self.reverter.async_bounded_restore(run)
-        if errors and run.restored_at is None:  # (a revert in flight may have confirmed it)
-            detail = f"{reason} during {phase}: {'; '.join(errors)}"
-            _LOGGER.error(
-                "Calibration %s: settings not confirmed restored (%s)", run.run_id, detail
-            )
-            self.notifier.settings_not_restored(detail)
-            await self._async_save()
-            return
-        restored = read_back(self.coordinator.data, run.revert_items)
-        actions = run.recover(self.now(), detail=f"{reason} during {phase}")
-        self.execute([a for a in actions if not isinstance(a, StartRevert)])
-        was_failed = run.outcome is Outcome.FAILED
-        self.execute(run.revert_confirmed(self.now(), restored))
-        await self.async_reverted(run, was_failed=was_failed)
+        await async_put_back(self, self.reverter, reason)
 
     async def async_unload(self) -> None:
         """Last step of an unload: nothing of this supervisor runs any more."""
@@ -226,9 +207,18 @@ class CalibrationSupervisor:
             now=now,
             config=config,
         )
+        await self.async_begin(run)
+        _LOGGER.info("Calibration %s started (%s method)", run.run_id, method.value)
+        response["run_id"] = run.run_id
+        return response
+
+    async def async_begin(self, run: CalibrationRun) -> None:
+        """Start ``run`` (of either kind): stored before its first write, levers held.
+
+        Stored as started (engaging), verified: a run recorded as not yet started would be
+        forgotten with its levers if its next save failed.
+        """
         self.run = run
-        # Stored as started (engaging), verified, before the first write: a run recorded as
-        # not yet started would be forgotten with its levers if its next save failed.
         actions = run.start(self.now())
         try:
             await self.store.async_save_verified(self._data())
@@ -236,10 +226,7 @@ class CalibrationSupervisor:
             self.run = None
             raise
         self._hold(run)
-        _LOGGER.info("Calibration %s started (%s method)", run.run_id, method.value)
         self.execute(actions)
-        response["run_id"] = run.run_id
-        return response
 
     async def async_cancel(self) -> dict[str, Any]:
         """Stop the active run, revert, and report what was restored and confirmed."""
@@ -329,14 +316,14 @@ class CalibrationSupervisor:
         self.notifier.settings_restored()
         if was_failed:
             self.notifier.restored_after_failure(run)
-            self.last = run.summary()
+            self._keep(run, succeeded=False)
             if self.run is run:
                 self.run = None
             self._unhold()
             async_dispatcher_send(self.hass, signal_update(self.entry_id))
         if watch:
             self.reverter.watch_late(run)
-        await self._async_save()
+        await self.async_save()
 
     def _finish(self, run: CalibrationRun, action: Finish) -> None:
         _LOGGER.info(
@@ -345,14 +332,21 @@ class CalibrationSupervisor:
             action.outcome.value,
             None if action.reason is None else action.reason.value,
         )
-        self.last = run.summary()
-        if action.outcome is Outcome.SUCCEEDED:  # a cancel or an abort keeps the last success
-            self.last_success = self.last
+        self._keep(run, succeeded=action.outcome is Outcome.SUCCEEDED)
         self._unhold()  # the owner may set the levers by hand now, even after a failure
         self.notifier.ended(run)  # the event, and a notification (failed: the critical one)
         if action.outcome is not Outcome.FAILED:
             self.run = None
         self._schedule_save()
+
+    def _keep(self, run: CalibrationRun, *, succeeded: bool) -> None:
+        """The record of a run that ended (a cancel or an abort keeps the last success)."""
+        if run.kind != "calibration":
+            self.last_charge_to = run.summary()
+            return
+        self.last = run.summary()
+        if succeeded:
+            self.last_success = self.last
 
     def _hold(self, run: CalibrationRun) -> None:
         self.coordinator.writer.held = {item.setting: run.run_id for item in run.plan}
@@ -367,34 +361,25 @@ class CalibrationSupervisor:
             "run": None if self.run is None else self.run.to_dict(),
             "last": self.last,
             "last_success": self.last_success,
+            "last_charge_to": self.last_charge_to,
             "drift_since": self.drift_watch.since,
             "late_watch": self.reverter.export_late(),
         }
 
-    async def _async_save(self) -> None:
+    async def async_save(self) -> None:
+        """Save the record (runs, results, drift start, late-lever watch)."""
         await self.store.async_save(self._data())
 
     def _schedule_save(self) -> None:
-        self.spawn(self._async_save())
+        self.spawn(self.async_save())
 
     async def _on_stop(self, _event: Event) -> None:
         """Home Assistant is stopping: cancel the engage, restore the settings before it goes.
 
-        The run stays stored as it is: the next start reverts again and records it interrupted.
-        From here on no lever leaves and nothing is watched, so nothing rewrites that record.
+        The run stays stored as it is: the next start reverts again (``release``).
         """
         if self._released:
             return  # already unloaded, or this handler already ran
         self._stop_unsub = None  # fired: a once-listener removes itself
         self._release()
-        run = self.run
-        if run is None or not run.awaits_revert or not run.plan:
-            return
-        _LOGGER.warning("Home Assistant is stopping during calibration %s: reverting", run.run_id)
-        errors = await self.reverter.async_bounded_restore(run)
-        if errors:
-            _LOGGER.error(
-                "Revert at shutdown not confirmed (%s): it runs again at startup",
-                "; ".join(errors),
-            )
-        await self._async_save()
+        await async_put_back_at_stop(self, self.reverter)

@@ -1,7 +1,8 @@
 """What the supervisor's rooms ask of the supervisor they work for.
 
-``engage``, ``revert`` and ``plan_check`` act for ``core.CalibrationSupervisor``, which imports
-them; they name this protocol rather than the class, so no two rooms import each other.
+``engage``, ``revert``, ``plan_check``, ``release`` and ``charge_to`` act for
+``core.CalibrationSupervisor``, which imports them; they name this protocol rather than the
+class, so no two rooms import each other.
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ class RunHost(Protocol):
         self, coro: Coroutine[Any, Any, None], *, eager: bool = False, background: bool = False
     ) -> None:
         """Run ``coro`` as a task of the supervisor's (cancelled when the entry unloads)."""
+
+    async def async_save(self) -> None:
+        """Store the run and the results as they are now."""
+
+    async def async_begin(self, run: CalibrationRun) -> None:
+        """Start a planned run: stored (verified) before its first write, then its levers."""
 
     async def async_reverted(
         self, run: CalibrationRun, *, was_failed: bool, watch: bool = True

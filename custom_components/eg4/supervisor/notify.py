@@ -16,6 +16,7 @@ from homeassistant.helpers import issue_registry as ir
 from ..calibration import CalibrationRun
 from ..calibration.ending import Ending, ending_data
 from ..const import DOMAIN
+from .charge_words import charge_ended
 from .endings import (
     EVENT_CALIBRATION_ENDED,
     ending_notification_id,
@@ -58,6 +59,7 @@ class Notifier:
                 "run_id": run.run_id,
                 "phase": phase,
                 "method": run.method.value,
+                "kind": run.kind,
                 "reason": None if run.reason is None else run.reason.value,
                 "detail": run.detail,
             },
@@ -67,6 +69,9 @@ class Notifier:
     def ended(self, run: CalibrationRun) -> None:
         """A run ended: the owner is told how, and ``eg4_calibration_ended`` fires."""
         data = ending_data(self.entry_id, run.run_summary())
+        if run.kind != "calibration" and data["ending"] != Ending.REVERT_FAILED:
+            charge_ended(self.hass, self.words, self.entry_id, run, data)
+            return
         title = entry_title(self.hass, self.entry_id)
         heading, message = notification_texts(self.words, title, data)
         if data["ending"] == Ending.REVERT_FAILED:

@@ -1,0 +1,70 @@
+"""How a charge to a target ended, told in its own words (not the calibration's).
+
+A charge that ended with its settings confirmed back leaves its own notification and fires
+``eg4_charge_to_ended``; one whose settings could not be confirmed back goes the
+calibration's way (the critical repair issue and its notification), which is about the
+settings, whatever run changed them.
+"""
+
+from __future__ import annotations
+
+from statistics import median
+from typing import Any
+
+from homeassistant.components import persistent_notification
+from homeassistant.core import HomeAssistant, callback
+
+from ..calibration import CalibrationRun
+from ..calibration.ending import format_figure
+from ..const import DOMAIN
+from .endings import entry_title
+from .words import Words
+
+EVENT_CHARGE_TO_ENDED = "eg4_charge_to_ended"
+
+
+def charge_notification_id(entry_id: str) -> str:
+    """The notification that tells how the last charge to a target ended."""
+    return f"{DOMAIN}_charge_to_{entry_id}"
+
+
+@callback
+def charge_ended(
+    hass: HomeAssistant, words: Words, entry_id: str, run: CalibrationRun, data: dict[str, Any]
+) -> None:
+    """The owner is told how the charge ended; ``eg4_charge_to_ended`` fires."""
+    record = run.summary()
+    socs = [v for v in run.soc_after.values() if v is not None]
+    soc = float(median(socs)) if socs else None
+    ending = str(data["ending"])
+    title = entry_title(hass, entry_id)
+    detail = str(data.get("detail") or "")
+    heading = words.message(
+        translation_domain=DOMAIN,
+        translation_key="charge_to_ended_title",
+        translation_placeholders={"title": title},
+    )
+    message = words.message(
+        translation_domain=DOMAIN,
+        translation_key=f"charge_to_ended_{ending}",
+        translation_placeholders={
+            "target": format_figure(float(record.get("target_soc_pct") or 0), 0),
+            "soc": "?" if soc is None else format_figure(soc, 0),
+            "reason": words.reason(data.get("reason")),
+            "detail": f" ({detail})" if detail else "",
+        },
+    )
+    persistent_notification.async_create(
+        hass, message, title=heading, notification_id=charge_notification_id(entry_id)
+    )
+    hass.bus.async_fire(
+        EVENT_CHARGE_TO_ENDED,
+        {
+            **data,
+            "target_soc_pct": record.get("target_soc_pct"),
+            "soc_pct": soc,
+            "reached_at": record.get("reached_at"),
+            "title": heading,
+            "message": message,
+        },
+    )

@@ -1,0 +1,150 @@
+"""The charge-to planner: the lowest step that gets there, or what is missing (pure)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from custom_components.eg4.calibration.estimate import LIFEPOWER4, charge_between_s
+from custom_components.eg4.chargeto import (
+    ChargeMethod,
+    ChargeRequest,
+    CurrentSteps,
+    plan_charge,
+)
+from custom_components.eg4.model import SettingKey, SystemState
+from custom_components.eg4.refusal import RefusedError
+from custom_components.eg4.settings import HYBRID_CHARGE_CURRENT, MAX_CHARGE_CURRENT
+
+from ..calibration.factory import T0, bank
+
+HOUR = 3600.0
+PI = CurrentSteps.of(
+    MAX_CHARGE_CURRENT,
+    (SettingKey.MAX_CHARGE_CURRENT, SettingKey.MAX_UTILITY_CHARGE_CURRENT),
+    2,
+    grid_key=SettingKey.MAX_UTILITY_CHARGE_CURRENT,
+)
+HYBRID = CurrentSteps.of(HYBRID_CHARGE_CURRENT, (SettingKey.MAX_CHARGE_CURRENT,), 2)
+
+
+def request(target: float, hours: float, method: ChargeMethod = ChargeMethod.GRID) -> ChargeRequest:
+    return ChargeRequest(target_soc=target, deadline=T0 + hours * HOUR, method=method)
+
+
+def seconds(soc: float, target: float, current: float, packs: int = 6) -> float:
+    got = charge_between_s(
+        soc, target, current, packs, 5.0, LIFEPOWER4, efficiency=LIFEPOWER4.charge_efficiency
+    )
+    assert got is not None
+    return got
+
+
+def test_steps_of_each_family() -> None:
+    assert PI.values() == [10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0]
+    assert HYBRID.values()[:3] == [1.0, 2.0, 3.0]
+    assert HYBRID.highest == 250.0  # 0-250 A, zero left out
+    assert PI.at_least(11) == 20.0
+    assert PI.at_least(500) == 80.0
+
+
+def test_the_lowest_pi_step_that_reaches_the_target() -> None:
+    """60 -> 80 % of 600 Ah in 4 h: ~31 A, so 2 x 20 A (2 x 10 A would take 6+ h)."""
+    plan = plan_charge(bank(), request(80, 4), PI, now=T0)
+    assert (plan.per_unit_a, plan.grid_per_unit_a, plan.current_a) == (20.0, 20.0, 40.0)
+    assert 30 < plan.needed_a < 32
+    assert plan.finish_at - T0 == pytest.approx(seconds(60, 80, 40))
+    assert seconds(60, 80, 20) > 4 * HOUR
+
+
+def test_the_hybrid_family_plans_to_the_amp() -> None:
+    plan = plan_charge(bank(), request(80, 4), HYBRID, now=T0)
+    assert (plan.per_unit_a, plan.current_a) == (16.0, 32.0)
+
+
+def test_above_the_cc_stage_the_taper_is_planned_for() -> None:
+    """60 -> 100 % takes longer than the CC rate alone says (the taper above 97 %)."""
+    plan = plan_charge(bank(), request(100, 8), HYBRID, now=T0)
+    assert plan.finish_at - T0 <= 8 * HOUR
+    cc_only = 600 * 0.40 / LIFEPOWER4.charge_efficiency / plan.current_a * HOUR
+    assert plan.finish_at - T0 > cc_only
+
+
+@pytest.mark.parametrize(
+    ("state", "target", "hours", "key", "placeholders"),
+    [
+        (bank(), 60, 4, "charge_to_already_reached", {"soc": "60", "target": "60"}),
+        (bank(), 80, -1, "charge_to_deadline_passed", {"minutes": "60"}),
+        (bank(packs=0), 80, 4, "charge_to_soc_unknown", {}),
+        (bank(), 100, 0.5, "charge_to_too_little_time", {"available": "160", "minutes": "30"}),
+        (
+            bank(temperature_1=6.0, temperature_2=6.0),
+            100,
+            2,
+            "charge_to_too_cold",
+            {"available": "72", "coldest": "6"},
+        ),
+    ],
+    ids=["reached", "deadline_passed", "soc_unknown", "too_little_time", "too_cold"],
+)
+def test_refusals_name_what_is_missing(
+    state: SystemState,
+    target: float,
+    hours: float,
+    key: str,
+    placeholders: dict[str, str],
+) -> None:
+    with pytest.raises(RefusedError) as err:
+        plan_charge(state, request(target, hours), PI, now=T0)
+    assert err.value.translation_key == key
+    assert placeholders.items() <= err.value.translation_placeholders.items()
+
+
+def test_solar_first_leaves_the_sun_free_and_plans_the_grid_share() -> None:
+    """PI family: the charge current at its highest, the utility current covers the gap."""
+    state = bank()
+    for inverter in state.inverters.values():
+        inverter.metrics.update({"pv_power": 2000.0, "output_power": 400.0})
+    plan = plan_charge(state, request(80, 4, ChargeMethod.SOLAR_FIRST), PI, now=T0)
+    assert plan.sun_a == pytest.approx(3200 / 53.4)
+    assert (plan.per_unit_a, plan.grid_per_unit_a) == (80.0, 10.0)
+    assert plan.values(PI) == {
+        SettingKey.MAX_CHARGE_CURRENT: 80.0,
+        SettingKey.MAX_UTILITY_CHARGE_CURRENT: 10.0,
+    }
+
+
+def test_solar_first_without_a_grid_share_never_holds_the_sun_back() -> None:
+    state = bank()
+    for inverter in state.inverters.values():
+        inverter.metrics.update({"pv_power": 3000.0, "output_power": 0.0})
+    plan = plan_charge(state, request(80, 8, ChargeMethod.SOLAR_FIRST), HYBRID, now=T0)
+    assert plan.per_unit_a * 2 >= plan.sun_a  # 6000 W / 53.4 V ~ 112 A
+    assert plan.per_unit_a == 57.0
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    soc=st.floats(min_value=5, max_value=95),
+    gain=st.floats(min_value=1, max_value=60),
+    hours=st.floats(min_value=0.2, max_value=24),
+    hybrid=st.booleans(),
+)
+def test_the_chosen_step_is_the_lowest_that_makes_it(
+    soc: float, gain: float, hours: float, hybrid: bool
+) -> None:
+    """Whatever the bank and the deadline: the step reaches in time, the one below does not."""
+    steps = HYBRID if hybrid else PI
+    target = min(100.0, round(soc) + max(1, round(gain)))
+    state = bank(soc=float(round(soc)))
+    if seconds(round(soc), target, steps.highest * 2) > hours * HOUR:
+        with pytest.raises(RefusedError, match="charge_to_too_little_time"):
+            plan_charge(state, request(target, hours), steps, now=T0)
+        return
+    plan = plan_charge(state, request(target, hours), steps, now=T0)
+    assert plan.finish_at - T0 <= hours * HOUR + 1e-6
+    lower = [v for v in steps.values() if v < plan.per_unit_a]
+    if lower:
+        assert seconds(round(soc), target, lower[-1] * 2) > hours * HOUR
+    assert 0 < plan.per_unit_a <= 250
