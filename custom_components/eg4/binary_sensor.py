@@ -12,6 +12,7 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.const import EntityCategory
 
 from .entity import Eg4Entity
+from .fanout import ListenKey
 from .model import PackState, SettingKey, SourceId, SourceKind
 from .platforms import SourceEntities, entry_platform
 from .runtime import Eg4RuntimeData
@@ -78,7 +79,7 @@ class PackProtectionSensor(Eg4Entity, BinarySensorEntity):
 class SettingsMismatchSensor(Eg4Entity, BinarySensorEntity):
     """On when two parallel units report different values for a setting."""
 
-    def listen_keys(self) -> list[tuple[SourceId, str]]:
+    def listen_keys(self) -> list[ListenKey]:
         """Every setting of every unit."""
         return [
             (SourceId(SourceKind.INVERTER, index), key)

@@ -51,6 +51,7 @@ from .energy import (
 )
 from .energy_power import BATTERY_POWER, POWER_SENSORS, FlowPowerSensor
 from .entity import Eg4Entity
+from .fanout import ListenKey
 from .model import MetricValue, SourceId, SourceKind
 from .platforms import async_add_source_entities
 from .runtime import Eg4ConfigEntry
@@ -187,10 +188,10 @@ class UnitEnergySensor(_RestoringEnergy):
         self._counter = _Counter(f"{source} {kind}", CounterGuard()) if counted else None
         self._integrator = None if counted else PowerIntegrator()
 
-    def listen_keys(self) -> list[tuple[SourceId, str]]:
+    def listen_keys(self) -> list[ListenKey]:
         """The counter, or the powers integrated."""
         keys = (self._kind.value,) if self._counter is not None else POWER_INPUTS[self._kind]
-        return [(self._source, key) for key in keys]  # type: ignore[misc]
+        return [(self._source, key) for key in keys]
 
     @property
     def native_value(self) -> float | None:
@@ -277,7 +278,7 @@ class GroupEnergySensor(_RestoringEnergy):
         self._ledger = GroupLedger(offsets={})
         self._sum: float | None = None
 
-    def listen_keys(self) -> list[tuple[SourceId, str]]:
+    def listen_keys(self) -> list[ListenKey]:
         """The system counter, which unit 1 carries."""
         if self._counter is None:
             return []

@@ -18,6 +18,7 @@ from homeassistant.const import UnitOfPower
 
 from .energy import GRID_POWER, POWER_INPUTS, EnergyKind, battery_flow
 from .entity import Eg4Entity
+from .fanout import ListenKey
 from .model import MetricValue, SourceId, SourceKind
 
 BATTERY_POWER = "battery_power"
@@ -47,7 +48,7 @@ def _signed_power(key: str, metrics: dict[str, MetricValue]) -> float | None:
 class FlowPowerSensor(Eg4Entity, SensorEntity):
     """A signed power for the Energy dashboard: one inverter's, or the group's sum."""
 
-    def listen_keys(self) -> list[tuple[SourceId, str]]:
+    def listen_keys(self) -> list[ListenKey]:
         """The powers it is computed from, of its inverter or of every inverter."""
         inputs = POWER_INPUTS[
             EnergyKind.BATTERY_CHARGE

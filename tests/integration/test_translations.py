@@ -460,6 +460,7 @@ async def test_reconfigure_and_options_of_mqtt_entries(
         "confirm_timeout",
         "add_new_sources",
         "write_budget_per_hour",
+        "entity_interval",
     }
     assert_result_translated(result, "options")
 
