@@ -92,6 +92,17 @@ def assert_sensor(
 # ---- powermon + lvx-control ------------------------------------------------------------
 
 
+def settled_energies(sensors: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The sensors, energies integrated since set-up shown as ``≈0``.
+
+    They integrate the seconds the set-up took (a few Wh at most), which no snapshot can pin.
+    """
+    for sensor in sensors.values():
+        if sensor["device_class"] == "energy" and 0.0 <= float(sensor["state"]) < 0.01:
+            sensor["state"] = "≈0"
+    return sensors
+
+
 async def test_powermon_all_sensors(
     hass: HomeAssistant, powermon_loaded: MockConfigEntry, snapshot: SnapshotAssertion
 ) -> None:
@@ -109,7 +120,7 @@ async def test_powermon_all_sensors(
         for entity_id, s in sensors.items()
         if entity_id not in never_calibrated(PM)
     )
-    assert sensors == snapshot
+    assert settled_energies(sensors) == snapshot
 
 
 async def test_the_watch_values_without_a_run(
@@ -461,7 +472,7 @@ async def test_solar_assistant_all_sensors(
         for entity_id, s in sensors.items()
         if entity_id not in never_calibrated(SA)
     )
-    assert sensors == snapshot
+    assert settled_energies(sensors) == snapshot
 
 
 async def test_solar_assistant_key_sensors(
