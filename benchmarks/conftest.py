@@ -13,7 +13,13 @@ from collections.abc import Iterator
 
 import pytest
 
-QUIET = ("homeassistant", "custom_components", "simulator", "pytest_homeassistant_custom_component")
+QUIET = (
+    "homeassistant",
+    "custom_components",
+    "simulator",
+    "pytest_homeassistant_custom_component",
+    "sqlalchemy",
+)
 
 
 @pytest.fixture(autouse=True)

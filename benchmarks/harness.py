@@ -28,6 +28,7 @@ from homeassistant.core import HomeAssistant
 from paho.mqtt.client import MQTTMessage
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
 
+from custom_components.eg4 import const
 from custom_components.eg4.const import (
     CONF_BATTERY_PREFIX,
     CONF_CMD_MAX_CHARGE_CURRENT,
@@ -43,6 +44,8 @@ from custom_components.eg4.const import (
     DOMAIN,
 )
 from simulator import PowermonLvxFace, TwinConfig, build_twin
+
+from .simclock import SimClock
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 HEADER = (
@@ -241,6 +244,16 @@ def powermon_entry(*, inverters: int = 2, packs: int = 6, tag: str = "bench") ->
     )
 
 
+def entity_interval(entry: MockConfigEntry) -> float | None:
+    """Seconds between an entity's coalesced writes (None: the integration writes at once)."""
+    key = getattr(const, "CONF_ENTITY_INTERVAL", None)
+    if key is None:
+        return None
+    default = getattr(const, "DEFAULT_ENTITY_INTERVAL", None)
+    value = entry.options.get(key, default)
+    return None if value is None else float(value)
+
+
 async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Add and set up a config entry."""
     entry.add_to_hass(hass)
@@ -341,15 +354,19 @@ async def deliver(
     rounds: Sequence[Sequence[str]],
     *,
     direct: bool = False,
+    clock: SimClock | None = None,
 ) -> None:
     """Fire each round through Home Assistant's MQTT dispatch, then let the loop settle.
 
     ``direct=False``: ``async_fire_mqtt_message`` (the harness's way, through its MagicMock).
     ``direct=True``: the real client's ``_async_mqtt_on_message`` with a paho message, which
     is what paho calls in production; the MagicMock and its ``Mock()`` per message are left out.
+    ``clock``: each round is one simulated second later than the one before.
     """
     on_message = real_client(hass)._async_mqtt_on_message  # noqa: SLF001
     for payloads in rounds:
+        if clock is not None:
+            clock.advance(1.0)
         if direct:
             for topic, payload in zip(topics, payloads, strict=True):
                 on_message(None, None, paho_message(topic, payload))

@@ -1,0 +1,274 @@
+"""Issue 16: recorder rows and UI freshness over an hour of telemetry, with the real recorder.
+
+One Home Assistant with its real recorder (SQLite in a temporary file, the default commit
+interval of 5 s), the same stream as the ingest benchmark (2 inverters x 22 + 6 packs x 10
+topics per simulated second, PowermonLvxFace) delivered once per simulated second to both
+(a) the eg4 entry, with its default options, and (b) Home Assistant's MQTT sensors created by
+discovery for the same topics (the configs of ``bench_ingest``), which subscribe side by
+side. Simulated time moves with the twin: before each round the clock is frozen one second
+later (``freezer.tick``) and the timers due by then run (``async_fire_time_changed``), so
+every interval the integration waits for passes as it would in production.
+
+Recorder rows: the rows each side adds to the ``states`` table during the hour (after the
+first values), read back with SQL once ``async_wait_recording_done`` has committed everything.
+
+UI freshness: after each round, every eg4 entity's state in the state machine (what a
+dashboard shows) is compared with the state the entity would write from what the integration
+holds at that moment (the bridge's latest values: the coordinator decodes every message at
+once), both rounded to the entity's display precision. A value is late from the first round
+in which they differ to the round in which they agree again; the figure is the longest such
+lag in simulated seconds, over every entity and the whole hour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder import Recorder
+from homeassistant.components.recorder.util import session_scope
+from homeassistant.components.sensor import SensorEntity
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import async_get_platforms
+from pytest_homeassistant_custom_component.common import (
+    async_fire_mqtt_message,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+from pytest_homeassistant_custom_component.typing import (
+    MqttMockHAClient,
+    RecorderInstanceContextManager,
+)
+from sqlalchemy import text
+
+from custom_components.eg4.const import DOMAIN
+
+from .bench_ingest import discovery_config
+from .harness import (
+    Measurement,
+    banner,
+    build_stream,
+    deliver,
+    entity_interval,
+    env_int,
+    forget_mock_calls,
+    powermon_entry,
+    report,
+    setup_entry,
+)
+
+TARGET_ROW_SHARE = 0.25
+ROWS_SQL = text(
+    "SELECT states_meta.entity_id, COUNT(*) FROM states "
+    "JOIN states_meta ON states.metadata_id = states_meta.metadata_id "
+    "GROUP BY states_meta.entity_id"
+)
+
+
+@pytest.fixture
+def persistent_database() -> bool:
+    """SQLite in a temporary file, as a real installation keeps it (not in memory)."""
+    return True
+
+
+@pytest.fixture
+def mock_recorder_before_hass(async_test_recorder: RecorderInstanceContextManager) -> None:
+    """Prepare the recorder's database before ``hass`` (an autouse fixture asks for it)."""
+
+
+@pytest.fixture
+def recorder_config() -> dict[str, Any]:
+    """The recorder's production commit interval (the test harness commits every event)."""
+    return {"commit_interval": 5}
+
+
+def _rows_by_entity(hass: HomeAssistant) -> dict[str, int]:
+    with session_scope(hass=hass, read_only=True) as session:
+        return {str(entity_id): int(count) for entity_id, count in session.execute(ROWS_SQL)}
+
+
+async def rows_by_entity(hass: HomeAssistant, recorder: Recorder) -> dict[str, int]:
+    """Rows in the ``states`` table per entity id, once everything is committed."""
+    await async_wait_recording_done(hass)
+    return await recorder.async_add_executor_job(_rows_by_entity, hass)
+
+
+def _shown(value: str, precision: int | None) -> str:
+    """A state as a dashboard shows it: a number rounded to the display precision."""
+    if precision is None:
+        return value
+    try:
+        return f"{float(value):.{precision}f}"
+    except ValueError:
+        return value
+
+
+@dataclass
+class Freshness:
+    """Tracks how long each eg4 entity's shown state lags the state it would write now."""
+
+    hass: HomeAssistant
+    entities: dict[str, Entity]
+    since: dict[str, float] = field(default_factory=dict)
+    worst: dict[str, float] = field(default_factory=dict)
+    late_rounds: int = 0
+    checks: int = 0
+
+    @classmethod
+    def of_entry(cls, hass: HomeAssistant, entry_id: str) -> Freshness:
+        """Every entity of the entry, as its platforms hold them."""
+        ours = {
+            e.entity_id for e in er.async_entries_for_config_entry(er.async_get(hass), entry_id)
+        }
+        entities = {
+            entity_id: entity
+            for platform in async_get_platforms(hass, DOMAIN)
+            for entity_id, entity in platform.entities.items()
+            if entity_id in ours
+        }
+        assert entities, "the eg4 entry has no entities"
+        return cls(hass, entities)
+
+    def _lagging(self) -> Iterator[str]:
+        states = self.hass.states
+        for entity_id, entity in self.entities.items():
+            precision = (
+                entity.suggested_display_precision if isinstance(entity, SensorEntity) else None
+            )
+            state = states.get(entity_id)
+            shown = _shown(state.state, precision) if state is not None else None
+            due = _shown(entity._stringify_state(entity.available), precision)  # noqa: SLF001
+            if shown != due:
+                yield entity_id
+
+    def check(self, now: float) -> None:
+        """Compare every entity at simulated time ``now``; close the lags that ended."""
+        self.checks += 1
+        lagging = set(self._lagging())
+        for entity_id in list(self.since):
+            if entity_id not in lagging:
+                self._close(entity_id, now)
+        for entity_id in lagging:
+            self.since.setdefault(entity_id, now)
+            self.late_rounds += 1
+
+    def _close(self, entity_id: str, now: float) -> None:
+        lag = now - self.since.pop(entity_id)
+        self.worst[entity_id] = max(self.worst.get(entity_id, 0.0), lag)
+
+    def finish(self, now: float) -> float:
+        """Count lags still open at the end; the longest lag in simulated seconds."""
+        for entity_id in list(self.since):
+            self._close(entity_id, now)
+        return max(self.worst.values(), default=0.0)
+
+
+@dataclass
+class Sides:
+    """The entity ids of each side."""
+
+    eg4: set[str]
+    mqtt: set[str]
+
+    def rows(self, by_entity: dict[str, int]) -> tuple[int, int]:
+        """(eg4 rows, MQTT sensors' rows)."""
+        return (
+            sum(n for e, n in by_entity.items() if e in self.eg4),
+            sum(n for e, n in by_entity.items() if e in self.mqtt),
+        )
+
+
+async def test_recorder_rows_and_freshness(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Rows per side in the states table over the hour; the longest a dashboard value lags."""
+    seconds = env_int("EG4_BENCH_RECORDER_ROUNDS", 3600)
+    banner("Recorder rows and UI freshness: eg4 vs Home Assistant MQTT sensors (issue 16)")
+    stream = build_stream(inverters=2, packs=6, seconds=seconds)
+    entry = powermon_entry(tag="recorder")
+    await setup_entry(hass, entry)
+    interval = entity_interval(entry)
+    for topic in stream.topics:
+        async_fire_mqtt_message(hass, *discovery_config(topic))
+    await hass.async_block_till_done()
+    forget_mock_calls(hass)
+    registry = er.async_get(hass)
+    sides = Sides(
+        eg4={e.entity_id for e in er.async_entries_for_config_entry(registry, entry.entry_id)},
+        mqtt={e.entity_id for e in registry.entities.values() if e.platform == "mqtt"},
+    )
+    assert len(sides.mqtt) == len(stream.topics), "discovery did not create every sensor"
+    print(
+        f"stream: {len(stream.topics)} topics x {seconds} simulated seconds, delivered direct to "
+        f"both sides at once; eg4 {len(sides.eg4)} entities (entity interval "
+        f"{interval if interval is not None else 'none'} s), HA MQTT sensors {len(sides.mqtt)}"
+    )
+
+    now = 0.0
+    await deliver(hass, stream.topics, stream.rounds[:1], direct=True)
+    freshness = Freshness.of_entry(hass, entry.entry_id)
+    before = sides.rows(await rows_by_entity(hass, recorder_mock))
+    measurement = Measurement()
+    for payloads in stream.measured:
+        freezer.tick(1.0)
+        now += 1.0
+        async_fire_time_changed(hass)
+        await deliver(hass, stream.topics, (payloads,), direct=True)
+        freshness.check(now)
+    # One more interval without news: a coalesced value still pending lands now at the latest.
+    for _ in range(int(interval or 0) + 1):
+        freezer.tick(1.0)
+        now += 1.0
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        freshness.check(now)
+    after = sides.rows(await rows_by_entity(hass, recorder_mock))
+    measurement.stop()
+
+    eg4_rows, mqtt_rows = (a - b for a, b in zip(after, before, strict=True))
+    share = eg4_rows / mqtt_rows if mqtt_rows else float("inf")
+    worst = freshness.finish(now)
+    laggards = sorted(freshness.worst.items(), key=lambda item: -item[1])[:5]
+    print(
+        f"rows in states during the hour: eg4 {eg4_rows} ({eg4_rows / seconds * 3600:,.0f}/h), "
+        f"HA MQTT sensors {mqtt_rows}; eg4 = {share:.1%} of HA's; first values before the hour: "
+        f"eg4 {before[0]}, HA {before[1]}"
+    )
+    print(
+        f"freshness: longest lag {worst:.0f} s; {freshness.late_rounds} late entity-rounds of "
+        f"{freshness.checks * len(freshness.entities)}; longest: "
+        + ", ".join(f"{entity_id} {lag:.0f} s" for entity_id, lag in laggards)
+    )
+    run = f"{seconds} of 3600 simulated s" if seconds < 3600 else "full hour"
+    report(
+        "recorder rows",
+        f"eg4 {eg4_rows} rows ({len(sides.eg4)} entities); HA MQTT sensors {mqtt_rows} rows "
+        f"({len(sides.mqtt)} sensors); eg4 = {share:.1%} of HA's",
+        f"<= {TARGET_ROW_SHARE:.0%} of HA's",
+        met=share <= TARGET_ROW_SHARE,
+        measurement=measurement,
+        run=f"{run}, SQLite file, commit interval 5 s, entity interval {interval} s",
+    )
+    bound = float(interval) if interval is not None else 1.0
+    report(
+        "UI freshness",
+        f"longest lag of a dashboard value behind the bridge {worst:.0f} s (simulated); "
+        f"{freshness.late_rounds / max(1, freshness.checks * len(freshness.entities)):.2%} "
+        "of entity-seconds late",
+        f"<= the entity interval ({bound:g} s)",
+        met=worst <= bound,
+        measurement=measurement,
+        run=f"{run}, checked every simulated second, at display precision",
+    )
+    assert share <= TARGET_ROW_SHARE, f"eg4 writes {share:.1%} of HA's rows"
+    assert worst <= bound, f"a dashboard value lagged {worst:.0f} s (interval {bound:g} s)"
