@@ -29,7 +29,7 @@ import json
 from dataclasses import dataclass
 
 from homeassistant.const import EVENT_STATE_CHANGED
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
@@ -106,7 +106,7 @@ class StateWrites:
         hass.bus.async_listen(EVENT_STATE_CHANGED, self._on_state_changed)
 
     @callback
-    def _on_state_changed(self, _event: Event) -> None:
+    def _on_state_changed(self, _event: Event[EventStateChangedData]) -> None:
         self.count += 1
 
 

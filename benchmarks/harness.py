@@ -4,6 +4,9 @@ Settings come from the environment (``scripts/bench`` sets them):
 
 * ``EG4_BENCH_INGEST_ROUNDS``: simulated seconds of the ingest stream (default 3600);
 * ``EG4_BENCH_MEMORY_ROUNDS``: simulated seconds of ingest in the memory benchmark (3600);
+* ``EG4_BENCH_RECORDER_ROUNDS``: simulated seconds recorded in the recorder benchmark (3600);
+* ``EG4_BENCH_SCALE_ROUNDS``, ``EG4_BENCH_SCALE_SETTLE``: simulated seconds of ingest timed
+  per bank in the scale benchmark (600), after the seconds before its memory sample (60);
 * ``EG4_BENCH_SAFETY_TRIALS``: breach trials (200);
 * ``EG4_BENCH_CLOUD_REFRESHES``: steady-state cloud refreshes timed (20);
 * ``EG4_BENCH_RECORD``: ``0`` keeps ``benchmarks/RESULTS.md`` untouched (default ``1``).
@@ -177,12 +180,15 @@ def report(
     figure: str,
     target: str,
     *,
-    met: bool,
+    met: bool | None,
     measurement: Measurement,
     run: str,
 ) -> None:
-    """Print one figure with its target and load, and append it to RESULTS.md."""
-    verdict = "yes" if met else "NO"
+    """Print one figure with its target and load, and append it to RESULTS.md.
+
+    ``met=None``: a figure kept for the record, with no target to meet (``n/a``).
+    """
+    verdict = "n/a" if met is None else "yes" if met else "NO"
     print(f"{benchmark}: {figure} | target {target} | met: {verdict} | load {measurement.load}")
     if not recording():
         return
