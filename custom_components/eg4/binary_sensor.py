@@ -15,6 +15,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .dynamic import async_add_source_entities
 from .entity import Eg4Entity
+from .fanout import ListenKey
 from .model import PackState, SettingKey, SourceId, SourceKind
 from .runtime import Eg4ConfigEntry
 from .system_entities import SOC_DRIFT, SocDriftBinarySensor
@@ -79,7 +80,7 @@ class PackProtectionSensor(Eg4Entity, BinarySensorEntity):
 class SettingsMismatchSensor(Eg4Entity, BinarySensorEntity):
     """On when two parallel units report different values for a setting."""
 
-    def listen_keys(self) -> list[tuple[SourceId, str]]:
+    def listen_keys(self) -> list[ListenKey]:
         """Every setting of every unit."""
         return [
             (SourceId(SourceKind.INVERTER, index), key)

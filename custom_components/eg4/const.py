@@ -29,6 +29,11 @@ CONF_ADD_NEW_SOURCES: Final = "add_new_sources"
 # The owner's setting writes allowed in any hour (budget.py); 0 turns the budget off.
 CONF_WRITE_BUDGET: Final = "write_budget_per_hour"
 MAX_WRITE_BUDGET: Final = 3600
+# Seconds between two state writes of a measurement entity (fanout.py); 0 writes every change.
+# Settings, protection, availability, the calibration and threshold crossings write at once.
+CONF_ENTITY_INTERVAL: Final = "entity_interval"
+DEFAULT_ENTITY_INTERVAL: Final = 10
+MAX_ENTITY_INTERVAL: Final = 300
 
 TRANSPORT_MQTT: Final = "mqtt"
 TRANSPORT_CLOUD: Final = "cloud"

@@ -3,6 +3,10 @@
 It holds the one mapping of transport errors to Home Assistant's exceptions (setup and refresh)
 and forwards writes and replies to ``writes.Writer``. Sources that start reporting after set-up
 join here (``dynamic.py`` describes the flow).
+
+Entities learn of changes through its key listeners only (``fanout.py`` says how, and how
+measurements are coalesced to one write per update interval); the safety monitor's state
+listener sees every message that changes anything, before any entity.
 """
 
 from __future__ import annotations
@@ -25,15 +29,18 @@ from .clock import Clock
 from .const import (
     CONF_ADD_NEW_SOURCES,
     CONF_CONFIRM_TIMEOUT,
+    CONF_ENTITY_INTERVAL,
     CONF_STALE_TIMEOUT,
     CONF_WRITE_BUDGET,
     DEFAULT_CONFIRM_TIMEOUT,
+    DEFAULT_ENTITY_INTERVAL,
     DEFAULT_STALE_TIMEOUT,
     DOMAIN,
     MAX_INVERTERS,
     MAX_PACKS,
 )
 from .dynamic import RunningConfig, async_record_sources, signal_source_joined
+from .fanout import SOURCES, Fanout, KeyListener, ListenKey
 from .ingest import Change, apply_readings, mark_stale
 from .model import SettingKey, SourceId, SourceKind, SystemState
 from .transport.base import (
@@ -55,7 +62,6 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-type KeyListener = Callable[[], None]
 type StateListener = Callable[[SystemState, Change], None]
 
 # The highest number a source of each kind may have (what the config flow accepts).
@@ -120,7 +126,9 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
         self.clock = Clock()
         self.rejected: Counter[str] = Counter()
         self.accepted = 0
-        self._key_listeners: dict[tuple[SourceId, str], list[KeyListener]] = {}
+        # A polled source is paced by its poll interval: its entities write on each poll.
+        interval = float(entry.options.get(CONF_ENTITY_INTERVAL, DEFAULT_ENTITY_INTERVAL))
+        self.fanout = Fanout(hass, interval if transport.poll_interval is None else 0.0)
         self._state_listeners: list[StateListener] = []
         self._unsub_watchdog: CALLBACK_TYPE | None = None
         self.writer = Writer(
@@ -156,6 +164,7 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
             self._unsub_watchdog = None
         await self.transport.async_stop()
         self.writer.cancel_waits()
+        self.fanout.stop()
 
     @property
     def command_replies(self) -> list[CommandResult]:
@@ -166,22 +175,19 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
 
     @callback
     def async_add_key_listener(
-        self, keys: list[tuple[SourceId, str]], cb: KeyListener
+        self, keys: list[ListenKey], cb: KeyListener, *, coalesce: bool = False
     ) -> CALLBACK_TYPE:
-        """Call ``cb`` when one of ``keys`` changes; returns the remover."""
-        for key in keys:
-            self._key_listeners.setdefault(key, []).append(cb)
+        """Call ``cb`` when one of ``keys`` changes; returns the remover.
 
-        @callback
-        def remove() -> None:
-            for key in keys:
-                listeners = self._key_listeners.get(key)
-                if listeners and cb in listeners:
-                    listeners.remove(cb)
-                    if not listeners:
-                        del self._key_listeners[key]
+        ``coalesce``: at most once per update interval (a measurement), or at once when one
+        of the keys crosses a safety threshold.
+        """
+        return self.fanout.add(keys, cb, coalesce=coalesce)
 
-        return remove
+    @callback
+    def async_notify(self, *keys: ListenKey) -> None:
+        """Tell the listeners of these keys (the group's topics: ``fanout.CALIBRATION``...)."""
+        self.fanout.notify(keys)
 
     @callback
     def async_add_state_listener(self, cb: StateListener) -> CALLBACK_TYPE:
@@ -229,12 +235,7 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
                 _LOGGER.info("%s is reporting again", source)
             self.async_update_listeners()
         else:
-            notified: set[int] = set()
-            for key in change.keys:
-                for listener in self._key_listeners.get(key, ()):
-                    if id(listener) not in notified:
-                        notified.add(id(listener))
-                        listener()
+            self.fanout.notify(change.keys, change.crossed)
         self.writer.on_readings(result.readings)
 
     @callback
@@ -259,6 +260,7 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
         async_record_sources(self.hass, entry, updates)
         for source in joined:
             async_dispatcher_send(self.hass, signal_source_joined(entry.entry_id), source)
+        self.async_notify(SOURCES)  # group entities listen to the new sources' keys too
 
     @callback
     def _mark_offline(self, sources: frozenset[SourceId]) -> None:

@@ -1,4 +1,11 @@
-"""Base entity: device info, availability per source, and per-key state updates."""
+"""Base entities: device info, availability per source, and how each learns of changes.
+
+One mechanism tells entities of changes: the coordinator's key listeners (``fanout.py``).
+Each entity names its keys (``listen_keys``: readings; ``topic_keys``: the group's topics).
+Settings, flags and the calibration's figures write at once; a measurement entity (one with a
+``coalesce_step``) is called at most once per update interval and writes only when its value
+moved by its step since what it last wrote, or crossed one of its safety ``thresholds``.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +13,16 @@ from decimal import Decimal
 
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import CONF_PROFILE, DOMAIN, MANUFACTURER, PROFILE_POWERMON_LVX
 from .coordinator import Eg4Coordinator
-from .dynamic import signal_source_joined
+from .fanout import CALIBRATION, DRIFT, SOURCES, ListenKey
 from .model import SourceId, SourceKind
 from .settings import SettingDef
-from .supervisor import CalibrationSupervisor, signal_drift, signal_update
+from .significance import crossed, significant
+from .supervisor import CalibrationSupervisor
 
 # The pack readings a calibration's progress moves with (SoC, current, highest cell).
 PROGRESS_KEYS = ("soc", "current", "cell_voltage_max")
@@ -69,9 +76,16 @@ def step_precision(step: float) -> int:
 
 
 class Eg4Entity(CoordinatorEntity[Eg4Coordinator]):
-    """An entity of one source (inverter or pack) or of the whole group (source None)."""
+    """An entity of one source (inverter or pack) or of the whole group (source None).
+
+    ``coalesce_step`` None: every change of its keys is written at once. A number: the entity
+    is a measurement, written at most once per update interval and only when its value moved
+    by at least this much, or crossed one of ``thresholds``, since it was last written.
+    """
 
     _attr_has_entity_name = True
+    coalesce_step: float | None = None
+    thresholds: tuple[float, ...] = ()
 
     def __init__(
         self,
@@ -87,17 +101,26 @@ class Eg4Entity(CoordinatorEntity[Eg4Coordinator]):
         self._attr_unique_id = f"{coordinator.config_entry.entry_id}_{scope}_{description.key}"
         self._attr_device_info = device_info(coordinator, source)
         self._unlisten_keys: CALLBACK_TYPE | None = None
+        self._written: object = None  # the value last written (coalesced entities)
 
     @property
     def available(self) -> bool:
         """Unavailable while the source (or, for group entities, any inverter) is stale."""
         return super().available and self.coordinator.is_available(self._source)
 
-    def listen_keys(self) -> list[tuple[SourceId, str]]:
-        """The (source, key) pairs whose change must refresh this entity."""
+    def listen_keys(self) -> list[ListenKey]:
+        """The readings (source, key) whose change must refresh this entity."""
         if self._source is None:
             return []
         return [(self._source, self.entity_description.key)]
+
+    def topic_keys(self) -> list[ListenKey]:
+        """The group's topics this entity follows (always at once)."""
+        return []
+
+    def coalesce_value(self) -> object:
+        """The value a coalesced entity's significance is judged on (its state)."""
+        return None
 
     async def async_added_to_hass(self) -> None:
         """Listen for the keys this entity shows, besides availability changes.
@@ -107,17 +130,25 @@ class Eg4Entity(CoordinatorEntity[Eg4Coordinator]):
         await super().async_added_to_hass()
         self._listen_keys()
         self.async_on_remove(self._stop_listening_keys)
-        if self._source is None:
-            signal = signal_source_joined(self.coordinator.config_entry.entry_id)
+        coordinator = self.coordinator
+        if topics := self.topic_keys():
             self.async_on_remove(
-                async_dispatcher_connect(self.hass, signal, self._handle_source_joined)
+                coordinator.async_add_key_listener(topics, self._handle_topic_update)
+            )
+        if self._source is None:
+            self.async_on_remove(
+                coordinator.async_add_key_listener([SOURCES], self._handle_sources_joined)
             )
 
     @callback
     def _listen_keys(self) -> None:
         self._stop_listening_keys()
+        # Interval 0: every change is written, noise included.
+        coalesce = self.coalesce_step is not None and self.coordinator.fanout.interval > 0
         self._unlisten_keys = self.coordinator.async_add_key_listener(
-            self.listen_keys(), self._handle_key_update
+            self.listen_keys(),
+            self._handle_coalesced_update if coalesce else self._handle_key_update,
+            coalesce=coalesce,
         )
 
     @callback
@@ -127,13 +158,37 @@ class Eg4Entity(CoordinatorEntity[Eg4Coordinator]):
             self._unlisten_keys = None
 
     @callback
-    def _handle_source_joined(self, source: SourceId) -> None:
-        del source  # listen_keys() names every source the system has now
-        self._listen_keys()
-        self.async_write_ha_state()
+    def _handle_sources_joined(self) -> None:
+        self._listen_keys()  # listen_keys() names every source the system has now
+        self._write()
 
     @callback
     def _handle_key_update(self) -> None:
+        self._write()
+
+    @callback
+    def _handle_topic_update(self) -> None:
+        self._write()
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        self._write()
+
+    @callback
+    def _handle_coalesced_update(self) -> None:
+        """Write the latest value if it moved by the step or crossed a threshold."""
+        value = self.coalesce_value()
+        step = self.coalesce_step or 0.0
+        if significant(self._written, value, step) or crossed(
+            self.thresholds, self._written, value
+        ):
+            self._written = value
+            self.async_write_ha_state()
+
+    @callback
+    def _write(self) -> None:
+        if self.coalesce_step is not None:
+            self._written = self.coalesce_value()
         self.async_write_ha_state()
 
 
@@ -147,7 +202,7 @@ class Eg4GroupSettingEntity(Eg4Entity):
         super().__init__(coordinator, description, None)
         self._setting = setting
 
-    def listen_keys(self) -> list[tuple[SourceId, str]]:
+    def listen_keys(self) -> list[ListenKey]:
         """This setting on every unit."""
         return [
             (SourceId(SourceKind.INVERTER, index), self._setting.key)
@@ -188,14 +243,17 @@ class Eg4DriftEntity(Eg4SupervisorEntity):
         """Available while a report exists and at least one pack reports."""
         return self._supervisor.drift is not None and self._packs_report()
 
-    async def async_added_to_hass(self) -> None:
-        """Update when the supervisor publishes a new analysis."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, signal_drift(self._supervisor.entry_id), self.async_write_ha_state
-            )
-        )
+    def topic_keys(self) -> list[ListenKey]:
+        """Each new analysis the supervisor publishes."""
+        return [DRIFT]
+
+    @callback
+    def _handle_topic_update(self) -> None:
+        """A figure (``coalesce_step``) is written when it moved by its step; a verdict always."""
+        if self.coalesce_step is not None and self.coordinator.fanout.interval > 0:
+            self._handle_coalesced_update()
+        else:
+            self._write()
 
 
 class Eg4CalibrationEntity(Eg4SupervisorEntity):
@@ -216,7 +274,7 @@ class Eg4CalibrationEntity(Eg4SupervisorEntity):
         """The record is known whatever the telemetry does; the bank's figures are not."""
         return self._packs_report() if self.shows_bank else True
 
-    def listen_keys(self) -> list[tuple[SourceId, str]]:
+    def listen_keys(self) -> list[ListenKey]:
         """Each pack's progress readings, when this entity shows them."""
         if not self.follows_packs:
             return []
@@ -226,11 +284,6 @@ class Eg4CalibrationEntity(Eg4SupervisorEntity):
             for key in PROGRESS_KEYS
         ]
 
-    async def async_added_to_hass(self) -> None:
-        """Update on every phase change."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, signal_update(self._supervisor.entry_id), self._handle_key_update
-            )
-        )
+    def topic_keys(self) -> list[ListenKey]:
+        """Every phase change and every change of the record."""
+        return [CALIBRATION]

@@ -1,4 +1,9 @@
-"""Apply decoded readings to the SystemState (pure, no Home Assistant imports)."""
+"""Apply decoded readings to the SystemState (pure, no Home Assistant imports).
+
+Besides the keys that moved, a ``Change`` names the ones that crossed a safety threshold
+(``significance.THRESHOLDS``): the entities showing those write at once, whatever the update
+interval coalesces.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .model import InverterState, MetricValue, PackState, SettingValue, SourceId, SystemState
+from .significance import THRESHOLDS, crossed
 from .transport.base import Reading
 
 TEMPERATURE_PREFIX = "temperature_"
@@ -18,10 +24,14 @@ _STORABLE = (float, str, bool)
 
 @dataclass(slots=True)
 class Change:
-    """What one message changed: the keys whose values moved and the sources it revived."""
+    """What one message changed: the keys whose values moved and the sources it revived.
+
+    ``crossed``: the keys (among ``keys``) whose value crossed a safety threshold.
+    """
 
     keys: set[tuple[SourceId, str]] = field(default_factory=set)
     revived: set[SourceId] = field(default_factory=set)
+    crossed: set[tuple[SourceId, str]] = field(default_factory=set)
 
     def __bool__(self) -> bool:
         """True when anything changed."""
@@ -56,10 +66,10 @@ def apply_readings(state: SystemState, readings: Iterable[Reading], now: float) 
         device.seen_at[key] = now
         if isinstance(device, PackState) and key == "cell_voltage_delta":
             device.delta_reported = True  # the BMS's own figure wins over max - min from now on
-        if _store(device.metrics, key, value):
-            change.keys.add((reading.source, key))
-            if isinstance(device, PackState):
-                change.keys.update((reading.source, k) for k in _derive_pack(device, key))
+        if _put(change, reading.source, device.metrics, key, value) and isinstance(
+            device, PackState
+        ):
+            _derive_pack(change, device, key)
     return change
 
 
@@ -67,6 +77,20 @@ def _store(metrics: dict[str, MetricValue], key: str, value: MetricValue) -> boo
     if metrics.get(key) == value and key in metrics:
         return False
     metrics[key] = value
+    return True
+
+
+def _put(
+    change: Change, source: SourceId, metrics: dict[str, MetricValue], key: str, value: MetricValue
+) -> bool:
+    """Store a metric; note it in ``change`` if it moved (and if it crossed a threshold)."""
+    old = metrics.get(key)
+    if not _store(metrics, key, value):
+        return False
+    change.keys.add((source, key))
+    thresholds = THRESHOLDS.get(key)
+    if thresholds is not None and crossed(thresholds, old, value):
+        change.crossed.add((source, key))
     return True
 
 
@@ -89,16 +113,14 @@ def _store_protection(device: PackState, text: str) -> bool:
     return True
 
 
-def _derive_pack(pack: PackState, key: str) -> list[str]:
-    """Recompute values derived from ``key``; return the derived keys that changed."""
-    changed: list[str] = []
+def _derive_pack(change: Change, pack: PackState, key: str) -> None:
+    """Recompute values derived from ``key``; note the derived keys that changed."""
     metrics = pack.metrics
     if key in ("cell_voltage_max", "cell_voltage_min") and not pack.delta_reported:
         high, low = metrics.get("cell_voltage_max"), metrics.get("cell_voltage_min")
         if isinstance(high, float) and isinstance(low, float) and high >= low:
             delta = round((high - low) * 1000, 1)
-            if _store(metrics, "cell_voltage_delta", delta):
-                changed.append("cell_voltage_delta")
+            _put(change, pack.source, metrics, "cell_voltage_delta", delta)
     if key.startswith(TEMPERATURE_PREFIX) and key != DERIVED_TEMPERATURE:
         temps = [
             value
@@ -107,9 +129,8 @@ def _derive_pack(pack: PackState, key: str) -> list[str]:
             and name != DERIVED_TEMPERATURE
             and isinstance(value, float)
         ]
-        if temps and _store(metrics, DERIVED_TEMPERATURE, max(temps)):
-            changed.append(DERIVED_TEMPERATURE)
-    return changed
+        if temps:
+            _put(change, pack.source, metrics, DERIVED_TEMPERATURE, max(temps))
 
 
 def mark_stale(state: SystemState, now: float, timeout: float) -> set[SourceId]:

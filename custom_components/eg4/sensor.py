@@ -27,6 +27,7 @@ from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
+from .coordinator import Eg4Coordinator
 from .dynamic import async_add_source_entities
 from .entity import Eg4Entity, step_precision
 from .model import (
@@ -42,6 +43,7 @@ from .profiles.base import DEVICE_MODE_OPTIONS
 from .profiles.common import BATTERY_DIRECTION_OPTIONS, LINE_DIRECTION_OPTIONS
 from .runtime import Eg4ConfigEntry
 from .settings import NumberSetting
+from .significance import THRESHOLDS, step_for
 from .system_entities import CALIBRATION_SENSORS, DRIFT_SENSORS, CalibrationSensor, DriftSensor
 from .transport.base import Capabilities
 
@@ -305,10 +307,38 @@ async def async_setup_entry(
 
 
 class Eg4Sensor(Eg4Entity, SensorEntity):
-    """A sensor showing one value of one inverter or pack."""
+    """A sensor showing one value of one inverter or pack.
+
+    A measurement (a state class, no setting behind it, not an enum) is coalesced: written at
+    most once per update interval, when it moved by its kind's step (``significance``); a pack
+    reading with safety thresholds is written at once when it crosses one.
+    """
 
     entity_description: Eg4SensorEntityDescription
     _source: SourceId
+
+    def __init__(
+        self,
+        coordinator: Eg4Coordinator,
+        description: Eg4SensorEntityDescription,
+        source: SourceId,
+    ) -> None:
+        """Bind to the description; measurements are coalesced."""
+        super().__init__(coordinator, description, source)
+        if (
+            description.value_fn is None
+            and description.state_class is not None
+            and description.device_class is not SensorDeviceClass.ENUM
+        ):
+            self.coalesce_step = step_for(
+                description.device_class, description.suggested_display_precision
+            )
+            if source.kind is SourceKind.PACK:
+                self.thresholds = THRESHOLDS.get(description.key, ())
+
+    def coalesce_value(self) -> object:
+        """The value shown."""
+        return self.native_value
 
     @property
     def native_value(self) -> StateType:

@@ -42,6 +42,7 @@ from .calibration.summary import owner_figures
 from .coordinator import Eg4Coordinator
 from .drift import DriftReport, DriftVerdict
 from .entity import Eg4CalibrationEntity, Eg4DriftEntity
+from .significance import THRESHOLDS, step_for
 from .supervisor import CalibrationSupervisor
 
 IDLE = "idle"
@@ -94,9 +95,23 @@ SOC_DRIFT = BinarySensorEntityDescription(
 
 
 class DriftSensor(Eg4DriftEntity, SensorEntity):
-    """A spread of the pack readings (highest minus lowest)."""
+    """A spread of the pack readings (highest minus lowest); noise below its display is no row."""
 
     entity_description: Eg4DriftSensorEntityDescription
+
+    def __init__(
+        self,
+        coordinator: Eg4Coordinator,
+        description: Eg4DriftSensorEntityDescription,
+        supervisor: CalibrationSupervisor,
+    ) -> None:
+        """Bind the description; the figure's step is its display precision."""
+        super().__init__(coordinator, description, supervisor)
+        self.coalesce_step = step_for(None, description.suggested_display_precision)
+
+    def coalesce_value(self) -> object:
+        """The figure shown."""
+        return self.native_value
 
     @property
     def native_value(self) -> float | None:
@@ -171,6 +186,7 @@ class Eg4CalibrationSensorEntityDescription(SensorEntityDescription):
     attributes_fn: Callable[[Watch], dict[str, Any]] | None = None
     follows_packs: bool = False
     needs_packs: bool = False  # shows the packs' figures: only for entries that have packs
+    thresholds: tuple[float, ...] = ()  # safety thresholds whose crossing writes at once
 
 
 def _time(seconds: float | None) -> datetime | None:
@@ -303,6 +319,7 @@ PROGRESS_SENSORS = (
         attributes_fn=lambda w: {"limit_v": w.config.limits.cell_voltage_max},
         follows_packs=True,
         needs_packs=True,
+        thresholds=THRESHOLDS["cell_voltage_max"],
     ),
     Eg4CalibrationSensorEntityDescription(
         key="highest_battery_current",
@@ -354,10 +371,22 @@ class CalibrationSensor(Eg4CalibrationEntity, SensorEntity):
         description: Eg4CalibrationSensorEntityDescription,
         supervisor: CalibrationSupervisor,
     ) -> None:
-        """Bind the description: whether pack readings refresh it, whether it shows them."""
+        """Bind the description: whether pack readings refresh it, whether it shows them.
+
+        Pack readings are coalesced like the packs' own sensors (the phase changes are not).
+        """
         super().__init__(coordinator, description, supervisor)
         self.follows_packs = description.follows_packs
         self.shows_bank = description.needs_packs
+        if description.follows_packs:
+            self.coalesce_step = step_for(
+                description.device_class, description.suggested_display_precision
+            )
+            self.thresholds = description.thresholds
+
+    def coalesce_value(self) -> object:
+        """The value shown."""
+        return self.native_value
 
     @property
     def native_value(self) -> Value:

@@ -765,6 +765,7 @@ async def test_options_defaults(hass: HomeAssistant, powermon_loaded: MockConfig
         "confirm_timeout": 60,
         "add_new_sources": True,
         "write_budget_per_hour": 60,
+        "entity_interval": 10,
     }
     coordinator = powermon_loaded.runtime_data.coordinator
     assert (coordinator.stale_timeout, coordinator.confirm_timeout) == (180, 60)
@@ -795,6 +796,7 @@ async def test_options_stored_as_ints_and_entry_reloads(
         "confirm_timeout": 90,
         "add_new_sources": False,
         "write_budget_per_hour": 0,
+        "entity_interval": 10,  # the default, as the form offered it
     }
     assert type(entry.options["stale_timeout"]) is int
     assert type(entry.options["write_budget_per_hour"]) is int
@@ -815,6 +817,7 @@ async def test_options_stored_as_ints_and_entry_reloads(
         "confirm_timeout": 90,
         "add_new_sources": False,
         "write_budget_per_hour": 0,
+        "entity_interval": 10,  # the default, as the form offered it
     }
 
 

@@ -935,5 +935,6 @@ def test_cloud_translations_cover_every_field_error_and_abort() -> None:
         "confirm_timeout",
         "add_new_sources",  # MQTT entries only
         "write_budget_per_hour",
+        "entity_interval",  # MQTT entries only
     }
     assert set(options["data_description"]) == set(options["data"])

@@ -1,5 +1,6 @@
-"""The options flow: timeouts, the cloud's poll interval, new units and packs, the write budget.
+"""The options flow: timeouts, poll interval, new units and packs, write budget, entity interval.
 
+``entity_interval`` is how often a measurement entity may write its state (``fanout.py``).
 MQTT entries take units and packs that start publishing after set-up (dynamic.py) unless the
 ``add_new_sources`` option is off. New options reload the entry, which would end a running
 calibration: while one runs the flow refuses, when opened and again when submitted.
@@ -22,14 +23,17 @@ from ..budget import DEFAULT_PER_HOUR
 from ..const import (
     CONF_ADD_NEW_SOURCES,
     CONF_CONFIRM_TIMEOUT,
+    CONF_ENTITY_INTERVAL,
     CONF_SCAN_INTERVAL,
     CONF_STALE_TIMEOUT,
     CONF_TRANSPORT,
     CONF_WRITE_BUDGET,
     DEFAULT_CONFIRM_TIMEOUT,
+    DEFAULT_ENTITY_INTERVAL,
     DEFAULT_SCAN_INTERVAL,
     DEFAULT_STALE_TIMEOUT,
     MAX_CONFIRM_TIMEOUT,
+    MAX_ENTITY_INTERVAL,
     MAX_SCAN_INTERVAL,
     MAX_STALE_TIMEOUT,
     MAX_WRITE_BUDGET,
@@ -55,14 +59,19 @@ class Eg4OptionsFlow(OptionsFlow):
                 reason=ABORT_CALIBRATION_RUNNING,
                 description_placeholders=calibration_running_placeholders(self.config_entry),
             )
+        errors: dict[str, str] = {}
         if user_input is not None:
-            return self.async_create_entry(
-                data={
-                    key: value if isinstance(value, bool) else int(value)
-                    for key, value in user_input.items()
-                }
-            )
-        options = self.config_entry.options
+            data = {
+                key: value if isinstance(value, bool) else int(value)
+                for key, value in user_input.items()
+            }
+            stale = data.get(CONF_STALE_TIMEOUT, DEFAULT_STALE_TIMEOUT)
+            if data.get(CONF_ENTITY_INTERVAL, 0) >= stale:
+                # A value would wait longer to be shown than a silent source takes to go stale.
+                errors[CONF_ENTITY_INTERVAL] = "entity_interval_too_long"
+            else:
+                return self.async_create_entry(data=data)
+        options = {**self.config_entry.options, **(user_input or {})}
         fields: dict[vol.Marker, Any] = {}
         if self.config_entry.data.get(CONF_TRANSPORT) == TRANSPORT_CLOUD:
             fields[
@@ -93,7 +102,14 @@ class Eg4OptionsFlow(OptionsFlow):
         ] = NumberSelector(
             NumberSelectorConfig(min=0, max=MAX_WRITE_BUDGET, step=1, mode=NumberSelectorMode.BOX)
         )
-        return self.async_show_form(step_id="init", data_schema=vol.Schema(fields))
+        if self.config_entry.data.get(CONF_TRANSPORT) != TRANSPORT_CLOUD:  # polls pace the cloud
+            fields[
+                vol.Required(
+                    CONF_ENTITY_INTERVAL,
+                    default=options.get(CONF_ENTITY_INTERVAL, DEFAULT_ENTITY_INTERVAL),
+                )
+            ] = _seconds(0, MAX_ENTITY_INTERVAL)
+        return self.async_show_form(step_id="init", data_schema=vol.Schema(fields), errors=errors)
 
 
 def _seconds(minimum: int, maximum: int) -> NumberSelector:

@@ -12,8 +12,7 @@
 from __future__ import annotations
 
 from .answers import plan_response
-from .core import CalibrationSupervisor, signal_update
-from .drift_watch import signal_drift
+from .core import CalibrationSupervisor
 from .endings import EVENT_CALIBRATION_ENDED
 from .notify import EVENT_CALIBRATION
 from .plan_check import limits_from
@@ -26,6 +25,4 @@ __all__ = [
     "async_remove_record",
     "limits_from",
     "plan_response",
-    "signal_drift",
-    "signal_update",
 ]

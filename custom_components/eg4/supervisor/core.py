@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 
 from ..calibration import (
@@ -42,6 +41,7 @@ from ..calibration import (
 )
 from ..const import DOMAIN
 from ..drift import DriftReport
+from ..fanout import CALIBRATION
 from ..ingest import Change
 from ..model import SystemState
 from .answers import cancel_response
@@ -60,11 +60,6 @@ _LOGGER = logging.getLogger(__name__)
 TICK = timedelta(seconds=30)
 
 
-def signal_update(entry_id: str) -> str:
-    """Dispatcher signal for the calibration entities of one entry."""
-    return f"{DOMAIN}_calibration_{entry_id}"
-
-
 class CalibrationSupervisor:
     """Runs at most one calibration of one config entry."""
 
@@ -80,9 +75,8 @@ class CalibrationSupervisor:
         self.notifier = Notifier(hass, entry_id)
         self.reverter = Reverter(self)
         self.drift_watch = DriftWatch(
-            hass,
             entry_id,
-            lambda: coordinator.data,
+            coordinator,
             coordinator.stale_timeout,
             self.now,
             self._schedule_save,
@@ -303,7 +297,7 @@ class CalibrationSupervisor:
             elif isinstance(action, Finish):
                 self._finish(run, action)
         if actions:  # most updates change nothing the calibration entities show
-            async_dispatcher_send(self.hass, signal_update(self.entry_id))
+            self.coordinator.async_notify(CALIBRATION)
 
     def spawn(self, coro: Any, *, eager: bool = False, background: bool = False) -> None:
         """A task of this supervisor's (cancelled when the entry unloads)."""
@@ -333,7 +327,7 @@ class CalibrationSupervisor:
             if self.run is run:
                 self.run = None
             self._unhold()
-            async_dispatcher_send(self.hass, signal_update(self.entry_id))
+            self.coordinator.async_notify(CALIBRATION)
         if watch:
             self.reverter.watch_late(run)
         await self._async_save()

@@ -9,15 +9,18 @@ fix); it comes back if the counters are still drifted after it. The analysis its
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later
 
 from ..const import DOMAIN
 from ..drift import DriftReport, DriftVerdict, analyze
-from ..model import SystemState
+from ..fanout import DRIFT
+
+if TYPE_CHECKING:
+    from ..coordinator import Eg4Coordinator
 
 DRIFT_REPAIR_AFTER_S = 24 * 3600.0
 DRIFT_SOON_S = 2.0  # after a source (re)appears, analyse drift this soon instead of on the tick
@@ -26,31 +29,27 @@ DRIFT_TRANSLATION_KEY = "soc_drift"
 ISSUE_ENTRY_ID = "entry_id"  # the issue's data: the entry the fix flow calibrates
 
 
-def signal_drift(entry_id: str) -> str:
-    """Dispatcher signal for the drift entities of one entry."""
-    return f"{DOMAIN}_drift_{entry_id}"
-
-
 class DriftWatch:
     """Keeps an entry's drift analysis and its repair issue current."""
 
     def __init__(
         self,
-        hass: HomeAssistant,
         entry_id: str,
-        state: Callable[[], SystemState],
+        coordinator: Eg4Coordinator,
         stale_after_s: float,
         now: Callable[[], float],
         on_since_changed: Callable[[], None],
         calibrating: Callable[[], bool],
     ) -> None:
-        """Bind to an entry's state; ``on_since_changed`` persists ``since``.
+        """Bind to an entry's coordinator; ``on_since_changed`` persists ``since``.
+
+        A new analysis is told to the drift entities through the coordinator (``fanout.DRIFT``).
 
         ``calibrating`` says whether a calibration is under way (the issue then stands down).
         """
-        self.hass = hass
+        self.hass = coordinator.hass
         self.entry_id = entry_id
-        self._state = state
+        self._coordinator = coordinator
         self._stale_after_s = stale_after_s
         self._now = now
         self._on_since_changed = on_since_changed
@@ -86,10 +85,10 @@ class DriftWatch:
     def refresh(self) -> None:
         """Analyse the bank; suggest a calibration when counters stay drifted for a day."""
         now = self._now()
-        report = analyze(self._state(), now=now, stale_after_s=self._stale_after_s)
+        report = analyze(self._coordinator.data, now=now, stale_after_s=self._stale_after_s)
         if report != self.report:
             self.report = report
-            async_dispatcher_send(self.hass, signal_drift(self.entry_id))
+            self._coordinator.async_notify(DRIFT)
         if report.verdict is DriftVerdict.DRIFT:
             if self.since is None:
                 self.since = now
