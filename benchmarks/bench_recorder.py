@@ -1,7 +1,7 @@
 """Issue 16: recorder rows and UI freshness over an hour of telemetry, with the real recorder.
 
 One Home Assistant with its real recorder (SQLite in a temporary file, the default commit
-interval of 5 s), the same stream as the ingest benchmark (2 inverters x 22 + 6 packs x 10
+interval of 5 s), the same stream as the ingest benchmark (2 inverters x 22 + 6 packs x 11
 topics per simulated second, PowermonLvxFace) delivered once per simulated second to both
 (a) the eg4 entry, with its default options, and (b) Home Assistant's MQTT sensors created by
 discovery for the same topics (the configs of ``bench_ingest``), which subscribe side by
@@ -15,11 +15,11 @@ first values), read back with SQL once ``async_wait_recording_done`` has committ
 UI freshness: after each round, every eg4 entity's state in the state machine (what a
 dashboard shows) is compared with the state the entity would write from what the integration
 holds at that moment (the bridge's latest values: the coordinator decodes every message at
-once). A value is late from the first round
-in which they differ to the round in which they agree again; the figure is the longest such
-lag in simulated seconds, over every entity and the whole hour. "Differ" is read twice
-(``Freshness``): by at least the entity's significance step (the headline, the changes the
-integration promises to show within its interval) and by anything shown at display precision.
+once). When they differ, the lag is the age of the value shown: the time since the bridge last
+had it. The figure is the longest such lag in simulated seconds, over every entity and the
+whole hour. "Differ" is read twice (``Freshness``): by at least the entity's significance step
+(the headline: the changes the integration promises to show within its interval) and by
+anything shown differently at display precision.
 """
 
 from __future__ import annotations
@@ -122,28 +122,31 @@ def _moved(shown: str, due: str, step: float) -> bool:
 
 @dataclass
 class Lag:
-    """When each entity's current lag began, and the longest lag each has had."""
+    """How old the value each entity shows is, whenever it differs from the bridge's.
 
-    since: dict[str, float] = field(default_factory=dict)
+    ``seen`` keeps, per entity, the last time the bridge's value was each value it has had;
+    when the shown value differs from the bridge's current one, its age is the time since
+    the bridge last had it (since the start, if the bridge never had it).
+    """
+
+    seen: dict[str, dict[str, float]] = field(default_factory=dict)
     worst: dict[str, float] = field(default_factory=dict)
     late: int = 0  # entity-seconds late
 
-    def update(self, lagging: set[str], now: float) -> None:
-        """The entities late at ``now``; close the lags that ended."""
-        for entity_id in [e for e in self.since if e not in lagging]:
-            self._close(entity_id, now)
-        for entity_id in lagging:
-            self.since.setdefault(entity_id, now)
-        self.late += len(lagging)
+    def observe(self, entity_id: str, shown: str, due: str, *, late: bool, now: float) -> None:
+        """The entity shows ``shown`` at ``now`` while the bridge's value is ``due``."""
+        seen = self.seen.setdefault(entity_id, {})
+        seen[due] = now
+        if not late:
+            return
+        self.late += 1
+        lag = now - seen.get(shown, 0.0)
+        if lag > self.worst.get(entity_id, 0.0):
+            self.worst[entity_id] = lag
 
-    def _close(self, entity_id: str, now: float) -> None:
-        lag = now - self.since.pop(entity_id)
-        self.worst[entity_id] = max(self.worst.get(entity_id, 0.0), lag)
-
-    def finish(self, now: float) -> float:
-        """Count the lags still open at ``now``; the longest lag."""
-        for entity_id in list(self.since):
-            self._close(entity_id, now)
+    @property
+    def longest_lag(self) -> float:
+        """The oldest a shown value has been."""
         return max(self.worst.values(), default=0.0)
 
     def longest(self, count: int = 5) -> str:
@@ -154,13 +157,15 @@ class Lag:
 
 @dataclass
 class Freshness:
-    """How long each eg4 entity's shown state lags the state it would write now.
+    """How far each eg4 entity's shown state lags the state it would write now.
 
-    Two readings of "lags": ``significant``, by at least the entity's own significance step
-    (``coalesce_step``: a whole percent of SoC, half a degree, one unit of the display
-    precision), the changes the integration promises to show within its interval; and
-    ``display``, by anything a dashboard would show differently at the display precision
-    (a change smaller than the step can still flip the last digit shown).
+    Every check compares the state in the state machine with the one the entity would write
+    from what the coordinator holds (the bridge's latest values). Two readings of "differ":
+    ``significant``, by at least the entity's own significance step (``coalesce_step``: a
+    whole percent of SoC, half a degree, one unit of the display precision), the changes the
+    integration promises to show within its interval; and ``display``, by anything a
+    dashboard would show differently at the display precision (a change smaller than the
+    step can still flip the last digit shown).
     """
 
     hass: HomeAssistant
@@ -187,26 +192,21 @@ class Freshness:
     def check(self, now: float) -> None:
         """Compare every entity at simulated time ``now``."""
         self.checks += 1
-        significant: set[str] = set()
-        display: set[str] = set()
         states = self.hass.states
         for entity_id, entity in self.entities.items():
             state = states.get(entity_id)
             shown = state.state if state is not None else ""
             due = entity._stringify_state(entity.available)  # noqa: SLF001
-            if shown == due:
-                continue
             precision = (
                 entity.suggested_display_precision if isinstance(entity, SensorEntity) else None
             )
-            differs = _shown(shown, precision) != _shown(due, precision)
-            if differs:
-                display.add(entity_id)
+            shown_display, due_display = _shown(shown, precision), _shown(due, precision)
             step = getattr(entity, "coalesce_step", None)
-            if _moved(shown, due, step) if step else differs:
-                significant.add(entity_id)
-        self.significant.update(significant, now)
-        self.display.update(display, now)
+            moved = _moved(shown, due, step) if step else shown_display != due_display
+            self.significant.observe(entity_id, shown, due, late=moved, now=now)
+            self.display.observe(
+                entity_id, shown_display, due_display, late=shown_display != due_display, now=now
+            )
 
     @property
     def entity_seconds(self) -> int:
@@ -261,6 +261,7 @@ async def test_recorder_rows_and_freshness(
     now = 0.0
     await deliver(hass, stream.topics, stream.rounds[:1], direct=True)
     freshness = Freshness.of_entry(hass, entry.entry_id)
+    freshness.check(now)
     before = sides.rows(await rows_by_entity(hass, recorder_mock))
     measurement = Measurement()
     for payloads in stream.measured:
@@ -281,8 +282,8 @@ async def test_recorder_rows_and_freshness(
 
     eg4_rows, mqtt_rows = (a - b for a, b in zip(after, before, strict=True))
     share = eg4_rows / mqtt_rows if mqtt_rows else float("inf")
-    worst = freshness.significant.finish(now)
-    display_worst = freshness.display.finish(now)
+    worst = freshness.significant.longest_lag
+    display_worst = freshness.display.longest_lag
     print(
         f"rows in states during the hour: eg4 {eg4_rows} ({eg4_rows / seconds * 3600:,.0f}/h), "
         f"HA MQTT sensors {mqtt_rows}; eg4 = {share:.1%} of HA's; first values before the hour: "

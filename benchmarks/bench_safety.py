@@ -35,6 +35,7 @@ from simulator import PowermonLvxFace, build_twin
 from .harness import (
     Measurement,
     banner,
+    entity_interval,
     env_int,
     forget_mock_calls,
     percentile,
@@ -85,6 +86,7 @@ class Rig:
         entry = powermon_entry()
         await setup_entry(self.hass, entry)
         self.entry_id = entry.entry_id
+        self.interval = entity_interval(entry)
         for topic in self.face.command_subscriptions():
             await mqtt.async_subscribe(self.hass, topic, self._on_command, qos=1)
         await self.hass.async_block_till_done()
@@ -198,6 +200,7 @@ async def trials_of(rig: Rig, supervisor: CalibrationSupervisor, trials: int) ->
         f"p99 < {TARGET_P99_MS:g} ms",
         met=p99 < TARGET_P99_MS,
         measurement=measurement,
-        run=f"{trials} trials via eg4.run_calibration, breach in {dict(phases)}",
+        run=f"{trials} trials via eg4.run_calibration, breach in {dict(phases)}, entity "
+        f"interval {rig.interval} s",
     )
     assert p99 < TARGET_P99_MS, f"p99 {p99:.2f} ms >= {TARGET_P99_MS:g} ms"

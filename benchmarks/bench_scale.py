@@ -40,6 +40,7 @@ from .harness import (
     banner,
     build_stream,
     deliver,
+    entity_interval,
     env_int,
     powermon_entry,
     report,
@@ -66,6 +67,7 @@ class Bank:
     changed: float = 0.0
     memory: int = 0
     harness: int = 0
+    interval: float | None = None
 
     @property
     def name(self) -> str:
@@ -105,6 +107,7 @@ async def measure(
         finally:
             tracemalloc.stop()
         coordinator = entry.runtime_data.coordinator
+        bank.interval = entity_interval(entry)
         accepted, before = coordinator.accepted, writes.count
         gc.collect()
         cpu0 = time.process_time()
@@ -156,7 +159,8 @@ async def test_scale(hass: HomeAssistant, mqtt_mock: MqttMockHAClient) -> None:
             f"within ±{TARGET_SPREAD:.0%} of the smallest bank",
             met=abs(spread) <= TARGET_SPREAD,
             measurement=measurement,
-            run=f"{seconds} simulated s after {settle} s, {bank.messages} msgs (direct)",
+            run=f"{seconds} simulated s after {settle} s, {bank.messages} msgs (direct), "
+            f"entity interval {bank.interval} s",
         )
         report(
             "scale memory",

@@ -19,6 +19,8 @@ QUIET = (
     "simulator",
     "pytest_homeassistant_custom_component",
     "sqlalchemy",
+    "sqlalchemy.engine",
+    "sqlalchemy.engine.Engine",
 )
 
 

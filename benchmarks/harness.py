@@ -31,7 +31,6 @@ from homeassistant.core import HomeAssistant
 from paho.mqtt.client import MQTTMessage
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
 
-from custom_components.eg4 import const
 from custom_components.eg4.const import (
     CONF_BATTERY_PREFIX,
     CONF_CMD_MAX_CHARGE_CURRENT,
@@ -251,13 +250,13 @@ def powermon_entry(*, inverters: int = 2, packs: int = 6, tag: str = "bench") ->
 
 
 def entity_interval(entry: MockConfigEntry) -> float | None:
-    """Seconds between an entity's coalesced writes (None: the integration writes at once)."""
-    key = getattr(const, "CONF_ENTITY_INTERVAL", None)
-    if key is None:
-        return None
-    default = getattr(const, "DEFAULT_ENTITY_INTERVAL", None)
-    value = entry.options.get(key, default)
-    return None if value is None else float(value)
+    """Seconds between a measurement entity's writes in the loaded entry (None: at once).
+
+    Read from the running coordinator, so the figure is what the integration uses: its
+    default unless the entry's options say otherwise.
+    """
+    fanout = getattr(entry.runtime_data.coordinator, "fanout", None)
+    return None if fanout is None else float(fanout.interval)
 
 
 async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
