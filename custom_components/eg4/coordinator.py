@@ -209,14 +209,13 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
 
     @callback
     def _handle_message(self, result: TransportResult) -> None:
-        if isinstance(result, Rejected):
-            self.rejected[result.reason] += 1
-            return
-        if isinstance(result, Offline):
-            self._mark_offline(result.sources)
-            return
-        if isinstance(result, CommandResult):
-            self.writer.on_reply(result)
+        if not isinstance(result, Decoded):  # telemetry first: nearly every message is
+            if isinstance(result, Rejected):
+                self.rejected[result.reason] += 1
+            elif isinstance(result, Offline):
+                self._mark_offline(result.sources)
+            elif isinstance(result, CommandResult):
+                self.writer.on_reply(result)
             return
         joined = self._admit_sources(result) if self.add_new_sources and not result.retained else []
         change = apply_readings(self.data, result.readings, self.clock.now())

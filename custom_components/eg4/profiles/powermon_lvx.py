@@ -93,6 +93,8 @@ PI18_CHARGER_PRIORITY_READBACK: dict[str, ChargerPriority] = {
 }
 # A key as powermon should spell it; anything else (a '/' or a '?') is ignored and counted.
 _WELL_FORMED_KEY = re.compile(r"[A-Za-z0-9_\-]{1,64}")
+# Parsed topics kept: an installation has a few hundred; a flood of foreign ones is not kept.
+TOPICS_REMEMBERED = 4096
 
 # powermon key -> (canonical key, parser, setting it reports or None)
 INVERTER_KEYS: dict[str, tuple[str, Parser, SettingKey | None]] = {
@@ -200,6 +202,8 @@ class PowermonLvxProfile:
     # What the decoder remembers between messages: where each unit's blocks stand, counters.
     _guard: RatingGuard = field(init=False, repr=False, compare=False)
     _odd: _Counter = field(init=False, repr=False, compare=False)
+    # Topic -> (source, powermon key): a topic's meaning never changes, parse it once.
+    _topics: dict[str, tuple[SourceId, str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         """Order the source prefixes so a longer one wins (``lvx_bat_`` before ``lvx_``)."""
@@ -210,6 +214,7 @@ class PowermonLvxProfile:
         object.__setattr__(self, "_sources", tuple(sorted(sources, key=lambda item: -len(item[0]))))
         object.__setattr__(self, "_guard", RatingGuard(self._publisher))
         object.__setattr__(self, "_odd", _Counter())
+        object.__setattr__(self, "_topics", {})
 
     def _publisher(self, unit: int) -> str:
         """The powermon ``entity_id_prefix`` of a unit, as this entry expects it."""
@@ -273,16 +278,32 @@ class PowermonLvxProfile:
 
     def decode(self, topic: str, payload: str) -> DecodeResult:
         """Decode one telemetry message."""
+        known = self._topics.get(topic)
+        if known is None:
+            known = self._parse_topic(topic)
+            if known is None:
+                return None
+            if len(self._topics) < TOPICS_REMEMBERED:
+                self._topics[topic] = known
+        source, key = known
+        if source.kind is SourceKind.INVERTER:
+            return self._guard.admit(
+                source.index, key, lambda: decode_scalar(source, INVERTER_KEYS.get(key), payload)
+            )
+        return _decode_pack(source, key, payload)
+
+    def _parse_topic(self, topic: str) -> tuple[SourceId, str] | None:
+        """The source and powermon key a state topic carries, or None for a foreign one."""
         head = self.state_topic_prefix + "/"
         if not topic.startswith(head) or not topic.endswith("/state"):
             return None
         level = topic[len(head) : -len("/state")]
         for prefix, kind, count in self._sources:
             if level.startswith(prefix):
-                return self._decode_source(level[len(prefix) :], kind, count, payload)
+                return self._parse_source(level[len(prefix) :], kind, count)
         return None
 
-    def _decode_source(self, rest: str, kind: SourceKind, count: int, payload: str) -> DecodeResult:
+    def _parse_source(self, rest: str, kind: SourceKind, count: int) -> tuple[SourceId, str] | None:
         index_text, sep, key = rest.partition("_")
         if not sep or not (index_text.isascii() and index_text.isdigit()) or len(index_text) > 3:
             return None
@@ -292,12 +313,7 @@ class PowermonLvxProfile:
         if not _WELL_FORMED_KEY.fullmatch(key):
             self._odd.count += 1
             return None
-        source = SourceId(kind, index)
-        if kind is SourceKind.INVERTER:
-            return self._guard.admit(
-                index, key, lambda: decode_scalar(source, INVERTER_KEYS.get(key), payload)
-            )
-        return _decode_pack(source, key, payload)
+        return SourceId(kind, index), key
 
     def encode(self, key: SettingKey, value: SettingValue, unit: int | None) -> list[Command]:
         """lvx-control takes one command for the whole parallel group."""
