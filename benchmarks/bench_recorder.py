@@ -15,15 +15,17 @@ first values), read back with SQL once ``async_wait_recording_done`` has committ
 UI freshness: after each round, every eg4 entity's state in the state machine (what a
 dashboard shows) is compared with the state the entity would write from what the integration
 holds at that moment (the bridge's latest values: the coordinator decodes every message at
-once). When they differ, the lag is the age of the value shown: the time since the bridge last
-had it. The figure is the longest such lag in simulated seconds, over every entity and the
-whole hour. "Differ" is read twice (``Freshness``): by at least the entity's significance step
-(the headline: the changes the integration promises to show within its interval) and by
-anything shown differently at display precision.
+once). When they differ, the lag is how long the value shown has been off the bridge's: the
+time since the bridge's value was last close to it. The figure is the longest such lag in
+simulated seconds, over every entity and the whole hour. "Close" is read twice
+(``Freshness``): within the entity's significance step (the headline: the changes the
+integration promises to show within its interval) and equal at display precision.
 """
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +68,7 @@ from .harness import (
 )
 
 TARGET_ROW_SHARE = 0.25
+HISTORY_S = 900  # seconds of the bridge's values kept per entity for the lag
 STEP_EPSILON = 1e-9
 ROWS_SQL = text(
     "SELECT states_meta.entity_id, COUNT(*) FROM states "
@@ -122,37 +125,63 @@ def _moved(shown: str, due: str, step: float) -> bool:
 
 @dataclass
 class Lag:
-    """How old the value each entity shows is, whenever it differs from the bridge's.
+    """How long each entity's shown value has been off the bridge's, whenever it is off.
 
-    ``seen`` keeps, per entity, the last time the bridge's value was each value it has had;
-    when the shown value differs from the bridge's current one, its age is the time since
-    the bridge last had it (since the start, if the bridge never had it).
+    ``history`` keeps, per entity, the bridge's value of each recent second; when the shown
+    value is off the bridge's current one, the lag is the time since the bridge's value was
+    last not off it (``close``: within the entity's step, or equal as shown), or since the
+    oldest second kept when it never was.
     """
 
-    seen: dict[str, dict[str, float]] = field(default_factory=dict)
+    close: Callable[[str, str, Entity], bool]
+    history: dict[str, deque[tuple[float, str]]] = field(default_factory=dict)
     worst: dict[str, float] = field(default_factory=dict)
     late: int = 0  # entity-seconds late
 
-    def observe(self, entity_id: str, shown: str, due: str, *, late: bool, now: float) -> None:
+    def observe(self, entity: Entity, entity_id: str, shown: str, due: str, now: float) -> None:
         """The entity shows ``shown`` at ``now`` while the bridge's value is ``due``."""
-        seen = self.seen.setdefault(entity_id, {})
-        seen[due] = now
-        if not late:
+        history = self.history.setdefault(entity_id, deque(maxlen=HISTORY_S))
+        history.append((now, due))
+        if self.close(shown, due, entity):
             return
         self.late += 1
-        lag = now - seen.get(shown, 0.0)
+        since = history[0][0]
+        for at, value in reversed(history):
+            if self.close(shown, value, entity):
+                since = at
+                break
+        lag = now - since
         if lag > self.worst.get(entity_id, 0.0):
             self.worst[entity_id] = lag
 
     @property
     def longest_lag(self) -> float:
-        """The oldest a shown value has been."""
+        """The longest an entity's shown value has been off the bridge's."""
         return max(self.worst.values(), default=0.0)
 
     def longest(self, count: int = 5) -> str:
         """The entities with the longest lags."""
         top = sorted(self.worst.items(), key=lambda item: -item[1])[:count]
         return ", ".join(f"{entity_id} {lag:.0f} s" for entity_id, lag in top if lag) or "none"
+
+
+def _precision(entity: Entity) -> int | None:
+    return entity.suggested_display_precision if isinstance(entity, SensorEntity) else None
+
+
+def within_step(shown: str, due: str, entity: Entity) -> bool:
+    """Not off by the entity's significance step (or, without one, equal as shown)."""
+    step = getattr(entity, "coalesce_step", None)
+    if step:
+        return not _moved(shown, due, step)
+    precision = _precision(entity)
+    return _shown(shown, precision) == _shown(due, precision)
+
+
+def same_shown(shown: str, due: str, entity: Entity) -> bool:
+    """Equal at the entity's display precision."""
+    precision = _precision(entity)
+    return _shown(shown, precision) == _shown(due, precision)
 
 
 @dataclass
@@ -170,8 +199,8 @@ class Freshness:
 
     hass: HomeAssistant
     entities: dict[str, Entity]
-    significant: Lag = field(default_factory=Lag)
-    display: Lag = field(default_factory=Lag)
+    significant: Lag = field(default_factory=lambda: Lag(within_step))
+    display: Lag = field(default_factory=lambda: Lag(same_shown))
     checks: int = 0
 
     @classmethod
@@ -197,16 +226,8 @@ class Freshness:
             state = states.get(entity_id)
             shown = state.state if state is not None else ""
             due = entity._stringify_state(entity.available)  # noqa: SLF001
-            precision = (
-                entity.suggested_display_precision if isinstance(entity, SensorEntity) else None
-            )
-            shown_display, due_display = _shown(shown, precision), _shown(due, precision)
-            step = getattr(entity, "coalesce_step", None)
-            moved = _moved(shown, due, step) if step else shown_display != due_display
-            self.significant.observe(entity_id, shown, due, late=moved, now=now)
-            self.display.observe(
-                entity_id, shown_display, due_display, late=shown_display != due_display, now=now
-            )
+            self.significant.observe(entity, entity_id, shown, due, now)
+            self.display.observe(entity, entity_id, shown, due, now)
 
     @property
     def entity_seconds(self) -> int:

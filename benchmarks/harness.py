@@ -22,10 +22,11 @@ import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+from freezegun.api import real_datetime
 from homeassistant.const import __version__ as HA_VERSION  # noqa: N812
 from homeassistant.core import HomeAssistant
 from paho.mqtt.client import MQTTMessage
@@ -192,7 +193,7 @@ def report(
     if not recording():
         return
     row = [
-        datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+        real_datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),  # not a frozen clock's
         benchmark,
         figure,
         target,
