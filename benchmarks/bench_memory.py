@@ -6,8 +6,10 @@ Assistant's one-off caches are then already paid for and not counted. What is co
 everything allocated from then on and still alive after ``gc.collect()``: the entry, its
 coordinator, supervisor, devices, registry entries (with the JSON fragments the registries
 cache when they save), entities and their states, and whatever the message stream leaves
-behind. Samples: after setup, the first values and the registries' delayed saves (a real
-11 s wait), then every 10 simulated minutes.
+behind. Samples: after setup, the first values and the registries' delayed saves (11 s), then
+every 10 simulated minutes; the event loop's clock moves one second per round of telemetry
+(``simclock.SimClock``), so the entry's timers (coalesced writes among them) run as in
+production.
 
 Not counted, and printed separately: what the test harness itself holds: its in-memory
 stand-in for the files on disk (every Store write kept as parsed JSON) and the call records
@@ -24,10 +26,12 @@ import tracemalloc
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from .harness import (
     Measurement,
+    Stream,
     banner,
     build_stream,
     deliver,
@@ -36,6 +40,7 @@ from .harness import (
     report,
     setup_entry,
 )
+from .simclock import SimClock
 
 INVERTERS = 2
 PACKS = 16
@@ -61,8 +66,9 @@ HARNESS = (
 FRAMES = 3  # enough to see the harness's frame under a JSON parse or a mock call
 
 
-async def _retained(hass: HomeAssistant) -> tuple[int, int, tracemalloc.Snapshot]:
+async def retained(hass: HomeAssistant) -> tuple[int, int, tracemalloc.Snapshot]:
     """(retained bytes without the harness's, the harness's bytes, the snapshot)."""
+    await asyncio.sleep(0)  # timers a SimClock's advance made due run before the wait
     await hass.async_block_till_done()
     gc.collect()
     snapshot = tracemalloc.take_snapshot()
@@ -70,6 +76,42 @@ async def _retained(hass: HomeAssistant) -> tuple[int, int, tracemalloc.Snapshot
     ours = snapshot.filter_traces(HARNESS)
     kept = sum(trace.size for trace in ours.traces)
     return kept, total - kept, ours
+
+
+async def _samples(
+    hass: HomeAssistant, stream: Stream
+) -> tuple[MockConfigEntry, list[tuple[int, int]], int, tracemalloc.Snapshot]:
+    """Set up the entry; sample after setup and every SAMPLE_EVERY simulated seconds.
+
+    Returns the entry, the samples (simulated seconds, retained bytes), the harness's bytes
+    at the last sample and the last snapshot.
+    """
+    with SimClock(hass.loop) as clock:
+        entry = powermon_entry(inverters=INVERTERS, packs=PACKS)
+        await setup_entry(hass, entry)
+        await deliver(hass, stream.topics, stream.rounds[:1], direct=True, clock=clock)
+        # Let the registries' delayed saves (10 s) run: each caches the JSON form of every
+        # registry entry, which belongs to the entry's footprint.
+        clock.advance(SAVE_DELAY_S)
+        kept, harness, snapshot = await retained(hass)
+        samples: list[tuple[int, int]] = [(0, kept)]
+        print(
+            f"  after setup, first values and the registry saves: {kept / MB:.3f} MB "
+            f"(+ {harness / MB:.3f} MB held by the test harness, not counted)"
+        )
+        measured = stream.measured
+        for start in range(0, len(measured), SAMPLE_EVERY):
+            chunk = measured[start : start + SAMPLE_EVERY]
+            await deliver(hass, stream.topics, chunk, direct=True, clock=clock)
+            at = start + len(chunk)
+            del snapshot
+            kept, harness, snapshot = await retained(hass)
+            samples.append((at, kept))
+            print(
+                f"  after {at // 60:>3} simulated min: {kept / MB:.3f} MB "
+                f"(+ {harness / MB:.3f} MB harness)"
+            )
+    return entry, samples, harness, snapshot
 
 
 async def test_retained_memory(hass: HomeAssistant, mqtt_mock: MqttMockHAClient) -> None:
@@ -92,32 +134,7 @@ async def test_retained_memory(hass: HomeAssistant, mqtt_mock: MqttMockHAClient)
     gc.collect()
     tracemalloc.start(FRAMES)
     try:
-        entry = powermon_entry(inverters=INVERTERS, packs=PACKS)
-        await setup_entry(hass, entry)
-        await deliver(hass, stream.topics, stream.rounds[:1], direct=True)
-        # Let the registries' delayed saves (10 s, real time) run: each caches the JSON form
-        # of every registry entry, which belongs to the entry's footprint.
-        await asyncio.sleep(SAVE_DELAY_S)
-        kept, harness, snapshot = await _retained(hass)
-        samples: list[tuple[int, int]] = [(0, kept)]
-        harness_bytes = harness
-        print(
-            f"  after setup, first values and the registry saves: {kept / MB:.3f} MB "
-            f"(+ {harness / MB:.3f} MB held by the test harness, not counted)"
-        )
-        measured = stream.measured
-        for start in range(0, len(measured), SAMPLE_EVERY):
-            chunk = measured[start : start + SAMPLE_EVERY]
-            await deliver(hass, stream.topics, chunk, direct=True)
-            at = start + len(chunk)
-            del snapshot
-            kept, harness, snapshot = await _retained(hass)
-            samples.append((at, kept))
-            harness_bytes = harness
-            print(
-                f"  after {at // 60:>3} simulated min: {kept / MB:.3f} MB "
-                f"(+ {harness / MB:.3f} MB harness)"
-            )
+        entry, samples, harness_bytes, snapshot = await _samples(hass, stream)
     except BaseException:
         tracemalloc.stop()
         raise

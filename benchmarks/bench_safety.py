@@ -8,7 +8,10 @@ lever writes are read back and the packs charge (the run enters ``bulk``). Then 
 pack cell-voltage message of 3.62 V (limit 3.60 V) and times, with ``time.perf_counter``,
 from just before ``async_fire_mqtt_message`` to the moment ``mqtt_mock.async_publish`` is
 called with the first revert command. It then answers the revert with read-backs until the
-run ends (aborted, cell over-voltage) and starts the next trial.
+run ends (aborted, cell over-voltage) and starts the next trial. The entry runs with its default
+options (coalesced entity writes included, when the integration has them), and the event
+loop's clock moves one second with each step of the twin (``simclock.SimClock``), so the
+coalesced writes fall due between the telemetry rounds as they would in production.
 """
 
 from __future__ import annotations
@@ -25,12 +28,14 @@ from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.eg4.calibration import Phase
 from custom_components.eg4.const import DOMAIN
+from custom_components.eg4.model import SettingKey
 from custom_components.eg4.supervisor import CalibrationSupervisor
 from simulator import PowermonLvxFace, build_twin
 
 from .harness import (
     Measurement,
     banner,
+    entity_interval,
     env_int,
     forget_mock_calls,
     percentile,
@@ -38,6 +43,7 @@ from .harness import (
     report,
     setup_entry,
 )
+from .simclock import SimClock
 
 TARGET_P99_MS = 50.0
 BREACH_TOPIC = "homeassistant/sensor/lifepower4_3_cell_voltage_max/state"
@@ -65,6 +71,7 @@ class Rig:
         self.twin = build_twin("healthy", inverters=2, packs=6, seed=0)
         self.face = PowermonLvxFace(self.twin)
         self.publishes: list[tuple[float, str, str]] = []
+        self.clock = SimClock(hass.loop)
         client: Any = mqtt_mock
         real_publish = client._mock_wraps.async_publish  # noqa: SLF001
 
@@ -79,6 +86,7 @@ class Rig:
         entry = powermon_entry()
         await setup_entry(self.hass, entry)
         self.entry_id = entry.entry_id
+        self.interval = entity_interval(entry)
         for topic in self.face.command_subscriptions():
             await mqtt.async_subscribe(self.hass, topic, self._on_command, qos=1)
         await self.hass.async_block_till_done()
@@ -100,7 +108,8 @@ class Rig:
         forget_mock_calls(self.hass)
 
     async def step(self) -> None:
-        """One simulated second: step the twin, publish its telemetry, let tasks run."""
+        """One simulated second: step the twin and the loop's clock, publish, let tasks run."""
+        self.clock.advance(1.0)
         self.twin.step(1.0)
         self.telemetry()
         await _settle()
@@ -120,7 +129,13 @@ async def test_safety_reaction(hass: HomeAssistant, mqtt_mock: MqttMockHAClient)
     trials = env_int("EG4_BENCH_SAFETY_TRIALS", 200)
     banner("Safety reaction: breach message -> revert publish (issue 7.2)")
     rig = Rig(hass, mqtt_mock)
-    supervisor = await rig.start()
+    with rig.clock:
+        await trials_of(rig, await rig.start(), trials)
+
+
+async def trials_of(rig: Rig, supervisor: CalibrationSupervisor, trials: int) -> None:
+    """Run the trials, then print and record the latencies."""
+    hass = rig.hass
     latencies: list[float] = []
     phases: Counter[str] = Counter()
     inline = 0
@@ -165,6 +180,11 @@ async def test_safety_reaction(hass: HomeAssistant, mqtt_mock: MqttMockHAClient)
         assert supervisor.last["reason"] == "cell_over_voltage", supervisor.last
         await rig.step()  # the face's normal cell voltage replaces the breach value
         await hass.async_block_till_done()
+        # After a confirmed revert the supervisor watches for levers the inverters apply late
+        # (15 minutes); the next trial's own lever writes would count as late and be undone.
+        # End the watch, as an owner's own write of the setting through eg4 does.
+        for key in SettingKey:
+            supervisor.reverter.forget_late(key)
     measurement.stop()
 
     ms = [value * 1000 for value in latencies]
@@ -180,6 +200,7 @@ async def test_safety_reaction(hass: HomeAssistant, mqtt_mock: MqttMockHAClient)
         f"p99 < {TARGET_P99_MS:g} ms",
         met=p99 < TARGET_P99_MS,
         measurement=measurement,
-        run=f"{trials} trials via eg4.run_calibration, breach in {dict(phases)}",
+        run=f"{trials} trials via eg4.run_calibration, breach in {dict(phases)}, entity "
+        f"interval {rig.interval} s",
     )
     assert p99 < TARGET_P99_MS, f"p99 {p99:.2f} ms >= {TARGET_P99_MS:g} ms"

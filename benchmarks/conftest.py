@@ -13,7 +13,15 @@ from collections.abc import Iterator
 
 import pytest
 
-QUIET = ("homeassistant", "custom_components", "simulator", "pytest_homeassistant_custom_component")
+QUIET = (
+    "homeassistant",
+    "custom_components",
+    "simulator",
+    "pytest_homeassistant_custom_component",
+    "sqlalchemy",
+    "sqlalchemy.engine",
+    "sqlalchemy.engine.Engine",
+)
 
 
 @pytest.fixture(autouse=True)
