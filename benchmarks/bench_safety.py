@@ -28,7 +28,6 @@ from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.eg4.calibration import Phase
 from custom_components.eg4.const import DOMAIN
-from custom_components.eg4.model import SettingKey
 from custom_components.eg4.supervisor import CalibrationSupervisor
 from simulator import PowermonLvxFace, build_twin
 
@@ -180,11 +179,6 @@ async def trials_of(rig: Rig, supervisor: CalibrationSupervisor, trials: int) ->
         assert supervisor.last["reason"] == "cell_over_voltage", supervisor.last
         await rig.step()  # the face's normal cell voltage replaces the breach value
         await hass.async_block_till_done()
-        # After a confirmed revert the supervisor watches for levers the inverters apply late
-        # (15 minutes); the next trial's own lever writes would count as late and be undone.
-        # End the watch, as an owner's own write of the setting through eg4 does.
-        for key in SettingKey:
-            supervisor.reverter.forget_late(key)
     measurement.stop()
 
     ms = [value * 1000 for value in latencies]

@@ -305,6 +305,27 @@ async def test_breach_reverts_on_the_message_that_carries_it(
     assert all(not pack.bms.protection_list() for pack in rig.twin.packs)
 
 
+async def test_a_second_run_soon_after_the_first_keeps_its_levers(rig: Rig) -> None:
+    """A calibration started minutes after the last one was reverted is not undone.
+
+    After a confirmed revert the supervisor watches for a lever the inverters apply late; the
+    next run's own lever writes are not late levers of the last run.
+    """
+    await start_and_engage(rig)
+    task = rig.start("cancel_calibration")
+    await rig.drive(task.done, limit_s=6 * DEFAULT_CONFIRM_TIMEOUT + 300, what="the cancel")
+    assert rig.priorities() == EVERYDAY
+    await rig.advance(60)
+    run_id = await start_and_engage(rig)
+    for _ in range(10):  # ten minutes, inside the last run's watch for late levers
+        await rig.advance(60)
+    assert rig.supervisor.run is not None
+    assert rig.supervisor.run.run_id == run_id
+    assert rig.supervisor.run.reason is None, (rig.supervisor.run.reason, rig.supervisor.run.detail)
+    assert rig.phase == "bulk"
+    assert rig.priorities() == CALIBRATING
+
+
 # ---- reverts the device refuses ------------------------------------------------------------
 
 

@@ -269,10 +269,13 @@ class Reverter:
             return
         if self._late_busy:
             return
+        run = self._sup.run  # a run under way holds its own levers: they are not late ones
+        held = {item.setting for item in run.plan} if run is not None else set()
         late = [
             PlanItem(setting=key, unit=unit, from_value=lever, to_value=saved)
             for (unit, key), (lever, saved) in self._late.items()
-            if unit in state.inverters
+            if key not in held
+            and unit in state.inverters
             and values_match(state.inverters[unit].settings.get(key), lever, VALUE_TOLERANCE)
         ]
         if late:
