@@ -88,6 +88,15 @@ class EnergyMeter:
                 )
         return out
 
+    def kwh(self, units: list[int], span: str = "total") -> dict[str, float]:
+        """Each kind's counter of ``units`` in kWh, as the portal words show it (0.1 kWh steps).
+
+        What the local bridges publish too (lxp-bridge's ``e_*_all``, Solar Assistant's
+        totals): one meter per face, so every face's counters follow the same twin.
+        """
+        words = self.words(units)
+        return {kind: words[f"{span}{kind}"] / 10 for kind in KINDS}
+
 
 def _text(word: int) -> str:
     return f"{word / 10:g}"

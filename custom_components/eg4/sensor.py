@@ -28,6 +28,7 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .dynamic import async_add_source_entities
+from .energy_entities import async_setup_energy
 from .entity import Eg4Entity, step_precision
 from .model import (
     ChargerPriority,
@@ -302,6 +303,7 @@ async def async_setup_entry(
     )
     group.append(WritesTodaySensor(coordinator, WRITES_TODAY, None))
     async_add_entities(group)
+    async_setup_energy(hass, entry, async_add_entities)  # the Energy dashboard's sensors
 
 
 class Eg4Sensor(Eg4Entity, SensorEntity):

@@ -61,9 +61,10 @@ each unit reports the same bank, as an EG4 bank's master BMS aggregates it for t
 ``v_bat`` / ``vbat_inv`` are the unit's own battery-voltage sample, ``p_inv`` the unit's AC
 output power (the twin's units carry the whole load on their output), ``p_rec`` its grid
 charge power. ``max_chg_curr`` is the sum over the packs of 0.5 C capped by each BMS's
-(temperature-derated, 0 with the charge FET open) charge limit. Fields the twin does not model
-(energy counters, generator, recommended voltages, bus voltages) carry fixed illustrative
-values.
+(temperature-derated, 0 with the charge FET open) charge limit. The energy counters
+(``e_*_day`` / ``e_*_all``) are the unit's meter (:class:`simulator.portal_energy.EnergyMeter`,
+the portal's own), in 0.1 kWh steps. Fields the twin does not model (generator, recommended
+voltages, bus voltages) carry fixed illustrative values.
 
 Real-bridge quirk: lxp-bridge (6d6fcee) and eg4-bridge (0475d85) parse ``bat_current`` and the
 cell temperatures as *unsigned* u16, though EG4's register map says they are signed, so a
@@ -82,6 +83,7 @@ from typing import Any
 from .. import cloud_payloads as portal
 from ..bms import Protection
 from ..inverter import Inverter, UnitMode
+from ..portal_energy import EnergyMeter
 from ..settings import Setting
 from ..twin import Twin
 from .base import Message
@@ -218,10 +220,12 @@ class LxpBridgeFace:
         self.datalogs = names
         self.unsigned_bms_fields = unsigned_bms_fields
         self.params = portal.ParamStore(twin, source=SOURCE)
+        self.energy = EnergyMeter(twin)
 
     # ------------------------------------------------------------------ telemetry
     def telemetry(self) -> list[Message]:
         """Each unit's inputs/all and its holding registers (empty during a dropout)."""
+        self.energy.observe()  # the inverter counts whether or not the bridge publishes
         if self.twin.telemetry_suppressed():
             return []
         out: list[Message] = []
@@ -272,10 +276,10 @@ class LxpBridgeFace:
             "p_grid": grid_w,
             "p_to_grid": 0,
             "p_to_user": grid_w,
-            **_energy("day"),
+            **_energy("day", self.energy.kwh([unit], "today")),
             "v_bus_1": BUS_1_V,
             "v_bus_2": BUS_2_V,
-            **_energy("all"),
+            **_energy("all", self.energy.kwh([unit])),
             "fault_code": PARALLEL_FAULT if fl.mode is UnitMode.FAULT else 0,
             "warning_code": 0,
             "t_inner": round(fl.temperature_c),
@@ -491,10 +495,22 @@ def _mean_pack_temperature(twin: Twin) -> float:
     return sum(temps) / len(temps)
 
 
-def _energy(period: str) -> dict[str, float]:
-    """One period's energy counters (kWh; ``day`` or ``all``): the twin keeps none, so 0."""
-    out = {f"e_pv_{period}": 0.0}
-    out.update({f"e_pv_{period}_{n}": 0.0 for n in (1, 2, 3)})
-    for key in ("inv", "rec", "chg", "dischg", "eps", "to_grid", "to_user"):
-        out[f"e_{key}_{period}"] = 0.0
+def _energy(period: str, kwh: dict[str, float]) -> dict[str, float]:
+    """One period's energy counters (kWh; ``day`` or ``all``) from the unit's meter.
+
+    PV is one string; the load is the inverter's output (``p_inv`` above); the twin has no
+    rectifier or EPS counters of its own (0).
+    """
+    out = {f"e_pv_{period}": kwh["Yielding"], f"e_pv_{period}_1": kwh["Yielding"]}
+    out.update({f"e_pv_{period}_{n}": 0.0 for n in (2, 3)})
+    for key, kind in (
+        ("inv", "Usage"),
+        ("rec", None),
+        ("chg", "Charging"),
+        ("dischg", "Discharging"),
+        ("eps", None),
+        ("to_grid", "Export"),
+        ("to_user", "Import"),
+    ):
+        out[f"e_{key}_{period}"] = kwh[kind] if kind else 0.0
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..inverter import Inverter, UnitMode
 from ..pack import Pack
+from ..portal_energy import EnergyMeter
 from ..settings import ChargerPriority, Command, OutputPriority, Setting
 from ..twin import Twin
 from .base import Message, f1, f2, f3, i0, parse_float, parse_int
@@ -34,6 +35,15 @@ SETTINGS: dict[str, Setting] = {
     "battery_absorption_charge_voltage": Setting.BULK_VOLTAGE,
 }
 SOURCE = "solar_assistant"
+# total/<metric> -> the meter's kind.
+TOTAL_ENERGIES = {
+    "pv_energy": "Yielding",
+    "battery_energy_in": "Charging",
+    "battery_energy_out": "Discharging",
+    "grid_energy_in": "Import",
+    "grid_energy_out": "Export",
+    "load_energy": "Usage",
+}
 
 
 class SolarAssistantFace:
@@ -43,6 +53,7 @@ class SolarAssistantFace:
         """Bind to a twin; every topic starts with topic_prefix."""
         self.twin = twin
         self.topic_prefix = topic_prefix.rstrip("/")
+        self.energy = EnergyMeter(twin)
 
     @property
     def response_topic(self) -> str:
@@ -52,6 +63,7 @@ class SolarAssistantFace:
     # ------------------------------------------------------------------ telemetry
     def telemetry(self) -> list[Message]:
         """Every inverter, battery and total metric (empty during a dropout)."""
+        self.energy.observe()  # Solar Assistant keeps counting what it last saw
         if self.twin.telemetry_suppressed():
             return []
         p = self.topic_prefix
@@ -79,7 +91,7 @@ class SolarAssistantFace:
             "pv_voltage": f1(fl.pv_v),
             "load_power": i0(fl.load_w),
             "load_percentage": str(inv.load_pct),
-            "grid_power": i0(fl.grid_in_w),
+            "grid_power": i0(fl.grid_in_w),  # + importing
             "grid_voltage": f1(fl.grid_v),
             "ac_output_voltage": f1(fl.ac_out_v),
             "temperature": f1(fl.temperature_c),
@@ -115,7 +127,13 @@ class SolarAssistantFace:
         packs = self.twin.packs
         soc = sum(p.bms.soc_exact_pct for p in packs) / len(packs)
         power = sum(p.voltage * p.current_a for p in packs)
-        return {"battery_state_of_charge": i0(soc), "battery_power": i0(power)}
+        # The system's energies of the day (kWh): Solar Assistant's own restart at midnight.
+        today = self.energy.kwh(list(range(1, len(self.twin.inverters) + 1)), "today")
+        return {
+            "battery_state_of_charge": i0(soc),
+            "battery_power": i0(power),
+            **{metric: f1(today[kind]) for metric, kind in TOTAL_ENERGIES.items()},
+        }
 
     # ------------------------------------------------------------------ commands
     def command_subscriptions(self) -> list[str]:

@@ -582,6 +582,22 @@ def decode_all(profile: LxpBridgeProfile, messages: list[Message]) -> dict[tuple
     return out
 
 
+ENERGY_KEYS = (
+    "pv_energy",
+    "battery_charge_energy",
+    "battery_discharge_energy",
+    "grid_import_energy",
+    "grid_export_energy",
+    "load_energy",
+)
+
+
+def energy_of(kwh: dict[str, float]) -> list[float]:
+    """The meter's counters in the order of ENERGY_KEYS."""
+    kinds = ("Yielding", "Charging", "Discharging", "Import", "Export", "Usage")
+    return [kwh[kind] for kind in kinds]
+
+
 def expected(twin: Twin, face: LxpBridgeFace) -> dict[tuple[str, str], Any]:
     """What the profile should read, straight from the twin."""
     packs = twin.packs
@@ -605,6 +621,14 @@ def expected(twin: Twin, face: LxpBridgeFace) -> dict[tuple[str, str], Any]:
                 (inverter, "output_power"): round(fl.load_w),
                 (inverter, "grid_voltage"): round(fl.grid_v, 1),
                 (inverter, "temperature"): round(fl.temperature_c),
+                (inverter, "battery_flow"): round(fl.battery_current_a * fl.battery_v),
+                (inverter, "grid_power"): round(fl.grid_in_w),
+                **{
+                    (inverter, key): kwh
+                    for key, kwh in zip(
+                        ENERGY_KEYS, energy_of(face.energy.kwh([unit])), strict=True
+                    )
+                },
                 (inverter, "max_charge_current"): s.max_charge_current_a,
                 (inverter, "discharge_current"): 200,
                 (inverter, "ac_charge_soc_limit"): s.ac_charge_soc_limit_pct,

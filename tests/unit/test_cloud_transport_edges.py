@@ -20,6 +20,7 @@ from custom_components.eg4.cloud import (
     Eg4ApiError,
     Eg4AuthError,
     Eg4PermissionError,
+    EnergyTotals,
     InverterRef,
     ModelFamily,
     Plant,
@@ -52,6 +53,7 @@ class ScriptedClient:
     account: Account = field(default_factory=lambda: Account(plants=()))
     runtimes: dict[str, Runtime | Exception] = field(default_factory=dict)
     batteries: dict[str, BatteryInfo] = field(default_factory=dict)
+    energies: dict[str, EnergyTotals] = field(default_factory=dict)
     params: dict[str, dict[str, str]] = field(default_factory=dict)
     read_errors: list[Exception] = field(default_factory=list)
     apply_error: Exception | None = None
@@ -67,6 +69,9 @@ class ScriptedClient:
 
     async def battery(self, serial: str) -> BatteryInfo:
         return self.batteries.get(serial, BatteryInfo(serial=serial, online=True))
+
+    async def energy(self, serial: str) -> EnergyTotals:
+        return self.energies.get(serial, EnergyTotals())
 
     async def runtime(self, serial: str) -> Runtime:
         answer = self.runtimes.get(serial, Runtime(serial=serial, online=True, soc=50.0))

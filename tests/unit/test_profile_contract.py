@@ -268,6 +268,7 @@ SOLAR_ASSISTANT = Case(
         ("pv_power", "1520", "pv_power", 1520.0, None),
         ("pv_voltage", "312.5", "pv_voltage", 312.5, None),
         ("load_power", "850", "output_power", 850.0, None),
+        ("grid_power", "-310", "grid_power", -310.0, None),
         ("grid_voltage", "240.1", "grid_voltage", 240.1, None),
         ("ac_output_voltage", "239.8", "output_voltage", 239.8, None),
         ("temperature", "41", "temperature", 41.0, None),

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
+from custom_components.eg4.energy import EnergyKind
 from custom_components.eg4.model import (
     ChargerPriority,
     OutputPriority,
@@ -90,6 +91,8 @@ def test_capabilities(profile: SolarAssistantProfile) -> None:
         "output_voltage",
         "temperature",
         "device_mode",
+        "grid_power",
+        *(f"system_{kind}" for kind in EnergyKind),
     }
     assert caps.pack_metrics == {
         "soc",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .client import DEFAULT_SERVER, SERVERS, Eg4CloudClient, resolve_base_url
+from .energy import EnergyTotals
 from .errors import (
     Eg4ApiError,
     Eg4AuthError,
@@ -57,6 +58,7 @@ __all__ = [
     "Eg4PermissionError",
     "Eg4RateLimitedError",
     "Eg4TransientError",
+    "EnergyTotals",
     "FunctionWrite",
     "InverterRef",
     "ModelFamily",

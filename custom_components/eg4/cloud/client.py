@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from . import parse
+from .energy import ENERGY_INFO, EnergyTotals, energy_totals
 from .errors import (
     Eg4ApiError,
     Eg4AuthError,
@@ -200,6 +201,10 @@ class Eg4CloudClient:
         """The bank behind one inverter with its packs."""
         serial = _serial(serial)
         return parse.battery(serial, await self._request(BATTERY, {"serialNum": serial}))
+
+    async def energy(self, serial: str) -> EnergyTotals:
+        """The lifetime energy counters of one inverter."""
+        return energy_totals(await self._request(ENERGY_INFO, {"serialNum": _serial(serial)}))
 
     async def read_parameters(
         self, serial: str, start_register: int = 0, count: int = 127

@@ -29,6 +29,7 @@ from ..const import (
     MAX_INVERTERS,
     PROFILE_LXP_BRIDGE,
 )
+from ..energy import BATTERY_FLOW, GRID_POWER, EnergyKind
 from ..model import ChargerPriority, SettingKey, SettingValue, SourceId, SourceKind
 from ..settings import (
     AC_CHARGE_SOC_LIMIT,
@@ -41,6 +42,7 @@ from ..settings import (
 from ..transport.base import Capabilities, CommandResult, Decoded, Reading, Rejected
 from .base import (
     CURRENT,
+    ENERGY,
     PERCENT,
     POWER,
     TEMPERATURE,
@@ -62,6 +64,15 @@ INPUT_KEYS: dict[str, tuple[SourceKind, str, Bounds]] = {
     "p_inv": (SourceKind.INVERTER, "output_power", POWER),
     "v_ac_r": (SourceKind.INVERTER, "grid_voltage", VOLTAGE_AC),
     "t_inner": (SourceKind.INVERTER, "temperature", TEMPERATURE),
+    "p_battery": (SourceKind.INVERTER, BATTERY_FLOW, POWER),  # + charging, like the model
+    "p_grid": (SourceKind.INVERTER, GRID_POWER, POWER),  # + importing, like the model
+    # Lifetime energy counters (kWh); the load is the inverter's output, as p_inv above.
+    "e_pv_all": (SourceKind.INVERTER, EnergyKind.PV, ENERGY),
+    "e_chg_all": (SourceKind.INVERTER, EnergyKind.BATTERY_CHARGE, ENERGY),
+    "e_dischg_all": (SourceKind.INVERTER, EnergyKind.BATTERY_DISCHARGE, ENERGY),
+    "e_to_user_all": (SourceKind.INVERTER, EnergyKind.GRID_IMPORT, ENERGY),
+    "e_to_grid_all": (SourceKind.INVERTER, EnergyKind.GRID_EXPORT, ENERGY),
+    "e_inv_all": (SourceKind.INVERTER, EnergyKind.LOAD, ENERGY),
     "bat_current": (SourceKind.PACK, "current", CURRENT),
     "max_cell_voltage": (SourceKind.PACK, "cell_voltage_max", VOLTAGE_CELL),
     "min_cell_voltage": (SourceKind.PACK, "cell_voltage_min", VOLTAGE_CELL),

@@ -1,6 +1,7 @@
 """Solar Assistant's MQTT interface for Voltronic-family (EG4 LVX) inverters.
 
-Telemetry: ``<prefix>/inverter_<n>/<metric>/state`` and ``<prefix>/battery_<n>/<metric>/state``.
+Telemetry: ``<prefix>/inverter_<n>/<metric>/state`` and ``<prefix>/battery_<n>/<metric>/state``;
+the system's energy totals: ``<prefix>/total/<metric>/state``.
 Commands: ``<prefix>/inverter_<n>/<setting>/set`` with Solar Assistant's own option strings,
 one per unit; the reply arrives on ``<prefix>/set/response_message/state``. Units and batteries
 beyond the configured counts are decoded too (up to the integration's limits): they join.
@@ -21,6 +22,7 @@ from ..const import (
     MAX_PACKS,
     PROFILE_SOLAR_ASSISTANT,
 )
+from ..energy import GRID_POWER, SYSTEM_PREFIX, EnergyKind
 from ..model import (
     ChargerPriority,
     OutputPriority,
@@ -41,6 +43,7 @@ from .base import (
     COUNT,
     CURRENT,
     DEFAULT_MAX_PAYLOAD,
+    ENERGY,
     PERCENT,
     POWER,
     TEMPERATURE,
@@ -65,6 +68,7 @@ INVERTER_METRICS: dict[str, tuple[str, Parser, SettingKey | None]] = {
     "pv_power": ("pv_power", number_parser(POWER), None),
     "pv_voltage": ("pv_voltage", number_parser(VOLTAGE_PV), None),
     "load_power": ("output_power", number_parser(POWER), None),
+    "grid_power": (GRID_POWER, number_parser(POWER), None),  # + importing
     "grid_voltage": ("grid_voltage", number_parser(VOLTAGE_AC), None),
     "ac_output_voltage": ("output_voltage", number_parser(VOLTAGE_AC), None),
     "temperature": ("temperature", number_parser(TEMPERATURE), None),
@@ -109,6 +113,20 @@ INVERTER_METRICS: dict[str, tuple[str, Parser, SettingKey | None]] = {
         number_parser(VOLTAGE_BANK),
         SettingKey.FLOAT_VOLTAGE,
     ),
+}
+
+# ``total/<metric>``: the system's energy counters (kWh; Solar Assistant's own, which restart at
+# its midnight), carried on unit 1 under ``system_<kind>`` (the group's sensors read them there).
+TOTAL_METRICS: dict[str, tuple[str, Parser, SettingKey | None]] = {
+    topic: (SYSTEM_PREFIX + kind, number_parser(ENERGY), None)
+    for topic, kind in (
+        ("pv_energy", EnergyKind.PV),
+        ("battery_energy_in", EnergyKind.BATTERY_CHARGE),
+        ("battery_energy_out", EnergyKind.BATTERY_DISCHARGE),
+        ("grid_energy_in", EnergyKind.GRID_IMPORT),
+        ("grid_energy_out", EnergyKind.GRID_EXPORT),
+        ("load_energy", EnergyKind.LOAD),
+    )
 }
 
 BATTERY_METRICS: dict[str, tuple[str, Parser]] = {
@@ -189,7 +207,7 @@ class SolarAssistantProfile:
             SettingKey.STOP_CHARGE_VOLTAGE: STOP_CHARGE_VOLTAGE,
         }
         return table_capabilities(
-            INVERTER_METRICS,
+            {**INVERTER_METRICS, **TOTAL_METRICS},
             BATTERY_METRICS,
             more_pack_metrics=["cell_voltage_delta", "temperature_max"],
             writable=writable,
@@ -211,6 +229,10 @@ class SolarAssistantProfile:
             return None
         if device == "set" and metric == "response_message":
             return _decode_response(payload)
+        if device == "total":
+            return decode_scalar(
+                SourceId(SourceKind.INVERTER, 1), TOTAL_METRICS.get(metric), payload
+            )
         kind, _, index_text = device.rpartition("_")
         if not _UNIT_INDEX.fullmatch(index_text):
             return None

@@ -2,7 +2,8 @@
 
 Request budget: a steady-state refresh reads the runtime of each inverter and the battery of
 each inverter that reports packs (the portal lists the whole bank under one unit: 3 requests
-for two inverters and one bank; inverters fetched concurrently, at most 3 requests in flight).
+for two inverters and one bank; inverters fetched concurrently, at most 3 requests in flight),
+and each inverter's energy counters every ``ENERGY_REFRESH_S`` (they move by 0.1 kWh steps).
 Parameters are read at setup, after a write (only the written register of that inverter, again
 on the next poll if the read-backs right after the write did not show the new value) and at
 most hourly.
@@ -53,7 +54,13 @@ from .base import (
     TransportError,
     TransportRateLimitedError,
 )
-from .cloud_readings import INVERTER_METRICS, PACK_METRICS, pack_readings, runtime_readings
+from .cloud_readings import (
+    INVERTER_METRICS,
+    PACK_METRICS,
+    energy_readings,
+    pack_readings,
+    runtime_readings,
+)
 from .cloud_setup import (
     CloudStationMissingError,
     CloudUnit,
@@ -72,6 +79,7 @@ __all__ = [
 _LOGGER = logging.getLogger(__name__)
 
 PARAMETER_REFRESH_S = 3600.0
+ENERGY_REFRESH_S = 300.0
 UNCONFIRMED_POLLS = 3  # polls that read an unconfirmed write's register again
 # Seconds to wait before each read-back of a write (0 = at once). Read when the transport is
 # built, so tests can patch it.
@@ -316,9 +324,13 @@ class CloudTransport:
             self._emit(Decoded(tuple(readings)))
         for reason in rejected:
             self._emit(Rejected(reason))
-        # Parameters are best effort: a failed read is tried again on the next poll and never
-        # blanks the telemetry just delivered (an expired login still surfaces).
+        # Energy and parameters are best effort: a failed read is tried again on the next poll
+        # and never blanks the telemetry just delivered (an expired login still surfaces).
         try:
+            if unit.energy_read_at is None or now - unit.energy_read_at >= ENERGY_REFRESH_S:
+                energy, _ = energy_readings(unit.number, await self._client.energy(unit.serial))
+                unit.energy_read_at = now
+                self._emit(Decoded(tuple(energy)))
             values = await self._read_due_settings(unit, now)
             for key, (target, left) in sorted(unit.unconfirmed.items()):
                 value = (

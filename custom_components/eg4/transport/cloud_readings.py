@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..cloud import BatteryInfo, Runtime
+from ..cloud import BatteryInfo, EnergyTotals, Runtime
+from ..energy import BATTERY_FLOW, GRID_POWER, EnergyKind
 from ..model import SourceId, SourceKind
 from ..profiles.base import (
     COUNT,
     CURRENT,
+    ENERGY,
     PERCENT,
     POWER,
     TEMPERATURE,
@@ -34,6 +36,9 @@ INVERTER_METRICS = frozenset(
         "output_power",
         "grid_voltage",
         "temperature",
+        BATTERY_FLOW,
+        GRID_POWER,
+        *EnergyKind,
     }
 )
 PACK_METRICS = frozenset(
@@ -68,6 +73,9 @@ _BOUNDS: dict[str, Bounds] = {
     "pv_power": POWER,
     "output_power": POWER,
     "cycles": COUNT,
+    BATTERY_FLOW: POWER,
+    GRID_POWER: POWER,
+    **dict.fromkeys(EnergyKind, ENERGY),
 }
 
 type Gated = tuple[list[Reading], list[str]]  # readings delivered, "kind:key" rejected
@@ -104,6 +112,23 @@ def runtime_readings(unit: int, runtime: Runtime, bms_current: float | None = No
             "output_power": runtime.load_power,
             "grid_voltage": runtime.grid_voltage,
             "temperature": runtime.inverter_temperature,
+            BATTERY_FLOW: runtime.battery_power,
+            GRID_POWER: runtime.grid_power,
+        },
+    )
+
+
+def energy_readings(unit: int, totals: EnergyTotals) -> Gated:
+    """An inverter's lifetime energy counters (kWh)."""
+    return _gate(
+        SourceId(SourceKind.INVERTER, unit),
+        {
+            EnergyKind.PV: totals.pv,
+            EnergyKind.BATTERY_CHARGE: totals.battery_charge,
+            EnergyKind.BATTERY_DISCHARGE: totals.battery_discharge,
+            EnergyKind.GRID_IMPORT: totals.grid_import,
+            EnergyKind.GRID_EXPORT: totals.grid_export,
+            EnergyKind.LOAD: totals.load,
         },
     )
 

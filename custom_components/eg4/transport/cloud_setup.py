@@ -51,6 +51,7 @@ class CloudUnit:
     family: ModelFamily
     packs: list[int] = field(default_factory=list)
     params_read_at: float | None = None
+    energy_read_at: float | None = None
     # Settings written but not yet read back at their new value: target and polls left to
     # read them again on (a write may apply after its read-backs).
     unconfirmed: dict[SettingKey, tuple[SettingValue, int]] = field(default_factory=dict)
