@@ -149,10 +149,20 @@ def energy_preferences(sensors: dict[str, str]) -> dict[str, Any]:
     """The Energy dashboard's sources (``energy/save_prefs``) for the sensors found."""
     sources: list[dict[str, Any]] = []
     if "grid_in" in sensors or "grid_out" in sensors:
+        # No price: the keys must be there all the same (HA's price check reads them).
+        price = {"entity_energy_price": None, "number_energy_price": None}
         grid: dict[str, Any] = {
             "type": "grid",
-            "flow_from": [{"stat_energy_from": sensors["grid_in"]}] if "grid_in" in sensors else [],
-            "flow_to": [{"stat_energy_to": sensors["grid_out"]}] if "grid_out" in sensors else [],
+            "flow_from": [
+                {"stat_energy_from": sensors[role], "stat_cost": None, **price}
+                for role in ("grid_in",)
+                if role in sensors
+            ],
+            "flow_to": [
+                {"stat_energy_to": sensors[role], "stat_compensation": None, **price}
+                for role in ("grid_out",)
+                if role in sensors
+            ],
             "cost_adjustment_day": 0,
         }
         if "grid_power" in sensors:
