@@ -385,7 +385,7 @@ def check_restart(before_file: str | None, states: dict[str, dict[str, Any]]) ->
 
 
 async def wait_hours(demo: Demo, roles: dict[str, str], pids: list[tuple[str, int]]) -> Expected:
-    """Until the recorder has compiled an hour of today's statistics in which the battery moved."""
+    """Until the recorder has compiled an hour (of yesterday or today) the battery moved in."""
     deadline = time.monotonic() + STATISTICS_WAIT_S
     start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     while True:
@@ -486,7 +486,7 @@ async def check(args: argparse.Namespace) -> int:
         check_restart(args.before, await demo.states())
         compiled = await wait_hours(demo, roles, pids)
         ok(
-            f"the recorder compiled {compiled.hours} hour(s) of statistics today: "
+            f"the recorder compiled {compiled.hours} hour(s) of statistics since yesterday: "
             + ", ".join(f"{role} {value:.3f} kWh" for role, value in compiled.totals.items())
         )
         endpoint = await devtools_endpoint(Path(args.profile), pids, 30)
