@@ -128,3 +128,33 @@ ensure_mosquitto() {
   fi
   command -v mosquitto >/dev/null 2>&1 || [[ -x /usr/sbin/mosquitto ]] || die "mosquitto still not found after install"
 }
+
+# faketime_library -> prints the path of libfaketime (Debian's libfaketime package), or fails.
+faketime_library() {
+  local lib
+  for lib in "${EG4_FAKETIME_LIB:-}" /usr/lib/*-linux-gnu/faketime/libfaketime.so.1 \
+    /usr/lib/faketime/libfaketime.so.1; do
+    if [[ -n "$lib" && -f "$lib" ]]; then
+      echo "$lib"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# libfaketime lets the demo check restart Home Assistant on a clock moved past the top of the
+# hour, so the recorder compiles the hour's statistics (scripts/demo, scripts/lib/demo_energy.py).
+ensure_faketime() {
+  faketime_library >/dev/null && return 0
+  if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
+    log "Installing libfaketime with apt-get"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libfaketime) >&2 \
+      || die "apt-get install libfaketime failed"
+  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [[ -z "${CI:-}" ]]; then
+    log "Installing libfaketime with sudo apt-get"
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libfaketime
+  else
+    die "libfaketime is not installed and cannot be installed automatically; install it (apt-get install libfaketime) or set EG4_FAKETIME_LIB."
+  fi
+  faketime_library >/dev/null || die "libfaketime still not found after install"
+}

@@ -180,16 +180,18 @@ def check_alive(pids: list[tuple[str, int]], when: str = "during startup") -> No
             raise CheckError(f"{name} (pid {pid}) exited {when}")
 
 
-def auth_callback_url(demo: Demo, code: str, view: str = "bank") -> str:
+def auth_callback_url(demo: Demo, code: str, view: str = "bank", *, path: str = "") -> str:
     """A dashboard URL that logs the browser in with a one-time authorization code.
 
     It is the URL the frontend's login page redirects to: the frontend trades the code for
-    tokens (``state`` tells it which Home Assistant and client id), then shows the view.
+    tokens (``state`` tells it which Home Assistant and client id), then shows the view (or
+    ``path``, another page of Home Assistant's, e.g. ``energy``).
     """
     state = base64.b64encode(
         json.dumps({"hassUrl": demo.url, "clientId": demo.client_id}).encode()
     ).decode()
-    return f"{demo.url}/{DASHBOARD_URL_PATH}/{view}?auth_callback=1&code={code}&state={state}"
+    page = path or f"{DASHBOARD_URL_PATH}/{view}"
+    return f"{demo.url}/{page}?auth_callback=1&code={code}&state={state}"
 
 
 async def _frontend_up(demo: Demo) -> bool:
