@@ -46,7 +46,16 @@ def _signed_power(key: str, metrics: dict[str, MetricValue]) -> float | None:
 
 
 class FlowPowerSensor(Eg4Entity, SensorEntity):
-    """A signed power for the Energy dashboard: one inverter's, or the group's sum."""
+    """A signed power for the Energy dashboard: one inverter's, or the group's sum.
+
+    A measurement like the others: written at most once per update interval, per whole watt.
+    """
+
+    coalesce_step = 1.0
+
+    def coalesce_value(self) -> object:
+        """The power shown."""
+        return self.native_value
 
     def listen_keys(self) -> list[ListenKey]:
         """The powers it is computed from, of its inverter or of every inverter."""

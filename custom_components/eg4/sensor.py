@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -21,11 +19,9 @@ from homeassistant.const import (
     UnitOfPower,
     UnitOfTemperature,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.typing import StateType
-from homeassistant.util import dt as dt_util
 
 from .coordinator import Eg4Coordinator
 from .energy_entities import async_setup_energy
@@ -48,6 +44,7 @@ from .settings import NumberSetting
 from .significance import THRESHOLDS, step_for
 from .system_entities import CALIBRATION_SENSORS, DRIFT_SENSORS, CalibrationSensor, DriftSensor
 from .transport.base import Capabilities
+from .writes_today import WRITES_TODAY, WritesTodaySensor
 
 PARALLEL_UPDATES = 0
 
@@ -257,16 +254,6 @@ PACK_SENSORS: tuple[Eg4SensorEntityDescription, ...] = (
 )
 
 
-# Writes sent today (the calibration's included); the count starts again at local midnight,
-# which is what HA's total_increasing means ("a daily amount ... restarts counting from 0").
-WRITES_TODAY = SensorEntityDescription(
-    key="writes_today",
-    translation_key="writes_today",
-    state_class=SensorStateClass.TOTAL_INCREASING,
-    entity_category=EntityCategory.DIAGNOSTIC,
-)
-
-
 def _readback(
     description: Eg4SensorEntityDescription, caps: Capabilities
 ) -> Eg4SensorEntityDescription:
@@ -365,38 +352,3 @@ class Eg4Sensor(Eg4Entity, SensorEntity):
         if self.entity_description.value_fn is not None:
             return self.entity_description.value_fn(device)
         return _metric(device, self.entity_description.key)
-
-
-class WritesTodaySensor(Eg4Entity, SensorEntity):
-    """The setting writes sent today in total; per setting and the hour's budget as attributes.
-
-    Counted by the writer (``budget.WriteBudget``), so it is known whatever the telemetry does.
-    """
-
-    @property
-    def available(self) -> bool:
-        """The count is the integration's own: always known."""
-        return True
-
-    @property
-    def native_value(self) -> int:
-        """Writes sent since local midnight."""
-        return sum(self.coordinator.writer.budget.today(dt_util.now().date()).values())
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Today's writes per setting, and the owner's writes allowed per hour (0: no limit)."""
-        budget = self.coordinator.writer.budget
-        return {**budget.today(dt_util.now().date()), "budget_per_hour": budget.per_hour}
-
-    async def async_added_to_hass(self) -> None:
-        """Update after every write, and at midnight when the day's count starts again."""
-        await super().async_added_to_hass()
-        self.async_on_remove(self.coordinator.writer.add_count_listener(self._handle_key_update))
-        self.async_on_remove(
-            async_track_time_change(self.hass, self._midnight, hour=0, minute=0, second=0)
-        )
-
-    @callback
-    def _midnight(self, _now: datetime) -> None:
-        self.async_write_ha_state()

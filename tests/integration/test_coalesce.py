@@ -265,3 +265,18 @@ async def test_options_flow_refuses_an_interval_as_long_as_the_stale_timeout(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options[CONF_ENTITY_INTERVAL] == 59
+
+
+async def test_the_energy_dashboards_power_is_coalesced_like_any_measurement(
+    hass: HomeAssistant, coalescing: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """The signed battery power follows the interval: one row for a burst, the latest value."""
+    power = f"{PM}_inverter_1_battery_power"
+    assert _value(hass, power) == str(-53.4 * 12)  # charging: negative
+    writes = Writes(hass)
+    for amps in ("13", "14", "15"):
+        await _send(hass, "lvx6048_1_battery_charging_current", amps)
+    assert _value(hass, power) == str(-53.4 * 12)  # not yet: the interval has not passed
+    await advance(hass, freezer, 10)
+    assert _value(hass, power) == str(-53.4 * 15)
+    assert writes.count[power] == 1
