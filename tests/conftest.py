@@ -6,7 +6,14 @@ the ``eg4`` integration.
 """
 
 import custom_components.eg4  # noqa: F401  # isort: skip
+from typing import Any
+
 import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.typing import MqttMockHAClient
+
+from tests.e2e.twin_rig import StartRig, rig_starter
 
 
 @pytest.fixture(autouse=True)
@@ -17,3 +24,14 @@ def every_change_written(monkeypatch: pytest.MonkeyPatch) -> None:
     (``tests/integration/test_coalesce.py``), which set the option or restore the default.
     """
     monkeypatch.setattr("custom_components.eg4.coordinator.DEFAULT_ENTITY_INTERVAL", 0)
+
+
+@pytest.fixture
+def start_rig(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> StartRig:
+    """Start the eg4 entry on a twin's bridge face: ``async with start_rig(spec, twin, ...)``."""
+    return rig_starter(hass, mqtt_mock, freezer, hass_storage)

@@ -13,17 +13,16 @@ from typing import Any
 from unittest.mock import Mock
 
 import pytest
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.typing import MqttMockHAClient, MqttMockPahoClient
+from pytest_homeassistant_custom_component.typing import MqttMockPahoClient
 
 from simulator import ChargerPriority, OutputPriority, build_twin
 
 from .system import PROFILES
-from .twin_rig import Rig, rig_on_mocked_mqtt, settle
+from .twin_rig import Rig, StartRig, settle
 
 EVERYDAY = [(OutputPriority.SBU, ChargerPriority.SOLAR_FIRST)] * 2
 TAPER_HOLD_S = 120
@@ -50,20 +49,13 @@ async def close_mqtt_socket(mqtt_client_mock: MqttMockPahoClient) -> AsyncIterat
 
 @pytest.fixture
 async def rig(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    freezer: FrozenDateTimeFactory,
-    hass_storage: dict[str, Any],
+    start_rig: StartRig,
     profile: str,
 ) -> AsyncIterator[Rig]:
     """The eg4 entry on the mocked MQTT client, the drifted twin's face answering it."""
     spec = PROFILES[profile]
     twin = build_twin("drifted", inverters=2, packs=6, seed=0)
-    async with rig_on_mocked_mqtt(
-        hass,
-        mqtt_mock,
-        freezer,
-        hass_storage,
+    async with start_rig(
         spec,
         twin,
         title=spec.title,

@@ -13,13 +13,9 @@ time moves only with the twin. (The PI-family bridges have no such setting.)
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
-from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.eg4.calibration import CHARGE_LIMITS
 from custom_components.eg4.model import SettingKey
@@ -28,7 +24,7 @@ from simulator import LxpBridgeFace, build_twin
 from .calibration_view import SUCCESS_PHASES
 from .test_calibration_twin import EVERYDAY, close_mqtt_socket  # noqa: F401 - fixture
 from .test_lxp_bridge_e2e import DATALOGS, LXP
-from .twin_rig import Rig, rig_on_mocked_mqtt
+from .twin_rig import Rig, StartRig
 
 UNITS = (1, 2)
 LIMIT_REGISTERS = (67, 227)
@@ -37,18 +33,11 @@ EVERYDAY_LIMITS = {67: [90, 90], 227: [95, 95]}
 
 @pytest.fixture
 async def rig(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    freezer: FrozenDateTimeFactory,
-    hass_storage: dict[str, Any],
+    start_rig: StartRig,
 ) -> AsyncIterator[Rig]:
     """The eg4 entry on lxp-bridge over the mocked client; the soc_capped twin behind it."""
     twin = build_twin("soc_capped", inverters=2, packs=6, seed=0)
-    async with rig_on_mocked_mqtt(
-        hass,
-        mqtt_mock,
-        freezer,
-        hass_storage,
+    async with start_rig(
         LXP,
         twin,
         title=LXP.title,

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 from unittest.mock import Mock
 
 import pytest
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
@@ -22,7 +20,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_mqtt_message,
     async_fire_time_changed,
 )
-from pytest_homeassistant_custom_component.typing import MqttMockHAClient, MqttMockPahoClient
+from pytest_homeassistant_custom_component.typing import MqttMockPahoClient
 
 from custom_components.eg4.const import DEFAULT_CONFIRM_TIMEOUT, DOMAIN
 from simulator import ChargerPriority, Message, OutputPriority, Setting, build_twin
@@ -30,7 +28,7 @@ from simulator.faults import NakRule
 
 from .calibration_view import SUCCESS_EVENTS, SUCCESS_PHASES, assert_lever_changed_notified, panel
 from .system import PROFILES
-from .twin_rig import BULK_STEP_S, STEP_S, Rig, distinct, rig_on_mocked_mqtt, settle
+from .twin_rig import BULK_STEP_S, STEP_S, Rig, StartRig, distinct, settle
 
 EVERYDAY = [(OutputPriority.SBU, ChargerPriority.SOLAR_FIRST)] * 2
 CALIBRATING = [(OutputPriority.SUB, ChargerPriority.SOLAR_AND_UTILITY)] * 2
@@ -75,10 +73,7 @@ async def close_mqtt_socket(mqtt_client_mock: MqttMockPahoClient) -> AsyncIterat
 
 @pytest.fixture
 async def rig(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    freezer: FrozenDateTimeFactory,
-    hass_storage: dict[str, Any],
+    start_rig: StartRig,
     profile: str,
     scenario: str,
     twin_options: dict[str, float],
@@ -86,11 +81,7 @@ async def rig(
     """The eg4 entry on the mocked MQTT client, the twin's face answering its commands."""
     spec = PROFILES[profile]
     twin = build_twin(scenario, inverters=2, packs=6, seed=0, **twin_options)
-    async with rig_on_mocked_mqtt(
-        hass,
-        mqtt_mock,
-        freezer,
-        hass_storage,
+    async with start_rig(
         spec,
         twin,
         title=spec.title,

@@ -11,14 +11,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from statistics import median
-from typing import Any
 
 import pytest
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from simulator import ChargerPriority, OutputPriority, Setting, build_twin
 from simulator.faults import NakRule
@@ -26,7 +23,7 @@ from simulator.twin import TwinConfig
 
 from .calibration_view import panel
 from .system import PROFILES
-from .twin_rig import STEP_S, Rig, rig_on_mocked_mqtt
+from .twin_rig import STEP_S, Rig, StartRig
 
 EVERYDAY = [(OutputPriority.SBU, ChargerPriority.SOLAR_FIRST)] * 2
 CHARGING = [(OutputPriority.SUB, ChargerPriority.SOLAR_AND_UTILITY)] * 2
@@ -34,10 +31,7 @@ CHARGING = [(OutputPriority.SUB, ChargerPriority.SOLAR_AND_UTILITY)] * 2
 
 @pytest.fixture
 async def rig(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    freezer: FrozenDateTimeFactory,
-    hass_storage: dict[str, Any],
+    start_rig: StartRig,
     profile: str,
     scenario: str,
     twin_options: dict[str, float],
@@ -47,11 +41,7 @@ async def rig(
     spec = PROFILES[profile]
     config = TwinConfig(start_hour=start_hour)
     twin = build_twin(scenario, inverters=2, packs=6, seed=0, config=config, **twin_options)
-    async with rig_on_mocked_mqtt(
-        hass,
-        mqtt_mock,
-        freezer,
-        hass_storage,
+    async with start_rig(
         spec,
         twin,
         title=spec.title,

@@ -32,7 +32,6 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryDisabler, ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import Event, HomeAssistant
@@ -41,7 +40,6 @@ from homeassistant.util.file import WriteError
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
-from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.eg4.const import DOMAIN
 from custom_components.eg4.transport.mqtt import MqttTransport
@@ -50,7 +48,7 @@ from simulator.faults import NakRule
 
 from .system import PROFILES
 from .test_calibration_twin import EVERYDAY, close_mqtt_socket  # noqa: F401 - fixture
-from .twin_rig import Rig, rig_on_mocked_mqtt, settle
+from .twin_rig import Rig, StartRig, settle
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -351,21 +349,14 @@ class Case:
 
 @pytest.fixture
 async def system(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    freezer: FrozenDateTimeFactory,
-    hass_storage: dict[str, Any],
+    start_rig: StartRig,
 ) -> AsyncIterator[Any]:
     """Makes a fresh entry and twin for each script."""
 
     def make(profile: str, index: int) -> Any:
         spec = PROFILES[profile]
         twin = build_twin("drifted", inverters=2, packs=6, seed=index)
-        return rig_on_mocked_mqtt(
-            hass,
-            mqtt_mock,
-            freezer,
-            hass_storage,
+        return start_rig(
             spec,
             twin,
             title=f"{spec.title} #{index}",

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import mqtt
@@ -202,3 +202,39 @@ async def rig_on_mocked_mqtt[R: Rig](
     finally:
         while rig.unwatch:
             rig.unwatch.pop()()
+
+
+class StartRig(Protocol):
+    """``rig_on_mocked_mqtt`` with the test's Home Assistant, MQTT mock, clock and storage."""
+
+    def __call__[R: Rig](
+        self, spec: ProfileSpec, twin: Twin, *, title: str, unique_id: str, kind: type[R]
+    ) -> AbstractAsyncContextManager[R]:
+        """Set an entry up on ``twin`` through the bridge ``spec`` (see ``rig_on_mocked_mqtt``)."""
+        ...
+
+
+def rig_starter(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    freezer: FrozenDateTimeFactory,
+    storage: dict[str, Any],
+) -> StartRig:
+    """What the ``start_rig`` fixture gives: a rig starter bound to this test."""
+
+    def start[R: Rig](
+        spec: ProfileSpec, twin: Twin, *, title: str, unique_id: str, kind: type[R]
+    ) -> AbstractAsyncContextManager[R]:
+        return rig_on_mocked_mqtt(
+            hass,
+            mqtt_mock,
+            freezer,
+            storage,
+            spec,
+            twin,
+            title=title,
+            unique_id=unique_id,
+            kind=kind,
+        )
+
+    return start

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant, ServiceResponse
 from homeassistant.exceptions import ServiceValidationError
 from pytest_homeassistant_custom_component.common import (
@@ -29,7 +28,7 @@ from simulator import (
     build_twin,
 )
 from tests.e2e.system import PROFILES
-from tests.e2e.twin_rig import Rig, distinct, rig_on_mocked_mqtt, settle
+from tests.e2e.twin_rig import Rig, StartRig, distinct, settle
 
 from .conftest import POWERMON_DATA
 
@@ -111,20 +110,13 @@ def scenario() -> str:
 
 @pytest.fixture
 async def bench(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    freezer: FrozenDateTimeFactory,
-    hass_storage: dict[str, Any],
+    start_rig: StartRig,
     profile: str,
     scenario: str,
 ) -> AsyncIterator[Bench]:
     """The entry set up and fed one round of the twin's telemetry."""
     twin = build_twin(scenario, inverters=2, packs=6, seed=0)
-    async with rig_on_mocked_mqtt(
-        hass,
-        mqtt_mock,
-        freezer,
-        hass_storage,
+    async with start_rig(
         PROFILES[profile],
         twin,
         title=f"EG4 {profile}",

@@ -17,15 +17,13 @@ from typing import Any
 
 import pytest
 import yaml
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from simulator import build_twin
 from tests.e2e.system import PROFILES
-from tests.e2e.twin_rig import Rig, rig_on_mocked_mqtt
+from tests.e2e.twin_rig import Rig, StartRig
 
 from .conftest import POWERMON_DATA
 
@@ -135,19 +133,12 @@ async def test_every_entity_on_the_dashboard_has_a_value(
 
 @pytest.fixture
 async def rig(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    freezer: FrozenDateTimeFactory,
-    hass_storage: dict[str, Any],
+    start_rig: StartRig,
 ) -> AsyncIterator[Rig]:
     """The demo's entry (title and all) fed by the drifted twin, as in the demo."""
     spec = PROFILES["powermon_lvx"]
     twin = build_twin("drifted", inverters=2, packs=6, seed=0)
-    async with rig_on_mocked_mqtt(
-        hass,
-        mqtt_mock,
-        freezer,
-        hass_storage,
+    async with start_rig(
         spec,
         twin,
         title=spec.title,

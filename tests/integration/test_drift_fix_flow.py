@@ -17,19 +17,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, MqttMockHAClient
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.eg4.const import DOMAIN
 from custom_components.eg4.repair_text import duration_text
 from custom_components.eg4.supervisor.drift_watch import DRIFT_REPAIR_AFTER_S
 from simulator import ChargerPriority, OutputPriority, build_twin
 from tests.e2e.system import PROFILES
-from tests.e2e.twin_rig import Rig, rig_on_mocked_mqtt, settle
+from tests.e2e.twin_rig import Rig, StartRig, settle
 from tests.integration.test_calibration_actions import profile, scenario  # noqa: F401
 
 EVERYDAY = [(OutputPriority.SBU, ChargerPriority.SOLAR_FIRST)] * 2
@@ -64,20 +63,13 @@ class Repairs:
 
 @pytest.fixture
 async def rig(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    freezer: FrozenDateTimeFactory,
-    hass_storage: dict[str, Any],
+    start_rig: StartRig,
     profile: str,
     scenario: str,
 ) -> AsyncIterator[Rig]:
     """The entry on the twin, fed one round of telemetry."""
     twin = build_twin(scenario, inverters=2, packs=6, seed=0)
-    async with rig_on_mocked_mqtt(
-        hass,
-        mqtt_mock,
-        freezer,
-        hass_storage,
+    async with start_rig(
         PROFILES[profile],
         twin,
         title="Garage bank",

@@ -14,12 +14,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
-from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.eg4.const import DOMAIN
 from custom_components.eg4.energy import EnergyKind
@@ -28,7 +26,7 @@ from simulator.portal_energy import EnergyMeter
 from simulator.twin import TwinConfig
 from tests.e2e.system import PROFILES, ProfileSpec
 from tests.e2e.test_lxp_bridge_e2e import LXP
-from tests.e2e.twin_rig import Rig, rig_on_mocked_mqtt
+from tests.e2e.twin_rig import Rig, StartRig
 
 SPECS: dict[str, ProfileSpec] = {**PROFILES, "lxp_bridge": LXP}
 STEP_S = 60.0
@@ -91,19 +89,12 @@ def profile(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 async def rig(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    freezer: FrozenDateTimeFactory,
-    hass_storage: dict[str, Any],
+    start_rig: StartRig,
     profile: str,
 ) -> AsyncIterator[EnergyRig]:
     """The entry fed by a sunny morning's twin (09:00), its sensors' states recorded."""
     twin = build_twin("healthy", inverters=2, packs=6, seed=0, config=TwinConfig(start_hour=9.0))
-    async with rig_on_mocked_mqtt(
-        hass,
-        mqtt_mock,
-        freezer,
-        hass_storage,
+    async with start_rig(
         SPECS[profile],
         twin,
         title=f"EG4 {profile}",
@@ -120,7 +111,7 @@ async def rig(
             if energy and new.state not in (STATE_UNAVAILABLE, "unknown"):
                 rig.history.setdefault(event.data["entity_id"], []).append(float(new.state))
 
-        rig.unwatch.append(hass.bus.async_listen("state_changed", record))
+        rig.unwatch.append(rig.hass.bus.async_listen("state_changed", record))
         yield rig
 
 

@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.energy import data as energy_data
 from homeassistant.components.energy.validate import async_validate
 from homeassistant.core import HomeAssistant
@@ -25,7 +24,6 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     do_adhoc_statistics,
 )
 from pytest_homeassistant_custom_component.typing import (
-    MqttMockHAClient,
     MqttMockPahoClient,
 )
 
@@ -33,7 +31,7 @@ from custom_components.eg4.const import DOMAIN
 from simulator import build_twin
 from simulator.twin import TwinConfig
 from tests.e2e.test_lxp_bridge_e2e import LXP
-from tests.e2e.twin_rig import Rig, rig_on_mocked_mqtt
+from tests.e2e.twin_rig import Rig, StartRig
 
 from .conftest import close_mocked_socket
 
@@ -60,18 +58,11 @@ def auto_enable_custom_integrations(recorder_mock: Any, enable_custom_integratio
 
 @pytest.fixture
 async def rig(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    freezer: FrozenDateTimeFactory,
-    hass_storage: dict[str, Any],
+    start_rig: StartRig,
 ) -> AsyncIterator[Rig]:
     """An lxp-bridge entry fed by a sunny twin (the recorder runs: see above)."""
     twin = build_twin("healthy", inverters=2, packs=2, seed=0, config=TwinConfig(start_hour=9.0))
-    async with rig_on_mocked_mqtt(
-        hass,
-        mqtt_mock,
-        freezer,
-        hass_storage,
+    async with start_rig(
         LXP,
         twin,
         title="EG4 lxp",
