@@ -18,6 +18,7 @@ The signed powers beside them live in :mod:`.energy_power`.
 from __future__ import annotations
 
 import logging
+from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -138,14 +139,17 @@ class _RestoringEnergy(Eg4Entity, SensorEntity, RestoreEntity):
     entity_description: SensorEntityDescription
     _kind: EnergyKind
 
+    @abstractmethod
     def _stored(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """What a restart must keep."""
 
+    @abstractmethod
     def _restore(self, data: dict[str, Any]) -> None:
-        raise NotImplementedError
+        """Take back what ``_stored`` kept."""
 
+    @abstractmethod
     def _take(self) -> None:
-        raise NotImplementedError
+        """Count the reading the coordinator holds now."""
 
     @property
     def extra_restore_state_data(self) -> ExtraStoredData:
