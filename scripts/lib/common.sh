@@ -114,18 +114,26 @@ venv_powermon() {
 venv_ha2026() { ensure_venv "$REPO_ROOT/requirements/test-ha2026.txt" --ignore-requires-python; }
 venv_ha2025() { ensure_venv "$REPO_ROOT/requirements/test-ha2025.txt"; }
 
+# apt_install PACKAGE -> installs a Debian package with apt-get (as root, or with sudo outside
+# CI); non-zero when it cannot be installed here. The caller says what is missing and why.
+apt_install() {
+  local package="$1"
+  if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
+    log "Installing $package with apt-get"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package") >&2
+  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [[ -z "${CI:-}" ]]; then
+    log "Installing $package with sudo apt-get"
+    (sudo apt-get update -qq \
+      && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package") >&2
+  else
+    return 1
+  fi
+}
+
 ensure_mosquitto() {
   if command -v mosquitto >/dev/null 2>&1 || [[ -x /usr/sbin/mosquitto ]]; then return 0; fi
-  if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
-    log "Installing mosquitto with apt-get"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto) >&2 \
-      || die "apt-get install mosquitto failed"
-  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [[ -z "${CI:-}" ]]; then
-    log "Installing mosquitto with sudo apt-get"
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto
-  else
-    die "mosquitto is not installed and cannot be installed automatically; install it (apt-get install mosquitto) and retry."
-  fi
+  apt_install mosquitto \
+    || die "mosquitto is not installed and could not be installed automatically; install it (apt-get install mosquitto) and retry."
   command -v mosquitto >/dev/null 2>&1 || [[ -x /usr/sbin/mosquitto ]] || die "mosquitto still not found after install"
 }
 
@@ -146,15 +154,7 @@ faketime_library() {
 # hour, so the recorder compiles the hour's statistics (scripts/demo, scripts/lib/demo_energy.py).
 ensure_faketime() {
   faketime_library >/dev/null && return 0
-  if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
-    log "Installing libfaketime with apt-get"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libfaketime) >&2 \
-      || die "apt-get install libfaketime failed"
-  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [[ -z "${CI:-}" ]]; then
-    log "Installing libfaketime with sudo apt-get"
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libfaketime
-  else
-    die "libfaketime is not installed and cannot be installed automatically; install it (apt-get install libfaketime) or set EG4_FAKETIME_LIB."
-  fi
+  apt_install libfaketime \
+    || die "libfaketime is not installed and could not be installed automatically; install it (apt-get install libfaketime) or set EG4_FAKETIME_LIB."
   faketime_library >/dev/null || die "libfaketime still not found after install"
 }
