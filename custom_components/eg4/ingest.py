@@ -45,10 +45,11 @@ def apply_readings(state: SystemState, readings: Iterable[Reading], now: float) 
         device = state.device(reading.source)
         if device is None:
             continue
-        if device.last_seen is None or reading.source in state.stale:
-            change.revived.add(reading.source)
-            state.stale.discard(reading.source)
-        device.last_seen = now
+        if reading.alive:
+            if device.last_seen is None or reading.source in state.stale:
+                change.revived.add(reading.source)
+                state.stale.discard(reading.source)
+            device.last_seen = now
         key = reading.key
         if reading.setting is not None and isinstance(device, InverterState):
             device.seen_at[key] = now

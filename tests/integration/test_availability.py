@@ -283,3 +283,36 @@ async def test_changed_stale_timeout_applies_after_reload(
     await hass.async_block_till_done()
     await advance(hass, freezer, 35)
     assert unavailable(hass, powermon_loaded) == of_source(hass, powermon_loaded, "_battery_1_")
+
+
+async def test_solar_assistant_totals_do_not_keep_inverter_1_fresh(
+    hass: HomeAssistant, solar_assistant_loaded: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Solar Assistant's system totals are not inverter 1 reporting.
+
+    The totals are carried on unit 1, but when only they arrive inverter 1's own feed has
+    stopped: its entities (and the safety monitor's view of it) must go stale all the same.
+    """
+    sa = "eg4_via_solar_assistant_solar_assistant"
+    totals = [
+        (topic, payload)
+        for topic, payload in load_messages("solar_assistant.json")
+        if topic.startswith("solar_assistant/total/")
+    ]
+    assert totals
+    others = [
+        (topic, payload)
+        for topic, payload in load_messages("solar_assistant.json")
+        if not topic.startswith(("solar_assistant/total/", "solar_assistant/inverter_1/"))
+    ]
+    for _ in range(2):
+        await advance(hass, freezer, 100)
+        fire(hass, totals + others)
+        await hass.async_block_till_done()
+    inverter_1 = of_source(hass, solar_assistant_loaded, "_inverter_1_")
+    assert inverter_1
+    assert hass.states.get(f"sensor.{sa}_inverter_1_battery_voltage").state == STATE_UNAVAILABLE
+    assert inverter_1 <= unavailable(hass, solar_assistant_loaded)
+    assert not of_source(hass, solar_assistant_loaded, "_inverter_2_") & unavailable(
+        hass, solar_assistant_loaded
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -20,7 +22,7 @@ from custom_components.eg4.model import (
     SystemState,
 )
 from custom_components.eg4.profiles import build_profile
-from custom_components.eg4.transport.base import Decoded
+from custom_components.eg4.transport.base import Decoded, Reading
 
 from .helpers import POWERMON_CONFIG, SA_CONFIG, inv, pack, reading
 
@@ -132,6 +134,25 @@ def test_stale_source_is_revived_even_if_nothing_changed(state: SystemState) -> 
     assert PACK1 not in state.stale
     assert state.is_fresh(PACK1)
     assert state.packs[1].last_seen == 501.0
+
+
+def test_a_reading_carried_on_a_source_stores_its_value_but_does_not_keep_it_fresh(
+    state: SystemState,
+) -> None:
+    """A bridge's system total carried on unit 1 is not unit 1 reporting."""
+    total = Reading(INV1, "system_pv_energy", 12.5, alive=False)
+    change = apply_readings(state, [total], now=10.0)
+    assert change.keys == {(INV1, "system_pv_energy")}
+    assert change.revived == set()
+    assert state.inverters[1].last_seen is None
+    assert state.inverters[1].metrics == {"system_pv_energy": 12.5}
+
+    apply_readings(state, [reading(INV1, "battery_voltage", 53.4)], now=20.0)
+    assert mark_stale(state, now=500.0, timeout=180.0) == {INV1}
+    change = apply_readings(state, [replace(total, value=12.6)], now=501.0)
+    assert change.revived == set()
+    assert INV1 in state.stale
+    assert state.inverters[1].last_seen == 20.0
 
 
 def test_one_message_across_sources(state: SystemState) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..const import (
@@ -37,7 +37,7 @@ from ..settings import (
     STOP_CHARGE_VOLTAGE,
     SettingDef,
 )
-from ..transport.base import Capabilities, CommandResult, Rejected
+from ..transport.base import Capabilities, CommandResult, Decoded, Rejected
 from .base import (
     COUNT,
     CURRENT,
@@ -224,10 +224,13 @@ class SolarAssistantProfile(CountedSources):
             return None
         if device == "set" and metric == "response_message":
             return _decode_response(payload)
-        if device == "total":
-            return decode_scalar(
+        if device == "total":  # carried on unit 1, but not unit 1 reporting
+            total = decode_scalar(
                 SourceId(SourceKind.INVERTER, 1), TOTAL_METRICS.get(metric), payload
             )
+            if isinstance(total, Decoded):
+                return Decoded(tuple(replace(r, alive=False) for r in total.readings))
+            return total
         kind, _, index_text = device.rpartition("_")
         if not _UNIT_INDEX.fullmatch(index_text):
             return None

@@ -19,12 +19,18 @@ from ..settings import SettingDef
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """One decoded value from one source: a metric or a reported setting."""
+    """One decoded value from one source: a metric or a reported setting.
+
+    ``alive``: the reading shows its source is reporting (it keeps the source fresh and
+    brings a stale one back). False for a value carried on a source without coming from it,
+    such as a bridge's system totals carried on unit 1.
+    """
 
     source: SourceId
     key: str
     value: MetricValue | SettingValue
     setting: SettingKey | None = None
+    alive: bool = True
 
 
 @dataclass(frozen=True, slots=True)
