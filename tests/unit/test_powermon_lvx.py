@@ -849,3 +849,35 @@ def test_an_opener_with_no_follower_is_released_by_the_next_opener(
     assert profile.decode(opener, "229.0") == Decoded(())
     assert profile.decode(opener, "231.0") == Decoded((Reading(inv(2), "grid_voltage", 229.0),))
     assert profile.describe()["ratings_dropped"] == 0
+
+
+# ---- a topic's last payload is decoded once ------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from((PLAIN, FILTERED)), st.integers(1, 2), st.integers(0, 9)),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_remembering_a_topics_last_payload_changes_no_result(
+    polls: list[tuple[str, int, int]],
+) -> None:
+    """Decoding a repeated payload from memory gives what decoding it again would give.
+
+    Polls with and without PIRI's ratings, on either unit, some messages' payloads changed:
+    every result (readings, ratings dropped, the repair advice) equals that of a profile
+    that forgets every payload before each message.
+    """
+    remembering, forgetting = make(), make()
+    for variant, unit, tweak in polls:
+        for n, (topic, sent) in enumerate(delivered(remembering, poll(variant, unit))):
+            payload = sent
+            if n % 10 == tweak and sent.replace(".", "", 1).isdigit():
+                payload = str(float(sent) + 1)
+            forgetting._last.clear()  # the memory under test
+            assert remembering.decode(topic, payload) == forgetting.decode(topic, payload)
+            assert remembering.advice == forgetting.advice
+    assert remembering.describe() == forgetting.describe()

@@ -210,6 +210,10 @@ class PowermonLvxProfile(CountedSources):
     _odd: _Counter = field(init=False, repr=False, compare=False)
     # Topic -> (source, powermon key): a topic's meaning never changes, parse it once.
     _topics: dict[str, tuple[SourceId, str]] = field(init=False, repr=False, compare=False)
+    # Topic -> (its last payload, what that payload decoded to): most messages repeat the
+    # last payload of their topic, and decoding is a function of the two (the ratings guard,
+    # which is not, still sees every message).
+    _last: dict[str, tuple[str, DecodeResult]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         """Order the source prefixes so a longer one wins (``lvx_bat_`` before ``lvx_``)."""
@@ -221,6 +225,7 @@ class PowermonLvxProfile(CountedSources):
         object.__setattr__(self, "_guard", RatingGuard(self._publisher))
         object.__setattr__(self, "_odd", _Counter())
         object.__setattr__(self, "_topics", {})
+        object.__setattr__(self, "_last", {})
 
     def _publisher(self, unit: int) -> str:
         """The powermon ``entity_id_prefix`` of a unit, as this entry expects it."""
@@ -285,11 +290,19 @@ class PowermonLvxProfile(CountedSources):
             if len(self._topics) < TOPICS_REMEMBERED:
                 self._topics[topic] = known
         source, key = known
+        last = self._last.get(topic)
+        if last is not None and last[0] == payload:
+            result = last[1]
+        else:
+            if source.kind is SourceKind.INVERTER:
+                result = decode_scalar(source, INVERTER_KEYS.get(key), payload)
+            else:
+                result = _decode_pack(source, key, payload)
+            if len(self._last) < TOPICS_REMEMBERED:
+                self._last[topic] = (payload, result)
         if source.kind is SourceKind.INVERTER:
-            return self._guard.admit(
-                source.index, key, lambda: decode_scalar(source, INVERTER_KEYS.get(key), payload)
-            )
-        return _decode_pack(source, key, payload)
+            return self._guard.admit(source.index, key, result)
+        return result
 
     def _parse_topic(self, topic: str) -> tuple[SourceId, str] | None:
         """The source and powermon key a state topic carries, or None for a foreign one."""

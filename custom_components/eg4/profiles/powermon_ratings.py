@@ -109,25 +109,24 @@ class RatingGuard:
         """The repair to suggest while a unit publishes ratings (one object until it changes)."""
         return self._advice
 
-    def admit(self, unit: int, key: str, decode: Callable[[], DecodeResult]) -> DecodeResult:
-        """The result for one message of ``unit`` with powermon key ``key``."""
+    def admit(self, unit: int, key: str, decoded: DecodeResult) -> DecodeResult:
+        """The result for one message of ``unit`` with powermon key ``key`` (``decoded``)."""
         state = self._units.get(unit)
         if state is None:
             state = self._units[unit] = _Unit()
         if key == OPENER:
             released = state.take()
             state.rating_head = state.block_had_ratings = False
-            result = decode()
-            if isinstance(result, Decoded):
-                state.held = result
+            if isinstance(decoded, Decoded):
+                state.held = decoded
                 return _emit(state, released, Decoded(()))
-            return _emit(state, released, result)
+            return _emit(state, released, decoded)
         if key in RATING_MARKERS:
             state.rating_head = True
             if state.held is not None and not state.confirmed:
                 state.held = None  # PIRI's opener: a rating
                 self._dropped(unit, state)
-            return _emit(state, state.take(), decode())
+            return _emit(state, state.take(), decoded)
         if key in SHARED_RATINGS and state.rating_head:
             self._dropped(unit, state)
             return _emit(state, state.take(), None)
@@ -137,7 +136,7 @@ class RatingGuard:
                 self._clean(unit)
         else:
             state.block_had_ratings = False
-        return _emit(state, state.take(), decode())
+        return _emit(state, state.take(), decoded)
 
     def _dropped(self, unit: int, state: _Unit) -> None:
         self.ratings_dropped += 1
