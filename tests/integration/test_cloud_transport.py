@@ -1089,7 +1089,12 @@ async def test_parameter_read_failing_keeps_the_telemetry(
     assert [unit.params_read_at for unit in transport.units] == due  # still due
     before = requests(portal)
     await poll(hass)
-    assert spent(before, portal) == {RUNTIME: 2, BATTERY: 1, READ: 2 * 2, QUICK: 2}  # read this time
+    assert spent(before, portal) == {
+        RUNTIME: 2,
+        BATTERY: 1,
+        READ: 2 * 2,
+        QUICK: 2,
+    }  # read this time
 
 
 # ---- dynamic devices ------------------------------------------------------------------------
