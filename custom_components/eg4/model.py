@@ -56,6 +56,10 @@ class SettingKey(StrEnum):
     # ever written by a supervised quick run (``quick``), never as an entity.
     QUICK_CHARGE = "quick_charge"
     QUICK_DISCHARGE = "quick_discharge"
+    # lxp-bridge's forced-discharge time window 1 (holding registers 84 / 85): a forced
+    # discharge (``QUICK_DISCHARGE`` there: register 21 bit 10) discharges inside it.
+    FORCED_DISCHARGE_START_1 = "forced_discharge_start_1"
+    FORCED_DISCHARGE_END_1 = "forced_discharge_end_1"
 
 
 class SourceKind(StrEnum):

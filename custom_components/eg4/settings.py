@@ -111,6 +111,13 @@ AC_CHARGE_WINDOWS: tuple[tuple[int, SettingKey, SettingKey], ...] = (
 AC_CHARGE_TIMES: dict[SettingKey, TimeSetting] = {
     key: TimeSetting(key=key) for _, *keys in AC_CHARGE_WINDOWS for key in keys
 }
+# lxp-bridge's forced-discharge window 1 (registers 84 / 85), held by a forced discharge.
+FORCED_DISCHARGE_TIMES: dict[SettingKey, TimeSetting] = {
+    key: TimeSetting(key=key)
+    for key in (SettingKey.FORCED_DISCHARGE_START_1, SettingKey.FORCED_DISCHARGE_END_1)
+}
+# Every setting whose value is a time of day (how a stored value is typed back).
+TIME_KEYS = frozenset({*AC_CHARGE_TIMES, *FORCED_DISCHARGE_TIMES})
 
 
 def _fmt(value: float) -> str:

@@ -93,6 +93,9 @@ from ..portal_energy import EnergyMeter
 from ..settings import Setting
 from ..twin import Twin
 from .base import Message
+from .lxp_forced import FORCED_DISCHARGE_BIT, ForcedDischarge
+from .lxp_forced import REGISTERS as FORCED_REGISTERS
+from .lxp_forced import window_registers as forced_registers
 
 SOURCE = "lxp_bridge"
 DEFAULT_DATALOGS = ("BA12345678", "BA87654321")
@@ -181,7 +184,9 @@ HOLD_REGISTERS: dict[int, HoldRegister] = dict(
 )
 # The AC-charge windows (68-73): register -> the portal's writeTime name of that boundary.
 WINDOW_PARAMS = {register: name for name, register in windows.TIME_PARAMS.items()}
-PUBLISHED_REGISTERS = tuple(sorted((FUNC_REGISTER, *HOLD_REGISTERS, *WINDOW_PARAMS)))
+PUBLISHED_REGISTERS = tuple(
+    sorted((FUNC_REGISTER, *HOLD_REGISTERS, *WINDOW_PARAMS, *FORCED_REGISTERS))
+)
 AC_CHARGE_SOC_LIMIT_REGISTER = portal.TWIN_PARAMS["HOLD_AC_CHARGE_SOC_LIMIT"][0]
 
 
@@ -229,11 +234,13 @@ class LxpBridgeFace:
         self.unsigned_bms_fields = unsigned_bms_fields
         self.params = portal.ParamStore(twin, source=SOURCE)
         self.energy = EnergyMeter(twin)
+        self.forced = ForcedDischarge(twin)  # register 21 bit 10 and its windows 84-89
 
     # ------------------------------------------------------------------ telemetry
     def telemetry(self) -> list[Message]:
         """Each unit's inputs/all and its holding registers (empty during a dropout)."""
         self.energy.observe()  # the inverter counts whether or not the bridge publishes
+        self.forced.follow()  # a window opens or closes as the clock moves
         if self.twin.telemetry_suppressed():
             return []
         out: list[Message] = []
@@ -357,7 +364,9 @@ class LxpBridgeFace:
         """Raw value of a holding register of one unit, or None when the twin lacks it."""
         if register == FUNC_REGISTER:
             on = portal.grid_charging(self.twin.inverter(unit))
-            return FUNC_FIXED | (AC_CHARGE_BIT if on else 0)
+            return FUNC_FIXED | (AC_CHARGE_BIT if on else 0) | self.forced.bits(unit)
+        if register in FORCED_REGISTERS:
+            return self.forced.register(unit, register)
         if register in WINDOW_PARAMS:
             return self.params.windows.unit(unit)[register]
         spec = HOLD_REGISTERS.get(register)
@@ -407,6 +416,11 @@ class LxpBridgeFace:
     def _command(self, unit: int, path: str, payload: str, request: str) -> list[Message]:
         """One command for one unit; a command the bridge could not parse gets no reply."""
         reason = "not a command this face models: dropped without a reply"
+        if path.split("/")[1:2] == ["forced_discharge"]:
+            replies = self._forced_command(unit, path, payload, request)
+            if replies is not None:
+                return replies
+            reason = "not a forced-discharge command: dropped without a reply"
         match path.split("/"):
             case ["set", "hold", register_text]:
                 register, value = parse_u16(register_text), parse_u16(payload)
@@ -454,6 +468,55 @@ class LxpBridgeFace:
         after = self.hold_messages(unit, [FUNC_REGISTER])  # the write's echo
         return [*before, *after, self._result(unit, path, ok=ok)]
 
+    def _forced_command(
+        self, unit: int, path: str, payload: str, request: str
+    ) -> list[Message] | None:
+        """``set/forced_discharge`` and ``set|read/forced_discharge/<n>``; None if neither."""
+        match path.split("/"):
+            case ["set", "forced_discharge"]:
+                return self._set_forced(unit, payload_bool(payload), path, request)
+            case ["set" | "read" as verb, "forced_discharge", window_text] if window_text in (
+                "1",
+                "2",
+                "3",
+            ):
+                times = _window_times(payload) if verb == "set" else None
+                if verb == "read" or times is not None:
+                    return self._forced_window(unit, int(window_text), times, path, request)
+        return None
+
+    def _set_forced(self, unit: int, enable: bool, path: str, request: str) -> list[Message]:
+        """Bit 10 of register 21 by read-modify-write, like ``set/ac_charge``."""
+        before = self.hold_messages(unit, [FUNC_REGISTER])
+        self.forced.switch(unit, enable)
+        self._journal(unit, request, None)
+        after = self.hold_messages(unit, [FUNC_REGISTER])
+        return [*before, *after, self._result(unit, path, ok=True)]
+
+    def _forced_window(
+        self,
+        unit: int,
+        window: int,
+        times: tuple[int, int, int, int] | None,
+        path: str,
+        request: str,
+    ) -> list[Message]:
+        """Set (``times``) or read one forced-discharge window: registers, JSON, result."""
+        ok = True
+        if times is not None:
+            words = (windows.pack(*times[:2]), windows.pack(*times[2:]))
+            registers = forced_registers(window)
+            reasons = [self.forced.write(unit, r, w) for r, w in zip(registers, words, strict=True)]
+            ok = not any(reasons)
+            self._journal(unit, request, next((r for r in reasons if r), None))
+        topic = f"{self.topic_prefix}/{self.datalogs[unit - 1]}/forced_discharge/{window}"
+        payload = json.dumps(self.forced.window(unit, window), separators=(",", ":"))
+        return [
+            *self.hold_messages(unit, forced_registers(window)),
+            Message(topic, payload, retain=True),
+            self._result(unit, path, ok=ok),
+        ]
+
     def _set_window(
         self, unit: int, window: int, times: tuple[int, int, int, int], path: str, request: str
     ) -> list[Message]:
@@ -487,11 +550,16 @@ class LxpBridgeFace:
 
     def _write_register(self, unit: int, register: int, value: int, request: str) -> bool:
         if register == FUNC_REGISTER:
-            if value & ~AC_CHARGE_BIT != FUNC_FIXED:
-                reason = f"register 21 = {value}: only bit 7 (AC charge) can change here"
+            if value & ~(AC_CHARGE_BIT | FORCED_DISCHARGE_BIT) != FUNC_FIXED:
+                reason = f"register 21 = {value}: only bits 7 and 10 can change here"
                 self._journal(unit, request, reason)
                 return False
+            self.forced.switch(unit, bool(value & FORCED_DISCHARGE_BIT))
             return self._grid_charge(unit, bool(value & AC_CHARGE_BIT))
+        if register in FORCED_REGISTERS:
+            refused = self.forced.write(unit, register, value)
+            self._journal(unit, request, refused)
+            return refused is None
         if register in WINDOW_PARAMS:
             hour, minute = windows.unpack(value)
             name = WINDOW_PARAMS[register]

@@ -10,6 +10,7 @@ exclude each other.
 from __future__ import annotations
 
 import uuid
+from datetime import time
 from typing import Any
 
 from homeassistant.exceptions import ServiceValidationError
@@ -30,6 +31,12 @@ LEVERS: dict[QuickAction, SettingKey] = {
     QuickAction.DISCHARGE: SettingKey.QUICK_DISCHARGE,
 }
 ON = 1.0
+# lxp-bridge's forced discharge discharges inside its time window: window 1 is opened to the
+# whole day for the run (the inverter's clock may differ from Home Assistant's), put back after.
+WHOLE_DAY: dict[SettingKey, SettingValue] = {
+    SettingKey.FORCED_DISCHARGE_START_1: time(0, 0),
+    SettingKey.FORCED_DISCHARGE_END_1: time(23, 59),
+}
 
 
 def _refused(key: str, **placeholders: str) -> ServiceValidationError:
@@ -50,23 +57,34 @@ def check_minutes(minutes: float) -> int:
     return int(minutes)
 
 
-def quick_plan(sup: RunHost, action: QuickAction) -> list[PlanItem]:
-    """The lever on every unit, from its read-back (none under way) to on."""
+def quick_levers(sup: RunHost, action: QuickAction) -> dict[SettingKey, SettingValue]:
+    """What the action holds on this family, the setting that starts it last."""
     key = LEVERS[action]
-    if key not in sup.coordinator.capabilities.writable:
+    writable = sup.coordinator.capabilities.writable
+    if key not in writable:
         raise _refused(f"{action.value}_unsupported")
-    values: dict[int, SettingValue | None] = sup.coordinator.data.setting_values(key)
-    unknown = [str(unit) for unit, value in sorted(values.items()) if value is None]
-    if unknown or not values:
-        raise _refused("quick_status_unknown", units=", ".join(unknown) or "-")
-    running = [str(unit) for unit, value in sorted(values.items()) if value == ON]
+    window = {k: v for k, v in WHOLE_DAY.items() if k in writable}
+    return {**(window if action is QuickAction.DISCHARGE else {}), key: ON}
+
+
+def quick_plan(sup: RunHost, action: QuickAction) -> list[PlanItem]:
+    """Every lever on every unit, from its read-back to the run's value; refused when unknown."""
+    levers = quick_levers(sup, action)
+    state = sup.coordinator.data
+    running = [str(u) for u, v in sorted(state.setting_values(LEVERS[action]).items()) if v == ON]
     if running:
         raise _refused(f"{action.value}_already_running", units=", ".join(running))
-    return [
-        PlanItem(setting=key, unit=unit, from_value=value, to_value=ON)
-        for unit, value in sorted(values.items())
-        if value is not None
-    ]
+    items: list[PlanItem] = []
+    unknown: list[str] = []
+    for key, target in levers.items():
+        for unit, value in sorted(state.setting_values(key).items()):
+            if value is None:
+                unknown.append(f"{key.value} (inverter {unit})")
+            else:
+                items.append(PlanItem(setting=key, unit=unit, from_value=value, to_value=target))
+    if unknown or not items:
+        raise _refused("quick_status_unknown", settings=", ".join(unknown) or "-")
+    return items
 
 
 def _preflight(sup: RunHost, action: QuickAction, config: RunConfig, key: SettingKey) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 import pytest
 
 from custom_components.eg4.calibration import (
@@ -164,3 +166,44 @@ def test_a_run_without_its_lever_is_refused() -> None:
             now=T0,
             config=RunConfig(),
         )
+
+
+def test_a_forced_discharge_window_is_stored_and_read_back_as_times() -> None:
+    """lxp-bridge's plan holds window 1 too: a restart must read those times back."""
+    state = bank(
+        now=T0,
+        settings={
+            **EVERYDAY_PI,
+            SettingKey.QUICK_DISCHARGE: 0.0,
+            SettingKey.FORCED_DISCHARGE_START_1: time(0, 0),
+            SettingKey.FORCED_DISCHARGE_END_1: time(6, 30),
+        },
+    )
+    plan = [
+        PlanItem(
+            setting=SettingKey.FORCED_DISCHARGE_START_1,
+            unit=1,
+            from_value=time(0, 0),
+            to_value=time(0, 0),
+        ),
+        PlanItem(
+            setting=SettingKey.FORCED_DISCHARGE_END_1,
+            unit=1,
+            from_value=time(6, 30),
+            to_value=time(23, 59),
+        ),
+        PlanItem(setting=SettingKey.QUICK_DISCHARGE, unit=1, from_value=0.0, to_value=1.0),
+    ]
+    run = QuickRun.create_quick(
+        run_id="w",
+        action=QuickAction.DISCHARGE,
+        duration_s=600,
+        plan=plan,
+        state=state,
+        now=T0,
+        config=RunConfig(),
+    )
+    run.start(T0)
+    again = load_run(run.to_dict())
+    assert again.plan == run.plan
+    assert [i.to_value for i in again.revert_items] == [0.0, time(6, 30), time(0, 0)]
