@@ -33,6 +33,10 @@ drops a topic it cannot parse):
   with ``{"start":"HH:MM","end":"HH:MM"}`` (both boundaries, start first); ``read/ac_charge/<n>``.
   Each answers with the window's registers, the retained ``p/dl/ac_charge/<n>`` JSON and
   ``OK`` / ``FAIL`` (a time that is not one of the day is refused, nothing changes).
+* The forced discharge (:mod:`simulator.faces.lxp_forced`): ``set/forced_discharge`` (bit 10 of
+  register 21, read-modify-write like ``set/ac_charge``), its windows ``set/hold/84``..``89``
+  and ``set|read/forced_discharge/<n>``; the unit discharges while the bit is on and the twin's
+  clock is inside a window. A NAK rule without a setting refuses these too.
 
 Mapping onto the twin (PI-family units), shared with the cloud portal through
 :class:`simulator.cloud_payloads.ParamStore`: register 101 is the twin's max charge current,
@@ -90,7 +94,7 @@ from .. import portal_windows as windows
 from ..bms import Protection
 from ..inverter import Inverter, UnitMode
 from ..portal_energy import EnergyMeter
-from ..settings import Setting
+from ..settings import Command, Setting
 from ..twin import Twin
 from .base import Message
 from .lxp_forced import FORCED_DISCHARGE_BIT, ForcedDischarge
@@ -488,10 +492,17 @@ class LxpBridgeFace:
     def _set_forced(self, unit: int, enable: bool, path: str, request: str) -> list[Message]:
         """Bit 10 of register 21 by read-modify-write, like ``set/ac_charge``."""
         before = self.hold_messages(unit, [FUNC_REGISTER])
-        self.forced.switch(unit, enable)
-        self._journal(unit, request, None)
+        nak = self._nak(unit)
+        if nak is None:
+            self.forced.switch(unit, enable)
+        self._journal(unit, request, nak)
         after = self.hold_messages(unit, [FUNC_REGISTER])
-        return [*before, *after, self._result(unit, path, ok=True)]
+        return [*before, *after, self._result(unit, path, ok=nak is None)]
+
+    def _nak(self, unit: int) -> str | None:
+        """A NAK rule without a setting (``faults.nak_next``, a refusing bridge) for ``unit``."""
+        settings = {unit: self.twin.inverter(unit).settings}
+        return self.twin.faults.naks([unit], settings, Command(())).get(unit)
 
     def _forced_window(
         self,
@@ -557,7 +568,7 @@ class LxpBridgeFace:
             self.forced.switch(unit, bool(value & FORCED_DISCHARGE_BIT))
             return self._grid_charge(unit, bool(value & AC_CHARGE_BIT))
         if register in FORCED_REGISTERS:
-            refused = self.forced.write(unit, register, value)
+            refused = self._nak(unit) or self.forced.write(unit, register, value)
             self._journal(unit, request, refused)
             return refused is None
         if register in WINDOW_PARAMS:
