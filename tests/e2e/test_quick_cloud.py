@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.eg4.supervisor.quick_words import EVENT_QUICK_ENDED
@@ -235,3 +235,19 @@ async def test_restart_mid_quick_charge_stops_it_through_the_portal(
             "aborted",
             "interrupted",
         )
+
+
+async def test_only_administrators_may_start_a_quick_run(
+    rig: CloudRig,
+    hass_admin_user: Any,  # (the first user would be the owner)
+) -> None:
+    """Like every action that changes settings: a non-admin user is refused, nothing sent."""
+    await rig.advance(SCAN_S)
+    user = await rig.hass.auth.async_create_user("guest", group_ids=["system-users"])
+    assert not user.is_admin
+    sent = rig.portal.total_requests
+    for service in ("quick_charge", "forced_discharge"):
+        with pytest.raises(Unauthorized):
+            await rig.call(service, context=Context(user_id=user.id), duration=10)
+    assert rig.portal.total_requests == sent
+    assert rig.supervisor.run is None
