@@ -42,6 +42,8 @@ from . import portal_account as account
 from .portal_energy import EnergyMeter, energy_body
 from .portal_models import portal_model
 from .portal_params import ParamStore
+from .portal_quick import PATHS as QUICK_PATHS
+from .portal_quick import QuickTasks
 from .twin import Twin
 
 LOGIN = "/WManage/api/login"
@@ -117,6 +119,7 @@ class CloudApiServer:
             device_type_code=self.portal_model.device_type_code or None,
         )
         self.energy = EnergyMeter(twin)
+        self.quick = QuickTasks(twin, self.params)
         self.requests: Counter[str] = Counter()
         self.logins = 0
         self.in_flight = 0
@@ -146,6 +149,7 @@ class CloudApiServer:
             "/WManage/web/maintain/remoteSet/write": self._write,
             "/WManage/web/maintain/remoteSet/functionControl": self._function,
             "/WManage/web/maintain/remoteSet/writeTime": self._write_time,
+            **{path: self._quick_task(path) for path in QUICK_PATHS},
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -422,13 +426,16 @@ class CloudApiServer:
         unit, error = self._device_call(fields)
         if unit is None:
             return error or {}
-        return {  # the twin has no quick charge: never a task open
-            "success": True,
-            "hasUnclosedQuickChargeTask": False,
-            "hasUnclosedQuickDischargeTask": False,
-            "remainTimeBeforeQuickChargeStop": 0,
-            "lowVoltProtect": False,
-        }
+        return self.quick.status(unit)
+
+    def _quick_task(self, path: str) -> Callable[[Fields], dict[str, Any]]:
+        def call(fields: Fields) -> dict[str, Any]:
+            unit, error = self._device_call(fields)
+            if unit is None:
+                return error or {}
+            return _ack(self.quick.call(unit, path, fields.get("minute")))
+
+        return call
 
     def _device_call(self, fields: Fields) -> tuple[int | None, dict[str, Any] | None]:
         unit = self._unit(fields.get("inverterSn"))

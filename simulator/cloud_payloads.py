@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .inverter import UnitMode
+from .inverter import QuickTask, UnitMode
 from .portal_models import PortalModel, is_off_grid, portal_model
 from .portal_params import (
     AC_CHARGE,
@@ -200,8 +200,8 @@ def runtime(
         "pEpsL2N": 0,
         "haspEpsLNValue": False,
         "directions": {"inverterArrowDir": "toInverter" if battery_w > 0 else "fromInverter"},
-        "hasUnclosedQuickChargeTask": False,
-        "hasUnclosedQuickDischargeTask": False,
+        "hasUnclosedQuickChargeTask": twin.inverter(unit).quick is QuickTask.CHARGE,
+        "hasUnclosedQuickDischargeTask": twin.inverter(unit).quick is QuickTask.DISCHARGE,
     }
 
 

@@ -12,10 +12,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .bank import Branch, BusSolution, current_at, solve
-from .inverter import AC_OUTPUT_VOLTAGE_V, GRID_VOLTAGE_V, Inverter, UnitFlows, UnitMode
+from .inverter import (
+    AC_OUTPUT_VOLTAGE_V,
+    GRID_VOLTAGE_V,
+    Inverter,
+    QuickTask,
+    UnitFlows,
+    UnitMode,
+)
 from .settings import ChargerPriority, OutputPriority
 
 CHARGE_EFFICIENCY = 0.95
+# A forced (quick) discharge draws this much per unit from the bank: the loads, the rest
+# exported (the twin does not model the export beyond the battery side).
+FORCED_DISCHARGE_W = 3000.0
 DISCHARGE_EFFICIENCY = 0.93
 
 
@@ -83,6 +93,12 @@ def plan_unit(
             or (sbu and inv.grid_fallback)
         )
     )
+    if inv.quick is QuickTask.CHARGE and grid_available:
+        uses_line, grid_charge = True, solar_cap is None or bank_soc_pct < solar_cap
+        grid_to_load, battery_load = deficit, 0.0
+    elif inv.quick is QuickTask.DISCHARGE and bank_can_discharge:
+        uses_line, grid_charge, solar_a = False, False, 0.0
+        grid_to_load, battery_load = 0.0, max(deficit, FORCED_DISCHARGE_W)
     grid_a = 0.0
     if grid_charge:
         grid_a = min(

@@ -34,6 +34,13 @@ def voltage_soc_pct(volts: float) -> int:
     return 100
 
 
+class QuickTask(StrEnum):
+    """A quick task the portal runs on a unit."""
+
+    CHARGE = "charge"
+    DISCHARGE = "discharge"
+
+
 class UnitMode(StrEnum):
     """Operating mode of a unit."""
 
@@ -83,6 +90,17 @@ class Inverter:
     grid_fallback: bool = False
     shutdown: bool = False
     flows: UnitFlows = field(default_factory=UnitFlows)
+    # A quick task under way on this unit ("charge": from the grid whatever the priorities;
+    # "discharge": the bank carries the loads and exports), until ``quick_until_s`` (twin clock;
+    # None: until stopped). The portal starts and stops them (``simulator.portal_quick``).
+    quick: QuickTask | None = None
+    quick_until_s: float | None = None
+
+    def expire_quick(self, clock_s: float) -> None:
+        """End a quick task whose time is up (the portal closes it by itself)."""
+        if self.quick_until_s is not None and clock_s >= self.quick_until_s - 1e-9:
+            self.quick = None
+            self.quick_until_s = None
 
     @property
     def load_pct(self) -> int:

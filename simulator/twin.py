@@ -414,6 +414,8 @@ class Twin:
 
     def _substep(self, h: float) -> None:
         self._apply_due()
+        for inv in self.inverters:
+            inv.expire_quick(self.clock_s)
         cfg = self.config
         self._update_mismatch(h)
         hour = self.time_of_day_h

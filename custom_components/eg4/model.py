@@ -51,6 +51,15 @@ class SettingKey(StrEnum):
     AC_CHARGE_END_2 = "ac_charge_end_2"
     AC_CHARGE_START_3 = "ac_charge_start_3"
     AC_CHARGE_END_3 = "ac_charge_end_3"
+    # A quick charge / a quick (forced) discharge under way: 1 open, 0 none. The cloud starts
+    # and stops them as portal tasks and reads them back from the task status; they are only
+    # ever written by a supervised quick run (``quick``), never as an entity.
+    QUICK_CHARGE = "quick_charge"
+    QUICK_DISCHARGE = "quick_discharge"
+    # lxp-bridge's forced-discharge time window 1 (holding registers 84 / 85): a forced
+    # discharge (``QUICK_DISCHARGE`` there: register 21 bit 10) discharges inside it.
+    FORCED_DISCHARGE_START_1 = "forced_discharge_start_1"
+    FORCED_DISCHARGE_END_1 = "forced_discharge_end_1"
 
 
 class SourceKind(StrEnum):

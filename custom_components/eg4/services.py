@@ -1,4 +1,4 @@
-"""Actions: ``eg4.run_calibration``, ``eg4.cancel_calibration``, ``eg4.charge_to`` (admin only)."""
+"""Actions: calibration, cancel, charge to a target, quick charge, forced discharge (admin)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,10 @@ from .calibration import Method, RunConfig
 from .calibration.config import check_hold
 from .chargeto import ChargeMethod, ChargeRequest
 from .const import DOMAIN
+from .quick import DEFAULT_MINUTES, QuickAction
 from .refusal import RefusedError
 from .supervisor import CalibrationSupervisor, async_charge_to, limits_from
+from .supervisor.quick import async_quick
 
 if TYPE_CHECKING:
     from .runtime import Eg4ConfigEntry
@@ -44,6 +46,7 @@ SERVICE_CHARGE_TO = "charge_to"
 ATTR_TARGET_SOC = "target_soc"
 ATTR_DEADLINE = "deadline"
 MAX_DURATION_CAP = timedelta(hours=12)
+ATTR_DURATION = "duration"
 
 RUN_SCHEMA = vol.Schema(
     {
@@ -68,6 +71,15 @@ CHARGE_TO_SCHEMA = vol.Schema(
             [m.value for m in ChargeMethod]
         ),
         vol.Optional(ATTR_DRY_RUN, default=False): cv.boolean,
+    }
+)
+
+# The duration is checked by the action (``supervisor.quick.check_minutes``), with its own
+# translated refusal: a number is all the schema asks.
+QUICK_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional(ATTR_DURATION, default=DEFAULT_MINUTES): vol.Coerce(float),
     }
 )
 
@@ -187,6 +199,14 @@ async def _async_charge_to(call: ServiceCall) -> ServiceResponse:
     return await async_charge_to(supervisor, request, dry_run=call.data[ATTR_DRY_RUN])
 
 
+async def _async_quick(call: ServiceCall) -> ServiceResponse:
+    hass = call.hass
+    await async_require_admin(hass, call.context)
+    supervisor = _supervisor(hass, _entry_id(hass, call))
+    action = QuickAction(call.service)
+    return await async_quick(supervisor, action, float(call.data[ATTR_DURATION]))
+
+
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions (once, in async_setup)."""
     hass.services.async_register(
@@ -210,3 +230,11 @@ def async_setup_services(hass: HomeAssistant) -> None:
         schema=CHARGE_TO_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
+    for action in QuickAction:
+        hass.services.async_register(
+            DOMAIN,
+            action.value,
+            _async_quick,
+            schema=QUICK_SCHEMA,
+            supports_response=SupportsResponse.OPTIONAL,
+        )

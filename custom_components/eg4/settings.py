@@ -86,6 +86,18 @@ CHARGE_SOC_LIMIT = NumberSetting(
 )
 
 
+# A quick task (see ``SettingKey.QUICK_CHARGE``): 1 = under way, 0 = none.
+QUICK_CHARGE_TASK = NumberSetting(
+    key=SettingKey.QUICK_CHARGE, unit="", minimum=0, maximum=1, step=1
+)
+QUICK_DISCHARGE_TASK = NumberSetting(
+    key=SettingKey.QUICK_DISCHARGE, unit="", minimum=0, maximum=1, step=1
+)
+QUICK_TASKS: dict[SettingKey, SettingDef] = {
+    SettingKey.QUICK_CHARGE: QUICK_CHARGE_TASK,
+    SettingKey.QUICK_DISCHARGE: QUICK_DISCHARGE_TASK,
+}
+
 # The hybrids' three AC-charge windows: (window, its start, its end). The inverter charges from
 # the grid while the clock is inside a window; an end before the start is an overnight window
 # (22:00-06:00), and a window whose start and end are equal is empty (00:00-00:00: off). Each
@@ -99,6 +111,13 @@ AC_CHARGE_WINDOWS: tuple[tuple[int, SettingKey, SettingKey], ...] = (
 AC_CHARGE_TIMES: dict[SettingKey, TimeSetting] = {
     key: TimeSetting(key=key) for _, *keys in AC_CHARGE_WINDOWS for key in keys
 }
+# lxp-bridge's forced-discharge window 1 (registers 84 / 85), held by a forced discharge.
+FORCED_DISCHARGE_TIMES: dict[SettingKey, TimeSetting] = {
+    key: TimeSetting(key=key)
+    for key in (SettingKey.FORCED_DISCHARGE_START_1, SettingKey.FORCED_DISCHARGE_END_1)
+}
+# Every setting whose value is a time of day (how a stored value is typed back).
+TIME_KEYS = frozenset({*AC_CHARGE_TIMES, *FORCED_DISCHARGE_TIMES})
 
 
 def _fmt(value: float) -> str:

@@ -33,6 +33,10 @@ drops a topic it cannot parse):
   with ``{"start":"HH:MM","end":"HH:MM"}`` (both boundaries, start first); ``read/ac_charge/<n>``.
   Each answers with the window's registers, the retained ``p/dl/ac_charge/<n>`` JSON and
   ``OK`` / ``FAIL`` (a time that is not one of the day is refused, nothing changes).
+* The forced discharge (:mod:`simulator.faces.lxp_forced`): ``set/forced_discharge`` (bit 10 of
+  register 21, read-modify-write like ``set/ac_charge``), its windows ``set/hold/84``..``89``
+  and ``set|read/forced_discharge/<n>``; the unit discharges while the bit is on and the twin's
+  clock is inside a window. A NAK rule without a setting refuses these too.
 
 Mapping onto the twin (PI-family units), shared with the cloud portal through
 :class:`simulator.cloud_payloads.ParamStore`: register 101 is the twin's max charge current,
@@ -90,9 +94,12 @@ from .. import portal_windows as windows
 from ..bms import Protection
 from ..inverter import Inverter, UnitMode
 from ..portal_energy import EnergyMeter
-from ..settings import Setting
+from ..settings import Command, Setting
 from ..twin import Twin
 from .base import Message
+from .lxp_forced import FORCED_DISCHARGE_BIT, ForcedDischarge
+from .lxp_forced import REGISTERS as FORCED_REGISTERS
+from .lxp_forced import window_registers as forced_registers
 
 SOURCE = "lxp_bridge"
 DEFAULT_DATALOGS = ("BA12345678", "BA87654321")
@@ -181,7 +188,9 @@ HOLD_REGISTERS: dict[int, HoldRegister] = dict(
 )
 # The AC-charge windows (68-73): register -> the portal's writeTime name of that boundary.
 WINDOW_PARAMS = {register: name for name, register in windows.TIME_PARAMS.items()}
-PUBLISHED_REGISTERS = tuple(sorted((FUNC_REGISTER, *HOLD_REGISTERS, *WINDOW_PARAMS)))
+PUBLISHED_REGISTERS = tuple(
+    sorted((FUNC_REGISTER, *HOLD_REGISTERS, *WINDOW_PARAMS, *FORCED_REGISTERS))
+)
 AC_CHARGE_SOC_LIMIT_REGISTER = portal.TWIN_PARAMS["HOLD_AC_CHARGE_SOC_LIMIT"][0]
 
 
@@ -229,11 +238,13 @@ class LxpBridgeFace:
         self.unsigned_bms_fields = unsigned_bms_fields
         self.params = portal.ParamStore(twin, source=SOURCE)
         self.energy = EnergyMeter(twin)
+        self.forced = ForcedDischarge(twin)  # register 21 bit 10 and its windows 84-89
 
     # ------------------------------------------------------------------ telemetry
     def telemetry(self) -> list[Message]:
         """Each unit's inputs/all and its holding registers (empty during a dropout)."""
         self.energy.observe()  # the inverter counts whether or not the bridge publishes
+        self.forced.follow()  # a window opens or closes as the clock moves
         if self.twin.telemetry_suppressed():
             return []
         out: list[Message] = []
@@ -357,7 +368,9 @@ class LxpBridgeFace:
         """Raw value of a holding register of one unit, or None when the twin lacks it."""
         if register == FUNC_REGISTER:
             on = portal.grid_charging(self.twin.inverter(unit))
-            return FUNC_FIXED | (AC_CHARGE_BIT if on else 0)
+            return FUNC_FIXED | (AC_CHARGE_BIT if on else 0) | self.forced.bits(unit)
+        if register in FORCED_REGISTERS:
+            return self.forced.register(unit, register)
         if register in WINDOW_PARAMS:
             return self.params.windows.unit(unit)[register]
         spec = HOLD_REGISTERS.get(register)
@@ -407,6 +420,11 @@ class LxpBridgeFace:
     def _command(self, unit: int, path: str, payload: str, request: str) -> list[Message]:
         """One command for one unit; a command the bridge could not parse gets no reply."""
         reason = "not a command this face models: dropped without a reply"
+        if path.split("/")[1:2] == ["forced_discharge"]:
+            replies = self._forced_command(unit, path, payload, request)
+            if replies is not None:
+                return replies
+            reason = "not a forced-discharge command: dropped without a reply"
         match path.split("/"):
             case ["set", "hold", register_text]:
                 register, value = parse_u16(register_text), parse_u16(payload)
@@ -454,6 +472,62 @@ class LxpBridgeFace:
         after = self.hold_messages(unit, [FUNC_REGISTER])  # the write's echo
         return [*before, *after, self._result(unit, path, ok=ok)]
 
+    def _forced_command(
+        self, unit: int, path: str, payload: str, request: str
+    ) -> list[Message] | None:
+        """``set/forced_discharge`` and ``set|read/forced_discharge/<n>``; None if neither."""
+        match path.split("/"):
+            case ["set", "forced_discharge"]:
+                return self._set_forced(unit, payload_bool(payload), path, request)
+            case ["set" | "read" as verb, "forced_discharge", window_text] if window_text in (
+                "1",
+                "2",
+                "3",
+            ):
+                times = _window_times(payload) if verb == "set" else None
+                if verb == "read" or times is not None:
+                    return self._forced_window(unit, int(window_text), times, path, request)
+        return None
+
+    def _set_forced(self, unit: int, enable: bool, path: str, request: str) -> list[Message]:
+        """Bit 10 of register 21 by read-modify-write, like ``set/ac_charge``."""
+        before = self.hold_messages(unit, [FUNC_REGISTER])
+        nak = self._nak(unit)
+        if nak is None:
+            self.forced.switch(unit, enable)
+        self._journal(unit, request, nak)
+        after = self.hold_messages(unit, [FUNC_REGISTER])
+        return [*before, *after, self._result(unit, path, ok=nak is None)]
+
+    def _nak(self, unit: int) -> str | None:
+        """A NAK rule without a setting (``faults.nak_next``, a refusing bridge) for ``unit``."""
+        settings = {unit: self.twin.inverter(unit).settings}
+        return self.twin.faults.naks([unit], settings, Command(())).get(unit)
+
+    def _forced_window(
+        self,
+        unit: int,
+        window: int,
+        times: tuple[int, int, int, int] | None,
+        path: str,
+        request: str,
+    ) -> list[Message]:
+        """Set (``times``) or read one forced-discharge window: registers, JSON, result."""
+        ok = True
+        if times is not None:
+            words = (windows.pack(*times[:2]), windows.pack(*times[2:]))
+            registers = forced_registers(window)
+            reasons = [self.forced.write(unit, r, w) for r, w in zip(registers, words, strict=True)]
+            ok = not any(reasons)
+            self._journal(unit, request, next((r for r in reasons if r), None))
+        topic = f"{self.topic_prefix}/{self.datalogs[unit - 1]}/forced_discharge/{window}"
+        payload = json.dumps(self.forced.window(unit, window), separators=(",", ":"))
+        return [
+            *self.hold_messages(unit, forced_registers(window)),
+            Message(topic, payload, retain=True),
+            self._result(unit, path, ok=ok),
+        ]
+
     def _set_window(
         self, unit: int, window: int, times: tuple[int, int, int, int], path: str, request: str
     ) -> list[Message]:
@@ -487,11 +561,16 @@ class LxpBridgeFace:
 
     def _write_register(self, unit: int, register: int, value: int, request: str) -> bool:
         if register == FUNC_REGISTER:
-            if value & ~AC_CHARGE_BIT != FUNC_FIXED:
-                reason = f"register 21 = {value}: only bit 7 (AC charge) can change here"
+            if value & ~(AC_CHARGE_BIT | FORCED_DISCHARGE_BIT) != FUNC_FIXED:
+                reason = f"register 21 = {value}: only bits 7 and 10 can change here"
                 self._journal(unit, request, reason)
                 return False
+            self.forced.switch(unit, bool(value & FORCED_DISCHARGE_BIT))
             return self._grid_charge(unit, bool(value & AC_CHARGE_BIT))
+        if register in FORCED_REGISTERS:
+            refused = self._nak(unit) or self.forced.write(unit, register, value)
+            self._journal(unit, request, refused)
+            return refused is None
         if register in WINDOW_PARAMS:
             hour, minute = windows.unpack(value)
             name = WINDOW_PARAMS[register]

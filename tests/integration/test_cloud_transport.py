@@ -61,6 +61,7 @@ READ = "/WManage/web/maintain/remoteRead/read"
 WRITE = "/WManage/web/maintain/remoteSet/write"
 FUNCTION = "/WManage/web/maintain/remoteSet/functionControl"
 ENERGY = "/WManage/api/inverter/getInverterEnergyInfo"
+QUICK = "/WManage/web/config/quickCharge/getStatusInfo"  # read with the parameters
 TRANSLATIONS = json.loads(
     (Path(cloud_transport.__file__).parents[1] / "translations" / "en.json").read_text()
 )
@@ -438,6 +439,7 @@ async def test_setup_and_steady_state_request_budget(
         BATTERY: 2 + 1,  # discovery counts each unit's packs; the poll reads the bank once
         RUNTIME: 2,
         READ: 2 * 2,  # two parameter windows per unit
+        QUICK: 2,  # and each unit's quick-task status
         ENERGY: 2,  # each unit's energy counters (read again every five minutes)
     }
     await poll(hass)  # the first steady-state refresh
@@ -467,7 +469,7 @@ async def test_hourly_parameter_refresh_sees_changes_made_elsewhere(
         unit.params_read_at -= cloud_transport.PARAMETER_REFRESH_S
     before = requests(portal)
     await poll(hass)
-    assert spent(before, portal) == {RUNTIME: 2, BATTERY: 1, READ: 2 * 2}
+    assert spent(before, portal) == {RUNTIME: 2, BATTERY: 1, READ: 2 * 2, QUICK: 2}
     assert state(hass, loaded, "number", "system", "max_charge_current") == "70"
     before = requests(portal)
     await poll(hass)
@@ -1087,7 +1089,12 @@ async def test_parameter_read_failing_keeps_the_telemetry(
     assert [unit.params_read_at for unit in transport.units] == due  # still due
     before = requests(portal)
     await poll(hass)
-    assert spent(before, portal) == {RUNTIME: 2, BATTERY: 1, READ: 2 * 2}  # read this time
+    assert spent(before, portal) == {
+        RUNTIME: 2,
+        BATTERY: 1,
+        READ: 2 * 2,
+        QUICK: 2,
+    }  # read this time
 
 
 # ---- dynamic devices ------------------------------------------------------------------------

@@ -627,3 +627,41 @@ def test_energy_counters_only_grow_and_restart_at_midnight(steps: list[int]) -> 
             assert all(now[f"today{k}"] >= before[f"today{k}"] for k in KINDS)
         assert now == {k: meter.words([1])[k] + meter.words([2])[k] for k in now}
         before = now
+
+
+async def test_quick_tasks_run_on_the_twin_and_end_by_themselves(
+    portal: Portal, server: CloudApiServer, twin: Twin
+) -> None:
+    """Start, status, the twin charging from the grid, the portal's own end, a stop, a refusal."""
+    first, second = server.serials
+    await portal.login()
+    start = "/WManage/web/config/quickCharge/start"
+    assert await portal.call(start, inverterSn=first, clientType="WEB", minute="30") == {
+        "success": True
+    }
+    status = await portal.call(QUICK_CHARGE, inverterSn=first)
+    assert status["hasUnclosedQuickChargeTask"] is True
+    assert status["remainTimeBeforeQuickChargeStop"] == 1800
+    assert (await portal.call(QUICK_CHARGE, inverterSn=second))[
+        "hasUnclosedQuickChargeTask"
+    ] is False
+    assert (await portal.call(RUNTIME, serialNum=first))["hasUnclosedQuickChargeTask"] is True
+    twin.step(600)
+    assert twin.inverter(1).flows.grid_charge_a > 0
+    assert twin.inverter(2).flows.grid_charge_a == 0  # everyday priorities: no grid charge
+    # One task at a time: a discharge while the charge is open is refused.
+    refused = await portal.call(
+        "/WManage/web/config/quickDischarge/start", inverterSn=first, clientType="WEB"
+    )
+    assert refused["success"] is False
+    twin.step(1200)  # 30 minutes in all: the portal closed the task itself
+    status = await portal.call(QUICK_CHARGE, inverterSn=first)
+    assert status["hasUnclosedQuickChargeTask"] is False
+    assert twin.inverter(1).quick is None
+    # A stop with nothing open is acknowledged; a minute outside 1..1440 is refused.
+    stop = "/WManage/web/config/quickCharge/stop"
+    assert (await portal.call(stop, inverterSn=first, clientType="WEB"))["success"] is True
+    bad = await portal.call(start, inverterSn=first, clientType="WEB", minute="0")
+    assert bad["success"] is False
+    journal = [e.request for e in twin.journal if e.source == "cloud"]
+    assert "quickCharge/start 30" in journal

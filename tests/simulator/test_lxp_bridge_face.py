@@ -29,6 +29,7 @@ from simulator.__main__ import build_parser
 from simulator.bms import Protection
 from simulator.faces import FACES, Message
 from simulator.faces.lxp_bridge import default_datalogs, parse_u16, payload_bool
+from simulator.inverter import QuickTask
 from simulator.runner import make_face
 
 from .helpers import as_dict, engage_grid_charge
@@ -308,7 +309,7 @@ def test_set_hold_soc_limit_is_the_twins_setting(
         (102, "251", 200),  # stored, 0..250
         (67, "101", 100),  # the AC-charge SoC limit: 0..100
         (227, "9", 101),  # the system charge SoC limit: 10..101
-        (21, FUNC_OFF | 0x400, FUNC_OFF),  # forced discharge: a fixed bit
+        (21, FUNC_OFF | 0x800, FUNC_OFF),  # charge priority: a fixed bit
     ],
 )
 def test_set_hold_refused_value_fails_with_unchanged_echo(
@@ -490,7 +491,8 @@ def test_read_hold_publishes_the_registers_in_range() -> None:
     replies = face.handle(cmd(DL2, "read/hold/60"), "50")
     registers = [m.topic.rsplit("/", 1)[-1] for m in replies[:-1]]
     windows = ["68", "69", "70", "71", "72", "73"]  # the AC-charge windows
-    assert registers == ["67", *windows, "99", "101", "102"]
+    forced = ["84", "85", "86", "87", "88", "89"]  # the forced-discharge windows
+    assert registers == ["67", *windows, *forced, "99", "101", "102"]
     assert replies[-1] == result(DL2, "read/hold/60", "OK")
     replies = face.handle(cmd(DL1, "read/hold/0"), "40")
     assert [m.topic for m in replies] == [
@@ -649,6 +651,10 @@ def expected(twin: Twin, face: LxpBridgeFace) -> dict[tuple[str, str], Any]:
                 (pack, "temperature_cell_min"): round(min(cell_temps), 1),
                 # The AC-charge windows: off (00:00 to 00:00) until written.
                 **{(inverter, key): time(0, 0) for key in AC_CHARGE_TIMES},
+                # The forced discharge: off, its window 1 off too.
+                (inverter, "quick_discharge"): 0.0,
+                (inverter, "forced_discharge_start_1"): time(0, 0),
+                (inverter, "forced_discharge_end_1"): time(0, 0),
             }
         )
     return out
@@ -697,6 +703,8 @@ WRITES: list[tuple[SettingKey, SettingValue]] = [
     (SettingKey.CHARGER_PRIORITY, HaChargerPriority.SOLAR_FIRST),
     (SettingKey.AC_CHARGE_START_1, time(22, 30)),
     (SettingKey.AC_CHARGE_END_3, time(5, 45)),
+    (SettingKey.QUICK_DISCHARGE, 1.0),
+    (SettingKey.FORCED_DISCHARGE_END_1, time(23, 59)),
 ]
 
 
@@ -720,7 +728,7 @@ def test_every_profile_command_is_accepted_and_read_back(
     assert decoded[-1] == CommandResult(ok=True, message="OK", unit=unit)
     readings = [r for d in decoded if isinstance(d, Decoded) for r in d.readings]
     assert readings
-    last = readings[-1]
+    last = [r for r in readings if r.setting is key][-1]
     assert (last.source, last.key, last.value) == (SourceId(SourceKind.INVERTER, unit), key, value)
     # the next telemetry agrees, and only that unit changed
     after = decode_all(profile, face.telemetry())
@@ -783,3 +791,36 @@ def test_runner_and_cli_select_the_face() -> None:
     assert face.datalogs == ("AA00000001", "AA00000002")
     assert face.unsigned_bms_fields
     assert build_parser().parse_args(["--profile", "lxp_bridge"]).profile == "lxp_bridge"
+
+
+def test_forced_discharge_discharges_inside_its_window_while_the_bit_is_on() -> None:
+    """Bit 10 and window 1: the bank discharges; the bit off, or an empty window, it stops."""
+    twin = build_twin("healthy")
+    face = LxpBridgeFace(twin)
+    replies = face.handle(cmd(DL1, "set/forced_discharge/1"), '{"start":"00:00","end":"23:59"}')
+    assert replies[-1] == result(DL1, "set/forced_discharge/1", "OK")
+    assert Message(f"lxp/{DL1}/forced_discharge/1", '{"start":"00:00","end":"23:59"}', True) in (
+        replies
+    )
+    assert [echo(84, 0), echo(85, 23 | 59 << 8)] == replies[:2]
+    assert twin.inverter(1).quick is None  # a window alone does nothing
+    replies = face.handle(cmd(DL1, "set/forced_discharge"), "true")
+    assert replies[-1] == result(DL1, "set/forced_discharge", "OK")
+    bits = json.loads(replies[-2].payload)
+    assert bits["forced_discharge_en"] == "ON"
+    assert twin.inverter(1).quick is QuickTask.DISCHARGE
+    assert twin.inverter(2).quick is None  # one datalog, one unit
+    soc = twin.bank_soc_pct
+    for _ in range(30):
+        twin.step(60)
+        face.telemetry()
+    assert twin.bank_soc_pct < soc
+    assert twin.inverter(1).flows.discharge_a > 0
+    face.handle(cmd(DL1, "set/forced_discharge"), "false")
+    assert twin.inverter(1).quick is None
+    face.handle(cmd(DL1, "set/forced_discharge"), "on")
+    face.handle(cmd(DL1, "set/hold/85"), "0")  # 00:00 to 00:00: the window is off
+    assert twin.inverter(1).quick is None
+    assert face.handle(cmd(DL1, "read/forced_discharge/1"), "")[-2].payload == (
+        '{"start":"00:00","end":"00:00"}'
+    )

@@ -28,6 +28,7 @@ from custom_components.eg4.cloud import (
     parse,
 )
 from custom_components.eg4.cloud.params import CloudWrite, ParamWrite
+from custom_components.eg4.cloud.quick import QUICK_KEYS, QuickWrite
 from custom_components.eg4.model import ChargerPriority, SettingKey, SourceId, SourceKind
 from custom_components.eg4.transport.base import (
     CommandResult,
@@ -43,6 +44,7 @@ from custom_components.eg4.transport.cloud_setup import grow_packs
 from .cloud.portal import fixture
 
 SERIALS = ("1111111111", "2222222222")
+QUICK_CHARGE = SettingKey.QUICK_CHARGE
 STOP_SOC = "HOLD_AC_CHARGE_SOC_LIMIT"
 
 
@@ -58,7 +60,9 @@ class ScriptedClient:
     read_errors: list[Exception] = field(default_factory=list)
     apply_error: Exception | None = None
     applies_take_effect: bool = True
-    applied: list[tuple[str, CloudWrite]] = field(default_factory=list)
+    applied: list[tuple[str, CloudWrite | QuickWrite]] = field(default_factory=list)
+    # Each serial's open quick tasks (none unless told), as getStatusInfo reads them.
+    quick: dict[str, dict[SettingKey, float]] = field(default_factory=dict)
     reads: int = 0
     base_url: str = "https://portal.invalid"
     request_count: int = 0
@@ -88,12 +92,18 @@ class ScriptedClient:
             raise self.read_errors.pop(0)
         return dict(self.params.get(serial, {}))
 
-    async def apply(self, serial: str, write: CloudWrite) -> None:
+    async def quick_tasks(self, serial: str) -> dict[SettingKey, float]:
+        return {**dict.fromkeys(QUICK_KEYS, 0.0), **self.quick.get(serial, {})}
+
+    async def apply(self, serial: str, write: CloudWrite | QuickWrite) -> None:
         if self.apply_error is not None:
             raise self.apply_error
         self.applied.append((serial, write))
         if self.applies_take_effect and isinstance(write, ParamWrite):
             self.params.setdefault(serial, {})[write.param] = write.value
+        if self.applies_take_effect and isinstance(write, QuickWrite):
+            key = QUICK_CHARGE if "quickCharge" in write.path else SettingKey.QUICK_DISCHARGE
+            self.quick.setdefault(serial, {})[key] = 1.0 if write.path.endswith("start") else 0.0
 
 
 def transport(client: ScriptedClient, *, delays: tuple[float, ...] = (0.0,)) -> CloudTransport:
@@ -317,3 +327,41 @@ def test_a_pack_on_an_earlier_unit_waits_for_the_next_set_up() -> None:
 def test_a_unit_without_packs_gains_none() -> None:
     units = _units([], [1, 2])
     assert grow_packs(units, units[0], 2) == []
+
+
+# ---- quick tasks ----------------------------------------------------------------------------
+
+
+async def test_a_quick_charge_starts_with_the_portals_own_end_and_is_confirmed_by_status() -> None:
+    """The start carries ``minute``; the status, not the acknowledgement, reads it back."""
+    client = ScriptedClient()
+    t = transport(client)
+    seen = await started(t)
+    t.task_minutes = 35
+    await t.async_send(QUICK_CHARGE, 1.0, 2)
+    assert client.applied == [
+        (SERIALS[1], QuickWrite("quick", "/WManage/web/config/quickCharge/start", 35))
+    ]
+    assert [(r.setting, r.value) for r in readings_of(seen, 2) if r.setting is QUICK_CHARGE] == [
+        (QUICK_CHARGE, 1.0)
+    ]
+    await t.async_send(QUICK_CHARGE, 0.0, 2)
+    assert client.applied[-1][1] == QuickWrite(
+        "quick", "/WManage/web/config/quickCharge/stop", None
+    )
+
+
+async def test_a_start_the_portal_acknowledges_but_never_opens_stays_unconfirmed() -> None:
+    client = ScriptedClient(applies_take_effect=False)
+    t = transport(client, delays=(0.0, 0.0))
+    seen = await started(t)
+    await t.async_send(SettingKey.QUICK_DISCHARGE, 1.0, 1)
+    values = [r.value for r in readings_of(seen, 1) if r.setting is SettingKey.QUICK_DISCHARGE]
+    assert values == [0.0, 0.0]  # read back twice, never open
+    assert t.units[0].unconfirmed == {SettingKey.QUICK_DISCHARGE: (1.0, 3)}  # polls look again
+
+
+async def test_a_quick_task_takes_only_on_or_off() -> None:
+    t = transport(ScriptedClient())
+    with pytest.raises(TransportError, match="takes 1"):
+        await t.async_send(QUICK_CHARGE, 0.5, 1)

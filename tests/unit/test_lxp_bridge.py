@@ -70,6 +70,7 @@ def test_a_new_datalog_joins_as_the_next_unit_with_its_held_registers() -> None:
     assert settings == {
         SettingKey.MAX_CHARGE_CURRENT: 90.0,
         SettingKey.CHARGER_PRIORITY: ChargerPriority.SOLAR_AND_UTILITY,
+        SettingKey.QUICK_DISCHARGE: 0.0,  # register 21 bit 10: no forced discharge
     }
     # From now on it is unit 3: its registers, results and commands.
     assert profile.decode("lxp/BA55555555/hold/101", "80") is not None
@@ -178,8 +179,46 @@ def test_hold_registers_read_back(
 ) -> None:
     result = PROFILE.decode(f"lxp/BA12345678/hold/{register}", payload)
     assert isinstance(result, Decoded)
-    (reading,) = result.readings
+    (reading,) = [r for r in result.readings if r.setting is key]
     assert (reading.source, reading.setting, reading.value) == (INV1, key, value)
+
+
+@pytest.mark.parametrize(("raw", "forced"), [(30033 & ~(1 << 10), 0.0), (30033, 1.0)])
+def test_register_21_carries_the_forced_discharge(raw: int, forced: float) -> None:
+    """Bit 10 is the forced discharge (``quick_discharge``), beside bit 7's AC charge."""
+    result = PROFILE.decode("lxp/BA12345678/hold/21", str(raw))
+    assert isinstance(result, Decoded)
+    assert {r.setting: r.value for r in result.readings} == {
+        SettingKey.CHARGER_PRIORITY: ChargerPriority.SOLAR_FIRST,
+        SettingKey.QUICK_DISCHARGE: forced,
+    }
+
+
+def test_forced_discharge_window_1_reads_back_from_84_and_85() -> None:
+    for register, key, word, value in (
+        (84, SettingKey.FORCED_DISCHARGE_START_1, 0, time(0, 0)),
+        (85, SettingKey.FORCED_DISCHARGE_END_1, 23 | 59 << 8, time(23, 59)),
+    ):
+        result = PROFILE.decode(f"lxp/BA12345678/hold/{register}", str(word))
+        assert isinstance(result, Decoded)
+        (reading,) = result.readings
+        assert (reading.setting, reading.value) == (key, value)
+
+
+def test_forced_discharge_is_switched_like_ac_charge_and_its_window_by_register() -> None:
+    assert PROFILE.encode(SettingKey.QUICK_DISCHARGE, 1.0, 1) == [
+        Command("lxp/cmd/BA12345678/set/forced_discharge", "true")
+    ]
+    assert PROFILE.encode(SettingKey.QUICK_DISCHARGE, 0.0, 2) == [
+        Command("lxp/cmd/BA87654321/set/forced_discharge", "false")
+    ]
+    assert PROFILE.encode(SettingKey.FORCED_DISCHARGE_END_1, time(23, 59), 1) == [
+        Command("lxp/cmd/BA12345678/set/hold/85", str(23 | 59 << 8))
+    ]
+    with pytest.raises(ValueError, match="lxp-bridge"):
+        PROFILE.encode(SettingKey.QUICK_DISCHARGE, 0.5, 1)
+    with pytest.raises(ValueError, match="lxp-bridge"):
+        PROFILE.encode(SettingKey.QUICK_CHARGE, 1.0, 1)  # the portal's alone
 
 
 @pytest.mark.parametrize("payload", ["", "-1", "65536", "1.5", "abc", "1" * 10])
@@ -268,6 +307,9 @@ def test_capabilities() -> None:
         SettingKey.CHARGE_SOC_LIMIT,
         SettingKey.CHARGER_PRIORITY,
         *AC_CHARGE_TIMES,  # the three AC-charge windows
+        SettingKey.QUICK_DISCHARGE,  # the forced discharge (register 21 bit 10) ...
+        SettingKey.FORCED_DISCHARGE_START_1,  # ... and its window 1
+        SettingKey.FORCED_DISCHARGE_END_1,
     }
     assert caps.readable_settings == set(caps.writable)
     assert caps.writable[SettingKey.CHARGE_SOC_LIMIT].maximum == 101  # type: ignore[union-attr]

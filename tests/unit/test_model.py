@@ -50,6 +50,10 @@ def test_enum_values_are_the_wire_contract() -> None:
         "ac_charge_end_2",
         "ac_charge_start_3",
         "ac_charge_end_3",
+        "quick_charge",
+        "quick_discharge",
+        "forced_discharge_start_1",
+        "forced_discharge_end_1",
     ]
     assert [k.value for k in SourceKind] == ["inverter", "pack"]
 

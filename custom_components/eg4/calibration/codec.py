@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..model import ChargerPriority, OutputPriority, SettingKey, SettingValue
-from ..settings import AC_CHARGE_TIMES
+from ..settings import TIME_KEYS
 from .plan import PlanItem
 
 FORMAT_VERSION = 1
@@ -34,7 +34,7 @@ def decode_value(key: SettingKey, raw: object) -> SettingValue:
         return enum_of(OutputPriority, raw, key.value)
     if key is SettingKey.CHARGER_PRIORITY:
         return enum_of(ChargerPriority, raw, key.value)
-    if key in AC_CHARGE_TIMES:
+    if key in TIME_KEYS:
         try:
             return time.fromisoformat(str(raw))
         except ValueError as err:

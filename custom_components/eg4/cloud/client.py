@@ -28,6 +28,7 @@ from typing import Any
 
 import aiohttp
 
+from ..model import SettingKey
 from . import parse
 from .energy import ENERGY_INFO, EnergyTotals, energy_totals
 from .errors import (
@@ -40,6 +41,7 @@ from .errors import (
 )
 from .models import Account, BatteryInfo, DeviceOverview, ParallelGroup, PlantInfo, Runtime
 from .params import CloudWrite, FunctionWrite, TimeWrite
+from .quick import QUICK_STATUS, QuickWrite, quick_form, quick_status
 from .servers import DEFAULT_SERVER, SERVERS, resolve_base_url
 from .wire import (
     SessionRefusedError,
@@ -185,6 +187,10 @@ class Eg4CloudClient:
         """The lifetime energy counters of one inverter."""
         return energy_totals(await self._request(ENERGY_INFO, {"serialNum": _serial(serial)}))
 
+    async def quick_tasks(self, serial: str) -> dict[SettingKey, float]:
+        """Whether a quick charge / discharge task is open on one inverter (1.0) or not."""
+        return quick_status(await self._request(QUICK_STATUS, {"inverterSn": _serial(serial)}))
+
     async def read_parameters(
         self, serial: str, start_register: int = 0, count: int = 127
     ) -> dict[str, str]:
@@ -237,12 +243,14 @@ class Eg4CloudClient:
         }
         await self._request(TIME_WRITE, form, write=True)
 
-    async def apply(self, serial: str, write: CloudWrite) -> None:
+    async def apply(self, serial: str, write: CloudWrite | QuickWrite) -> None:
         """Send one encoded write (see :func:`params.encode_write`)."""
         if isinstance(write, FunctionWrite):
             await self.function_control(serial, write.param, write.enable)
         elif isinstance(write, TimeWrite):
             await self.write_time(serial, write.param, write.hour, write.minute)
+        elif isinstance(write, QuickWrite):
+            await self._request(write.path, quick_form(_serial(serial), write), write=True)
         else:
             await self.write_parameter(serial, write.param, write.value)
 

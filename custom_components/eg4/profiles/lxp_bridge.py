@@ -58,6 +58,7 @@ from .base import (
     cannot_encode,
     plausible,
 )
+from .lxp_func import FORCED_DISCHARGE_SETTINGS, FUNC_REGISTER, decode_func, encode_func
 from .lxp_windows import TIME_REGISTER_OF, TIME_REGISTERS, decode_time_register, decode_window, pack
 
 # inputs/all key -> (source kind, canonical key, bounds)
@@ -113,8 +114,6 @@ HOLD_BOUNDS: dict[int, Bounds] = {
 }
 # Integers beyond this are no reading (and float() of one above 1e308 raises OverflowError).
 _MAX_INT = 2**53
-FUNC_REGISTER = 21
-AC_CHARGE_BIT = 1 << 7
 _DATALOG = re.compile(r"[A-Za-z0-9]{1,16}")
 MAX_JSON = 8192
 # Levels under the namespace that are the bridge's own, not a datalog.
@@ -187,6 +186,7 @@ class LxpBridgeProfile:
                 options=(ChargerPriority.SOLAR_FIRST, ChargerPriority.SOLAR_AND_UTILITY),
             ),
             **AC_CHARGE_TIMES,  # the three AC-charge windows (registers 68-73)
+            **FORCED_DISCHARGE_SETTINGS,  # forced discharge (21 bit 10) and its window 1
         }
         return Capabilities(
             inverter_metrics=frozenset(
@@ -286,12 +286,8 @@ class LxpBridgeProfile:
             msg = "lxp-bridge needs one command per unit"
             raise ValueError(msg)
         base = f"{self.topic_prefix}/cmd/{self._units[unit - 1]}/set"
-        if key is SettingKey.CHARGER_PRIORITY and value in (
-            ChargerPriority.SOLAR_FIRST,
-            ChargerPriority.SOLAR_AND_UTILITY,
-        ):
-            on = value is ChargerPriority.SOLAR_AND_UTILITY
-            return [Command(f"{base}/ac_charge", "true" if on else "false")]
+        if (switch := encode_func(base, key, value)) is not None:
+            return switch  # register 21's bits: AC charge, forced discharge
         if key in REGISTER_OF and isinstance(value, float) and value.is_integer():
             return [Command(f"{base}/hold/{REGISTER_OF[key]}", str(int(value)))]
         if key in TIME_REGISTER_OF and isinstance(value, time):
@@ -377,14 +373,7 @@ def _decode_hold(unit: int, register: int, payload: str) -> DecodeResult:
     if register in TIME_REGISTERS:
         return decode_time_register(unit, register, raw)
     if register == FUNC_REGISTER:
-        priority = (
-            ChargerPriority.SOLAR_AND_UTILITY
-            if raw & AC_CHARGE_BIT
-            else ChargerPriority.SOLAR_FIRST
-        )
-        return Decoded(
-            (Reading(source, SettingKey.CHARGER_PRIORITY, priority, SettingKey.CHARGER_PRIORITY),)
-        )
+        return decode_func(unit, raw)
     if not plausible(float(raw), HOLD_BOUNDS[register]):
         return Rejected(f"inverter:hold_{register}")
     key = HOLD_REGISTERS[register]

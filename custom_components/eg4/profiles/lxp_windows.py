@@ -19,12 +19,16 @@ from datetime import time
 from ..model import SettingKey, SourceId, SourceKind
 from ..settings import AC_CHARGE_WINDOWS
 from ..transport.base import Decoded, Reading, Rejected
+from .lxp_func import FORCED_DISCHARGE_REGISTERS
 
-# register -> the window boundary it holds
+# register -> the window boundary it holds (and the forced-discharge window 1's, 84 / 85)
 TIME_REGISTERS: dict[int, SettingKey] = {
-    register: key
-    for (window, start, end) in AC_CHARGE_WINDOWS
-    for register, key in ((66 + 2 * window, start), (67 + 2 * window, end))
+    **{
+        register: key
+        for (window, start, end) in AC_CHARGE_WINDOWS
+        for register, key in ((66 + 2 * window, start), (67 + 2 * window, end))
+    },
+    **FORCED_DISCHARGE_REGISTERS,
 }
 TIME_REGISTER_OF = {key: register for register, key in TIME_REGISTERS.items()}
 WINDOW_KEYS: dict[int, tuple[SettingKey, SettingKey]] = {

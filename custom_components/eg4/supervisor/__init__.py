@@ -8,6 +8,8 @@
   ended, told (event, notification, logbook line); ``words``: the translated texts.
 - ``drift_watch``: the drift figures and the drift repair issue.
 - ``charge_to``: ``eg4.charge_to``, a second kind of supervised run (``chargeto``);
+  ``quick``: ``eg4.quick_charge`` / ``eg4.forced_discharge``, a third (``quick``), told in
+  ``quick_words``;
   ``release``: the bounded revert when the entry unloads or Home Assistant stops.
 """
 

@@ -89,6 +89,7 @@ def cancel_response(
         key = "cancel_nothing_to_restore"
     else:
         key = "cancel_restored" if confirmed else "cancel_not_restored"
+        key = f"quick_{key}" if run.kind == "quick" else key  # a quick run's own words
     return {
         "run_id": run.run_id,
         "outcome": None if run.outcome is None else run.outcome.value,

@@ -39,12 +39,13 @@ from ..calibration import (
     StartRevert,
     StopReason,
 )
-from ..chargeto import load_run
 from ..const import DOMAIN
 from ..drift import DriftReport
 from ..fanout import CALIBRATION
 from ..ingest import Change
 from ..model import SystemState
+from ..quick import KIND as QUICK
+from ..quick import load_run
 from .answers import cancel_response
 from .drift_watch import DriftWatch
 from .engage import async_engage
@@ -336,7 +337,8 @@ class CalibrationSupervisor:
     def _keep(self, run: CalibrationRun, *, succeeded: bool) -> None:
         """The record of a run that ended (a cancel or an abort keeps the last success)."""
         if run.kind != "calibration":
-            self.last_charge_to = run.summary()
+            if run.kind != QUICK:  # (a quick run is told by its event and notification)
+                self.last_charge_to = run.summary()
             return
         self.last = run.summary()
         if succeeded:

@@ -16,6 +16,7 @@ from homeassistant.helpers import issue_registry as ir
 from ..calibration import CalibrationRun
 from ..calibration.ending import Ending, ending_data
 from ..const import DOMAIN
+from ..quick import KIND as QUICK
 from .charge_words import charge_ended
 from .endings import (
     EVENT_CALIBRATION_ENDED,
@@ -23,6 +24,7 @@ from .endings import (
     entry_title,
     notification_texts,
 )
+from .quick_words import quick_ended
 from .words import Words
 
 _LOGGER = logging.getLogger(__name__)
@@ -70,7 +72,8 @@ class Notifier:
         """A run ended: the owner is told how, and ``eg4_calibration_ended`` fires."""
         data = ending_data(self.entry_id, run.run_summary())
         if run.kind != "calibration" and data["ending"] != Ending.REVERT_FAILED:
-            charge_ended(self.hass, self.words, self.entry_id, run, data)
+            told = quick_ended if run.kind == QUICK else charge_ended
+            told(self.hass, self.words, self.entry_id, run, data)
             return
         title = entry_title(self.hass, self.entry_id)
         heading, message = notification_texts(self.words, title, data)

@@ -20,6 +20,7 @@ from ..calibration.ending import format_figure
 from ..const import DOMAIN
 from ..model import SettingKey, SettingValue, setting_text
 
+QUICK_TASKS = (SettingKey.QUICK_CHARGE, SettingKey.QUICK_DISCHARGE)
 # Where a setting's name and option labels live: the platform of the entity that shows it.
 SETTING_PLATFORMS = ("select", "number", "sensor")
 
@@ -80,7 +81,8 @@ class Words:
         for platform in SETTING_PLATFORMS:
             if (name := self._lookup("entity", f"{platform}.{key.value}.name")) is not None:
                 return name
-        return key.value
+        # A setting no entity shows (a quick task) has its name among the messages.
+        return self._lookup("exceptions", f"setting_{key.value}.message") or key.value
 
     @callback
     def value_label(self, key: SettingKey, value: SettingValue, unit: str | None = None) -> str:
@@ -90,5 +92,7 @@ class Words:
             return value.value if label is None else label
         if isinstance(value, time):
             return setting_text(value)
+        if key in QUICK_TASKS and value in (0.0, 1.0):  # a quick task: under way, or none
+            return self.message(translation_domain=DOMAIN, translation_key=f"quick_task_{value:g}")
         figure = format_figure(value, 2)
         return f"{figure} {unit}" if unit else figure

@@ -25,17 +25,16 @@ from typing import Any
 
 from ..cloud import (
     BatteryInfo,
+    CloudWrite,
     Eg4AuthError,
     Eg4CloudClient,
     Eg4CloudError,
     Eg4DeviceRejectedError,
     Eg4RateLimitedError,
     encode_write,
-    readback_from_params,
-    readback_window,
     supported_keys,
 )
-from ..cloud.params import READ_WINDOWS
+from ..cloud.quick import QUICK_KEYS, QuickWrite, quick_write
 from ..cloud.wire import BAD_RESPONSE
 from ..model import ChargerPriority, SettingKey, SettingValue, SourceId, SourceKind
 from ..settings import (
@@ -44,10 +43,11 @@ from ..settings import (
     CHARGE_SOC_LIMIT,
     HYBRID_CHARGE_CURRENT,
     HYBRID_DISCHARGE_CURRENT,
+    QUICK_TASKS,
     OptionSetting,
     SettingDef,
 )
-from ..transport.base import Capabilities, CommandResult, Decoded, Reading, Rejected
+from ..transport.base import Capabilities, CommandResult, Decoded, Rejected
 from .base import (
     MessageHandler,
     Offline,
@@ -55,6 +55,7 @@ from .base import (
     TransportError,
     TransportRateLimitedError,
 )
+from .cloud_params import read_setting, read_settings
 from .cloud_readings import (
     INVERTER_METRICS,
     PACK_METRICS,
@@ -115,6 +116,9 @@ class CloudTransport:
         self._gridboss_skipped = 0
         # Read on every poll, not hourly: a change made outside eg4 shows within a poll.
         self._watched: frozenset[SettingKey] = frozenset()
+        # A quick charge's own end in minutes, sent with its start (set by the quick run):
+        # the portal ends the task by itself then, should Home Assistant be gone.
+        self.task_minutes: int | None = None
         self._handler: MessageHandler | None = None
         # Results of polls made before async_start (the coordinator's first refresh runs
         # before it starts the transport): delivered when the handler arrives.
@@ -182,6 +186,8 @@ class CloudTransport:
                 key=SettingKey.CHARGER_PRIORITY,
                 options=(ChargerPriority.SOLAR_FIRST, ChargerPriority.SOLAR_AND_UTILITY),
             )
+        if common is not None:  # every unit runs the portal's quick tasks
+            writable.update(QUICK_TASKS)
         return Capabilities(
             inverter_metrics=INVERTER_METRICS,
             pack_metrics=PACK_METRICS,
@@ -247,7 +253,11 @@ class CloudTransport:
         """Write one unit's parameter, then read it back until it matches (bounded)."""
         target = self._unit(unit)
         try:
-            write = encode_write(key, value, target.family)
+            write: CloudWrite | QuickWrite = (
+                quick_write(key, value, self.task_minutes)
+                if key in QUICK_KEYS
+                else encode_write(key, value, target.family)
+            )
         except (TypeError, ValueError) as err:
             raise TransportError(str(err)) from err
         try:
@@ -351,31 +361,14 @@ class CloudTransport:
         """Every parameter hourly; the watched ones (a run's levers) on every poll."""
         values: dict[SettingKey, object] = {}
         if unit.params_read_at is None or now - unit.params_read_at >= PARAMETER_REFRESH_S:
-            values = await self._read_settings(unit)
+            values = await read_settings(self._client, self._emit, unit)
             unit.params_read_at = now
         for key in sorted(self._watched - values.keys() - unit.unconfirmed.keys()):
             values.update(await self._read_setting(unit, key))
         return values
 
-    async def _read_settings(self, unit: CloudUnit) -> dict[SettingKey, object]:
-        params: dict[str, str] = {}
-        for start, count in READ_WINDOWS:
-            params.update(await self._client.read_parameters(unit.serial, start, count))
-        return self._emit_settings(unit, params)
-
     async def _read_setting(self, unit: CloudUnit, key: SettingKey) -> dict[SettingKey, object]:
-        start, count = readback_window(key, unit.family)
-        return self._emit_settings(
-            unit, await self._client.read_parameters(unit.serial, start, count)
-        )
-
-    def _emit_settings(self, unit: CloudUnit, params: dict[str, str]) -> dict[SettingKey, object]:
-        values = readback_from_params(params, unit.family)
-        source = SourceId(SourceKind.INVERTER, unit.number)
-        readings = [Reading(source, key, value, key) for key, value in values.items()]
-        if readings:
-            self._emit(Decoded(tuple(readings)))
-        return dict(values)
+        return await read_setting(self._client, self._emit, unit, key)
 
     async def _confirm(self, unit: CloudUnit, key: SettingKey, value: SettingValue) -> None:
         """Read the written register back a few times until the device reports the value.
