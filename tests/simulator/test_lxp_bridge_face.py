@@ -29,6 +29,7 @@ from simulator.__main__ import build_parser
 from simulator.bms import Protection
 from simulator.faces import FACES, Message
 from simulator.faces.lxp_bridge import default_datalogs, parse_u16, payload_bool
+from simulator.portal_models import WHOLE_AMPS_0_250
 from simulator.runner import make_face
 
 from .helpers import as_dict, engage_grid_charge
@@ -783,3 +784,14 @@ def test_runner_and_cli_select_the_face() -> None:
     assert face.datalogs == ("AA00000001", "AA00000002")
     assert face.unsigned_bms_fields
     assert build_parser().parse_args(["--profile", "lxp_bridge"]).profile == "lxp_bridge"
+
+
+def test_the_charge_current_takes_whole_amps_as_the_hybrids_firmware_does() -> None:
+    """Register 101 takes 16 A (the twin's LVX-like 10 A steps would refuse it), not 251 A."""
+    twin = build_twin("healthy")
+    face = LxpBridgeFace(twin, currents=WHOLE_AMPS_0_250)
+    assert face.handle(cmd(DL1, "set/hold/101"), "16")[-1] == result(DL1, "set/hold/101", "OK")
+    assert twin.inverter(1).settings.max_charge_current_a == 16
+    assert hold(face, 101) == 16
+    assert face.handle(cmd(DL1, "set/hold/101"), "251")[-1] == result(DL1, "set/hold/101", "FAIL")
+    assert twin.inverter(1).settings.max_charge_current_a == 16
