@@ -233,7 +233,9 @@ async def test_one_supervised_run_per_bank(rig: Rig) -> None:
     assert "run_active" in str(err.value)
     task = rig.start("cancel_calibration")  # the one cancel stops whichever run supervises
     await rig.drive(task.done, limit_s=900, what="the cancel")
-    assert (await task)["outcome"] == "aborted"
+    answer = await task
+    assert (answer["kind"], answer["outcome"]) == ("charge_to", "aborted")
+    assert answer["message"].startswith("Charge to target cancelled. Put back and confirmed")
     assert rig.priorities() == EVERYDAY
     assert rig.supervisor.last_charge_to["reason"] == "cancelled"
 
