@@ -21,7 +21,7 @@ from simulator import ChargerPriority, OutputPriority, Setting, build_twin
 from simulator.faults import NakRule
 from simulator.twin import TwinConfig
 
-from .calibration_view import panel
+from .calibration_view import assert_lever_changed_notified, panel
 from .system import PROFILES
 from .twin_rig import STEP_S, Rig, StartRig
 
@@ -216,9 +216,11 @@ async def test_a_hand_change_of_a_held_lever_stops_the_charge(rig: Rig) -> None:
     assert last["reason"] == "lever_changed"
     assert "output_priority" in last["detail"]
     assert currents(rig) == before  # the other settings went back
+    assert_lever_changed_notified(rig, "Output priority")  # one notification, the charge's
     told = rig.notifications[f"eg4_charge_to_{rig.entry.entry_id}"]["message"]
     assert told.startswith("The charge to 90 % stopped at 6")
     assert "a setting it was holding was changed outside EG4" in told
+    assert "confirmed by read-back: Charger priority, Max charge current" in told
 
 
 async def test_one_supervised_run_per_bank(rig: Rig) -> None:
