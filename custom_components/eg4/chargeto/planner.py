@@ -207,22 +207,11 @@ def plan_charge(
     left = request.deadline - now
     if left <= 0:
         raise RefusedError("charge_to_deadline_passed", minutes=f"{-left / 60:.0f}")
-    packs = len(state.packs)
     capacity = bank_capacity(state, family)
-    # The figures per pack, so that the packs add up to the bank's capacity.
-    per_pack = replace(family, capacity_ah=capacity.ah / packs)
+    per_pack = _per_pack(state, family)
 
     def time_at(current: float) -> float:
-        seconds = charge_between_s(
-            soc,
-            target,
-            current,
-            packs,
-            taper_current_a,
-            per_pack,
-            efficiency=family.charge_efficiency,
-        )
-        return math.inf if seconds is None else seconds
+        return charge_time_s(state, target, current, taper_current_a, family)
 
     sun = sun_current(state) if request.method is ChargeMethod.SOLAR_FIRST else 0.0
     needed = _needed(time_at, left)
@@ -262,6 +251,31 @@ def plan_charge(
         finish_at=now + time_at(current),
         capacity=capacity,
     )
+
+
+def _per_pack(state: SystemState, family: PackFamily) -> PackFamily:
+    """The family with each pack's share of the bank's capacity (they add up to the bank)."""
+    return replace(family, capacity_ah=bank_capacity(state, family).ah / max(1, len(state.packs)))
+
+
+def charge_time_s(
+    state: SystemState,
+    target: float,
+    current: float,
+    taper_current_a: float,
+    family: PackFamily = LIFEPOWER4,
+) -> float:
+    """Seconds from the bank's SoC to ``target`` at ``current`` (inf when it cannot be told)."""
+    seconds = charge_between_s(
+        bank_soc(state, family),
+        target,
+        current,
+        len(state.packs),
+        taper_current_a,
+        _per_pack(state, family),
+        efficiency=family.charge_efficiency,
+    )
+    return math.inf if seconds is None else seconds
 
 
 def _needed(time_at: Callable[[float], float], left: float) -> float:
