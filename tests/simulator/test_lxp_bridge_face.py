@@ -644,6 +644,7 @@ def expected(twin: Twin, face: LxpBridgeFace) -> dict[tuple[str, str], Any]:
                 (pack, "soc"): bank_soc(twin),
                 (pack, "voltage"): volts,
                 (pack, "current"): round(sum(p.current_a for p in packs), 2),
+                (pack, "bank_capacity"): round(sum(p.capacity_ah for p in packs)),
                 (pack, "cell_voltage_max"): round(max(p.cell_max for p in packs), 3),
                 (pack, "cell_voltage_min"): round(min(p.cell_min for p in packs), 3),
                 (pack, "temperature_cell_max"): round(max(cell_temps), 1),
