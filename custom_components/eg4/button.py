@@ -1,4 +1,4 @@
-"""Buttons: cancel the running calibration from the system's device page."""
+"""Buttons: cancel the supervised run (a calibration or a charge) from the device page."""
 
 from __future__ import annotations
 

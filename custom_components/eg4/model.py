@@ -230,3 +230,10 @@ def values_match(a: SettingValue | None, b: SettingValue | None, tolerance: floa
     if isinstance(a, float) and isinstance(b, float):
         return abs(a - b) <= tolerance
     return False
+
+
+# Capacity metrics of a pack source (Ah), where the source reports them: the pack's own full
+# capacity (the cloud's battery info per pack), or the whole bank as one unit's BMS port
+# reports it (lxp-bridge's ``bat_capacity``: every unit of a shared bank reports all of it).
+PACK_CAPACITY = "capacity"
+BANK_CAPACITY = "bank_capacity"

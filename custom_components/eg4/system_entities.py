@@ -2,9 +2,10 @@
 
 Each entity is a description with a value function. Drift descriptions read the supervisor's
 ``DriftReport``; calibration descriptions read a ``Watch``: the run's progress (computed in
-``calibration.progress``, pure), the bank's figures and the stored results. Numbers and times
-are entities of their own with units and device classes; attributes carry lists (pack numbers,
-held settings) and the result's figures, each named with its unit (see ``RESULT``).
+``calibration.progress``, pure; a charge to a target as itself: ``run_watch``), the bank's
+figures and the stored results. Numbers and times are entities of their own with units and
+device classes; attributes carry lists (pack numbers, held settings) and the result's figures,
+each named with its unit (see ``RESULT``).
 """
 
 from __future__ import annotations
@@ -35,20 +36,19 @@ from homeassistant.const import (
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .calibration import Phase, RunConfig
-from .calibration.observe import BankView, observe
-from .calibration.progress import RunProgress, progress
+from .calibration import Phase
+from .calibration.progress import RunProgress
 from .calibration.summary import owner_figures
 from .coordinator import Eg4Coordinator
 from .drift import DriftReport, DriftVerdict
 from .entity import Eg4CalibrationEntity, Eg4DriftEntity
+from .run_watch import Watch, run_attributes, watch
 from .significance import THRESHOLDS, step_for
 from .supervisor import CalibrationSupervisor
 
 IDLE = "idle"
 CALIBRATION_STATES = [IDLE, *(phase.value for phase in Phase)]
 RESULTS = ["succeeded", "aborted", "failed"]
-DEFAULT_CONFIG = RunConfig()  # what the watch values are held against when no run is active
 
 type Value = StateType | datetime
 
@@ -146,38 +146,6 @@ class SocDriftBinarySensor(Eg4DriftEntity, BinarySensorEntity):
 # ---- calibration ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Watch:
-    """What the calibration entities show, read once per refresh."""
-
-    supervisor: CalibrationSupervisor
-    progress: RunProgress | None  # None while no run exists
-    bank: BankView
-    config: RunConfig  # the running run's, or the defaults
-
-    @property
-    def last(self) -> Mapping[str, Any]:
-        """The record of the last run that ended (empty before the first)."""
-        return self.supervisor.last or {}
-
-    @property
-    def last_success(self) -> Mapping[str, Any]:
-        """The record of the last run that succeeded (empty before the first)."""
-        return self.supervisor.last_success or {}
-
-
-def watch(supervisor: CalibrationSupervisor) -> Watch:
-    """The supervisor's run, its progress now, and the bank's figures."""
-    state = supervisor.coordinator.data
-    run = supervisor.run
-    return Watch(
-        supervisor=supervisor,
-        progress=None if run is None else progress(run, state, supervisor.now()),
-        bank=observe(state),
-        config=DEFAULT_CONFIG if run is None else run.config,
-    )
-
-
 @dataclass(frozen=True, kw_only=True)
 class Eg4CalibrationSensorEntityDescription(SensorEntityDescription):
     """A figure of the calibration; ``follows_packs`` refreshes it on pack readings too."""
@@ -201,19 +169,6 @@ def _of_run(read: Callable[[RunProgress], float | None]) -> Callable[[Watch], da
 def _elapsed_min(w: Watch) -> float | None:
     elapsed = None if w.progress is None else w.progress.elapsed_s
     return None if elapsed is None else round(elapsed / 60, 1)
-
-
-def _state_attributes(w: Watch) -> dict[str, Any]:
-    run = w.supervisor.run
-    if run is None or w.progress is None:
-        return {}
-    return {
-        "run_id": run.run_id,
-        "method": run.method.value,
-        "reason": None if run.reason is None else run.reason.value,
-        "detail": run.detail,
-        "held_settings": [key.value for key in w.progress.held],
-    }
 
 
 def _packs_attributes(w: Watch) -> dict[str, Any]:
@@ -261,7 +216,7 @@ CALIBRATION_STATE = Eg4CalibrationSensorEntityDescription(
     device_class=SensorDeviceClass.ENUM,
     options=CALIBRATION_STATES,
     value_fn=lambda w: IDLE if w.progress is None else w.progress.phase.value,
-    attributes_fn=_state_attributes,
+    attributes_fn=run_attributes,
 )
 PROGRESS_SENSORS = (
     Eg4CalibrationSensorEntityDescription(

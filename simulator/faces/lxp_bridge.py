@@ -94,6 +94,7 @@ from .. import portal_windows as windows
 from ..bms import Protection
 from ..inverter import Inverter, UnitMode
 from ..portal_energy import EnergyMeter
+from ..portal_models import CurrentRule
 from ..settings import Command, Setting
 from ..twin import Twin
 from .base import Message
@@ -224,8 +225,13 @@ class LxpBridgeFace:
         topic_prefix: str = "lxp",
         datalogs: Sequence[str] | None = None,
         unsigned_bms_fields: bool = False,
+        currents: CurrentRule | None = None,
     ) -> None:
-        """Bind to a twin; ``datalogs`` lists one serial per unit (unit 1 first)."""
+        """Bind to a twin; ``datalogs`` lists one serial per unit (unit 1 first).
+
+        ``currents``: the firmware's charge-current rule (None: the twin's own 10..80 A steps;
+        ``WHOLE_AMPS_0_250`` for the hybrids, whose register 101 takes whole amps).
+        """
         self.twin = twin
         self.topic_prefix = topic_prefix.strip("/")
         names = default_datalogs(len(twin.inverters)) if datalogs is None else tuple(datalogs)
@@ -236,7 +242,7 @@ class LxpBridgeFace:
             raise ValueError(f"datalogs must be letters and digits: {names}")
         self.datalogs = names
         self.unsigned_bms_fields = unsigned_bms_fields
-        self.params = portal.ParamStore(twin, source=SOURCE)
+        self.params = portal.ParamStore(twin, source=SOURCE, currents=currents)
         self.energy = EnergyMeter(twin)
         self.forced = ForcedDischarge(twin)  # register 21 bit 10 and its windows 84-89
 

@@ -47,8 +47,9 @@ def panel(twin: Twin, setting: Setting, value: OutputPriority | ChargerPriority)
 
 
 def assert_lever_changed_notified(view: CalibrationView, setting: str) -> None:
-    """A notification stands that names the setting (as its entity is named); no critical issue."""
-    notes = [n for key, n in view.notifications.items() if "lever_changed" in key]
+    """One notification for the one ending, naming the setting left (as its entity is named);
+    no critical issue."""
+    notes = [n for key, n in view.notifications.items() if key.startswith(f"{DOMAIN}_")]
     assert len(notes) == 1, view.notifications
     assert f"Left as it was set there: {setting}." in notes[0]["message"]
     issue_id = f"revert_failed_{view.entry.entry_id}"

@@ -22,6 +22,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.eg4.const import DOMAIN
 from simulator import build_twin
+from simulator.twin import TwinConfig
 
 from .broker import mosquitto
 from .system import PROFILES, System, bridged
@@ -101,6 +102,12 @@ def scenario() -> str:
 def twin_options() -> dict[str, float]:
     """Options of the scenario (override with parametrize)."""
     return {}
+
+
+@pytest.fixture
+def twin_config() -> TwinConfig | None:
+    """The twin's configuration where a test needs its own (pack capacity...): parametrize."""
+    return None
 
 
 @pytest.fixture

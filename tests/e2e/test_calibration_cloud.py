@@ -47,6 +47,7 @@ from custom_components.eg4.transport import cloud as cloud_transport
 from simulator import ChargerPriority, OutputPriority, Setting, Twin, build_twin
 from simulator.cloud_api import CloudApiServer
 from simulator.settings import AC_CHARGE_TO_FULL
+from simulator.twin import TwinConfig
 
 from .calibration_view import (
     EVENT,
@@ -73,14 +74,17 @@ GRID_CHARGE = [(OutputPriority.SUB, ChargerPriority.SOLAR_AND_UTILITY)] * 2
 
 @pytest.fixture
 async def portal(
-    socket_enabled: None, scenario: str, twin_options: dict[str, float]
+    socket_enabled: None,
+    scenario: str,
+    twin_options: dict[str, float],
+    twin_config: TwinConfig | None,
 ) -> AsyncIterator[CloudApiServer]:
     """The simulated portal: two 18kPV in parallel over a six-pack bank.
 
     The units stop AC charging at 90 % every day (register 67), unless the scenario sets its
     own limits (``soc_capped``).
     """
-    twin = build_twin(scenario, inverters=2, packs=6, seed=0, **twin_options)
+    twin = build_twin(scenario, inverters=2, packs=6, seed=0, config=twin_config, **twin_options)
     if all(inv.settings.ac_charge_soc_limit_pct == AC_CHARGE_TO_FULL for inv in twin.inverters):
         twin.force_settings(ac_charge_soc_limit=EVERYDAY_STOP_SOC)
     server = CloudApiServer(twin, username=USERNAME, password=PASSWORD)

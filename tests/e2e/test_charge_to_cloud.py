@@ -16,6 +16,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 
+from simulator.twin import TwinConfig
+
 from .test_calibration_cloud import (  # noqa: F401 - the fixtures
     EVERYDAY,
     GRID_CHARGE,
@@ -71,6 +73,30 @@ async def test_charges_to_the_target_through_the_portal_and_puts_everything_back
     assert last["outcome"] == "succeeded"
     assert last["run_id"] == response["run_id"]
     assert last["reached_at"] <= last["deadline"]
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("twin_config", [TwinConfig(pack_capacity_ah=200.0)])
+async def test_the_first_plan_counts_the_packs_capacity_the_portal_reports(
+    rig: CloudRig,
+) -> None:
+    """Six 200 Ah packs: the first plan is for 1200 Ah (2 x 31 A), not 6 x 100 Ah (2 x 16 A)."""
+    await rig.advance(SCAN_S)
+    response = await rig.call("charge_to", target_soc=80, deadline=deadline_in(4))
+    assert response is not None
+    charge = response["charge"]
+    assert (charge["capacity_ah"], charge["capacity_source"]) == (1200, "packs")
+    assert charge["message"].startswith("Charging the 1200 Ah bank (as its batteries report it)")
+    # 20 % of 1200 Ah / 0.97 in 4 h is 61.9 A: 2 x 31 A.
+    assert (charge["per_unit_current_a"], charge["current_a"]) == (31, 62)
+    await rig.drive(lambda: rig.phase == "bulk", limit_s=900, what="charging")
+    assert charge_currents(rig) == [31, 31]
+    took = await rig.drive(lambda: rig.supervisor.run is None, limit_s=4 * 3600, what="80 %")
+    assert took <= 4 * 3600
+    last = rig.supervisor.last_charge_to
+    assert last["outcome"] == "succeeded"
+    # The re-plans only fine-tuned it (an assumed 600 Ah would have had them double it).
+    assert max(entry["per_unit_current_a"] for entry in last["schedule"]) <= 32
 
 
 async def test_a_target_out_of_reach_is_refused_through_the_portal(rig: CloudRig) -> None:

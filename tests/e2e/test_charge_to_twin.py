@@ -21,7 +21,7 @@ from simulator import ChargerPriority, OutputPriority, Setting, build_twin
 from simulator.faults import NakRule
 from simulator.twin import TwinConfig
 
-from .calibration_view import panel
+from .calibration_view import assert_lever_changed_notified, panel
 from .system import PROFILES
 from .twin_rig import STEP_S, Rig, StartRig
 
@@ -216,9 +216,11 @@ async def test_a_hand_change_of_a_held_lever_stops_the_charge(rig: Rig) -> None:
     assert last["reason"] == "lever_changed"
     assert "output_priority" in last["detail"]
     assert currents(rig) == before  # the other settings went back
+    assert_lever_changed_notified(rig, "Output priority")  # one notification, the charge's
     told = rig.notifications[f"eg4_charge_to_{rig.entry.entry_id}"]["message"]
     assert told.startswith("The charge to 90 % stopped at 6")
     assert "a setting it was holding was changed outside EG4" in told
+    assert "confirmed by read-back: Charger priority, Max charge current" in told
 
 
 async def test_one_supervised_run_per_bank(rig: Rig) -> None:
@@ -233,7 +235,9 @@ async def test_one_supervised_run_per_bank(rig: Rig) -> None:
     assert "run_active" in str(err.value)
     task = rig.start("cancel_calibration")  # the one cancel stops whichever run supervises
     await rig.drive(task.done, limit_s=900, what="the cancel")
-    assert (await task)["outcome"] == "aborted"
+    answer = await task
+    assert (answer["kind"], answer["outcome"]) == ("charge_to", "aborted")
+    assert answer["message"].startswith("Charge to target cancelled. Put back and confirmed")
     assert rig.priorities() == EVERYDAY
     assert rig.supervisor.last_charge_to["reason"] == "cancelled"
 
@@ -272,3 +276,36 @@ async def test_solar_first_plans_again_as_the_sun_helps(rig: Rig) -> None:
     assert late[1] > 60  # the sun charging past what the grid did
     assert rig.priorities() == EVERYDAY
     assert rig.supervisor.last_charge_to["outcome"] == "succeeded"
+
+
+def minute(timestamp: float) -> str:
+    """A run-clock time as a timestamp sensor's state (to the minute)."""
+    return dt_util.utc_from_timestamp(round(timestamp / 60) * 60).isoformat()
+
+
+async def test_the_calibration_entities_show_the_charge_as_what_it_is(rig: Rig) -> None:
+    """Its kind, target and deadline on the state sensor; its own plan's finish as the end."""
+    response = await rig.call("charge_to", target_soc=90, deadline=deadline_in(6))
+    assert response is not None
+    await rig.drive(lambda: rig.phase == "bulk", limit_s=900, what="charging")
+    run = rig.supervisor.run
+    state = rig.state("calibration_state")
+    assert state.state == "bulk"
+    assert state.attributes["kind"] == "charge_to"
+    assert state.attributes["target_soc_pct"] == 90
+    assert state.attributes["deadline"] == minute(run.request.deadline)
+    assert state.attributes["current_a"] == response["charge"]["current_a"]
+    assert state.attributes["run_id"] == response["run_id"]
+    # The expected end is the charge's own plan, not a calibration's full charge and holds.
+    assert rig.state("calibration_expected_end").state == minute(run.finish_at)
+    for name in ("calibration_taper_end", "calibration_verify_end"):
+        assert rig.state(name).state == "unknown"
+    for _ in range(10):  # past a re-plan: the end follows the latest plan
+        await rig.advance(120)
+    assert run.replanned_at is not None
+    assert run.replanned_at > run.started_at
+    assert rig.state("calibration_expected_end").state == minute(run.finish_at)
+    task = rig.start("cancel_calibration")
+    await rig.drive(task.done, limit_s=900, what="the cancel")
+    assert rig.state("calibration_state").state == "idle"
+    assert rig.state("calibration_expected_end").state == "unknown"

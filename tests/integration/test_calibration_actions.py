@@ -488,7 +488,9 @@ async def test_cancel_without_a_run_is_refused(bench: Bench) -> None:
         await bench.call(CANCEL)
     assert caught.value.translation_key == "no_active_calibration"
     # Home Assistant drops the translation's final full stop.
-    assert str(caught.value).rstrip(".") == "No calibration is running on this system"
+    assert str(caught.value).rstrip(".") == (
+        "No calibration or charge to target is running on this system"
+    )
     assert bench.published() == []
 
 
@@ -570,6 +572,7 @@ async def test_cancel_reverts_and_reports_what_was_restored(bench: Bench) -> Non
     solar_first = {"name": "Charger priority", "label": "Solar first"}
     assert result == {
         "run_id": run["run_id"],
+        "kind": "calibration",
         "outcome": "aborted",
         "restored": [
             {"setting": "output_priority", "unit": 2, "value": "sbu", **sbu},
@@ -665,6 +668,7 @@ async def test_solar_method_writes_nothing(bench: Bench) -> None:
     result = await bench.call(CANCEL)
     assert result == {
         "run_id": run["run_id"],
+        "kind": "calibration",
         "outcome": "aborted",
         "restored": [],
         "confirmed": True,

@@ -30,6 +30,7 @@ from simulator.bms import Protection
 from simulator.faces import FACES, Message
 from simulator.faces.lxp_bridge import default_datalogs, parse_u16, payload_bool
 from simulator.inverter import QuickTask
+from simulator.portal_models import WHOLE_AMPS_0_250
 from simulator.runner import make_face
 
 from .helpers import as_dict, engage_grid_charge
@@ -645,6 +646,7 @@ def expected(twin: Twin, face: LxpBridgeFace) -> dict[tuple[str, str], Any]:
                 (pack, "soc"): bank_soc(twin),
                 (pack, "voltage"): volts,
                 (pack, "current"): round(sum(p.current_a for p in packs), 2),
+                (pack, "bank_capacity"): round(sum(p.capacity_ah for p in packs)),
                 (pack, "cell_voltage_max"): round(max(p.cell_max for p in packs), 3),
                 (pack, "cell_voltage_min"): round(min(p.cell_min for p in packs), 3),
                 (pack, "temperature_cell_max"): round(max(cell_temps), 1),
@@ -824,3 +826,14 @@ def test_forced_discharge_discharges_inside_its_window_while_the_bit_is_on() -> 
     assert face.handle(cmd(DL1, "read/forced_discharge/1"), "")[-2].payload == (
         '{"start":"00:00","end":"00:00"}'
     )
+
+
+def test_the_charge_current_takes_whole_amps_as_the_hybrids_firmware_does() -> None:
+    """Register 101 takes 16 A (the twin's LVX-like 10 A steps would refuse it), not 251 A."""
+    twin = build_twin("healthy")
+    face = LxpBridgeFace(twin, currents=WHOLE_AMPS_0_250)
+    assert face.handle(cmd(DL1, "set/hold/101"), "16")[-1] == result(DL1, "set/hold/101", "OK")
+    assert twin.inverter(1).settings.max_charge_current_a == 16
+    assert hold(face, 101) == 16
+    assert face.handle(cmd(DL1, "set/hold/101"), "251")[-1] == result(DL1, "set/hold/101", "FAIL")
+    assert twin.inverter(1).settings.max_charge_current_a == 16

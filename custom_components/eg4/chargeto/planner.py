@@ -7,6 +7,12 @@ calibration's estimate (``calibration.estimate``); the packs' counters gain
 family's charge-current setting takes (per unit, on its step); the bank takes the sum over the
 units, or the BMSs' allowance if that is lower.
 
+The bank's capacity is what the source reports (``bank_capacity``): each pack's full capacity
+(the cloud), or the bank as each unit's BMS port reports it (lxp-bridge: units that report the
+same figure share one bank; different figures are separate banks and add up). Where nothing
+is reported (the PI family's bridges), each pack is taken as ``PackFamily.capacity_ah``
+(100 Ah, a LifePower4), and the plan says so.
+
 Two methods: ``grid`` charges at the planned current (the sun only replaces the grid inside
 it); ``solar_first`` lets the sun charge as much as it gives and the grid make up the rest,
 so a sunny hour brings the finish forward and the next plan asks the grid for less. Where the
@@ -19,13 +25,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from statistics import median
 
 from ..calibration.config import RunConfig
 from ..calibration.estimate import LIFEPOWER4, PackFamily, charge_between_s, estimate
 from ..drift import number
-from ..model import SettingKey, SystemState
+from ..model import BANK_CAPACITY, PACK_CAPACITY, SettingKey, SystemState
 from ..refusal import RefusedError
 from ..settings import NumberSetting
 
@@ -95,6 +102,39 @@ class CurrentSteps:
         return self.values()[-1]
 
 
+class CapacitySource(StrEnum):
+    """Where the bank's capacity comes from."""
+
+    PACKS = "packs"  # each pack's full capacity, as its BMS reports it
+    BANK = "bank"  # the bank as the units' BMS ports report it
+    ASSUMED = "assumed"  # nothing reported: ``PackFamily.capacity_ah`` per pack
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BankCapacity:
+    """The bank's full capacity and where the figure comes from."""
+
+    ah: float
+    source: CapacitySource
+
+
+def bank_capacity(state: SystemState, family: PackFamily = LIFEPOWER4) -> BankCapacity:
+    """The bank's capacity as reported (packs first, then the units' banks), else assumed.
+
+    A pack that does not report its own capacity counts as the median of those that do.
+    """
+    packs = [p.metrics for p in state.packs.values()]
+    own = [c for c in (number(m, PACK_CAPACITY) for m in packs) if c is not None and c > 0]
+    if own:
+        return BankCapacity(ah=float(median(own)) * len(packs), source=CapacitySource.PACKS)
+    banks = [c for c in (number(m, BANK_CAPACITY) for m in packs) if c is not None and c > 0]
+    if banks:
+        shared = max(banks) - min(banks) <= 1.0  # one bank, every unit reporting all of it
+        ah = max(banks) if shared else sum(banks)
+        return BankCapacity(ah=float(ah), source=CapacitySource.BANK)
+    return BankCapacity(ah=family.capacity_ah * len(packs), source=CapacitySource.ASSUMED)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChargeRequest:
     """What the owner asked: a target, a deadline (run-clock seconds) and a method."""
@@ -115,6 +155,7 @@ class ChargePlan:
     sun_a: float  # what the sun gives now (solar first; 0 for the grid method)
     soc: float  # the bank's SoC the plan starts from
     finish_at: float  # when the target should be reached
+    capacity: BankCapacity  # the bank's capacity the plan counts with
 
     def values(self, steps: CurrentSteps) -> dict[SettingKey, float]:
         """The value of each of the family's charge-current settings, per unit."""
@@ -166,23 +207,15 @@ def plan_charge(
     left = request.deadline - now
     if left <= 0:
         raise RefusedError("charge_to_deadline_passed", minutes=f"{-left / 60:.0f}")
-    packs = len(state.packs)
+    capacity = bank_capacity(state, family)
+    per_pack = _per_pack(state, family)
 
     def time_at(current: float) -> float:
-        seconds = charge_between_s(
-            soc,
-            target,
-            current,
-            packs,
-            taper_current_a,
-            family,
-            efficiency=family.charge_efficiency,
-        )
-        return math.inf if seconds is None else seconds
+        return charge_time_s(state, target, current, taper_current_a, family)
 
     sun = sun_current(state) if request.method is ChargeMethod.SOLAR_FIRST else 0.0
     needed = _needed(time_at, left)
-    bms = est.bms_current_a
+    bms = est.bms_current_a * per_pack.capacity_ah / family.capacity_ah  # a C rate per pack
     top = steps.highest
     split = steps.grid_key is not None and sun > 0
     for value in steps.values():
@@ -216,7 +249,33 @@ def plan_charge(
         sun_a=sun,
         soc=soc,
         finish_at=now + time_at(current),
+        capacity=capacity,
     )
+
+
+def _per_pack(state: SystemState, family: PackFamily) -> PackFamily:
+    """The family with each pack's share of the bank's capacity (they add up to the bank)."""
+    return replace(family, capacity_ah=bank_capacity(state, family).ah / max(1, len(state.packs)))
+
+
+def charge_time_s(
+    state: SystemState,
+    target: float,
+    current: float,
+    taper_current_a: float,
+    family: PackFamily = LIFEPOWER4,
+) -> float:
+    """Seconds from the bank's SoC to ``target`` at ``current`` (inf when it cannot be told)."""
+    seconds = charge_between_s(
+        bank_soc(state, family),
+        target,
+        current,
+        len(state.packs),
+        taper_current_a,
+        _per_pack(state, family),
+        efficiency=family.charge_efficiency,
+    )
+    return math.inf if seconds is None else seconds
 
 
 def _needed(time_at: Callable[[float], float], left: float) -> float:

@@ -29,10 +29,22 @@ from ..calibration.codec import as_dict, as_float, as_list, enum_of, opt_float
 from ..calibration.observe import BankView
 from ..model import SettingKey, SystemState
 from ..refusal import RefusedError
-from .planner import ChargeMethod, ChargePlan, ChargeRequest, CurrentSteps, bank_soc, plan_charge
+from .planner import (
+    ChargeMethod,
+    ChargePlan,
+    ChargeRequest,
+    CurrentSteps,
+    bank_soc,
+    charge_time_s,
+    plan_charge,
+)
 
 KIND = "charge_to"
 REPLAN_S = 900.0  # how often the current is planned again while the bank charges
+# Ahead of plan, a lower current is written only when it is at least this share lower: the
+# bank's SoC moves in whole points, so a plan a step lower now and a step higher the next
+# time is noise, and every write wears the inverters' settings memory. Higher is always sent.
+LOWER_BY = 0.2
 
 
 class ChargeToRun(CalibrationRun):
@@ -175,6 +187,12 @@ class ChargeToRun(CalibrationRun):
         self.replanned_at = float(now)
         if self.held_values == held:
             return []
+        if self._hold_on(held):  # ahead, but not by enough to be worth a write
+            at = self.schedule[-1][1]
+            self.finish_at = now + charge_time_s(
+                state, self.request.target_soc, at, self.config.taper_current_a
+            )
+            return []
         self.schedule.append((float(now), bank, *held))
         values = {
             key: held[1] if key is self.steps.grid_key else held[0] for key in self.steps.keys
@@ -188,6 +206,15 @@ class ChargeToRun(CalibrationRun):
         self.engaged_at = None  # the lever watch waits for the new current's read-back
         self.applied_at = float(now)
         return [*self._enter(Phase.ENGAGING, now), ApplyPlan(changed)]
+
+    def _hold_on(self, planned: tuple[float, float]) -> bool:
+        """Whether the current held now stays: the plan is lower, by less than ``LOWER_BY``."""
+        current = self.held_values
+        if current is None:
+            return False
+        pairs = list(zip(planned, current, strict=True))
+        lower = all(new <= old for new, old in pairs)
+        return lower and all(new > (1 - LOWER_BY) * old for new, old in pairs)
 
     # ---- persistence -------------------------------------------------------------------------
 

@@ -139,6 +139,7 @@ TEMPERATURE = Bounds(-50.0, 150.0)
 MILLIVOLT_DELTA = Bounds(0.0, 5000.0)
 COUNT = Bounds(0.0, 1_000_000.0)
 ENERGY = Bounds(0.0, 100_000_000.0)  # kWh: a lifetime counter of a large installation
+CAPACITY = Bounds(0.0, 100_000.0)  # Ah: a pack's, or a whole bank's, full capacity
 
 
 def plausible(number: float, bounds: Bounds) -> bool:

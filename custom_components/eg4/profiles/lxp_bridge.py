@@ -31,7 +31,7 @@ from ..const import (
     PROFILE_LXP_BRIDGE,
 )
 from ..energy import BATTERY_FLOW, GRID_POWER, EnergyKind
-from ..model import ChargerPriority, SettingKey, SettingValue, SourceId, SourceKind
+from ..model import BANK_CAPACITY, ChargerPriority, SettingKey, SettingValue, SourceId, SourceKind
 from ..settings import (
     AC_CHARGE_SOC_LIMIT,
     AC_CHARGE_TIMES,
@@ -83,6 +83,7 @@ INPUT_KEYS: dict[str, tuple[SourceKind, str, Bounds]] = {
     "min_cell_voltage": (SourceKind.PACK, "cell_voltage_min", VOLTAGE_CELL),
     "max_cell_temp": (SourceKind.PACK, "temperature_cell_max", TEMPERATURE),
     "min_cell_temp": (SourceKind.PACK, "temperature_cell_min", TEMPERATURE),
+    "bat_capacity": (SourceKind.PACK, BANK_CAPACITY, Bounds(0.0, 100_000.0)),  # Ah, the bank's
 }
 # BMS fields the bridges publish as unsigned 16-bit numbers although the inverter's register
 # map says they are signed (lxp-bridge and eg4-bridge alike): a discharge of 10 A arrives as
@@ -104,8 +105,7 @@ HOLD_REGISTERS: dict[int, SettingKey] = {
 }
 REGISTER_OF = {key: register for register, key in HOLD_REGISTERS.items()}
 READ_BACK_REGISTERS = frozenset({*HOLD_REGISTERS, *TIME_REGISTERS})
-# What each register can hold: a read-back outside it is garbage, not a setting (101 = the
-# hybrids' "never stop" AC-charge SoC; on 227, the system charge SoC limit, "no limit").
+# What each register can hold: a read-back outside it is garbage (101 on 67 / 227: no limit).
 HOLD_BOUNDS: dict[int, Bounds] = {
     101: Bounds(0, 1000),
     102: Bounds(0, 1000),

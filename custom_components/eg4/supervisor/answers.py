@@ -90,15 +90,17 @@ def cancel_response(
     else:
         key = "cancel_restored" if confirmed else "cancel_not_restored"
         key = f"quick_{key}" if run.kind == "quick" else key  # a quick run's own words
+    name = words.message(translation_domain=DOMAIN, translation_key=f"run_kind_{run.kind}")
     return {
         "run_id": run.run_id,
+        "kind": run.kind,
         "outcome": None if run.outcome is None else run.outcome.value,
         "restored": restored,
         "confirmed": confirmed,
         "message": words.message(
             translation_domain=DOMAIN,
             translation_key=key,
-            translation_placeholders={"settings": settings},
+            translation_placeholders={"settings": settings, "run": name},
         ),
     }
 

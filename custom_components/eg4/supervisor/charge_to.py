@@ -87,11 +87,22 @@ def charge_answer(
         "expected_finish": when(charge.finish_at),
         "duration_min": round((charge.finish_at - now) / 60),
         "settings": [key.value for key in steps.keys],
+        "capacity_ah": round(charge.capacity.ah, 1),
+        "capacity_source": charge.capacity.source.value,
     }
-    message = sup.notifier.words.message(
+    words = sup.notifier.words
+    per_pack = charge.capacity.ah / max(1, len(sup.coordinator.data.packs))
+    capacity_from = words.message(
+        translation_domain=DOMAIN,
+        translation_key=f"charge_to_capacity_{charge.capacity.source.value}",
+        translation_placeholders={"per_pack": f"{per_pack:g}"},
+    )
+    message = words.message(
         translation_domain=DOMAIN,
         translation_key="charge_to_plan",
         translation_placeholders={
+            "capacity": f"{charge.capacity.ah:g}",
+            "capacity_from": capacity_from,
             "soc": f"{charge.soc:.0f}",
             "target": f"{request.target_soc:g}",
             "deadline": str(figures["deadline"]),

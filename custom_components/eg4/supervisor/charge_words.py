@@ -17,7 +17,7 @@ from homeassistant.core import HomeAssistant, callback
 from ..calibration import CalibrationRun
 from ..calibration.ending import format_figure
 from ..const import DOMAIN
-from .endings import entry_title
+from .endings import entry_title, lever_placeholders
 from .words import Words
 
 EVENT_CHARGE_TO_ENDED = "eg4_charge_to_ended"
@@ -44,14 +44,16 @@ def charge_ended(
         translation_key="charge_to_ended_title",
         translation_placeholders={"title": title},
     )
+    lever = lever_placeholders(words, run) if ending == "aborted" else None
     message = words.message(
         translation_domain=DOMAIN,
-        translation_key=f"charge_to_ended_{ending}",
+        translation_key=f"charge_to_ended_{ending}" if lever is None else "charge_to_lever_changed",
         translation_placeholders={
             "target": format_figure(float(record.get("target_soc_pct") or 0), 0),
             "soc": "?" if soc is None else format_figure(soc, 0),
             "reason": words.reason(data.get("reason")),
             "detail": f" ({detail})" if detail else "",
+            **({} if lever is None else {"left": lever["left"], "back": lever["back"]}),
         },
     )
     persistent_notification.async_create(

@@ -14,6 +14,7 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
 
+from ..calibration import CalibrationRun, StopReason
 from ..calibration.ending import Ending, format_duration, format_figure
 from ..const import DOMAIN
 from .words import Words
@@ -111,3 +112,20 @@ def logbook_texts(words: Words, title: str, data: Mapping[str, Any]) -> tuple[st
         },
     )
     return name, message
+
+
+@callback
+def lever_placeholders(words: Words, run: CalibrationRun) -> dict[str, str] | None:
+    """A run a hand change stopped: the settings left as set there and those put back.
+
+    None for any other ending (its texts need no such list).
+    """
+    if run.reason is not StopReason.LEVER_CHANGED:
+        return None
+    left = ", ".join(sorted(words.setting_name(key) for key in run.owner_settings))
+    back = sorted({item.setting for item in run.restorable}, key=lambda key: key.value)
+    return {
+        "detail": run.detail,
+        "left": left or "-",
+        "back": ", ".join(words.setting_name(key) for key in back) or "-",
+    }

@@ -22,6 +22,7 @@ from .endings import (
     EVENT_CALIBRATION_ENDED,
     ending_notification_id,
     entry_title,
+    lever_placeholders,
     notification_texts,
 )
 from .quick_words import quick_ended
@@ -77,6 +78,18 @@ class Notifier:
             return
         title = entry_title(self.hass, self.entry_id)
         heading, message = notification_texts(self.words, title, data)
+        lever = lever_placeholders(self.words, run)
+        if lever is not None and data["ending"] == Ending.ABORTED:  # one text says it all
+            heading = self.words.message(
+                translation_domain=DOMAIN,
+                translation_key="lever_changed_title",
+                translation_placeholders={"title": title},
+            )
+            message = self.words.message(
+                translation_domain=DOMAIN,
+                translation_key="lever_changed",
+                translation_placeholders=lever,
+            )
         if data["ending"] == Ending.REVERT_FAILED:
             self.fire(run, "revert_failed")
             # The critical notification says it all: no second one beside it.
@@ -135,30 +148,17 @@ class Notifier:
 
     @callback
     def lever_changed(self, run: CalibrationRun) -> None:
-        """A held lever was changed outside eg4: the run stopped, that setting is left alone."""
-        owners = ", ".join(sorted(key.value for key in run.owner_settings))
+        """A held lever was changed outside eg4: the run stops, that setting is left alone.
+
+        Logged now; the owner is told once, by the run's ending (``ended``), which names the
+        setting left and those put back once their read-back confirms them.
+        """
         _LOGGER.warning(
-            "Calibration %s stopped: %s was changed outside eg4 (%s); putting the rest back",
+            "%s %s stopped: %s was changed outside eg4 (%s); putting the rest back",
+            run.kind.replace("_", " ").capitalize(),
             run.run_id,
-            owners,
+            ", ".join(sorted(key.value for key in run.owner_settings)),
             run.detail,
-        )
-        left = ", ".join(sorted(self.words.setting_name(key) for key in run.owner_settings))
-        back = sorted({item.setting for item in run.restorable}, key=lambda key: key.value)
-        rest = ", ".join(self.words.setting_name(key) for key in back) or "-"
-        persistent_notification.async_create(
-            self.hass,
-            self.words.message(
-                translation_domain=DOMAIN,
-                translation_key="lever_changed",
-                translation_placeholders={"detail": run.detail, "left": left, "back": rest},
-            ),
-            title=self.words.message(
-                translation_domain=DOMAIN,
-                translation_key="lever_changed_title",
-                translation_placeholders={"title": entry_title(self.hass, self.entry_id)},
-            ),
-            notification_id=f"{DOMAIN}_lever_changed_{self.entry_id}",
         )
 
     @callback

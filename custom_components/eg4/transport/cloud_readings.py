@@ -11,8 +11,9 @@ from collections.abc import Mapping
 
 from ..cloud import BatteryInfo, EnergyTotals, Runtime
 from ..energy import BATTERY_FLOW, GRID_POWER, EnergyKind
-from ..model import SourceId, SourceKind
+from ..model import PACK_CAPACITY, SourceId, SourceKind
 from ..profiles.base import (
+    CAPACITY,
     COUNT,
     CURRENT,
     ENERGY,
@@ -76,6 +77,7 @@ _BOUNDS: dict[str, Bounds] = {
     "pv_power": POWER,
     "output_power": POWER,
     "cycles": COUNT,
+    PACK_CAPACITY: CAPACITY,
     BATTERY_FLOW: POWER,
     GRID_POWER: POWER,
     **dict.fromkeys(EnergyKind, ENERGY),
@@ -172,6 +174,7 @@ def pack_readings(pack_numbers: Mapping[int, int], battery: BatteryInfo) -> Gate
                 "temperature_cell_max": pack.temperature_max,
                 "temperature_cell_min": pack.temperature_min,
                 "cycles": None if pack.cycle_count is None else float(pack.cycle_count),
+                PACK_CAPACITY: pack.full_capacity_ah,
             },
         )
         got, refused = _firmware(source, pack.firmware, (got, refused))

@@ -13,7 +13,8 @@ from custom_components.eg4.chargeto import (
     CurrentSteps,
     plan_charge,
 )
-from custom_components.eg4.model import SettingKey, SystemState
+from custom_components.eg4.chargeto.planner import BankCapacity, CapacitySource, bank_capacity
+from custom_components.eg4.model import BANK_CAPACITY, PACK_CAPACITY, SettingKey, SystemState
 from custom_components.eg4.refusal import RefusedError
 from custom_components.eg4.settings import HYBRID_CHARGE_CURRENT, MAX_CHARGE_CURRENT
 
@@ -148,3 +149,65 @@ def test_the_chosen_step_is_the_lowest_that_makes_it(
     if lower:
         assert seconds(round(soc), target, lower[-1] * 2) > hours * HOUR
     assert 0 < plan.per_unit_a <= 250
+
+
+# ---- the bank's capacity: reported first, assumed only when nothing is ----------------------
+
+
+def test_the_first_plan_counts_the_packs_reported_capacity() -> None:
+    """Six 280 Ah packs (the cloud's full capacity per pack), 60 -> 80 % in 4 h: ~87 A."""
+    state = bank()
+    for pack in state.packs.values():
+        pack.metrics[PACK_CAPACITY] = 280.0
+    plan = plan_charge(state, request(80, 4), HYBRID, now=T0)
+    assert plan.capacity == BankCapacity(ah=1680.0, source=CapacitySource.PACKS)
+    # 20 % of 1680 Ah / 0.97 in 4 h is 86.6 A: 2 x 44 A, where 100 Ah packs would say 2 x 16 A.
+    assert (plan.per_unit_a, plan.current_a) == (44.0, 88.0)
+    assert plan.finish_at - T0 <= 4 * HOUR
+
+
+def test_a_pack_without_its_capacity_counts_as_the_others() -> None:
+    state = bank()
+    for number, pack in state.packs.items():
+        if number != 3:
+            pack.metrics[PACK_CAPACITY] = 50.0
+    assert bank_capacity(state).ah == 300.0
+
+
+def test_units_reporting_one_shared_bank_count_it_once() -> None:
+    """lxp-bridge: each unit's BMS port reports the whole 600 Ah bank."""
+    state = bank(2)
+    for pack in state.packs.values():
+        pack.metrics[BANK_CAPACITY] = 600.0
+    assert bank_capacity(state) == BankCapacity(ah=600.0, source=CapacitySource.BANK)
+    plan = plan_charge(state, request(80, 4), HYBRID, now=T0)
+    assert (plan.per_unit_a, plan.current_a) == (16.0, 32.0)  # as six 100 Ah packs
+
+
+def test_units_reporting_different_banks_add_them_up() -> None:
+    state = bank(2)
+    for number, pack in state.packs.items():
+        pack.metrics[BANK_CAPACITY] = 200.0 * number
+    assert bank_capacity(state).ah == 600.0
+
+
+def test_nothing_reported_assumes_100_ah_per_pack_and_says_so() -> None:
+    plan = plan_charge(bank(), request(80, 4), HYBRID, now=T0)
+    assert plan.capacity == BankCapacity(ah=600.0, source=CapacitySource.ASSUMED)
+
+
+@settings(max_examples=60, deadline=None)
+@given(ah=st.floats(min_value=20, max_value=600), target=st.integers(min_value=65, max_value=95))
+def test_the_plan_reaches_the_target_in_time_whatever_the_packs_hold(
+    ah: float, target: int
+) -> None:
+    """Whatever the packs' capacity, the planned current gets there by the deadline, and one
+    amp less per unit would not (unless it is the lowest step)."""
+    state = bank()
+    for pack in state.packs.values():
+        pack.metrics[PACK_CAPACITY] = ah
+    plan = plan_charge(state, request(target, 6), HYBRID, now=T0)  # at most ~220 A
+    capacity = 6 * ah * (target - 60) / 100 / LIFEPOWER4.charge_efficiency
+    assert capacity / plan.current_a * HOUR <= 6 * HOUR + 1
+    if plan.per_unit_a > 1:
+        assert capacity / (plan.current_a - 2) * HOUR > 6 * HOUR

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from custom_components.eg4.calibration import (
     ApplyPlan,
     CalibrationRun,
@@ -20,13 +22,14 @@ from custom_components.eg4.chargeto import (
     plan_charge,
 )
 from custom_components.eg4.model import ChargerPriority, OutputPriority, SettingKey, SystemState
-from custom_components.eg4.settings import MAX_CHARGE_CURRENT
+from custom_components.eg4.settings import HYBRID_CHARGE_CURRENT, MAX_CHARGE_CURRENT
 
 from ..calibration.factory import EVERYDAY_PI, T0, bank
 
 HOUR = 3600.0
 KEYS = (SettingKey.MAX_CHARGE_CURRENT, SettingKey.MAX_UTILITY_CHARGE_CURRENT)
 STEPS = CurrentSteps.of(MAX_CHARGE_CURRENT, KEYS, 2, grid_key=KEYS[1])
+HYBRID = CurrentSteps.of(HYBRID_CHARGE_CURRENT, (SettingKey.MAX_CHARGE_CURRENT,), 2)
 SETTINGS = {**EVERYDAY_PI, KEYS[0]: 60.0, KEYS[1]: 60.0}
 LEVERS = {
     SettingKey.CHARGER_PRIORITY: ChargerPriority.SOLAR_AND_UTILITY,
@@ -148,3 +151,47 @@ def test_a_restart_mid_charge_reverts_to_the_everyday_values() -> None:
         (KEYS[0], 60.0),
         (KEYS[1], 60.0),
     }
+
+
+def hybrid_run() -> ChargeToRun:
+    """60 -> 80 % in 4 h on the hybrid family's whole amps: 2 x 16 A."""
+    state = bank(settings=SETTINGS)
+    request = ChargeRequest(target_soc=80, deadline=T0 + 4 * HOUR, method=ChargeMethod.GRID)
+    charge = plan_charge(state, request, HYBRID, now=T0)
+    plan = build_plan(Method.GRID, state, {**charge.values(HYBRID), **LEVERS})
+    run = ChargeToRun.create_charge(
+        run_id="hyb",
+        request=request,
+        steps=HYBRID,
+        charge_plan=charge,
+        plan=plan,
+        state=state,
+        now=T0,
+        config=RunConfig(),
+    )
+    run.start(T0)
+    engage(run, T0 + 60)
+    return run
+
+
+def test_a_little_ahead_the_current_is_held_not_written_a_step_lower() -> None:
+    """An hour in at 66 % (a point ahead): 15 A would do, 16 A stays and ends a little early."""
+    run = hybrid_run()
+    assert run.held_values == (16.0, 16.0)
+    now = T0 + HOUR
+    assert run.on_update(charging(66, now, 32), now) == []
+    assert run.held_values == (16.0, 16.0)
+    assert len(run.schedule) == 1
+    assert run.finish_at is not None
+    # ... and the expected finish is the held current's: 14 points of 600 Ah / 0.97 at 32 A.
+    assert run.finish_at - now == pytest.approx(600 * 0.14 / 0.97 / 32 * HOUR)
+
+
+def test_well_ahead_a_lower_current_is_written() -> None:
+    """Two hours in at 75 %: 2 x 6 A would do, far below 16 A: the lower current is sent."""
+    run = hybrid_run()
+    now = T0 + 2 * HOUR
+    actions = run.on_update(charging(75, now, 32), now)
+    (apply,) = [a for a in actions if isinstance(a, ApplyPlan)]
+    assert {i.to_value for i in apply.items} == {run.held_values[0]}
+    assert run.held_values[0] <= 0.8 * 16
