@@ -4,10 +4,12 @@ Each inverter's energy of a kind comes from the source's own counter where the t
 reports one (``caps.inverter_metrics`` holds the kind's key: the cloud, lxp-bridge), shown
 through a :class:`~.energy.CounterGuard`; otherwise it is integrated here from the measured
 power (:class:`~.energy.PowerIntegrator`: powermon, Solar Assistant's units), sampled on every
-change of its inputs and every ``SAMPLE_INTERVAL`` while they are fresh, and shown on that
-interval (a power message moves the integral, not the state: one write a minute). The group's
-energy is the source's own system counter where it has one (Solar Assistant's ``total``), else
-what its units counted (:class:`~.energy.GroupLedger`). Everything a restart must not lose
+change of its inputs and on a timer while they are fresh (a power message moves the integral,
+not the state). An integral is shown like any measurement: on the update interval, and only
+when the tenth of a kWh a dashboard shows moved (with the interval at 0, every
+``SAMPLE_INTERVAL``, whatever moved). The group's energy is the source's own system counter
+where it has one (Solar Assistant's ``total``), else what its units counted
+(:class:`~.energy.GroupLedger`), shown by the same rule. Everything a restart must not lose
 (the value shown, the energy of earlier cycles, the group's offsets) is stored with the state
 (a ``RestoreEntity``'s extra data); an integration restarts with no previous sample, so the
 downtime is neither integrated nor counted twice.
@@ -59,7 +61,8 @@ from .runtime import Eg4ConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
-SAMPLE_INTERVAL = timedelta(seconds=60)
+SAMPLE_INTERVAL = timedelta(seconds=60)  # an integral's timer when writes are not coalesced
+DISPLAY_PRECISION = 1  # the sources count tenths of a kWh
 
 ENERGY_SENSORS = {
     kind: SensorEntityDescription(
@@ -68,7 +71,7 @@ ENERGY_SENSORS = {
         device_class=SensorDeviceClass.ENERGY,
         state_class=SensorStateClass.TOTAL_INCREASING,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        suggested_display_precision=1,  # the sources count tenths of a kWh
+        suggested_display_precision=DISPLAY_PRECISION,
     )
     for kind in EnergyKind
 }
@@ -138,6 +141,7 @@ class _RestoringEnergy(Eg4Entity, SensorEntity, RestoreEntity):
 
     entity_description: SensorEntityDescription
     _kind: EnergyKind
+    _shown: float | None = None  # the value last shown, at display precision (``_show``)
 
     @abstractmethod
     def _stored(self) -> dict[str, Any]:
@@ -166,6 +170,17 @@ class _RestoringEnergy(Eg4Entity, SensorEntity, RestoreEntity):
     @callback
     def _handle_key_update(self) -> None:
         self._take()
+        self.async_write_ha_state()
+
+    @callback
+    def _show(self) -> None:
+        """Write when the value a dashboard shows moved (every call at interval 0)."""
+        if self.coordinator.fanout.interval > 0:
+            value = self.native_value
+            shown = round(value, DISPLAY_PRECISION) if isinstance(value, float) else None
+            if shown == self._shown:
+                return
+            self._shown = shown
         self.async_write_ha_state()
 
     @callback
@@ -211,10 +226,12 @@ class UnitEnergySensor(_RestoringEnergy):
         return super().available and self.native_value is not None
 
     async def async_added_to_hass(self) -> None:
-        """Sample an integrated power on a timer too: a steady power sends no change."""
+        """Sample an integral on the update interval too: a steady power sends no change."""
         await super().async_added_to_hass()
         if self._integrator is not None:
-            self.async_on_remove(async_track_time_interval(self.hass, self._tick, SAMPLE_INTERVAL))
+            interval = self.coordinator.fanout.interval
+            period = timedelta(seconds=interval) if interval > 0 else SAMPLE_INTERVAL
+            self.async_on_remove(async_track_time_interval(self.hass, self._tick, period))
 
     @callback
     def _handle_key_update(self) -> None:
@@ -227,7 +244,7 @@ class UnitEnergySensor(_RestoringEnergy):
     @callback
     def _tick(self, _now: datetime) -> None:
         self._take()
-        self.async_write_ha_state()
+        self._show()
 
     def _take(self, *, report: bool = True) -> None:
         device = self.coordinator.data.device(self._source)  # type: ignore[arg-type]
@@ -306,8 +323,14 @@ class GroupEnergySensor(_RestoringEnergy):
     async def async_added_to_hass(self) -> None:
         """Follow the units' totals."""
         if self._counter is None:
-            self.async_on_remove(self._book.listen(self._kind, self._handle_key_update))
+            self.async_on_remove(self._book.listen(self._kind, self._handle_book_update))
         await super().async_added_to_hass()
+
+    @callback
+    def _handle_book_update(self) -> None:
+        """A unit's total moved: the sum is shown by the rule of its units' integrals."""
+        self._take()
+        self._show()
 
     def _take(self) -> None:
         if self._counter is not None:

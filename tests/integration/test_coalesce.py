@@ -280,3 +280,34 @@ async def test_the_energy_dashboards_power_is_coalesced_like_any_measurement(
     await advance(hass, freezer, 10)
     assert _value(hass, power) == str(-53.4 * 15)
     assert writes.count[power] == 1
+
+
+async def test_an_integrated_energy_is_shown_within_the_interval_not_on_the_minute(
+    hass: HomeAssistant, coalescing: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """powermon's PV energy (integrated here from the PV power) and the group's sum of it
+    show each new tenth of a kWh within the interval, like any measurement, even while the
+    power holds steady; a change below the tenth a dashboard shows writes no row."""
+    unit, group = f"{PM}_inverter_1_pv_energy", f"{PM}_pv_energy"
+    pv = "lvx6048_{n}_mppt1_input_power"
+    fire(hass, load_messages("powermon_lvx.json"))
+    for n in (1, 2):
+        await _send(hass, pv.format(n=n), "0")
+    await advance(hass, freezer, 70)  # no power since: what is shown is the whole integral
+    start_unit, start_group = float(_value(hass, unit)), float(_value(hass, group))
+    fire(hass, load_messages("powermon_lvx.json"))  # every source stays fresh
+    for n in (1, 2):
+        await _send(hass, pv.format(n=n), "0")
+    writes = Writes(hass)
+    await _send(hass, pv.format(n=1), "6000")  # 6 kW from now on: a tenth every minute
+    late = {unit: 0, group: 0}
+    for second in range(1, 131):
+        await advance(hass, freezer, 1)
+        due = 6.0 * second / 3600
+        for entity_id, start in ((unit, start_unit), (group, start_group)):
+            shown = float(_value(hass, entity_id))
+            late[entity_id] = 0 if round(shown, 1) == round(start + due, 1) else late[entity_id] + 1
+            assert late[entity_id] <= 11, (entity_id, second, shown, start + due)
+    assert round(float(_value(hass, unit)), 1) == round(start_unit + 6.0 * 130 / 3600, 1)
+    for entity_id in (unit, group):
+        assert 2 <= writes.count[entity_id] <= 3, writes.count  # one row per tenth shown
