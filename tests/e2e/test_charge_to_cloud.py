@@ -6,7 +6,6 @@ on one frozen clock (``CloudRig`` from the calibration's cloud tests).
 
 from __future__ import annotations
 
-from datetime import timedelta
 from statistics import median
 from typing import Any
 
@@ -14,7 +13,6 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.util import dt as dt_util
 
 from simulator.twin import TwinConfig
 
@@ -27,17 +25,13 @@ from .test_calibration_cloud import (  # noqa: F401 - the fixtures
     rig,
     started_again,
 )
+from .twin_rig import deadline_in
 
 
 @pytest.fixture
 def scenario() -> str:
     """A healthy bank at 60 %, everyday settings, 21:00."""
     return "healthy"
-
-
-def deadline_in(hours: float) -> str:
-    """A deadline as the action's form sends it."""
-    return (dt_util.now() + timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def charge_currents(rig: CloudRig) -> list[float]:

@@ -11,11 +11,9 @@ values back, confirmed by read-back; a restart mid-run reverts.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 import pytest
 from homeassistant.core import HomeAssistant
-from homeassistant.util import dt as dt_util
 
 from simulator import ChargerPriority, LxpBridgeFace, OutputPriority, Twin, build_twin
 from simulator.faults import NakRule
@@ -24,7 +22,7 @@ from simulator.twin import TwinConfig
 
 from .system import ProfileSpec
 from .test_lxp_bridge_e2e import DATALOGS, LXP_DATA
-from .twin_rig import STEP_S, Rig, StartRig
+from .twin_rig import STEP_S, Rig, StartRig, deadline_in
 
 EVERYDAY = [(OutputPriority.SBU, ChargerPriority.SOLAR_FIRST)] * 2
 CHARGING = [(OutputPriority.SUB, ChargerPriority.SOLAR_AND_UTILITY)] * 2
@@ -51,11 +49,6 @@ async def rig(start_rig: StartRig) -> AsyncIterator[Rig]:
     twin = build_twin("healthy", inverters=2, packs=6, seed=0, config=TwinConfig(start_hour=21))
     async with start_rig(LXP, twin, title=LXP.title, unique_id="twin:lxp", kind=Rig) as rig:
         yield rig
-
-
-def deadline_in(hours: float) -> str:
-    """A deadline as the action's form sends it."""
-    return (dt_util.now() + timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def charge_currents(rig: Rig) -> list[float]:

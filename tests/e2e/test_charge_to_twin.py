@@ -9,7 +9,6 @@ them back, confirmed by read-back.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from statistics import median
 
 import pytest
@@ -23,7 +22,7 @@ from simulator.twin import TwinConfig
 
 from .calibration_view import assert_lever_changed_notified, panel
 from .system import PROFILES
-from .twin_rig import STEP_S, Rig, StartRig
+from .twin_rig import STEP_S, Rig, StartRig, deadline_in
 
 EVERYDAY = [(OutputPriority.SBU, ChargerPriority.SOLAR_FIRST)] * 2
 CHARGING = [(OutputPriority.SUB, ChargerPriority.SOLAR_AND_UTILITY)] * 2
@@ -61,11 +60,6 @@ def start_hour() -> float:
 def scenario() -> str:
     """A healthy bank at 60 %, everyday settings, 21:00."""
     return "healthy"
-
-
-def deadline_in(hours: float) -> str:
-    """A deadline as the action's form sends it."""
-    return (dt_util.now() + timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def bank_soc(rig: Rig) -> float:

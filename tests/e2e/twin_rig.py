@@ -14,12 +14,14 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
@@ -238,3 +240,8 @@ def rig_starter(
         )
 
     return start
+
+
+def deadline_in(hours: float) -> str:
+    """A deadline for ``eg4.charge_to`` as the action's form sends it."""
+    return (dt_util.now() + timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S")

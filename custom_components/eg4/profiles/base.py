@@ -173,8 +173,13 @@ type Parser = Callable[[str], MetricValue | SettingValue]
 type ScalarSpec = tuple[str, Parser] | tuple[str, Parser, SettingKey | None]
 
 
-def decode_scalar(source: SourceId, spec: ScalarSpec | None, payload: str) -> DecodeResult:
-    """One scalar payload as a reading (None for a key not in the table), or Rejected."""
+def decode_scalar(
+    source: SourceId, spec: ScalarSpec | None, payload: str, *, alive: bool = True
+) -> DecodeResult:
+    """One scalar payload as a reading (None for a key not in the table), or Rejected.
+
+    ``alive`` False: a value carried on ``source`` that does not show it reporting.
+    """
     if spec is None:
         return None
     canonical, parse = spec[0], spec[1]
@@ -183,7 +188,7 @@ def decode_scalar(source: SourceId, spec: ScalarSpec | None, payload: str) -> De
         value = parse(payload)
     except ValueError:
         return Rejected(f"{source.kind}:{canonical}")
-    return Decoded((Reading(source, canonical, value, setting),))
+    return Decoded((Reading(source, canonical, value, setting, alive),))
 
 
 def table_capabilities(

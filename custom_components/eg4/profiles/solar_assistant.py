@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ..const import (
@@ -37,7 +37,7 @@ from ..settings import (
     STOP_CHARGE_VOLTAGE,
     SettingDef,
 )
-from ..transport.base import Capabilities, CommandResult, Decoded, Rejected
+from ..transport.base import Capabilities, CommandResult, Rejected
 from .base import (
     COUNT,
     CURRENT,
@@ -225,12 +225,8 @@ class SolarAssistantProfile(CountedSources):
         if device == "set" and metric == "response_message":
             return _decode_response(payload)
         if device == "total":  # carried on unit 1, but not unit 1 reporting
-            total = decode_scalar(
-                SourceId(SourceKind.INVERTER, 1), TOTAL_METRICS.get(metric), payload
-            )
-            if isinstance(total, Decoded):
-                return Decoded(tuple(replace(r, alive=False) for r in total.readings))
-            return total
+            unit_1 = SourceId(SourceKind.INVERTER, 1)
+            return decode_scalar(unit_1, TOTAL_METRICS.get(metric), payload, alive=False)
         kind, _, index_text = device.rpartition("_")
         if not _UNIT_INDEX.fullmatch(index_text):
             return None

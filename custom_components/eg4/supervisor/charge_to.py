@@ -20,11 +20,10 @@ from ..chargeto import ChargePlan, ChargeRequest, ChargeToRun, CurrentSteps, pla
 from ..const import DOMAIN
 from ..model import SettingKey, SettingValue
 from ..refusal import RefusedError
-from ..safety import preflight
 from ..settings import NumberSetting
 from .answers import plan_response
 from .host import RunHost
-from .plan_check import levers, refuse_if_running_elsewhere, run_config_for
+from .plan_check import host_preflight, levers, refuse_if_running_elsewhere, run_config_for
 
 # The settings that carry the charge current, written alike (the first must be writable).
 CURRENT_KEYS = (SettingKey.MAX_CHARGE_CURRENT, SettingKey.MAX_UTILITY_CHARGE_CURRENT)
@@ -121,15 +120,7 @@ async def async_charge_to(sup: RunHost, request: ChargeRequest, *, dry_run: bool
     steps = current_steps(sup)
     config = run_config_for(sup, RunConfig())
     charge, items = _plan(sup, request, steps, config)
-    found = preflight(
-        coordinator.data,
-        now=sup.now(),
-        limits=config.limits,
-        stale_after_s=coordinator.stale_timeout,
-        run_active=sup.run is not None,
-        required_settings=[item.setting for item in items],
-        writable=coordinator.capabilities.writable,
-    )
+    found = host_preflight(sup, config, [item.setting for item in items], now=sup.now())
     checks = [{"check": f.check.value, **f.placeholders} for f in found if f.blocks]
     writable = coordinator.capabilities.writable
     response: dict[str, Any] = {

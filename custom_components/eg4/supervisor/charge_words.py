@@ -8,16 +8,14 @@ settings, whatever run changed them.
 
 from __future__ import annotations
 
-from statistics import median
 from typing import Any
 
-from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant, callback
 
 from ..calibration import CalibrationRun
 from ..calibration.ending import format_figure
 from ..const import DOMAIN
-from .endings import entry_title, lever_placeholders
+from .endings import entry_title, lever_placeholders, soc_after, stop_placeholders, tell_ending
 from .words import Words
 
 EVENT_CHARGE_TO_ENDED = "eg4_charge_to_ended"
@@ -34,15 +32,12 @@ def charge_ended(
 ) -> None:
     """The owner is told how the charge ended; ``eg4_charge_to_ended`` fires."""
     record = run.summary()
-    socs = [v for v in run.soc_after.values() if v is not None]
-    soc = float(median(socs)) if socs else None
+    soc = soc_after(run)
     ending = str(data["ending"])
-    title = entry_title(hass, entry_id)
-    detail = str(data.get("detail") or "")
     heading = words.message(
         translation_domain=DOMAIN,
         translation_key="charge_to_ended_title",
-        translation_placeholders={"title": title},
+        translation_placeholders={"title": entry_title(hass, entry_id)},
     )
     lever = lever_placeholders(words, run) if ending == "aborted" else None
     message = words.message(
@@ -50,23 +45,20 @@ def charge_ended(
         translation_key=f"charge_to_ended_{ending}" if lever is None else "charge_to_lever_changed",
         translation_placeholders={
             "target": format_figure(float(record.get("target_soc_pct") or 0), 0),
-            "soc": "?" if soc is None else format_figure(soc, 0),
-            "reason": words.reason(data.get("reason")),
-            "detail": f" ({detail})" if detail else "",
+            **stop_placeholders(words, soc, data),
             **({} if lever is None else {"left": lever["left"], "back": lever["back"]}),
         },
     )
-    persistent_notification.async_create(
-        hass, message, title=heading, notification_id=charge_notification_id(entry_id)
-    )
-    hass.bus.async_fire(
-        EVENT_CHARGE_TO_ENDED,
-        {
+    tell_ending(
+        hass,
+        event=EVENT_CHARGE_TO_ENDED,
+        notification_id=charge_notification_id(entry_id),
+        heading=heading,
+        message=message,
+        data={
             **data,
             "target_soc_pct": record.get("target_soc_pct"),
             "soc_pct": soc,
             "reached_at": record.get("reached_at"),
-            "title": heading,
-            "message": message,
         },
     )

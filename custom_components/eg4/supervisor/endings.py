@@ -10,8 +10,10 @@ what a notification says, the logbook and a blueprint say too. A reason is worde
 from __future__ import annotations
 
 from collections.abc import Mapping
+from statistics import median
 from typing import Any
 
+from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant, callback
 
 from ..calibration import CalibrationRun, StopReason
@@ -129,3 +131,37 @@ def lever_placeholders(words: Words, run: CalibrationRun) -> dict[str, str] | No
         "left": left or "-",
         "back": ", ".join(words.setting_name(key) for key in back) or "-",
     }
+
+
+def soc_after(run: CalibrationRun) -> float | None:
+    """The bank's state of charge when the run ended: the median of the packs' readings."""
+    socs = [v for v in run.soc_after.values() if v is not None]
+    return float(median(socs)) if socs else None
+
+
+@callback
+def stop_placeholders(words: Words, soc: float | None, data: Mapping[str, Any]) -> dict[str, str]:
+    """What every kind of run's ending text names: the bank's SoC, the reason and its detail."""
+    detail = str(data.get("detail") or "")
+    return {
+        "soc": "?" if soc is None else format_figure(soc, 0),
+        "reason": words.reason(data.get("reason")),
+        "detail": f" ({detail})" if detail else "",
+    }
+
+
+@callback
+def tell_ending(
+    hass: HomeAssistant,
+    *,
+    event: str,
+    notification_id: str,
+    heading: str,
+    message: str,
+    data: Mapping[str, Any],
+) -> None:
+    """Leave the ending's notification and fire its event, the texts in the event's data."""
+    persistent_notification.async_create(
+        hass, message, title=heading, notification_id=notification_id
+    )
+    hass.bus.async_fire(event, {**data, "title": heading, "message": message})

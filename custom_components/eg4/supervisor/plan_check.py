@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -21,7 +22,7 @@ from ..const import DOMAIN
 from ..drift import analyze
 from ..model import SettingKey, SettingValue
 from ..refusal import RefusedError
-from ..safety import Limits, preflight
+from ..safety import CheckFailure, Limits, preflight
 from .answers import before_response, notes_response, plan_response
 from .host import RunHost
 
@@ -40,6 +41,30 @@ def run_config_for(supervisor: RunHost, config: RunConfig) -> RunConfig:
     return replace(config, limits=config.limits.with_poll_interval(seconds))
 
 
+def host_preflight(
+    supervisor: RunHost,
+    config: RunConfig,
+    required: Iterable[SettingKey],
+    *,
+    now: float,
+    warnings: bool = False,
+) -> list[CheckFailure]:
+    """The pre-flight of any supervised run on this host's bank, for the levers it writes."""
+    coordinator = supervisor.coordinator
+    return preflight(
+        coordinator.data,
+        now=now,
+        limits=config.limits,
+        stale_after_s=coordinator.stale_timeout,
+        # A failed run stays until its revert is confirmed: the inverters may still hold
+        # its settings, which a new plan would save as the ones to restore.
+        run_active=supervisor.run is not None,
+        required_settings=required,
+        writable=coordinator.capabilities.writable,
+        warnings=warnings,
+    )
+
+
 def plan_run(
     supervisor: RunHost,
     method: Method,
@@ -53,18 +78,7 @@ def plan_run(
     state = coordinator.data
     wanted = levers(supervisor) if method is Method.GRID else {}
     writable = coordinator.capabilities.writable
-    found = preflight(
-        state,
-        now=now,
-        limits=config.limits,
-        stale_after_s=coordinator.stale_timeout,
-        # A failed run stays until its revert is confirmed: the inverters may still hold
-        # the calibration settings, which a new plan would save as the ones to restore.
-        run_active=supervisor.run is not None,
-        required_settings=wanted,
-        writable=writable,
-        warnings=True,
-    )
+    found = host_preflight(supervisor, config, wanted, now=now, warnings=True)
     failures = [f for f in found if f.blocks]
     checks = [{"check": f.check.value, **f.placeholders} for f in failures]
     notes = [{"check": f.check.value, **f.placeholders} for f in found if not f.blocks]

@@ -19,11 +19,11 @@ from ..calibration import PlanItem, RunConfig
 from ..const import DOMAIN
 from ..model import SettingKey, SettingValue
 from ..quick import MAX_MINUTES, MIN_MINUTES, QuickAction, QuickRun
-from ..safety import Check, preflight
+from ..safety import Check
 from ..transport.cloud import CloudTransport
 from .charge_to import when
 from .host import RunHost
-from .plan_check import refuse_if_running_elsewhere, run_config_for
+from .plan_check import host_preflight, refuse_if_running_elsewhere, run_config_for
 
 # The setting each action holds (one per family that has the action).
 LEVERS: dict[QuickAction, SettingKey] = {
@@ -89,16 +89,7 @@ def quick_plan(sup: RunHost, action: QuickAction) -> list[PlanItem]:
 
 def _preflight(sup: RunHost, action: QuickAction, config: RunConfig, key: SettingKey) -> None:
     """What refuses any supervised run (a discharge is not held to the charge temperatures)."""
-    coordinator = sup.coordinator
-    found = preflight(
-        coordinator.data,
-        now=sup.now(),
-        limits=config.limits,
-        stale_after_s=coordinator.stale_timeout,
-        run_active=sup.run is not None,
-        required_settings=[key],
-        writable=coordinator.capabilities.writable,
-    )
+    found = host_preflight(sup, config, [key], now=sup.now())
     if action is QuickAction.DISCHARGE:
         found = [f for f in found if f.check is not Check.TEMPERATURE_OUT_OF_RANGE]
     checks = [f.check.value for f in found if f.blocks]

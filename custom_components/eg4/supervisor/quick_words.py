@@ -8,16 +8,14 @@ run changed them.
 
 from __future__ import annotations
 
-from statistics import median
 from typing import Any
 
-from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant, callback
 
 from ..calibration import CalibrationRun
-from ..calibration.ending import format_duration, format_figure
+from ..calibration.ending import format_duration
 from ..const import DOMAIN
-from .endings import entry_title
+from .endings import entry_title, soc_after, stop_placeholders, tell_ending
 from .words import Words
 
 EVENT_QUICK_ENDED = "eg4_quick_ended"
@@ -35,9 +33,7 @@ def quick_ended(
     """The owner is told how the quick run ended; ``eg4_quick_ended`` fires."""
     record = run.summary()
     action = str(record.get("action") or "quick_charge")
-    socs = [v for v in run.soc_after.values() if v is not None]
-    soc = float(median(socs)) if socs else None
-    detail = str(data.get("detail") or "")
+    soc = soc_after(run)
     minutes = record.get("duration_min")
     heading = words.message(
         translation_domain=DOMAIN,
@@ -52,22 +48,14 @@ def quick_ended(
             "duration": format_duration(
                 float(minutes) * 60 if isinstance(minutes, int | float) else None
             ),
-            "soc": "?" if soc is None else format_figure(soc, 0),
-            "reason": words.reason(data.get("reason")),
-            "detail": f" ({detail})" if detail else "",
+            **stop_placeholders(words, soc, data),
         },
     )
-    persistent_notification.async_create(
-        hass, message, title=heading, notification_id=quick_notification_id(entry_id)
-    )
-    hass.bus.async_fire(
-        EVENT_QUICK_ENDED,
-        {
-            **data,
-            "action": action,
-            "duration_min": minutes,
-            "soc_pct": soc,
-            "title": heading,
-            "message": message,
-        },
+    tell_ending(
+        hass,
+        event=EVENT_QUICK_ENDED,
+        notification_id=quick_notification_id(entry_id),
+        heading=heading,
+        message=message,
+        data={**data, "action": action, "duration_min": minutes, "soc_pct": soc},
     )
