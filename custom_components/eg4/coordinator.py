@@ -42,7 +42,7 @@ from .const import (
 )
 from .dynamic import RunningConfig, async_record_sources, signal_source_joined
 from .fanout import SOURCES, Fanout, KeyListener, ListenKey
-from .ingest import Change, apply_readings, mark_stale
+from .ingest import UNCHANGED, Change, apply_readings, mark_stale
 from .model import SettingKey, SourceId, SourceKind, SystemState
 from .transport.base import (
     CommandResult,
@@ -224,7 +224,7 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
         if joined:  # announced with their first readings in place
             self._announce_joined(joined)
         self.accepted += 1
-        if not change:
+        if change is UNCHANGED:
             self.writer.on_readings(result.readings)  # an unchanged read-back confirms too
             return
         # The state listeners (the calibration's safety monitor) first: nothing an entity
@@ -243,9 +243,12 @@ class Eg4Coordinator(DataUpdateCoordinator[SystemState]):
     def _admit_sources(self, result: Decoded) -> list[SourceId]:
         """Let the units and packs this message names, that the system lacks, join it."""
         joined: list[SourceId] = []
+        inverters, packs = self.data.inverters, self.data.packs
         for reading in result.readings:
             source = reading.source
-            if self.data.device(source) is None and source.index <= SOURCE_LIMITS[source.kind]:
+            if source.index in (inverters if source.kind is SourceKind.INVERTER else packs):
+                continue  # nearly always: a source the system has
+            if source.index <= SOURCE_LIMITS[source.kind]:
                 joined.extend(self.data.admit(source))
         return joined
 

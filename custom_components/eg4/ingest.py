@@ -10,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .model import InverterState, MetricValue, PackState, SettingValue, SourceId, SystemState
+from .model import (
+    DeviceState,
+    InverterState,
+    MetricValue,
+    PackState,
+    SettingValue,
+    SourceId,
+    SourceKind,
+    SystemState,
+)
 from .significance import THRESHOLDS, crossed
 from .transport.base import Reading
 
@@ -38,61 +47,80 @@ class Change:
         return bool(self.keys or self.revived)
 
 
+# What ``apply_readings`` returns for a message that changed nothing (most of them): one shared
+# instance, read only, so the hot path allocates nothing.
+UNCHANGED = Change()
+_ABSENT = object()
+
+
 def apply_readings(state: SystemState, readings: Iterable[Reading], now: float) -> Change:
-    """Store readings, refresh derived values and freshness; report what changed."""
-    change = Change()
+    """Store readings, refresh derived values and freshness; report what changed.
+
+    The result is :data:`UNCHANGED` (not to be modified) when nothing changed.
+    """
+    change: Change | None = None
     for reading in readings:
-        device = state.device(reading.source)
+        source = reading.source
+        device: DeviceState | None = (
+            state.inverters if source.kind is SourceKind.INVERTER else state.packs
+        ).get(source.index)
         if device is None:
             continue
         if reading.alive:
-            if device.last_seen is None or reading.source in state.stale:
-                change.revived.add(reading.source)
-                state.stale.discard(reading.source)
+            if device.last_seen is None or source in state.stale:
+                change = change or Change()
+                change.revived.add(source)
+                state.stale.discard(source)
             device.last_seen = now
         key = reading.key
         if reading.setting is not None and isinstance(device, InverterState):
             device.seen_at[key] = now
             if _store_setting(device, reading):
-                change.keys.add((reading.source, key))
+                change = change if change is not None else Change()
+                change.keys.add((source, key))
             continue
-        if isinstance(device, PackState) and key == PROTECTION:
-            device.seen_at[key] = now
-            if _store_protection(device, str(reading.value)):
-                change.keys.add((reading.source, PROTECTION))
+        pack = device if isinstance(device, PackState) else None
+        if pack is not None and key == PROTECTION:
+            pack.seen_at[key] = now
+            if _store_protection(pack, str(reading.value)):
+                change = change if change is not None else Change()
+                change.keys.add((source, PROTECTION))
             continue
         value: object = reading.value  # typed, but a profile's decoder is not trusted
         if not isinstance(value, _STORABLE):
             continue  # refused: the key keeps its last accepted value and its age
         device.seen_at[key] = now
-        if isinstance(device, PackState) and key == "cell_voltage_delta":
-            device.delta_reported = True  # the BMS's own figure wins over max - min from now on
-        if _put(change, reading.source, device.metrics, key, value) and isinstance(
-            device, PackState
-        ):
-            _derive_pack(change, device, key)
-    return change
+        if pack is not None and key == "cell_voltage_delta":
+            pack.delta_reported = True  # the BMS's own figure wins over max - min from now on
+        metrics = device.metrics
+        old = metrics.get(key, _ABSENT)
+        if old is not _ABSENT and old == value:
+            continue  # the common case: the same value again
+        change = change if change is not None else Change()
+        _note(change, source, key, old, value)
+        metrics[key] = value
+        if pack is not None:
+            _derive_pack(change, pack, key)
+    return UNCHANGED if change is None else change
 
 
-def _store(metrics: dict[str, MetricValue], key: str, value: MetricValue) -> bool:
-    if metrics.get(key) == value and key in metrics:
-        return False
-    metrics[key] = value
-    return True
-
-
-def _put(
-    change: Change, source: SourceId, metrics: dict[str, MetricValue], key: str, value: MetricValue
-) -> bool:
-    """Store a metric; note it in ``change`` if it moved (and if it crossed a threshold)."""
-    old = metrics.get(key)
-    if not _store(metrics, key, value):
-        return False
+def _note(change: Change, source: SourceId, key: str, old: object, value: object) -> None:
+    """Note in ``change`` that ``key`` moved from ``old`` (and whether it crossed a threshold)."""
     change.keys.add((source, key))
     thresholds = THRESHOLDS.get(key)
     if thresholds is not None and crossed(thresholds, old, value):
         change.crossed.add((source, key))
-    return True
+
+
+def _put(
+    change: Change, source: SourceId, metrics: dict[str, MetricValue], key: str, value: MetricValue
+) -> None:
+    """Store a derived metric; note it in ``change`` if it moved."""
+    old = metrics.get(key, _ABSENT)
+    if old is not _ABSENT and old == value:
+        return
+    _note(change, source, key, old, value)
+    metrics[key] = value
 
 
 def _store_setting(device: InverterState, reading: Reading) -> bool:

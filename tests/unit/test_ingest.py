@@ -69,6 +69,32 @@ def test_repeated_value_changes_nothing_but_refreshes_last_seen(state: SystemSta
     assert state.inverters[1].last_seen == 20.0
 
 
+def test_changes_of_later_messages_do_not_leak_into_an_unchanged_result(
+    state: SystemState,
+) -> None:
+    """The result of a message that changed nothing is shared: nothing may write into it."""
+    apply_readings(state, [reading(INV1, "battery_voltage", 53.4)], now=10.0)
+    quiet = apply_readings(state, [reading(INV1, "battery_voltage", 53.4)], now=11.0)
+    moved = apply_readings(state, [reading(INV1, "battery_voltage", 53.6)], now=12.0)
+    again = apply_readings(state, [reading(INV1, "battery_voltage", 53.6)], now=13.0)
+    assert moved.keys == {(INV1, "battery_voltage")}
+    assert moved is not quiet
+    assert (quiet.keys, quiet.revived, quiet.crossed) == (set(), set(), set())
+    assert not again
+
+
+def test_a_reported_delta_equal_to_the_derived_one_still_wins_from_then_on(
+    state: SystemState,
+) -> None:
+    """The BMS's own delta takes over even when its first figure matches max - min."""
+    apply_readings(state, [reading(PACK1, "cell_voltage_max", 3.40)], now=1.0)
+    apply_readings(state, [reading(PACK1, "cell_voltage_min", 3.38)], now=1.0)
+    assert state.packs[1].metrics["cell_voltage_delta"] == 20.0
+    apply_readings(state, [reading(PACK1, "cell_voltage_delta", 20.0)], now=2.0)
+    apply_readings(state, [reading(PACK1, "cell_voltage_max", 3.45)], now=3.0)
+    assert state.packs[1].metrics["cell_voltage_delta"] == 20.0
+
+
 def test_new_value_is_reported_without_revival(state: SystemState) -> None:
     apply_readings(state, [reading(INV1, "battery_voltage", 53.4)], now=10.0)
     change = apply_readings(state, [reading(INV1, "battery_voltage", 53.5)], now=11.0)
