@@ -337,7 +337,7 @@ async def test_a_quick_charge_starts_with_the_portals_own_end_and_is_confirmed_b
     client = ScriptedClient()
     t = transport(client)
     seen = await started(t)
-    t.task_minutes = 35
+    t.hold_backstop(35)
     await t.async_send(QUICK_CHARGE, 1.0, 2)
     assert client.applied == [
         (SERIALS[1], QuickWrite("quick", "/WManage/web/config/quickCharge/start", 35))

@@ -20,7 +20,6 @@ from ..const import DOMAIN
 from ..model import SettingKey, SettingValue
 from ..quick import MAX_MINUTES, MIN_MINUTES, QuickAction, QuickRun
 from ..safety import Check
-from ..transport.cloud import CloudTransport
 from .charge_to import when
 from .host import RunHost
 from .plan_check import host_preflight, refuse_if_running_elsewhere, run_config_for
@@ -106,11 +105,9 @@ async def async_quick(sup: RunHost, action: QuickAction, minutes: float) -> dict
     config = run_config_for(sup, RunConfig())
     _preflight(sup, action, config, LEVERS[action])
     refuse_if_running_elsewhere(sup)
-    transport = sup.coordinator.transport
-    if isinstance(transport, CloudTransport):
-        # The portal ends a quick charge by itself a little after the run would (a backstop
-        # should Home Assistant be gone); the run itself stops it at its end.
-        transport.task_minutes = duration + 5
+    # Where the device can, it ends the task by itself a little after the run would (should
+    # Home Assistant be gone); the run itself stops it at its end.
+    sup.coordinator.transport.hold_backstop(duration + 5)
     run = QuickRun.create_quick(
         run_id=uuid.uuid4().hex[:12],
         action=action,

@@ -154,6 +154,14 @@ class Transport(Protocol):
     def watch_settings(self, keys: frozenset[SettingKey]) -> None:
         """Read these settings back on every poll (a running calibration's levers)."""
 
+    def hold_backstop(self, minutes: int | None) -> None:
+        """Where the device can, have it end what a run holds by itself after ``minutes``.
+
+        A backstop should Home Assistant be gone (the run itself ends what it holds before):
+        the portal's quick charge takes its own end with its start; a bridge has nothing like
+        it and ignores this. None: no backstop.
+        """
+
     def describe(self) -> dict[str, str | int]:
         """Non-secret parameters, for diagnostics."""
 

@@ -116,9 +116,8 @@ class CloudTransport:
         self._gridboss_skipped = 0
         # Read on every poll, not hourly: a change made outside eg4 shows within a poll.
         self._watched: frozenset[SettingKey] = frozenset()
-        # A quick charge's own end in minutes, sent with its start (set by the quick run):
-        # the portal ends the task by itself then, should Home Assistant be gone.
-        self.task_minutes: int | None = None
+        # A quick charge's own end in minutes, sent with its start (``hold_backstop``).
+        self._task_minutes: int | None = None
         self._handler: MessageHandler | None = None
         # Results of polls made before async_start (the coordinator's first refresh runs
         # before it starts the transport): delivered when the handler arrives.
@@ -201,6 +200,10 @@ class CloudTransport:
         """Read these settings on every poll (the rest hourly): a run's levers."""
         self._watched = keys & self.capabilities.readable_settings
 
+    def hold_backstop(self, minutes: int | None) -> None:
+        """A quick charge or discharge started from now on ends by itself after ``minutes``."""
+        self._task_minutes = minutes
+
     async def async_start(self, handler: MessageHandler) -> None:
         """Remember where results go and deliver what earlier polls found."""
         self._handler = handler
@@ -254,7 +257,7 @@ class CloudTransport:
         target = self._unit(unit)
         try:
             write: CloudWrite | QuickWrite = (
-                quick_write(key, value, self.task_minutes)
+                quick_write(key, value, self._task_minutes)
                 if key in QUICK_KEYS
                 else encode_write(key, value, target.family)
             )

@@ -159,6 +159,9 @@ class MqttTransport:
     def watch_settings(self, keys: frozenset[SettingKey]) -> None:
         """Nothing to do: the bridge publishes every setting it reads, as it reads it."""
 
+    def hold_backstop(self, minutes: int | None) -> None:
+        """Nothing to do: no bridge ends a held setting by itself."""
+
     def encodings(self, key: SettingKey, value: SettingValue, unit: int | None) -> int:
         """Primary encoding plus the profile's alternatives."""
         return 1 + len(alternatives(self._profile, key, value, unit))
