@@ -67,10 +67,12 @@ def apply_readings(state: SystemState, readings: Iterable[Reading], now: float) 
         if device is None:
             continue
         if reading.alive:
-            if device.last_seen is None or source in state.stale:
-                change = change or Change()
+            stale = state.stale
+            # ``stale and``: nearly always empty, and hashing a SourceId is a Python call
+            if device.last_seen is None or (stale and source in stale):
+                change = change if change is not None else Change()
                 change.revived.add(source)
-                state.stale.discard(source)
+                stale.discard(source)
             device.last_seen = now
         key = reading.key
         if reading.setting is not None and isinstance(device, InverterState):
