@@ -128,13 +128,8 @@ async def test_restart_mid_run_reverts_at_startup(hass: HomeAssistant, rig: Rig)
     rig.twin.faults.nak_rules.remove(refuse)
 
     mark = len(rig.published())
-    assert await hass.config_entries.async_setup(rig.entry.entry_id)
-    await hass.async_block_till_done()
-    await rig.connect()
-    for _ in range(120):
-        if rig.supervisor.run is None:
-            break
-        await rig.advance(5)
+    await rig.set_up_again()
+    await rig.until_no_run()
     assert rig.supervisor.run is None
     assert {(t, p) for t, p in sent(rig, mark)} >= {
         *[(f"lxp/cmd/{dl}/set/ac_charge", "false") for dl in DATALOGS],

@@ -180,14 +180,9 @@ async def test_restart_mid_run_reverts_at_startup(hass: HomeAssistant, rig: Rig)
     rig.twin.faults.nak_rules.remove(refuse)
 
     # ... and comes back on the same storage: the stored charge is reverted.
-    assert await hass.config_entries.async_setup(rig.entry.entry_id)
-    await hass.async_block_till_done()
-    await rig.connect()
+    await rig.set_up_again()
     assert rig.phase == "reverting"
-    for _ in range(120):  # the bridge reports every 5 s
-        if rig.supervisor.run is None:
-            break
-        await rig.advance(5)
+    await rig.until_no_run()
     assert rig.supervisor.run is None
     assert rig.priorities() == EVERYDAY
     assert currents(rig) == before

@@ -109,13 +109,8 @@ async def test_restart_mid_discharge_puts_it_back_at_startup(hass: HomeAssistant
     assert (rig.stored["run"]["kind"], rig.stored["run"]["phase"]) == ("quick", "bulk")
     rig.twin.faults.nak_rules.remove(refuse)
 
-    assert await hass.config_entries.async_setup(rig.entry.entry_id)
-    await hass.async_block_till_done()
-    await rig.connect()
-    for _ in range(120):
-        if rig.supervisor.run is None:
-            break
-        await rig.advance(5)
+    await rig.set_up_again()
+    await rig.until_no_run()
     assert rig.supervisor.run is None
     assert tasks(rig) == [None] * 2
     assert all(forced(rig).register(unit, 85) == 0 for unit in (1, 2))

@@ -154,6 +154,19 @@ class Rig(CalibrationView):
         assert await task
         await self.hass.async_block_till_done()
 
+    async def set_up_again(self) -> None:
+        """Set the entry up again on the same storage (a restart) and route the commands."""
+        assert await self.hass.config_entries.async_setup(self.entry.entry_id)
+        await self.hass.async_block_till_done()
+        await self.connect()
+
+    async def until_no_run(self, *, limit_s: float = 600) -> None:
+        """Advance 5 s at a time (the bridge reports every 5 s) while a run is left, bounded."""
+        elapsed = 0.0
+        while self.supervisor.run is not None and elapsed < limit_s:
+            await self.advance(5)
+            elapsed += 5
+
     def priorities(self) -> list[tuple[OutputPriority, ChargerPriority]]:
         """Each unit's (output, charger) priority in the twin."""
         return priorities(self.twin)

@@ -64,6 +64,7 @@ class ScriptedClient:
     # Each serial's open quick tasks (none unless told), as getStatusInfo reads them.
     quick: dict[str, dict[SettingKey, float]] = field(default_factory=dict)
     reads: int = 0
+    quick_reads: int = 0
     base_url: str = "https://portal.invalid"
     request_count: int = 0
     login_count: int = 0
@@ -93,6 +94,7 @@ class ScriptedClient:
         return dict(self.params.get(serial, {}))
 
     async def quick_tasks(self, serial: str) -> dict[SettingKey, float]:
+        self.quick_reads += 1
         return {**dict.fromkeys(QUICK_KEYS, 0.0), **self.quick.get(serial, {})}
 
     async def apply(self, serial: str, write: CloudWrite | QuickWrite) -> None:
@@ -349,6 +351,19 @@ async def test_a_quick_charge_starts_with_the_portals_own_end_and_is_confirmed_b
     assert client.applied[-1][1] == QuickWrite(
         "quick", "/WManage/web/config/quickCharge/stop", None
     )
+
+
+async def test_both_quick_tasks_watched_cost_one_status_read_per_unit_and_poll() -> None:
+    """One getStatusInfo reports both tasks: watching both does not read it twice."""
+    client = ScriptedClient()
+    t = transport(client)
+    seen = await started(t)
+    await t.async_poll()  # the hourly read of every setting
+    t.watch_settings(frozenset({QUICK_CHARGE, SettingKey.QUICK_DISCHARGE}))
+    before = client.quick_reads
+    await t.async_poll()
+    assert client.quick_reads - before == len(SERIALS)
+    assert {r.setting for r in readings_of(seen, 1)} >= {QUICK_CHARGE, SettingKey.QUICK_DISCHARGE}
 
 
 async def test_a_start_the_portal_acknowledges_but_never_opens_stays_unconfirmed() -> None:

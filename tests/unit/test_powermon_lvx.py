@@ -877,7 +877,7 @@ def test_remembering_a_topics_last_payload_changes_no_result(
             payload = sent
             if n % 10 == tweak and sent.replace(".", "", 1).isdigit():
                 payload = str(float(sent) + 1)
-            forgetting._last.clear()  # the memory under test
+            forgetting._topics.clear()  # the memory under test (and the parsed topics)
             assert remembering.decode(topic, payload) == forgetting.decode(topic, payload)
             assert remembering.advice == forgetting.advice
     assert remembering.describe() == forgetting.describe()

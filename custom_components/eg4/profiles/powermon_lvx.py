@@ -189,6 +189,20 @@ class _Counter:
     count: int = 0
 
 
+@dataclass(slots=True)
+class _Topic:
+    """What a state topic carries (it never changes), and its last payload as decoded.
+
+    Most messages repeat their topic's last payload, and decoding is a function of the topic
+    and the payload (the ratings guard, which is not, still sees every message).
+    """
+
+    source: SourceId
+    key: str
+    payload: str | None = None
+    result: DecodeResult = None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PowermonLvxProfile(CountedSources):
     """Topic map and codecs for powermon + lvx-control."""
@@ -208,12 +222,8 @@ class PowermonLvxProfile(CountedSources):
     # What the decoder remembers between messages: where each unit's blocks stand, counters.
     _guard: RatingGuard = field(init=False, repr=False, compare=False)
     _odd: _Counter = field(init=False, repr=False, compare=False)
-    # Topic -> (source, powermon key): a topic's meaning never changes, parse it once.
-    _topics: dict[str, tuple[SourceId, str]] = field(init=False, repr=False, compare=False)
-    # Topic -> (its last payload, what that payload decoded to): most messages repeat the
-    # last payload of their topic, and decoding is a function of the two (the ratings guard,
-    # which is not, still sees every message).
-    _last: dict[str, tuple[str, DecodeResult]] = field(init=False, repr=False, compare=False)
+    # Each topic parsed once, with its last payload decoded (bounded: TOPICS_REMEMBERED).
+    _topics: dict[str, _Topic] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         """Order the source prefixes so a longer one wins (``lvx_bat_`` before ``lvx_``)."""
@@ -225,7 +235,6 @@ class PowermonLvxProfile(CountedSources):
         object.__setattr__(self, "_guard", RatingGuard(self._publisher))
         object.__setattr__(self, "_odd", _Counter())
         object.__setattr__(self, "_topics", {})
-        object.__setattr__(self, "_last", {})
 
     def _publisher(self, unit: int) -> str:
         """The powermon ``entity_id_prefix`` of a unit, as this entry expects it."""
@@ -284,22 +293,21 @@ class PowermonLvxProfile(CountedSources):
         """Decode one telemetry message."""
         known = self._topics.get(topic)
         if known is None:
-            known = self._parse_topic(topic)
-            if known is None:
+            parsed = self._parse_topic(topic)
+            if parsed is None:
                 return None
+            known = _Topic(*parsed)
             if len(self._topics) < TOPICS_REMEMBERED:
                 self._topics[topic] = known
-        source, key = known
-        last = self._last.get(topic)
-        if last is not None and last[0] == payload:
-            result = last[1]
+        source, key = known.source, known.key
+        if known.payload == payload:
+            result = known.result
         else:
             if source.kind is SourceKind.INVERTER:
                 result = decode_scalar(source, INVERTER_KEYS.get(key), payload)
             else:
                 result = _decode_pack(source, key, payload)
-            if len(self._last) < TOPICS_REMEMBERED:
-                self._last[topic] = (payload, result)
+            known.payload, known.result = payload, result
         if source.kind is SourceKind.INVERTER:
             return self._guard.admit(source.index, key, result)
         return result

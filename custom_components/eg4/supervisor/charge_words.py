@@ -15,15 +15,17 @@ from homeassistant.core import HomeAssistant, callback
 from ..calibration import CalibrationRun
 from ..calibration.ending import format_figure
 from ..const import DOMAIN
-from .endings import entry_title, lever_placeholders, soc_after, stop_placeholders, tell_ending
+from .endings import (
+    ending_notification_id,
+    entry_title,
+    lever_placeholders,
+    soc_after,
+    stop_placeholders,
+    tell_ending,
+)
 from .words import Words
 
 EVENT_CHARGE_TO_ENDED = "eg4_charge_to_ended"
-
-
-def charge_notification_id(entry_id: str) -> str:
-    """The notification that tells how the last charge to a target ended."""
-    return f"{DOMAIN}_charge_to_{entry_id}"
 
 
 @callback
@@ -34,11 +36,7 @@ def charge_ended(
     record = run.summary()
     soc = soc_after(run)
     ending = str(data["ending"])
-    heading = words.message(
-        translation_domain=DOMAIN,
-        translation_key="charge_to_ended_title",
-        translation_placeholders={"title": entry_title(hass, entry_id)},
-    )
+    heading = words.titled("charge_to_ended_title", entry_title(hass, entry_id))
     lever = lever_placeholders(words, run) if ending == "aborted" else None
     message = words.message(
         translation_domain=DOMAIN,
@@ -52,7 +50,7 @@ def charge_ended(
     tell_ending(
         hass,
         event=EVENT_CHARGE_TO_ENDED,
-        notification_id=charge_notification_id(entry_id),
+        notification_id=ending_notification_id(entry_id, run.kind),
         heading=heading,
         message=message,
         data={

@@ -24,9 +24,9 @@ from .words import Words
 EVENT_CALIBRATION_ENDED = "eg4_calibration_ended"
 
 
-def ending_notification_id(entry_id: str) -> str:
-    """The notification of an entry's latest calibration ending (the next one replaces it)."""
-    return f"{DOMAIN}_calibration_{entry_id}"
+def ending_notification_id(entry_id: str, kind: str = "calibration") -> str:
+    """The notification of an entry's latest ending of one kind of run (the next replaces it)."""
+    return f"{DOMAIN}_{kind}_{entry_id}"
 
 
 @callback
@@ -69,11 +69,7 @@ def notification_texts(words: Words, title: str, data: Mapping[str, Any]) -> tup
     """The (title, message) that tells the owner how a run ended."""
     ending = Ending(data["ending"])
     given = placeholders(words, title, data)
-    heading = words.message(
-        translation_domain=DOMAIN,
-        translation_key=f"ended_{ending.value}_title",
-        translation_placeholders={"title": given["title"]},
-    )
+    heading = words.titled(f"ended_{ending.value}_title", given["title"])
     message = words.message(
         translation_domain=DOMAIN,
         translation_key=f"ended_{ending.value}",
@@ -96,11 +92,7 @@ def logbook_texts(words: Words, title: str, data: Mapping[str, Any]) -> tuple[st
     """The (name, message) of an ending's logbook line."""
     ending = Ending(data["ending"])
     given = placeholders(words, title, data)
-    name = words.message(
-        translation_domain=DOMAIN,
-        translation_key="calibration_logbook_name",
-        translation_placeholders={"title": given["title"]},
-    )
+    name = words.titled("calibration_logbook_name", given["title"])
     message = words.message(
         translation_domain=DOMAIN,
         translation_key=f"logbook_{ending.value}",

@@ -80,11 +80,7 @@ class Notifier:
         heading, message = notification_texts(self.words, title, data)
         lever = lever_placeholders(self.words, run)
         if lever is not None and data["ending"] == Ending.ABORTED:  # one text says it all
-            heading = self.words.message(
-                translation_domain=DOMAIN,
-                translation_key="lever_changed_title",
-                translation_placeholders={"title": title},
-            )
+            heading = self.words.titled("lever_changed_title", title)
             message = self.words.message(
                 translation_domain=DOMAIN,
                 translation_key="lever_changed",
@@ -113,16 +109,8 @@ class Notifier:
         title = entry_title(self.hass, self.entry_id)
         persistent_notification.async_create(
             self.hass,
-            self.words.message(
-                translation_domain=DOMAIN,
-                translation_key="restored_after_failure",
-                translation_placeholders={"title": title},
-            ),
-            title=self.words.message(
-                translation_domain=DOMAIN,
-                translation_key="restored_after_failure_title",
-                translation_placeholders={"title": title},
-            ),
+            self.words.titled("restored_after_failure", title),
+            title=self.words.titled("restored_after_failure_title", title),
             notification_id=ending_notification_id(self.entry_id),
         )
 

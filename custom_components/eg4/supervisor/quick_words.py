@@ -15,15 +15,16 @@ from homeassistant.core import HomeAssistant, callback
 from ..calibration import CalibrationRun
 from ..calibration.ending import format_duration
 from ..const import DOMAIN
-from .endings import entry_title, soc_after, stop_placeholders, tell_ending
+from .endings import (
+    ending_notification_id,
+    entry_title,
+    soc_after,
+    stop_placeholders,
+    tell_ending,
+)
 from .words import Words
 
 EVENT_QUICK_ENDED = "eg4_quick_ended"
-
-
-def quick_notification_id(entry_id: str) -> str:
-    """The notification that tells how the last quick run ended."""
-    return f"{DOMAIN}_quick_{entry_id}"
 
 
 @callback
@@ -35,11 +36,7 @@ def quick_ended(
     action = str(record.get("action") or "quick_charge")
     soc = soc_after(run)
     minutes = record.get("duration_min")
-    heading = words.message(
-        translation_domain=DOMAIN,
-        translation_key=f"{action}_ended_title",
-        translation_placeholders={"title": entry_title(hass, entry_id)},
-    )
+    heading = words.titled(f"{action}_ended_title", entry_title(hass, entry_id))
     message = words.message(
         translation_domain=DOMAIN,
         translation_key=f"quick_ended_{data['ending']}",
@@ -54,7 +51,7 @@ def quick_ended(
     tell_ending(
         hass,
         event=EVENT_QUICK_ENDED,
-        notification_id=quick_notification_id(entry_id),
+        notification_id=ending_notification_id(entry_id, run.kind),
         heading=heading,
         message=message,
         data={**data, "action": action, "duration_min": minutes, "soc_pct": soc},

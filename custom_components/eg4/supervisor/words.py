@@ -60,6 +60,15 @@ class Words:
             return text
 
     @callback
+    def titled(self, translation_key: str, title: str) -> str:
+        """A text whose one placeholder is the entry's ``title`` (a notification's heading)."""
+        return self.message(
+            translation_domain=DOMAIN,
+            translation_key=translation_key,
+            translation_placeholders={"title": title},
+        )
+
+    @callback
     def reason(self, reason: str | None) -> str:
         """Why a run stopped, in words (``stop_reason_<code>``; the code when none is written)."""
         if reason is None:

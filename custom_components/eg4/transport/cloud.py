@@ -367,7 +367,8 @@ class CloudTransport:
             values = await read_settings(self._client, self._emit, unit)
             unit.params_read_at = now
         for key in sorted(self._watched - values.keys() - unit.unconfirmed.keys()):
-            values.update(await self._read_setting(unit, key))
+            if key not in values:  # one quick-task status read reports both tasks
+                values.update(await self._read_setting(unit, key))
         return values
 
     async def _read_setting(self, unit: CloudUnit, key: SettingKey) -> dict[SettingKey, object]:
