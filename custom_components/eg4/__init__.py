@@ -14,6 +14,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_create_clientsession
 from homeassistant.helpers.typing import ConfigType
 
+from .budget_store import BudgetStore, async_remove_budget
 from .cloud import Eg4CloudClient
 from .const import (
     CONF_INVERTER_COUNT,
@@ -63,11 +64,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: Eg4ConfigEntry) -> bool:
     try:
         transport = await _async_build_transport(hass, entry)
         coordinator = Eg4Coordinator(hass, entry, transport)
+        writer = coordinator.writer
+        budget = BudgetStore(hass, entry.entry_id, writer.budget, coordinator.clock.now)
+        await budget.async_load(writer.add_count_listener)
         await coordinator.async_config_entry_first_refresh()
         await coordinator.async_start()
     except Exception:
         await _async_flag_unsupervised_run(hass, entry)
         raise
+    # Unload callbacks run last-added first: the counts are saved after the last write.
+    entry.async_on_unload(budget.async_unload)
     entry.async_on_unload(coordinator.async_stop)
     supervisor = CalibrationSupervisor(hass, entry.entry_id, coordinator)
     await supervisor.async_setup()
@@ -195,6 +201,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: Eg4ConfigEntry) -> bool
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: Eg4ConfigEntry) -> None:
-    """Forget a deleted entry's calibration record (warning if a run was left unrestored)."""
+    """Forget a deleted entry's calibration record (warning if unrestored) and write counts."""
     ir.async_delete_issue(hass, DOMAIN, f"station_missing_{entry.entry_id}")
     await async_remove_record(hass, entry.entry_id, entry.title)
+    await async_remove_budget(hass, entry.entry_id)

@@ -16,12 +16,17 @@ unit already reads the value back) sends nothing and is not counted.
 Every write that sends, the calibration's included, is counted per setting for the day (the
 local date the caller passes), for the diagnostic sensor. Pure: no Home Assistant imports;
 times are seconds on a clock that does not jump (``clock.Clock``).
+
+Both are kept across a reload or a restart (``to_dict`` / ``restore``): otherwise changing an
+option, or restarting, would hand a flapping automation a fresh hour and zero the day's count.
+That clock starts again with Home Assistant, so the window is saved as wall-clock instants.
 """
 
 from __future__ import annotations
 
 from collections import Counter, deque
 from datetime import date
+from typing import Any
 
 WINDOW_S = 3600.0
 DEFAULT_PER_HOUR = 60  # one write a minute on average; 0 turns the budget off
@@ -69,3 +74,39 @@ class WriteBudget:
     def today(self, day: date) -> dict[str, int]:
         """The writes of ``day`` per setting (none yet, or a past day's: empty)."""
         return dict(self._today) if day == self._day else {}
+
+    def to_dict(self, *, now: float, wall: float) -> dict[str, Any]:
+        """What a later set-up needs (JSON-ready): ``now`` on this clock is ``wall`` seconds."""
+        self._prune(now)
+        return {
+            "window": [t - now + wall for t in self._window],
+            "day": None if self._day is None else self._day.isoformat(),
+            "today": dict(self._today),
+        }
+
+    def restore(self, data: object, *, now: float, wall: float) -> None:
+        """Take over a saved ``to_dict``: what it cannot read is left out, never raised.
+
+        A write stamped after ``wall`` (the wall clock went back since) counts from ``now``.
+        """
+        if not isinstance(data, dict):
+            return
+        window = data.get("window")
+        if isinstance(window, list):
+            stamps = [w for w in window if isinstance(w, int | float) and not isinstance(w, bool)]
+            self._window = deque(sorted(min(now, w - wall + now) for w in stamps))
+            self._prune(now)
+        try:
+            day = date.fromisoformat(data["day"])
+        except (KeyError, TypeError, ValueError):
+            return
+        today = data.get("today")
+        if isinstance(today, dict):
+            self._day = day
+            self._today = Counter(
+                {
+                    k: n
+                    for k, n in today.items()
+                    if isinstance(n, int) and not isinstance(n, bool) and n > 0
+                }
+            )

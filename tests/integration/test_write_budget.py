@@ -7,6 +7,7 @@ command reaches the twin's bridge face, and its next telemetry is the read-back.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from homeassistant.exceptions import ServiceValidationError
@@ -154,3 +155,65 @@ async def test_the_calibration_is_never_refused_when_the_budget_is_used_up(
     assert writes.attributes["charger_priority"] == 2
     assert writes.attributes["budget_per_hour"] == 1
     await refused(bench, values[1])  # the calibration used none of the owner's budget
+
+
+# ---- kept across a reload and a restart ----------------------------------------------------
+
+
+@pytest.mark.parametrize("profile", ["powermon_lvx"])
+async def test_the_day_and_the_hour_survive_a_reload(bench: Bench) -> None:
+    """Changing an option reloads the entry: the writes of the day are still counted, and
+    the hour's budget is still used up (a reload is no way around it)."""
+    await set_budget(bench, 2)
+    values = two_other_values(bench)
+    await owner_write(bench, values[0])
+    await owner_write(bench, values[1])
+    await refused(bench, values[0])
+
+    assert await bench.hass.config_entries.async_reload(bench.entry.entry_id)
+    await bench.hass.async_block_till_done()
+    await bench.connect()
+    await bench.readback()
+    writes = bench.state("writes_today")
+    assert writes.state == "2"
+    assert writes.attributes[SETTING] == 2
+    await refused(bench, values[0])
+
+
+@pytest.mark.parametrize("profile", ["powermon_lvx"])
+async def test_the_count_is_on_disk_soon_after_a_write_and_read_at_set_up(
+    bench: Bench, hass_storage: dict[str, Any]
+) -> None:
+    """A write reaches storage within seconds (Home Assistant stopping or the host losing
+    power loses at most that), and a set-up on that storage (a restart) counts on from it."""
+    key = f"eg4.writes.{bench.entry.entry_id}"
+    values = two_other_values(bench)
+    await owner_write(bench, values[0])
+    await bench.advance(15)
+    saved = hass_storage[key]["data"]
+    assert saved["today"] == {SETTING: 1}
+    assert saved["day"] == dt_util.now().date().isoformat()
+    assert len(saved["window"]) == 1
+
+    assert await bench.hass.config_entries.async_unload(bench.entry.entry_id)
+    await bench.hass.async_block_till_done()
+    hass_storage[key]["data"]["today"] = {SETTING: 7, "output_priority": 2}
+    await bench.set_up_again()
+    await bench.readback()
+    assert bench.state("writes_today").state == "9"
+    await owner_write(bench, values[1])
+    assert bench.state("writes_today").attributes[SETTING] == 8
+
+
+@pytest.mark.parametrize("profile", ["powermon_lvx"])
+async def test_a_removed_entry_leaves_no_count_behind(
+    bench: Bench, hass_storage: dict[str, Any]
+) -> None:
+    """Deleting the entry deletes its stored counts with it."""
+    key = f"eg4.writes.{bench.entry.entry_id}"
+    await owner_write(bench, two_other_values(bench)[0])
+    await bench.advance(15)
+    assert key in hass_storage
+    assert await bench.hass.config_entries.async_remove(bench.entry.entry_id)
+    await bench.hass.async_block_till_done()
+    assert key not in hass_storage

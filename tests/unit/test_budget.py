@@ -125,3 +125,63 @@ def test_a_budget_below_one_is_off(per_hour: int) -> None:
         budget.record("max_charge_current", float(n), DAY, budgeted=True)
     assert budget.per_hour == 0
     assert budget.next_allowed(500.0) is None
+
+
+# ---- kept across a restart ---------------------------------------------------------------
+
+# The monotonic clock restarts with Home Assistant; the wall clock does not.
+WALL = 1_796_000_000.0  # some wall-clock instant (epoch seconds)
+
+
+def test_a_restored_budget_keeps_the_hour_and_the_day() -> None:
+    """What one set-up counted is still counted by the next: the owner's writes of the last
+    hour still fill the window (on the next set-up's own clock), and today's counts go on."""
+    before = WriteBudget(3)
+    for n in range(3):
+        before.record("max_charge_current", 100.0 + n * 60, DAY, budgeted=True)
+    before.record("output_priority", 300.0, DAY, budgeted=False)  # a calibration's
+    saved = before.to_dict(now=400.0, wall=WALL)
+
+    after = WriteBudget(3)  # a restart: the monotonic clock starts again near zero
+    after.restore(saved, now=5.0, wall=WALL + 60)
+    assert after.today(DAY) == {"max_charge_current": 3, "output_priority": 1}
+    assert after.used(5.0) == 3
+    # The first write was 360 s (+60 s down) before this set-up's clock read 5.0.
+    assert after.next_allowed(5.0) == pytest.approx(5.0 - 360 + WINDOW_S)
+    assert after.next_allowed(5.0 - 360 + WINDOW_S) is None
+
+
+def test_a_restore_drops_what_left_the_hour_and_ignores_what_it_cannot_read() -> None:
+    """Writes older than an hour are gone; a damaged or foreign record restores what it can
+    and never raises; a write stamped in the future (the wall clock went back) counts now."""
+    budget = WriteBudget(5)
+    budget.restore(
+        {
+            "window": [WALL - WINDOW_S - 1, "x", None, WALL - 10, WALL + 600],
+            "day": DAY.isoformat(),
+            "today": {"max_charge_current": 2, "bad": "many", "output_priority": -3},
+        },
+        now=50.0,
+        wall=WALL,
+    )
+    assert budget.used(50.0) == 2
+    assert budget.next_allowed(50.0) is None
+    assert budget.today(DAY) == {"max_charge_current": 2}
+    for damaged in (None, [], "x", {"window": "x", "day": 7, "today": []}, {"day": "not a day"}):
+        fresh = WriteBudget(5)
+        fresh.restore(damaged, now=0.0, wall=WALL)
+        assert fresh.used(0.0) == 0
+        assert fresh.today(DAY) == {}
+
+
+def test_the_saved_record_is_plain_data() -> None:
+    """What is saved is JSON-ready: wall-clock instants, the ISO day, counts per setting."""
+    budget = WriteBudget(60)
+    budget.record("charger_priority", 10.0, DAY, budgeted=True)
+    budget.record("charger_priority", 20.0, DAY, budgeted=False)
+    assert budget.to_dict(now=30.0, wall=WALL) == {
+        "window": [WALL - 20.0],
+        "day": "2026-12-06",
+        "today": {"charger_priority": 2},
+    }
+    assert WriteBudget(0).to_dict(now=0.0, wall=WALL) == {"window": [], "day": None, "today": {}}
