@@ -238,9 +238,7 @@ async def test_stopping_during_the_engage_sends_no_further_lever(
     assert stored["run"]["phase"] == "engaging"
 
     await rig.unload()
-    assert await hass.config_entries.async_setup(rig.entry.entry_id)
-    await hass.async_block_till_done()
-    await rig.connect()
+    await rig.set_up_again()
     await complete_revert(rig)
     assert rig.priorities() == EVERYDAY
     assert all(charger is ChargerPriority.SOLAR_FIRST for _, charger in rig.priorities())

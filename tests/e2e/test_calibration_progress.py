@@ -226,9 +226,7 @@ async def test_a_cancelled_run_leaves_the_last_success_alone(hass: HomeAssistant
 
     # Kept across a reload (Home Assistant's storage).
     await rig.unload()
-    assert await hass.config_entries.async_setup(rig.entry.entry_id)
-    await hass.async_block_till_done()
-    await rig.connect()
+    await rig.set_up_again()
     await rig.readback()
     assert when(rig, "last_successful_calibration") == success
     assert rig.state("last_calibration_result").attributes["run_id"] == second["run_id"]

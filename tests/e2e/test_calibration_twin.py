@@ -476,9 +476,7 @@ async def test_restart_during_absorption_reverts_at_startup(hass: HomeAssistant,
 
     # ... and comes back on the same storage. The bridge publishes again half a minute later:
     # the revert waits for it (rather than failing for want of a read-back).
-    assert await hass.config_entries.async_setup(rig.entry.entry_id)
-    await hass.async_block_till_done()
-    await rig.connect()
+    await rig.set_up_again()
     assert rig.phase == "reverting"
     for _ in range(6):
         await rig.advance(5, publish=False)
@@ -535,9 +533,7 @@ async def test_stop_reverts_and_the_next_start_records_the_interruption(
 
     await rig.unload()  # after the stop handler the supervisor does nothing more
     sent = len(rig.published())
-    assert await hass.config_entries.async_setup(rig.entry.entry_id)
-    await hass.async_block_till_done()
-    await rig.connect()
+    await rig.set_up_again()
     await complete_revert(rig)
     # The next start sends every saved value again, whatever the cached read-back says, and
     # only a read-back received after those commands closes the run: no lever among them.
@@ -710,9 +706,7 @@ async def test_failed_revert_is_retried_after_a_restart(hass: HomeAssistant, rig
     await rig.unload()  # the unload tries once more, still refused: the run stays failed
     rig.twin.faults.nak_rules.remove(rule)  # the firmware would take it now; still on SUB
     assert rig.priorities()[0][0] is OutputPriority.SUB
-    assert await hass.config_entries.async_setup(rig.entry.entry_id)
-    await hass.async_block_till_done()
-    await rig.connect()
+    await rig.set_up_again()
     assert rig.phase == "failed"  # still waiting for a confirmed revert
     await complete_revert(rig)
     assert rig.priorities() == EVERYDAY
