@@ -6,7 +6,9 @@ the ``eg4`` integration.
 """
 
 import custom_components.eg4  # noqa: F401  # isort: skip
+from collections.abc import Iterator
 from typing import Any
+from unittest.mock import PropertyMock, patch
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -35,3 +37,14 @@ def start_rig(
 ) -> StartRig:
     """Start the eg4 entry on a twin's bridge face: ``async with start_rig(spec, twin, ...)``."""
     return rig_starter(hass, mqtt_mock, freezer, hass_storage)
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Iterator[None]:
+    """Every entity set up on, those off by default too (as if the owner turned them on)."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield

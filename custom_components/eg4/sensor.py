@@ -264,13 +264,30 @@ def _readback(
     return replace(description, suggested_display_precision=step_precision(setting.step))
 
 
+# Off until the owner turns them on (Home Assistant's "disabled by default"): the BMS board's
+# temperature (rarely looked at), and a temperature that is always the pack's highest one
+# (the highest cell temperature; a pack's only probe) — shown once, as "Highest temperature".
+OFF_BY_DEFAULT = frozenset({"temperature_pcb", "temperature_cell_max"})
+
+
+def _pack_descriptions(metrics: frozenset[str]) -> list[Eg4SensorEntityDescription]:
+    """The pack sensors these metrics allow, the rarely used or repeated ones off."""
+    probes = {m for m in metrics if m.startswith("temperature_")} - {"temperature_max"}
+    off = set(OFF_BY_DEFAULT) | (probes if len(probes) == 1 else set())
+    return [
+        replace(d, entity_registry_enabled_default=False) if d.key in off else d
+        for d in PACK_SENSORS
+        if d.key in metrics
+    ]
+
+
 def _per_source(data: Eg4RuntimeData) -> SourceEntities:
     """Each inverter's and pack's sensors: what this transport's capabilities allow."""
     coordinator = data.coordinator
     caps = coordinator.capabilities
     inverter = [d for d in INVERTER_SENSORS if d.key in caps.inverter_metrics]
     inverter += [_readback(d, caps) for d in SETTING_SENSORS if d.key in caps.readable_settings]
-    pack = [d for d in PACK_SENSORS if d.key in caps.pack_metrics]
+    pack = _pack_descriptions(caps.pack_metrics)
 
     def build(source: SourceId) -> list[Eg4Sensor]:
         descriptions = inverter if source.kind is SourceKind.INVERTER else pack

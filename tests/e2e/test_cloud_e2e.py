@@ -78,12 +78,13 @@ class Run:
         return current.state
 
     def states(self) -> list[str]:
-        """Every entity's state but the cancel button's (available only while a run is)."""
+        """Every entity's state but the cancel button's (available only while a run is) and
+        those off by default."""
         registry = er.async_get(self.hass)
         return [
             self.hass.states.get(item.entity_id).state  # type: ignore[union-attr]
             for item in er.async_entries_for_config_entry(registry, self.entry.entry_id)
-            if item.domain != "button"
+            if item.domain != "button" and item.disabled_by is None
         ]
 
     async def poll(self, twin_seconds: float = SCAN_S) -> int:

@@ -99,7 +99,7 @@ def assert_entities_match_twin(system: System) -> None:
         "current": round(sum(p.current_a for p in packs), 2),
         "cell_voltage_max": round(max(p.cell_max for p in packs), 3),
         "cell_voltage_min": round(min(p.cell_min for p in packs), 3),
-        "temperature_cell_max": round(max(cell_temps), 1),
+        "temperature_max": round(max(cell_temps), 1),  # the highest cell temperature
         "temperature_cell_min": round(min(cell_temps), 1),
     }
     mismatches = []

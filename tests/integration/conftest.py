@@ -217,7 +217,8 @@ def projection(
 
     The unique id (with the entry's id as ``<entry>``) is here too: it keys the user's history
     and settings, so no change of names may change it. ``attributes``: the platform's own state
-    attributes to show as well (a number's range, a binary sensor's flags).
+    attributes to show as well (a number's range, a binary sensor's flags). An entity that is
+    off by default shows only how it is registered.
     """
     registry = er.async_get(hass)
     out: dict[str, Any] = {}
@@ -225,6 +226,14 @@ def projection(
         er.async_entries_for_config_entry(registry, entry.entry_id), key=lambda e: e.entity_id
     ):
         if reg.domain != domain:
+            continue
+        if reg.disabled_by is not None:  # off until the owner turns it on: no state to show
+            out[reg.entity_id] = {
+                "disabled_by": _plain(reg.disabled_by),
+                "entity_category": _plain(reg.entity_category),
+                "translation_key": reg.translation_key,
+                "unique_id": reg.unique_id.replace(entry.entry_id, "<entry>"),
+            }
             continue
         state = hass.states.get(reg.entity_id)
         assert state is not None, reg.entity_id

@@ -48,9 +48,13 @@ WRITES = f"sensor.{PM}_setting_writes_today"
 
 
 def entity_ids(hass: HomeAssistant, entry: MockConfigEntry) -> list[str]:
-    """Every entity of the entry."""
+    """Every entity of the entry that is on (those off by default have no state)."""
     registry = er.async_get(hass)
-    return [e.entity_id for e in er.async_entries_for_config_entry(registry, entry.entry_id)]
+    return [
+        e.entity_id
+        for e in er.async_entries_for_config_entry(registry, entry.entry_id)
+        if e.disabled_by is None
+    ]
 
 
 def unavailable(hass: HomeAssistant, entry: MockConfigEntry) -> set[str]:
@@ -100,8 +104,9 @@ async def test_unavailable_before_any_message(
     ids = entity_ids(hass, powermon_entry)
     record = CALIBRATION_RECORD
     # ... + the group's progress sensors (3 bank figures, 6 times), the cancel button and the
-    # day's writes; the Energy dashboard's 5 sensors per inverter and for the group
-    assert len(ids) == 102 + 6 + 1 + 2 + 3 + 6 + 9 + 1 + 1 + 3 * 5
+    # day's writes; the Energy dashboard's 5 sensors per inverter and for the group; less the
+    # 6 board temperatures, off by default
+    assert len(ids) == 102 + 6 + 1 + 2 + 3 + 6 + 9 + 1 + 1 + 3 * 5 - 6
     assert record <= set(ids)
     assert unavailable(hass, powermon_entry) == set(ids) - record - {CANCEL, WRITES}
     assert hass.states.get(WRITES).state == "0"
@@ -150,7 +155,7 @@ async def test_silent_pack_goes_unavailable_and_comes_back(
 ) -> None:
     """A pack silent past the timeout is unavailable; the others stay; it comes back."""
     pack_6 = of_source(hass, powermon_loaded, "_battery_6_")
-    assert len(pack_6) == 11  # 10 sensors and the protection sensor
+    assert len(pack_6) == 10  # 9 sensors on (the board temperature is off) and the protection
 
     await advance(hass, freezer, 100)
     fire(hass, messages_except("lifepower4_6_"))

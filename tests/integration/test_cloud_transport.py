@@ -217,11 +217,11 @@ def state(hass: HomeAssistant, entry: MockConfigEntry, platform: str, scope: str
 
 
 def eg4_states(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
-    """Every entity of the entry -> its state (but the cancel button: it follows runs)."""
+    """Every enabled entity of the entry -> its state (but the cancel button: it follows runs)."""
     registry = er.async_get(hass)
     out: dict[str, str] = {}
     for item in er.async_entries_for_config_entry(registry, entry.entry_id):
-        if item.domain == "button":
+        if item.domain == "button" or item.disabled_by is not None:
             continue
         current = hass.states.get(item.entity_id)
         assert current is not None
@@ -230,12 +230,12 @@ def eg4_states(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
 
 
 def scope_states(hass: HomeAssistant, entry: MockConfigEntry, scope: str) -> dict[str, str]:
-    """States of the entities of one inverter or pack."""
+    """States of the enabled entities of one inverter or pack."""
     prefix = f"{entry.entry_id}_{scope}_"
     return {
         item.unique_id.removeprefix(prefix): hass.states.get(item.entity_id).state  # type: ignore[union-attr]
         for item in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
-        if item.unique_id.startswith(prefix)
+        if item.unique_id.startswith(prefix) and item.disabled_by is None
     }
 
 
@@ -267,7 +267,6 @@ def expected_packs(portal: CloudApiServer) -> dict[int, dict[str, float]]:
             "cell_voltage_max": high,
             "cell_voltage_min": low,
             "cell_voltage_delta": round((high - low) * 1000, 1),
-            "temperature_cell_max": row["batMaxCellTemp"] / 10,
             "temperature_cell_min": row["batMinCellTemp"] / 10,
             "temperature_max": row["batMaxCellTemp"] / 10,
             "cycles": row["cycleCnt"],
@@ -371,9 +370,16 @@ async def test_entities_show_what_the_portal_reports(
     )
     packs = expected_packs(portal)
     assert sorted(packs) == [1, 2, 3, 4, 5, 6]
+    registry = er.async_get(hass)
     for pack, expected in packs.items():
         shown = scope_states(hass, entry, f"pack_{pack}")
-        assert set(shown) == set(PACK_SENSORS)
+        # The highest cell temperature is the pack's highest temperature: off until turned on.
+        assert set(shown) == set(PACK_SENSORS) - {"temperature_cell_max"}
+        off = registry.async_get(
+            entity_id(hass, entry, "sensor", f"pack_{pack}", "temperature_cell_max")
+        )
+        assert off is not None
+        assert off.disabled_by is er.RegistryEntryDisabler.INTEGRATION
         for key, value in expected.items():
             assert float(shown[key]) == pytest.approx(value), (pack, key)
     # The drifted bank: pack SoCs disagree, as the portal says.

@@ -356,7 +356,7 @@ async def test_powermon_entities(hass: HomeAssistant, powermon_loaded: MockConfi
     assert [
         e.entity_id
         for e in er.async_entries_for_config_entry(er.async_get(hass), powermon_loaded.entry_id)
-        if hass.states.get(e.entity_id).state == STATE_UNAVAILABLE
+        if e.disabled_by is None and hass.states.get(e.entity_id).state == STATE_UNAVAILABLE
     ] == ["button.eg4_lvx6048_cancel_calibration"]
 
 

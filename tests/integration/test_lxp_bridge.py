@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
 
 from .conftest import setup_entry
@@ -68,10 +69,15 @@ async def test_entities(hass: HomeAssistant, lxp_loaded: MockConfigEntry) -> Non
     assert (
         hass.states.get("sensor.eg4_via_lxp_bridge_lxp_battery_2_state_of_charge").state == "87.0"
     )
-    assert (
-        hass.states.get("sensor.eg4_via_lxp_bridge_lxp_battery_1_highest_cell_temperature").state
-        == "26.0"
-    )
+    # The highest cell temperature is the pack's highest temperature: shown once (the other
+    # is off until turned on); the lowest cell temperature stays (the cold side).
+    pack = "sensor.eg4_via_lxp_bridge_lxp_battery_1"
+    assert hass.states.get(f"{pack}_highest_temperature").state == "26.0"
+    assert hass.states.get(f"{pack}_lowest_cell_temperature").state == "23.0"
+    assert hass.states.get(f"{pack}_highest_cell_temperature") is None
+    registered = er.async_get(hass).async_get(f"{pack}_highest_cell_temperature")
+    assert registered is not None
+    assert registered.disabled_by is er.RegistryEntryDisabler.INTEGRATION
 
 
 async def test_charge_current_80_written_to_each_inverter_and_confirmed(

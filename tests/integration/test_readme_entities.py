@@ -3,7 +3,8 @@
 Each bridge is set up as a user would have it (two parallel inverters and their batteries, fed
 realistic messages; the cloud against the simulated portal, for each model family), and the
 entities it created, by device and translated name, are compared with the table between the
-``entities`` markers of README.md: a ✓ in a bridge's column for each entity it creates.
+``entities`` markers of README.md: a ✓ in a bridge's column for each entity it creates, a ○
+for one it creates off (disabled by default, until the owner turns it on).
 """
 
 from __future__ import annotations
@@ -40,11 +41,12 @@ DEVICES = {"system": "System", "inverter": "Each inverter", "pack": "Each batter
 USERNAME = "solar@example.com"
 PASSWORD = "correct horse battery staple"  # noqa: S105 - test credentials
 
-type Row = tuple[str, str, str]  # (device, entity name, platform)
+type Row = tuple[str, str, str, bool]  # (device, entity name, platform, on by default)
+ON, OFF = "✓", "○"
 
 
 def readme_table() -> dict[str, set[Row]]:
-    """The README's table: for each bridge column, the rows it marks with ✓."""
+    """The README's table: for each bridge column, the rows it marks with ✓ or ○."""
     text = README.read_text()
     assert BEGIN in text, f"README.md has no {BEGIN} marker"
     lines = [
@@ -61,14 +63,14 @@ def readme_table() -> dict[str, set[Row]]:
         assert len(cells) == len(header), line
         device, name, platform = cells[0], cells[1].strip("*"), cells[2].strip("`")
         for column, mark in zip(header[3:], cells[3:], strict=True):
-            assert mark in ("✓", ""), f"{line}: {mark!r}"
+            assert mark in (ON, OFF, ""), f"{line}: {mark!r}"
             if mark:
-                table[column].add((device, name, platform))
+                table[column].add((device, name, platform, mark == ON))
     return table
 
 
 def created(hass: HomeAssistant, entry: MockConfigEntry) -> set[Row]:
-    """What the entry created: (device, name, platform) of every entity."""
+    """What the entry created: (device, name, platform, on?) of every entity."""
     devices = dr.async_get(hass)
     rows: set[Row] = set()
     for entity in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id):
@@ -77,7 +79,8 @@ def created(hass: HomeAssistant, entry: MockConfigEntry) -> set[Row]:
         (identifier,) = (ident for domain, ident in device.identifiers if domain == DOMAIN)
         scope = re.sub(r"_\d+$", "", identifier.removeprefix(f"{entry.entry_id}_"))
         assert entity.original_name, entity.entity_id
-        rows.add((DEVICES[scope], entity.original_name, entity.domain))
+        on = entity.disabled_by is None
+        rows.add((DEVICES[scope], entity.original_name, entity.domain, on))
     return rows
 
 

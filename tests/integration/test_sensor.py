@@ -98,7 +98,7 @@ def settled_energies(sensors: dict[str, dict[str, Any]]) -> dict[str, dict[str, 
     They integrate the seconds the set-up took (a few Wh at most), which no snapshot can pin.
     """
     for sensor in sensors.values():
-        if sensor["device_class"] == "energy" and 0.0 <= float(sensor["state"]) < 0.01:
+        if sensor.get("device_class") == "energy" and 0.0 <= float(sensor["state"]) < 0.01:
             sensor["state"] = "≈0"
     return sensors
 
@@ -118,7 +118,7 @@ async def test_powermon_all_sensors(
     assert all(
         s["state"] not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
         for entity_id, s in sensors.items()
-        if entity_id not in never_calibrated(PM)
+        if entity_id not in never_calibrated(PM) and "disabled_by" not in s
     )
     assert settled_energies(sensors) == snapshot
 
@@ -157,8 +157,10 @@ async def test_unique_ids_of_every_platform(
     } == snapshot
 
 
-async def test_powermon_key_sensors(hass: HomeAssistant, powermon_loaded: MockConfigEntry) -> None:
-    """The readings a user checks first are decoded right."""
+async def test_powermon_key_sensors(
+    hass: HomeAssistant, entity_registry_enabled_by_default: None, powermon_loaded: MockConfigEntry
+) -> None:
+    """The readings a user checks first are decoded right (those off by default turned on)."""
     volt, amp, pct = UnitOfElectricPotential.VOLT, UnitOfElectricCurrent.AMPERE, PERCENTAGE
     for unit in (1, 2):
         inv = f"{PM}_inverter_{unit}"
@@ -377,9 +379,13 @@ async def test_update_changes_exactly_one_entity(
 
 
 async def test_pack_temperature_update_moves_derived_maximum_only(
-    hass: HomeAssistant, powermon_loaded: MockConfigEntry, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    entity_registry_enabled_by_default: None,
+    powermon_loaded: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
-    """A pack temperature that raises the maximum updates both, and nothing else."""
+    """A pack temperature that raises the maximum updates both, and nothing else (the
+    board's sensor turned on)."""
     before = by_messages(hass)
     freezer.tick(5)
     fire(hass, [(f"{PM_TOPIC}/lifepower4_4_temperature_pcb/state", "33.3")])
@@ -470,15 +476,17 @@ async def test_solar_assistant_all_sensors(
     assert all(
         s["state"] not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
         for entity_id, s in sensors.items()
-        if entity_id not in never_calibrated(SA)
+        if entity_id not in never_calibrated(SA) and "disabled_by" not in s
     )
     assert settled_energies(sensors) == snapshot
 
 
 async def test_solar_assistant_key_sensors(
-    hass: HomeAssistant, solar_assistant_loaded: MockConfigEntry
+    hass: HomeAssistant,
+    entity_registry_enabled_by_default: None,
+    solar_assistant_loaded: MockConfigEntry,
 ) -> None:
-    """Solar Assistant's names map to the same sensors as powermon's."""
+    """Solar Assistant's names map to the same sensors as powermon's (all turned on)."""
     volt, amp, pct = UnitOfElectricPotential.VOLT, UnitOfElectricCurrent.AMPERE, PERCENTAGE
     celsius = UnitOfTemperature.CELSIUS
     for unit in (1, 2):
@@ -591,3 +599,50 @@ async def test_entities_belong_to_devices(
     inverter = registry.async_get(f"{PM}_inverter_2_device_mode")
     assert inverter is not None
     assert devices.async_get(inverter.device_id).name == "EG4 lvx6048 Inverter 2"
+
+
+def assert_disabled_by_default(hass: HomeAssistant, disabled: set[str], enabled: set[str]) -> None:
+    """``disabled`` are registered but off (no state) until the owner turns them on;
+    ``enabled`` show a state."""
+    registry = er.async_get(hass)
+    for entity_id in disabled:
+        entry = registry.async_get(entity_id)
+        assert entry is not None, f"{entity_id} is not registered"
+        assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION, entity_id
+        assert hass.states.get(entity_id) is None, entity_id
+    for entity_id in enabled:
+        assert _state(hass, entity_id).state not in (STATE_UNKNOWN, STATE_UNAVAILABLE), entity_id
+
+
+async def test_powermon_board_temperature_is_off_by_default(
+    hass: HomeAssistant, powermon_loaded: MockConfigEntry
+) -> None:
+    """The BMS board's temperature is rarely looked at: off until turned on. The probes and
+    the pack's highest temperature (which the board's still counts towards) stay on."""
+    assert_disabled_by_default(
+        hass,
+        {f"{PM}_battery_{n}_board_temperature" for n in range(1, 7)},
+        {
+            f"{PM}_battery_{n}_{key}"
+            for n in range(1, 7)
+            for key in ("temperature_1", "temperature_2", "highest_temperature")
+        },
+    )
+    assert float(_state(hass, f"{PM}_battery_6_highest_temperature").state) == 28.2  # the board
+
+
+async def test_solar_assistant_pack_temperature_is_not_shown_twice(
+    hass: HomeAssistant, solar_assistant_loaded: MockConfigEntry
+) -> None:
+    """Solar Assistant reports one temperature per pack: the highest temperature is that
+    value, so its second sensor is off until turned on."""
+    registry = er.async_get(hass)
+    sensors = {
+        e.entity_id: e.translation_key
+        for e in er.async_entries_for_config_entry(registry, solar_assistant_loaded.entry_id)
+        if e.translation_key in ("temperature_1", "temperature_max")
+    }
+    disabled = {e for e, key in sensors.items() if key == "temperature_1"}
+    enabled = {e for e, key in sensors.items() if key == "temperature_max"}
+    assert len(disabled) == len(enabled) > 0
+    assert_disabled_by_default(hass, disabled, enabled)
