@@ -185,3 +185,30 @@ def test_the_saved_record_is_plain_data() -> None:
         "today": {"charger_priority": 2},
     }
     assert WriteBudget(0).to_dict(now=0.0, wall=WALL) == {"window": [], "day": None, "today": {}}
+
+
+@given(
+    per_hour=st.integers(min_value=1, max_value=10),
+    writes=WRITES,
+    down=st.floats(min_value=0, max_value=2 * WINDOW_S, allow_nan=False),
+    restart_clock=st.floats(min_value=0, max_value=1e6, allow_nan=False),
+)
+def test_a_restart_changes_no_decision_of_the_budget(
+    per_hour: int, writes: list[tuple[float, bool]], down: float, restart_clock: float
+) -> None:
+    """Saved, Home Assistant down for ``down`` seconds, restored on a clock that starts again
+    anywhere: the restored budget refuses and allows exactly what the old one would have at
+    the same wall-clock instants, and counts the same day."""
+    before = WriteBudget(per_hour)
+    _drive(before, writes)
+    end = sum(gap for gap, _ in writes)
+    after = WriteBudget(per_hour)
+    after.restore(before.to_dict(now=end, wall=WALL), now=restart_clock, wall=WALL + down)
+    assert after.today(DAY) == before.today(DAY)
+    for probe in (0.0, 1.0, 60.0, WINDOW_S / 2, WINDOW_S):
+        old = before.next_allowed(end + down + probe)
+        new = after.next_allowed(restart_clock + probe)
+        if old is None:
+            assert new is None
+        else:
+            assert new == pytest.approx(old - end - down + restart_clock)
