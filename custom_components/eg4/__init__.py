@@ -64,9 +64,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: Eg4ConfigEntry) -> bool:
     try:
         transport = await _async_build_transport(hass, entry)
         coordinator = Eg4Coordinator(hass, entry, transport)
-        writer = coordinator.writer
-        budget = BudgetStore(hass, entry.entry_id, writer.budget, coordinator.clock.now)
-        await budget.async_load(writer.add_count_listener)
+        budget = BudgetStore(hass, entry.entry_id, coordinator.writer, coordinator.clock.now)
+        await budget.async_load()
         await coordinator.async_config_entry_first_refresh()
         await coordinator.async_start()
     except Exception:

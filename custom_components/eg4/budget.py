@@ -19,7 +19,8 @@ times are seconds on a clock that does not jump (``clock.Clock``).
 
 Both are kept across a reload or a restart (``to_dict`` / ``restore``): otherwise changing an
 option, or restarting, would hand a flapping automation a fresh hour and zero the day's count.
-That clock starts again with Home Assistant, so the window is saved as wall-clock instants.
+Each set-up has a clock of its own (anchored anew, apart from the wall clock by whatever steps
+the last one ignored), so the window is saved as wall-clock instants.
 """
 
 from __future__ import annotations

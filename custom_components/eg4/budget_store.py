@@ -15,8 +15,8 @@ from typing import Any
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 
-from .budget import WriteBudget
 from .const import DOMAIN
+from .writes import Writer
 
 STORAGE_VERSION = 1
 SAVE_DELAY_S = 10  # a burst of writes is one save; a power cut loses at most this
@@ -30,23 +30,22 @@ class BudgetStore:
     """One entry's write budget on disk."""
 
     def __init__(
-        self, hass: HomeAssistant, entry_id: str, budget: WriteBudget, now: Callable[[], float]
+        self, hass: HomeAssistant, entry_id: str, writer: Writer, now: Callable[[], float]
     ) -> None:
-        """Keep ``budget``, whose times are read from ``now``, for ``entry_id``."""
+        """Keep the budget of ``writer``, whose times are read from ``now``, for ``entry_id``."""
         self._store = _store(hass, entry_id)
-        self._budget = budget
+        self._writer = writer
         self._now = now
         self._unsub: CALLBACK_TYPE | None = None
 
     def _data(self) -> dict[str, Any]:
-        return self._budget.to_dict(now=self._now(), wall=time.time())
+        return self._writer.budget.to_dict(now=self._now(), wall=time.time())
 
-    async def async_load(
-        self, add_count_listener: Callable[[CALLBACK_TYPE], CALLBACK_TYPE]
-    ) -> None:
+    async def async_load(self) -> None:
         """Take over what the last set-up saved, then save after every counted write."""
-        self._budget.restore(await self._store.async_load(), now=self._now(), wall=time.time())
-        self._unsub = add_count_listener(self._counted)
+        saved = await self._store.async_load()
+        self._writer.budget.restore(saved, now=self._now(), wall=time.time())
+        self._unsub = self._writer.add_count_listener(self._counted)
 
     @callback
     def _counted(self) -> None:

@@ -110,13 +110,14 @@ def _power(key: str) -> Eg4SensorEntityDescription:
     )
 
 
-def _temperature(key: str) -> Eg4SensorEntityDescription:
+def _temperature(key: str, *, on: bool = True) -> Eg4SensorEntityDescription:
     return Eg4SensorEntityDescription(
         key=key,
         translation_key=key,
         device_class=SensorDeviceClass.TEMPERATURE,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        entity_registry_enabled_default=on,
     )
 
 
@@ -241,8 +242,11 @@ PACK_SENSORS: tuple[Eg4SensorEntityDescription, ...] = (
     ),
     _temperature("temperature_1"),
     _temperature("temperature_2"),
-    _temperature("temperature_pcb"),
-    _temperature("temperature_cell_max"),
+    # Off until the owner turns them on (Home Assistant's "disabled by default"): the BMS
+    # board's temperature (rarely looked at); the highest cell temperature is always the
+    # pack's highest temperature, shown once as that.
+    _temperature("temperature_pcb", on=False),
+    _temperature("temperature_cell_max", on=False),
     _temperature("temperature_cell_min"),
     _temperature("temperature_max"),
     Eg4SensorEntityDescription(
@@ -264,18 +268,11 @@ def _readback(
     return replace(description, suggested_display_precision=step_precision(setting.step))
 
 
-# Off until the owner turns them on (Home Assistant's "disabled by default"): the BMS board's
-# temperature (rarely looked at), and a temperature that is always the pack's highest one
-# (the highest cell temperature; a pack's only probe) — shown once, as "Highest temperature".
-OFF_BY_DEFAULT = frozenset({"temperature_pcb", "temperature_cell_max"})
-
-
 def _pack_descriptions(metrics: frozenset[str]) -> list[Eg4SensorEntityDescription]:
-    """The pack sensors these metrics allow, the rarely used or repeated ones off."""
+    """The pack sensors these metrics allow; a pack's only probe is off (it is the highest)."""
     probes = {m for m in metrics if m.startswith("temperature_")} - {"temperature_max"}
-    off = set(OFF_BY_DEFAULT) | (probes if len(probes) == 1 else set())
     return [
-        replace(d, entity_registry_enabled_default=False) if d.key in off else d
+        replace(d, entity_registry_enabled_default=False) if {d.key} == probes else d
         for d in PACK_SENSORS
         if d.key in metrics
     ]

@@ -31,6 +31,7 @@ from custom_components.eg4.const import DOMAIN
 from custom_components.eg4.transport import cloud as cloud_transport
 from simulator import OutputPriority, build_twin
 from simulator.cloud_api import CloudApiServer
+from tests.integration.conftest import entries_on
 
 from .system import cloud_entry
 
@@ -80,11 +81,10 @@ class Run:
     def states(self) -> list[str]:
         """Every entity's state but the cancel button's (available only while a run is) and
         those off by default."""
-        registry = er.async_get(self.hass)
         return [
             self.hass.states.get(item.entity_id).state  # type: ignore[union-attr]
-            for item in er.async_entries_for_config_entry(registry, self.entry.entry_id)
-            if item.domain != "button" and item.disabled_by is None
+            for item in entries_on(self.hass, self.entry.entry_id)
+            if item.domain != "button"
         ]
 
     async def poll(self, twin_seconds: float = SCAN_S) -> int:

@@ -210,6 +210,15 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
+def entries_on(hass: HomeAssistant, entry_id: str) -> list[er.RegistryEntry]:
+    """The entry's registered entities that are on (one off by default has no state)."""
+    return [
+        e
+        for e in er.async_entries_for_config_entry(er.async_get(hass), entry_id)
+        if e.disabled_by is None
+    ]
+
+
 def projection(
     hass: HomeAssistant, entry: MockConfigEntry, domain: str, attributes: tuple[str, ...] = ()
 ) -> dict[str, Any]:

@@ -6,13 +6,12 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.eg4.const import CONF_STALE_TIMEOUT, DOMAIN
 
-from .conftest import POWERMON_DATA, fire, load_messages, setup_entry
+from .conftest import POWERMON_DATA, entries_on, fire, load_messages, setup_entry
 
 PM = "eg4_lvx6048"
 GROUP = [
@@ -49,12 +48,7 @@ WRITES = f"sensor.{PM}_setting_writes_today"
 
 def entity_ids(hass: HomeAssistant, entry: MockConfigEntry) -> list[str]:
     """Every entity of the entry that is on (those off by default have no state)."""
-    registry = er.async_get(hass)
-    return [
-        e.entity_id
-        for e in er.async_entries_for_config_entry(registry, entry.entry_id)
-        if e.disabled_by is None
-    ]
+    return [e.entity_id for e in entries_on(hass, entry.entry_id)]
 
 
 def unavailable(hass: HomeAssistant, entry: MockConfigEntry) -> set[str]:

@@ -47,6 +47,7 @@ from custom_components.eg4.transport import cloud as cloud_transport
 from simulator import OutputPriority, Setting, build_twin
 from simulator import cloud_payloads as bodies
 from simulator.cloud_api import CloudApiServer
+from tests.integration.conftest import entries_on
 
 USERNAME = "solar@example.com"
 PASSWORD = "correct horse battery staple"  # noqa: S105 - test credentials
@@ -218,10 +219,9 @@ def state(hass: HomeAssistant, entry: MockConfigEntry, platform: str, scope: str
 
 def eg4_states(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
     """Every enabled entity of the entry -> its state (but the cancel button: it follows runs)."""
-    registry = er.async_get(hass)
     out: dict[str, str] = {}
-    for item in er.async_entries_for_config_entry(registry, entry.entry_id):
-        if item.domain == "button" or item.disabled_by is not None:
+    for item in entries_on(hass, entry.entry_id):
+        if item.domain == "button":
             continue
         current = hass.states.get(item.entity_id)
         assert current is not None
@@ -234,8 +234,8 @@ def scope_states(hass: HomeAssistant, entry: MockConfigEntry, scope: str) -> dic
     prefix = f"{entry.entry_id}_{scope}_"
     return {
         item.unique_id.removeprefix(prefix): hass.states.get(item.entity_id).state  # type: ignore[union-attr]
-        for item in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
-        if item.unique_id.startswith(prefix) and item.disabled_by is None
+        for item in entries_on(hass, entry.entry_id)
+        if item.unique_id.startswith(prefix)
     }
 
 

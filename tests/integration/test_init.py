@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.typing import MqttMockHAClient, MqttM
 
 from custom_components.eg4.const import DOMAIN
 
-from .conftest import POWERMON_DATA, fire, load_messages
+from .conftest import POWERMON_DATA, entries_on, fire, load_messages
 
 BATTERY_VOLTAGE = "sensor.eg4_lvx6048_inverter_1_battery_voltage"
 # The integration calls it as an attribute of the mqtt package (``mqtt.async_wait_...``).
@@ -355,8 +355,8 @@ async def test_powermon_entities(hass: HomeAssistant, powermon_loaded: MockConfi
     # Everything has a value but the cancel button: it is there only while a run is.
     assert [
         e.entity_id
-        for e in er.async_entries_for_config_entry(er.async_get(hass), powermon_loaded.entry_id)
-        if e.disabled_by is None and hass.states.get(e.entity_id).state == STATE_UNAVAILABLE
+        for e in entries_on(hass, powermon_loaded.entry_id)
+        if hass.states.get(e.entity_id).state == STATE_UNAVAILABLE
     ] == ["button.eg4_lvx6048_cancel_calibration"]
 
 

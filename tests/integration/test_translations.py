@@ -53,7 +53,7 @@ from custom_components.eg4.cloud import login as cloud_login
 from custom_components.eg4.const import DOMAIN
 
 from . import messageformat
-from .conftest import LXP_DATA, POWERMON_DATA, SOLAR_ASSISTANT_DATA
+from .conftest import LXP_DATA, POWERMON_DATA, SOLAR_ASSISTANT_DATA, entries_on
 
 ROOT = Path(__file__).resolve().parents[2]
 INTEGRATION = ROOT / "custom_components" / DOMAIN
@@ -173,9 +173,7 @@ async def test_enum_states_shown_are_translated(
 ) -> None:
     """The current state of every ENUM sensor and select is one of its translated states."""
     checked = 0
-    for entity in er.async_entries_for_config_entry(er.async_get(hass), powermon_loaded.entry_id):
-        if entity.disabled_by is not None:  # off by default: no state shown
-            continue
+    for entity in entries_on(hass, powermon_loaded.entry_id):
         state = hass.states.get(entity.entity_id)
         assert state is not None
         if state.state in (STATE_UNKNOWN, "unavailable") or "options" not in state.attributes:

@@ -59,14 +59,19 @@ def two_other_values(bench: Bench) -> tuple[int, int]:
     return first, second
 
 
+async def rewired(bench: Bench) -> None:
+    """After a reload: wire the bridge to the new set-up, which reads the bridge again."""
+    await bench.hass.async_block_till_done()
+    await bench.connect()
+    await bench.readback()
+
+
 async def set_budget(bench: Bench, per_hour: int) -> None:
     """Change the option (the entry reloads), then wire the bridge to the new set-up again."""
     bench.hass.config_entries.async_update_entry(
         bench.entry, options={**bench.entry.options, CONF_WRITE_BUDGET: per_hour}
     )
-    await bench.hass.async_block_till_done()
-    await bench.connect()
-    await bench.readback()
+    await rewired(bench)
 
 
 @pytest.mark.parametrize("profile", ["powermon_lvx"])
@@ -171,9 +176,7 @@ async def test_the_day_and_the_hour_survive_a_reload(bench: Bench) -> None:
     await refused(bench, values[0])
 
     assert await bench.hass.config_entries.async_reload(bench.entry.entry_id)
-    await bench.hass.async_block_till_done()
-    await bench.connect()
-    await bench.readback()
+    await rewired(bench)
     writes = bench.state("writes_today")
     assert writes.state == "2"
     assert writes.attributes[SETTING] == 2
