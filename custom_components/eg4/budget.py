@@ -29,6 +29,8 @@ from collections import Counter, deque
 from datetime import date
 from typing import Any
 
+from .numbers import is_number
+
 WINDOW_S = 3600.0
 DEFAULT_PER_HOUR = 60  # one write a minute on average; 0 turns the budget off
 
@@ -94,7 +96,7 @@ class WriteBudget:
             return
         window = data.get("window")
         if isinstance(window, list):
-            stamps = [w for w in window if isinstance(w, int | float) and not isinstance(w, bool)]
+            stamps = [w for w in window if is_number(w)]
             self._window = deque(sorted(min(now, w - wall + now) for w in stamps))
             self._prune(now)
         try:

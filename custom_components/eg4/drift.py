@@ -8,12 +8,12 @@ calibration charge is not the answer.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from .model import MetricValue, PackState, SystemState
+from .numbers import finite
 
 DEFAULT_SOC_THRESHOLD = 5.0  # percentage points of SoC spread that count as drift
 DEFAULT_VOLTAGE_TOLERANCE = 0.1  # volts of pack-voltage spread that still count as "agree"
@@ -65,11 +65,7 @@ class DriftReport:
 
 def number(metrics: Mapping[str, MetricValue], key: str) -> float | None:
     """Return a finite numeric metric, or None when absent or not a number."""
-    value = metrics.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
+    return finite(metrics.get(key))
 
 
 def spread(values: Iterable[float | None]) -> float | None:

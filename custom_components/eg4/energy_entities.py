@@ -56,6 +56,7 @@ from .energy_power import BATTERY_POWER, POWER_SENSORS, FlowPowerSensor
 from .entity import Eg4Entity
 from .fanout import ListenKey
 from .model import MetricValue, SourceId, SourceKind
+from .numbers import is_number
 from .platforms import async_add_source_entities
 from .runtime import Eg4ConfigEntry
 
@@ -101,7 +102,7 @@ class EnergyBook:
 
 def _floats(data: dict[str, Any], *keys: str) -> list[float] | None:
     values = [data.get(key) for key in keys]
-    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+    if all(is_number(v) for v in values):
         return [float(v) for v in values]  # type: ignore[arg-type]
     return None
 

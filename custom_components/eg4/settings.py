@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import time
 
 from .model import ChargerPriority, OutputPriority, SettingKey, SettingValue, SystemState
+from .numbers import is_number
 from .refusal import RefusedError
 
 
@@ -159,7 +160,7 @@ def _validate_time(value: object) -> time:
 
 
 def _validate_number(setting: NumberSetting, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if not is_number(value):
         raise RefusedError("rejected_not_a_number", value=str(value))
     try:
         number = float(value)

@@ -42,6 +42,7 @@ from .calibration.summary import owner_figures
 from .coordinator import Eg4Coordinator
 from .drift import DriftReport, DriftVerdict
 from .entity import Eg4CalibrationEntity, Eg4DriftEntity
+from .numbers import is_number
 from .run_watch import Watch, run_attributes, watch
 from .significance import THRESHOLDS, step_for
 from .supervisor import CalibrationSupervisor
@@ -191,7 +192,7 @@ def _pack_currents(w: Watch) -> dict[str, Any]:
 
 def _record_time(record: Mapping[str, Any]) -> datetime | None:
     finished = record.get("finished_at")
-    if isinstance(finished, int | float) and not isinstance(finished, bool):
+    if is_number(finished):
         return _time(float(finished))
     return None
 

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..model import ChargerPriority, OutputPriority, SettingKey, SettingValue
+from ..numbers import is_number
 from ..settings import TIME_KEYS
 from .plan import PlanItem
 
@@ -44,7 +45,7 @@ def decode_value(key: SettingKey, raw: object) -> SettingValue:
 
 def as_float(raw: object, name: str) -> float:
     """A finite number from JSON."""
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+    if not is_number(raw) or not math.isfinite(raw):
         raise RunDataError(f"bad {name}: {raw!r}")
     return float(raw)
 

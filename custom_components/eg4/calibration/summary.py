@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..numbers import is_number
 from .judge import PackTally
 from .plan import Method
 from .result import Outcome, Phase, PhaseEntry, StopReason
@@ -84,7 +85,7 @@ def owner_figures(record: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, shown, scale, decimals in FIGURES:
         value = record.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if is_number(value):
             out[shown] = round(value * scale, decimals)
         else:
             out[shown] = None

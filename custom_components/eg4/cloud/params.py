@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Literal, NamedTuple
 
 from ..model import ChargerPriority, SettingKey, SettingValue
+from ..numbers import is_number
 from ..settings import AC_CHARGE_WINDOWS
 from .models import is_gridboss_model
 from .parse import flag, number
@@ -150,7 +151,7 @@ def readback_window(key: SettingKey, family: ModelFamily = ModelFamily.HYBRID) -
 
 
 def _whole(value: float, key: SettingKey) -> str:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if not is_number(value) or not math.isfinite(value):
         raise TypeError(f"{key.value} needs a number")
     if abs(value - round(value)) > 1e-6:
         raise ValueError(f"{key.value} takes whole numbers only")

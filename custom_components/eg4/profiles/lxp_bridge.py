@@ -32,6 +32,7 @@ from ..const import (
 )
 from ..energy import BATTERY_FLOW, GRID_POWER, EnergyKind
 from ..model import BANK_CAPACITY, ChargerPriority, SettingKey, SettingValue, SourceId, SourceKind
+from ..numbers import is_number
 from ..settings import (
     AC_CHARGE_SOC_LIMIT,
     AC_CHARGE_TIMES,
@@ -311,8 +312,8 @@ class LxpBridgeProfile:
 
 
 def _number(value: object, bounds: Bounds) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("not a number")  # noqa: TRY004 - callers catch ValueError
+    if not is_number(value):
+        raise ValueError("not a number")
     if isinstance(value, int) and not -_MAX_INT <= value <= _MAX_INT:
         raise ValueError("out of bounds")
     number = float(value)
@@ -324,7 +325,7 @@ def _number(value: object, bounds: Bounds) -> float:
 def _unwrap(key: str, value: object) -> object:
     """A signed register value the bridge published as unsigned, put back to its sign."""
     scale = WRAPPED_SIGNED.get(key)
-    if scale is None or isinstance(value, bool) or not isinstance(value, int | float):
+    if scale is None or not is_number(value):
         return value
     if not -_MAX_INT <= value <= _MAX_INT:  # nothing to unwrap (and no float of it)
         return value

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from ..drift import DEFAULT_VOLTAGE_TOLERANCE, EPSILON
+from ..numbers import is_number
 from ..refusal import RefusedError
 
 # Hard ceilings from the field: the BMS protects at ~3.65 V per cell; nothing above 50 °C.
@@ -71,7 +72,7 @@ class Limits:
         """Refuse non-numbers, limits looser than the ceilings, and empty windows."""
         for item in fields(self):
             value = getattr(self, item.name)
-            if isinstance(value, bool) or not isinstance(value, int | float):
+            if not is_number(value):
                 raise RefusedError("limit_not_a_number", field=item.name, value=str(value))
             if not math.isfinite(value):
                 raise RefusedError("limit_not_a_number", field=item.name, value=str(value))

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from ..model import DeviceState, PackState, SystemState
+from ..numbers import is_number
 
 TEMPERATURE_PREFIX = "temperature_"
 # A pack's readings the pre-flight and the live monitor judge it on, besides every
@@ -31,12 +32,7 @@ def temperatures(pack: PackState) -> list[float]:
     """Every temperature the pack reports (°C), including the derived maximum."""
     out: list[float] = []
     for key, value in pack.metrics.items():
-        if (
-            key.startswith(TEMPERATURE_PREFIX)
-            and isinstance(value, int | float)
-            and not isinstance(value, bool)
-            and math.isfinite(value)
-        ):
+        if key.startswith(TEMPERATURE_PREFIX) and is_number(value) and math.isfinite(value):
             out.append(float(value))
     return out
 

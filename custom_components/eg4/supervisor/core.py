@@ -44,6 +44,7 @@ from ..drift import DriftReport
 from ..fanout import CALIBRATION
 from ..ingest import Change
 from ..model import SystemState
+from ..numbers import is_number
 from ..quick import KIND as QUICK
 from ..quick import load_run
 from .answers import cancel_response
@@ -124,7 +125,7 @@ class CalibrationSupervisor:
         last_charge = stored.get("last_charge_to")
         self.last_charge_to = last_charge if isinstance(last_charge, dict) else None
         since = stored.get("drift_since")
-        if isinstance(since, int | float) and not isinstance(since, bool):
+        if is_number(since):
             self.drift_watch.since = float(since)
         self._unsubs.append(self.coordinator.async_add_state_listener(self._on_state))
         self._unsubs.append(async_track_time_interval(self.hass, self._on_tick, TICK))

@@ -19,6 +19,7 @@ from homeassistant.core import HomeAssistant, callback
 from ..calibration import CalibrationRun, StopReason
 from ..calibration.ending import Ending, format_duration, format_figure
 from ..const import DOMAIN
+from ..numbers import is_number
 from .words import Words
 
 EVENT_CALIBRATION_ENDED = "eg4_calibration_ended"
@@ -37,13 +38,13 @@ def entry_title(hass: HomeAssistant, entry_id: str) -> str:
 
 
 def _seconds(minutes: object) -> float | None:
-    if isinstance(minutes, int | float) and not isinstance(minutes, bool):
+    if is_number(minutes):
         return float(minutes) * 60
     return None
 
 
 def _figure(value: object, digits: int = 1) -> str:
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if is_number(value):
         return format_figure(float(value), digits)
     return "?"
 
