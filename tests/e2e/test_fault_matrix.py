@@ -1,14 +1,18 @@
-"""The calibration's promise across interleaved faults (a property test over the twin).
+"""The supervised runs' promise across interleaved faults (a property test over the twin).
 
-Hypothesis draws scripts: starts, cancels, lever commands the inverters apply late, refused
-commands, breaches at any moment, garbage on the bridge's topics, unload/reload, disable and
-enable, Home Assistant stopping and starting again on the same storage, exceptions from the
-transport, a failing store, silent bridges, and the owner putting a lever back to its everyday
-value at the inverters' panel (a run then stops, ``lever_changed``, and leaves that setting as
-the owner set it: the promise below holds unchanged) — interleaved with time passing. Each
-script runs against a fresh entry and twin on the mocked MQTT client, for both MQTT bridges.
+Hypothesis draws scripts: starts of a calibration, of a charge to a target and of a forced
+discharge (lxp-bridge's alone; the PI family refuses it in words), cancels, lever commands the
+inverters apply late, refused commands, breaches at any moment, garbage on the bridge's
+topics, unload/reload, disable and enable, Home Assistant stopping and starting again on the
+same storage, exceptions from the transport, a failing store, silent bridges, and the owner
+putting a lever back to its everyday value at the inverters' panel (a run then stops,
+``lever_changed``, and leaves that setting as the owner set it: the promise below holds
+unchanged) — interleaved with time passing. Each script runs against a fresh entry and twin on
+the mocked MQTT client, for the three MQTT bridges (lxp-bridge's levers also include the
+AC-charge stop SoC and the forced discharge's switch and window registers).
 
-After every step: a run that has ended left every unit on its everyday settings, unless a
+After every step: a run that has ended left every unit on its everyday settings (both
+priorities and both charge currents, the levers a charge to a target holds too), unless a
 lever is still on its way (the inverter applies it late: the watch undoes it when it lands)
 or the critical repair issue stands. At the end, with every fault cleared and time passing,
 everything converges: no run, everyday settings on every unit, no repair issue, and every
@@ -23,6 +27,7 @@ bridge (default 12; the long profile runs thousands, outside CI).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -45,26 +50,33 @@ from custom_components.eg4.const import DOMAIN
 from custom_components.eg4.transport.mqtt import MqttTransport
 from simulator import ChargerPriority, Command, OutputPriority, Setting, build_twin
 from simulator.faults import NakRule
+from simulator.portal_params import GRID_CHARGE_OFF
 
-from .system import PROFILES
-from .test_calibration_twin import EVERYDAY, close_mqtt_socket  # noqa: F401 - fixture
-from .twin_rig import Rig, StartRig, settle
+from .system import PROFILES, ProfileSpec
+from .test_calibration_twin import close_mqtt_socket  # noqa: F401 - fixture
+from .test_charge_to_lxp_bridge import LXP
+from .twin_rig import Rig, StartRig, deadline_in, settle
 
 _LOGGER = logging.getLogger(__name__)
 
 type Op = tuple[str, Any]
 
-LEVERS = ["charger_priority", "output_priority"]
+LEVERS = ["charger_priority", "output_priority", "max_charge_current"]
 EVERYDAY_VALUES = {
     Setting.OUTPUT_PRIORITY: OutputPriority.SBU,
     Setting.CHARGER_PRIORITY: ChargerPriority.SOLAR_FIRST,
 }
+# A charge to a target the drifted twins (about 60 %) can reach: 90 % within eight hours.
+CHARGE_TO = {"target_soc": 90, "hours": 8.0}
 GARBAGE = ["", "nan", "1e999", "9" * 400, "-inf", "{}", "Solar - Utility - Battery" * 40]
-# Where each bridge publishes pack 2's highest cell (a breach) and a setting read-back.
+MATRIX: dict[str, ProfileSpec] = {**PROFILES, LXP.name: LXP}
+# Where each PI bridge publishes pack 2's highest cell (a breach) and a setting read-back;
+# lxp-bridge reports the bank's highest cell in each unit's inputs/all (see ``Case.breach``).
 BREACH = {
     "powermon_lvx": "homeassistant/sensor/lifepower4_2_cell_voltage_max/state",
     "solar_assistant": "solar_assistant/battery_2/cell_voltage_-_highest/state",
 }
+LXP_INPUTS = "lxp/BA12345678/inputs/all"
 GARBAGE_TOPICS = {
     "powermon_lvx": [
         BREACH["powermon_lvx"],
@@ -76,16 +88,19 @@ GARBAGE_TOPICS = {
         "solar_assistant/inverter_1/output_source_priority/state",
         "solar_assistant/set/response_message/state",
     ],
+    "lxp_bridge": [LXP_INPUTS, "lxp/BA12345678/hold/21", "lxp/BA87654321/hold/67"],
 }
 
 OPS = st.one_of(
     st.tuples(st.just("advance"), st.sampled_from([5, 30, 60, 120])),
     st.tuples(st.just("start"), st.none()),
+    st.tuples(st.just("charge"), st.none()),
+    st.tuples(st.just("discharge"), st.sampled_from([30, 240])),
     st.tuples(st.just("cancel"), st.none()),
     st.tuples(
         st.just("late_lever"), st.tuples(st.sampled_from(LEVERS), st.sampled_from([30, 90, 240]))
     ),
-    st.tuples(st.just("refuse"), st.sampled_from(LEVERS)),
+    st.tuples(st.just("refuse"), st.sampled_from([*LEVERS, None])),  # None: any command
     st.tuples(st.just("breach"), st.none()),
     st.tuples(st.just("garbage"), st.tuples(st.integers(0, 2), st.sampled_from(GARBAGE))),
     st.tuples(st.just("reload"), st.none()),
@@ -118,6 +133,25 @@ DEFECT_SCRIPTS: list[list[Op]] = [
     [("start", None), *[("advance", 120)] * 4, ("panel", "output_priority"), ("advance", 60)],
     [("start", None), ("advance", 5), ("panel", "charger_priority"), *[("advance", 60)] * 12],
     [("start", None), *[("advance", 120)] * 4, ("cancel", None), ("panel", "output_priority")],
+    # the same faults during a charge to a target (its levers include the charge currents)
+    [("late_lever", ("max_charge_current", 90)), ("charge", None), *[("advance", 30)] * 8],
+    [("charge", None), *[("advance", 120)] * 4, ("reload", None)],
+    [("charge", None), *[("advance", 120)] * 4, ("transport_raises", 4), ("cancel", None)],
+    [
+        ("late_lever", ("max_charge_current", 240)),
+        ("charge", None),
+        ("advance", 5),
+        ("breach", None),
+    ],
+    [("late_lever", ("output_priority", 30)), ("charge", None), ("advance", 5), ("restart", None)],
+    [("charge", None), *[("advance", 120)] * 4, ("panel", "max_charge_current"), ("advance", 60)],
+    [("charge", None), ("advance", 60), ("start", None), ("cancel", None), ("charge", None)],
+    # ... and during a forced discharge (lxp-bridge; refused in words on the PI family)
+    [("discharge", 240), *[("advance", 120)] * 4, ("reload", None)],
+    [("discharge", 30), *[("advance", 120)] * 4, ("transport_raises", 4), ("cancel", None)],
+    [("discharge", 240), ("advance", 5), ("breach", None), ("refuse", None), ("advance", 60)],
+    [("discharge", 240), ("advance", 5), ("restart", None), ("discharge", 30)],
+    [("refuse", None), ("discharge", 240), *[("advance", 60)] * 3, ("disable", None)],
     # found by the long profile: a repair issue left standing after everything was restored
     [
         ("start", None),
@@ -139,6 +173,34 @@ DEFECT_SCRIPTS: list[list[Op]] = [
         ("reload", None),
     ],
 ]
+
+
+type Levers = list[tuple[object, ...]]
+
+
+def levers(rig: Rig) -> Levers:
+    """Each unit's levers: both priorities, both charge currents, the AC-charge stop SoC, and
+    on lxp-bridge the forced discharge's switch and its first window's registers."""
+    forced = getattr(rig.face, "forced", None)
+    return [
+        (
+            inv.settings.output_priority,
+            inv.settings.charger_priority,
+            inv.settings.max_charge_current_a,
+            inv.settings.max_utility_charge_current_a,
+            inv.settings.ac_charge_soc_limit_pct,
+            *(
+                ()
+                if forced is None
+                else (
+                    forced.enabled.get(unit, False),
+                    forced.register(unit, 84),
+                    forced.register(unit, 85),
+                )
+            ),
+        )
+        for unit, inv in enumerate(rig.twin.inverters, start=1)
+    ]
 
 
 def draw_scripts(count: int) -> list[list[Op]]:
@@ -209,7 +271,15 @@ class Case:
     rig: Rig
     faults: Faults
     script: list[Op]
+    everyday: Levers = field(default_factory=list)  # the twin's levers before the script
     step: int = 0
+
+    def __post_init__(self) -> None:
+        self.everyday = levers(self.rig)
+        assert {unit[:2] for unit in self.everyday} == {tuple(EVERYDAY_VALUES.values())}
+
+    def at_everyday(self) -> bool:
+        return levers(self.rig) == self.everyday
 
     @property
     def hass(self) -> HomeAssistant:
@@ -242,13 +312,23 @@ class Case:
             if stored is not None and stored.get("run") is not None:
                 assert self.issue() or self.rig.entry.state is ConfigEntryState.NOT_LOADED
                 return
-        if self.rig.priorities() == EVERYDAY or self.issue():
+        if self.at_everyday() or self.issue():
             return
         # Only a lever the inverters still have to apply (or just applied, and the watch is
         # sending it back) may differ from the everyday settings.
         assert twin._pending or self.rig.supervisor.reverter._late_busy, (
-            f"ended with {self.rig.priorities()} and no repair issue: {self.where()}"
+            f"ended with {levers(self.rig)} and no repair issue: {self.where()}"
         )
+
+    def breach(self) -> None:
+        """A cell above the calibration's limit, where the bridge reports it."""
+        rig = self.rig
+        if rig.spec.name == LXP.name:
+            inputs = rig.face.inputs_all(1)  # type: ignore[attr-defined]
+            inputs["max_cell_voltage"] = 3.68
+            async_fire_mqtt_message(self.hass, LXP_INPUTS, json.dumps(inputs))
+        else:
+            async_fire_mqtt_message(self.hass, BREACH[rig.spec.name], "3.68")
 
     async def reconnect(self) -> None:
         await self.hass.async_block_till_done()
@@ -256,19 +336,27 @@ class Case:
         await self.rig.connect()
         await self.rig.readback()
 
+    async def ask(self, service: str, **data: Any) -> None:
+        """Start a run; a refusal is an answer, and a translated one."""
+        refusal: Exception | None = None
+        try:
+            await self.rig.call(service, **data)
+        except Exception as err:  # noqa: BLE001 - a refusal is an answer
+            refusal = err
+        assert refusal is None or getattr(refusal, "translation_key", None), repr(refusal)
+
     async def do(self, op: Op) -> None:  # noqa: PLR0912, PLR0915 - a branch per kind of step
         name, arg = op
         rig = self.rig
         if name == "advance":
             await rig.advance(arg)
         elif name == "start" and self.loaded():
-            refusal: Exception | None = None
-            try:
-                await rig.call("run_calibration")
-            except Exception as err:  # noqa: BLE001 - a refusal is an answer
-                refusal = err
-            # ... and a translated one.
-            assert refusal is None or getattr(refusal, "translation_key", None), repr(refusal)
+            await self.ask("run_calibration")
+        elif name == "charge" and self.loaded():
+            target, hours = CHARGE_TO["target_soc"], CHARGE_TO["hours"]
+            await self.ask("charge_to", target_soc=target, deadline=deadline_in(hours))
+        elif name == "discharge" and self.loaded():
+            await self.ask("forced_discharge", duration=arg)
         elif name == "cancel" and self.loaded() and rig.supervisor.run is not None:
             if rig.supervisor.run.is_active:
                 self.faults.cancels.append(rig.start("cancel_calibration"))
@@ -276,9 +364,10 @@ class Case:
         elif name == "late_lever":
             rig.twin.faults.delay(arg[1], count=1, setting=Setting(arg[0]))
         elif name == "refuse":
-            rig.twin.faults.nak_rules.append(NakRule(remaining=2, setting=Setting(arg)))
+            setting = None if arg is None else Setting(arg)
+            rig.twin.faults.nak_rules.append(NakRule(remaining=2, setting=setting))
         elif name == "breach":
-            async_fire_mqtt_message(self.hass, BREACH[rig.spec.name], "3.68")
+            self.breach()
             await settle()
         elif name == "garbage":
             topic = GARBAGE_TOPICS[rig.spec.name][arg[0]]
@@ -317,9 +406,11 @@ class Case:
             rig.twin.add_dropout(rig.twin.clock_s, arg)
         elif name == "panel":  # the owner sets the everyday value at the inverters' panel
             setting = Setting(arg)
-            rig.twin.submit(
-                [1, 2], Command.single(setting, EVERYDAY_VALUES[setting]), source="panel"
-            )
+            value = EVERYDAY_VALUES.get(setting, self.everyday[0][2])  # else max charge current
+            command = Command.single(setting, value)
+            if rig.spec.name == LXP.name and setting in EVERYDAY_VALUES:
+                command = GRID_CHARGE_OFF  # the hybrid's one priority lever: AC charge off
+            rig.twin.submit([1, 2], command, source="panel")
 
     async def converge(self) -> None:
         """Every fault cleared, time passes: nothing may be left on a lever."""
@@ -340,7 +431,7 @@ class Case:
         for _ in range(16):  # past the late-lever watch
             await rig.advance(60)
         assert rig.supervisor.run is None, f"run left: {rig.supervisor.run.phase} {self.where()}"
-        assert rig.priorities() == EVERYDAY, f"{rig.priorities()} {self.where()}"
+        assert self.at_everyday(), f"{levers(rig)}, not {self.everyday}: {self.where()}"
         assert not self.issue(), f"repair issue left: {self.where()}"
         for task in self.faults.cancels:
             assert task.done(), f"a cancel never answered: {self.where()}"
@@ -354,7 +445,7 @@ async def system(
     """Makes a fresh entry and twin for each script."""
 
     def make(profile: str, index: int) -> Any:
-        spec = PROFILES[profile]
+        spec = MATRIX[profile]
         twin = build_twin("drifted", inverters=2, packs=6, seed=index)
         return start_rig(
             spec,
@@ -368,7 +459,7 @@ async def system(
 
 
 @pytest.mark.timeout(max(1800, COUNT * 10))
-@pytest.mark.parametrize("profile", sorted(PROFILES))
+@pytest.mark.parametrize("profile", sorted(MATRIX))
 async def test_the_promise_holds_under_interleaved_faults(
     hass: HomeAssistant, system: Any, faults: Faults, profile: str
 ) -> None:
