@@ -93,6 +93,7 @@ class Writer:
         self.confirm_timeout = confirm_timeout
         self.replies: list[CommandResult] = []
         self._held: dict[SettingKey, str] = {}  # setting -> the run that holds it
+        self._watched_late: frozenset[SettingKey] = frozenset()
         # Told when the owner (not a run) writes a setting: a late-lever watch lets go of it.
         self.user_wrote: Callable[[SettingKey], None] | None = None
         self._waiters: list[_Waiter] = []
@@ -111,7 +112,16 @@ class Writer:
     def held(self, held: dict[SettingKey, str]) -> None:
         """Hold these (refused to everyone else); the transport reads them back on every poll."""
         self._held = dict(held)
-        self.transport.watch_settings(frozenset(held))
+        self._watch()
+
+    def watch_late(self, keys: frozenset[SettingKey]) -> None:
+        """The settings a late-lever watch waits on after a run: read back on every poll."""
+        if keys != self._watched_late:
+            self._watched_late = keys
+            self._watch()
+
+    def _watch(self) -> None:
+        self.transport.watch_settings(frozenset(self._held) | self._watched_late)
 
     @property
     def state(self) -> SystemState:

@@ -21,11 +21,10 @@ from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_call_later
 
-from ..calibration import CalibrationRun, Outcome, PlanItem, RunDataError, restore_mismatches
-from ..calibration.codec import decode_item, encode_item
-from ..calibration.plan import VALUE_TOLERANCE
-from ..model import SettingKey, SettingValue, SystemState, setting_text, values_match
+from ..calibration import CalibrationRun, Outcome, PlanItem, restore_mismatches
+from ..model import SettingKey, SettingValue, SystemState, setting_text
 from .host import RunHost
+from .late_levers import LateLevers
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -73,9 +72,7 @@ class Reverter:
         self._lock = asyncio.Lock()
         self._retry: CALLBACK_TYPE | None = None
         self._reporting: asyncio.Event | None = None
-        # Late-lever watch: (unit, setting) -> (the lever's value, the saved value)
-        self._late: dict[tuple[int, SettingKey], tuple[SettingValue, SettingValue]] = {}
-        self._late_until = 0.0
+        self._late = LateLevers()  # the late-lever watch
         self._late_busy = False
 
     # ---- one attempt ---------------------------------------------------------------------
@@ -221,63 +218,45 @@ class Reverter:
 
     @callback
     def watch_late(self, run: CalibrationRun) -> None:
-        """After ``run``: undo a lever that the inverters apply late, for a while."""
-        self._late = {
-            (item.unit, item.setting): (item.to_value, item.from_value)
-            for item in run.restorable  # (a lever the owner changed meanwhile is theirs)
-            if item.changes
-        }
-        self._late_until = self._sup.now() + max(
-            LATE_WATCH_S, 5 * self._sup.coordinator.confirm_timeout
-        )
+        """After ``run``: undo a lever that the inverters apply late, for a while.
+
+        (A lever the owner changed meanwhile is theirs: it is not among ``run.restorable``.)
+        """
+        watch_s = max(LATE_WATCH_S, 5 * self._sup.coordinator.confirm_timeout)
+        self._late.add(run.restorable, self._sup.now(), watch_s)
+        self._tell_writer()
 
     def export_late(self) -> dict[str, Any] | None:
         """The late-lever watch as stored data (a reload resumes it)."""
-        if not self._late:
-            return None
-        return {
-            "until": self._late_until,
-            "items": [
-                encode_item(PlanItem(setting=key, unit=unit, from_value=saved, to_value=lever))
-                for (unit, key), (lever, saved) in self._late.items()
-            ],
-        }
+        return self._late.export()
 
     def resume_late(self, raw: object) -> None:
         """Resume a stored watch that has not run out (unreadable data is dropped)."""
-        if not isinstance(raw, dict) or not isinstance(raw.get("items"), list):
-            return
-        until = raw.get("until")
-        if not isinstance(until, int | float) or until <= self._sup.now():
-            return
-        try:
-            items = [decode_item(item) for item in raw["items"]]
-        except RunDataError:
-            return
-        self._late = {(i.unit, i.setting): (i.to_value, i.from_value) for i in items}
-        self._late_until = float(until)
+        self._late = LateLevers.resume(raw, self._sup.now())
+        self._tell_writer()
 
     @callback
     def forget_late(self, key: SettingKey) -> None:
         """The owner set ``key`` through eg4: it is theirs now, not a late lever."""
-        self._late = {k: v for k, v in self._late.items() if k[1] is not key}
+        self._late.forget(key)
+        self._tell_writer()
+
+    def _tell_writer(self) -> None:
+        """Have the transport read the watched settings on every poll while the watch lasts.
+
+        The cloud reads the other settings hourly: a late lever would land unseen.
+        """
+        self._sup.coordinator.writer.watch_late(self._late.settings())
 
     @callback
     def _check_late(self, state: SystemState) -> None:
-        if self._sup.now() > self._late_until:
-            self._late.clear()
+        if self._late.expire(self._sup.now()):
+            self._tell_writer()
             return
         if self._late_busy:
             return
         run = self._sup.run  # a run under way holds its own levers: they are not late ones
-        held = {item.setting for item in run.plan} if run is not None else set()
-        late = [
-            PlanItem(setting=key, unit=unit, from_value=lever, to_value=saved)
-            for (unit, key), (lever, saved) in self._late.items()
-            if key not in held
-            and unit in state.inverters
-            and values_match(state.inverters[unit].settings.get(key), lever, VALUE_TOLERANCE)
-        ]
+        late = self._late.landed(state, () if run is None else (i.setting for i in run.plan))
         if late:
             self._late_busy = True
             self._sup.spawn(self._async_undo_late(late), eager=True, background=True)

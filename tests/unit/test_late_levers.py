@@ -1,0 +1,130 @@
+"""The late-lever watch's ledger (supervisor/late_levers.py): what is undone, and until when."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from custom_components.eg4.calibration import PlanItem
+from custom_components.eg4.model import ChargerPriority, SettingKey, SystemState
+from custom_components.eg4.supervisor.late_levers import LateLevers
+
+CHARGER = SettingKey.CHARGER_PRIORITY
+CURRENT = SettingKey.MAX_CHARGE_CURRENT
+STOP_SOC = SettingKey.AC_CHARGE_SOC_LIMIT
+WATCH_S = 900.0
+
+
+def item(setting: SettingKey, unit: int, saved: object, lever: object) -> PlanItem:
+    """A run's item: ``saved`` before the run, ``lever`` while it ran."""
+    return PlanItem(setting=setting, unit=unit, from_value=saved, to_value=lever)  # type: ignore[arg-type]
+
+
+def reading(**units: dict[SettingKey, object]) -> SystemState:
+    """Two units reading back the given settings (``u1=...``, ``u2=...``)."""
+    state = SystemState.empty(2, 0)
+    for name, settings in units.items():
+        state.inverters[int(name[1:])].settings.update(settings)  # type: ignore[arg-type]
+    return state
+
+
+def test_a_landed_lever_is_put_back_to_the_value_saved_before_its_run() -> None:
+    late = LateLevers()
+    late.add([item(CURRENT, 1, 80.0, 20.0), item(CURRENT, 2, 80.0, 20.0)], 0.0, WATCH_S)
+    assert late.landed(reading(u1={CURRENT: 80.0}, u2={CURRENT: 80.0}), ()) == []
+    assert late.landed(reading(u1={CURRENT: 20.0}, u2={CURRENT: 80.0}), ()) == [
+        item(CURRENT, 1, 20.0, 80.0)
+    ]
+
+
+def test_a_lever_the_run_did_not_change_is_not_watched() -> None:
+    late = LateLevers()
+    late.add([item(CURRENT, 1, 80.0, 80.0)], 0.0, WATCH_S)
+    assert not late
+    assert late.settings() == frozenset()
+    assert late.export() is None
+
+
+def test_a_second_run_adds_its_levers_and_keeps_the_first_ones() -> None:
+    """The defect: the second run's end replaced the first run's watch."""
+    late = LateLevers()
+    late.add([item(CURRENT, 1, 80.0, 20.0)], 0.0, WATCH_S)
+    late.add(
+        [item(CHARGER, 1, ChargerPriority.SOLAR_FIRST, ChargerPriority.SOLAR_AND_UTILITY)],
+        300.0,
+        WATCH_S,
+    )
+    assert late.settings() == {CURRENT, CHARGER}
+    assert late.until == 1200.0  # the later of the two watches
+    assert late.landed(reading(u1={CURRENT: 20.0}), ()) == [item(CURRENT, 1, 20.0, 80.0)]
+
+
+def test_two_runs_that_set_one_setting_to_two_values_are_both_watched() -> None:
+    late = LateLevers()
+    late.add([item(STOP_SOC, 1, 90.0, 100.0)], 0.0, WATCH_S)
+    late.add([item(STOP_SOC, 1, 90.0, 95.0)], 60.0, WATCH_S)
+    assert late.landed(reading(u1={STOP_SOC: 100.0}), ()) == [item(STOP_SOC, 1, 100.0, 90.0)]
+    assert late.landed(reading(u1={STOP_SOC: 95.0}), ()) == [item(STOP_SOC, 1, 95.0, 90.0)]
+
+
+def test_the_watch_runs_out_and_an_expired_one_is_not_extended_by_the_next() -> None:
+    late = LateLevers()
+    late.add([item(CURRENT, 1, 80.0, 20.0)], 0.0, WATCH_S)
+    assert not late.expire(WATCH_S)
+    late.add([item(STOP_SOC, 1, 90.0, 100.0)], WATCH_S + 1, WATCH_S)
+    assert late.settings() == {STOP_SOC}  # the first run's watch had run out
+    assert late.expire(2 * WATCH_S + 2)
+    assert not late
+    assert late.settings() == frozenset()
+
+
+def test_a_setting_a_run_holds_now_is_its_own_not_a_late_one() -> None:
+    late = LateLevers()
+    late.add([item(CURRENT, 1, 80.0, 20.0)], 0.0, WATCH_S)
+    assert late.landed(reading(u1={CURRENT: 20.0}), [CURRENT]) == []
+
+
+def test_a_setting_the_owner_wrote_is_theirs() -> None:
+    late = LateLevers()
+    late.add([item(CURRENT, 1, 80.0, 20.0), item(STOP_SOC, 2, 90.0, 100.0)], 0.0, WATCH_S)
+    late.forget(CURRENT)
+    assert late.settings() == {STOP_SOC}
+
+
+def test_a_unit_that_does_not_report_the_setting_has_nothing_landed() -> None:
+    late = LateLevers()
+    late.add([item(CURRENT, 3, 80.0, 20.0)], 0.0, WATCH_S)  # a unit the state does not have
+    assert late.landed(reading(u1={CURRENT: 20.0}), ()) == []
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([CURRENT, STOP_SOC]),
+            st.integers(1, 2),
+            st.sampled_from([10.0, 20.0, 80.0, 90.0, 100.0]),
+            st.sampled_from([10.0, 20.0, 80.0, 90.0, 100.0]),
+        ),
+        max_size=8,
+    ),
+    st.floats(0, 1e6),
+    st.floats(0, 2000),
+)
+def test_a_stored_watch_resumes_as_it_was(
+    items: list[tuple[SettingKey, int, float, float]], now: float, later: float
+) -> None:
+    late = LateLevers()
+    late.add([item(*i) for i in items], now, WATCH_S)
+    stored = json.loads(json.dumps(late.export()))  # through JSON, as the store keeps it
+    resumed = LateLevers.resume(stored, now + later)
+    if not late or now + later >= late.until:
+        assert not resumed
+    else:
+        assert resumed == late
+
+
+def test_unreadable_stored_data_resumes_nothing() -> None:
+    for raw in (None, [], {"items": "x"}, {"until": True, "items": []}, {"until": 5, "items": [1]}):
+        assert not LateLevers.resume(raw, 0.0)
