@@ -9,11 +9,14 @@ random instead of the same ones every run.
 
 from __future__ import annotations
 
+import logging
 import os
-from typing import Any
+from typing import Any, Protocol
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+
+_LOGGER = logging.getLogger(__name__)
 
 type Op = tuple[str, Any]
 
@@ -39,3 +42,29 @@ def draw_scripts(ops: st.SearchStrategy[Op], explicit: list[list[Op]]) -> list[l
         collect = example(script)(collect)
     collect()
     return drawn
+
+
+class Case(Protocol):
+    """One script's system, as a matrix drives it."""
+
+    step: int
+
+    async def do(self, op: Op) -> None:
+        """Take one step of the script."""
+
+    def check(self) -> None:
+        """Assert the invariant after a step."""
+
+    async def converge(self) -> None:
+        """Clear every fault, let time pass, and assert that everything converged."""
+
+
+async def play(case: Case, index: int, script: list[Op]) -> None:
+    """Every step of ``script``, the invariant after each, then the convergence."""
+    for step, op in enumerate(script):
+        case.step = step
+        _LOGGER.info("script %d step %d: %s", index, step, op)
+        await case.do(op)
+        case.check()
+    case.step = len(script)
+    await case.converge()

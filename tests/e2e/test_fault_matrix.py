@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -47,7 +46,7 @@ from simulator import Command, Setting, build_twin
 from simulator.faults import NakRule
 from simulator.portal_params import GRID_CHARGE_OFF
 
-from .matrix import COUNT, Op, draw_scripts
+from .matrix import COUNT, Op, draw_scripts, play
 from .matrix_mqtt import (
     BREACH,
     CHARGE_TO,
@@ -61,8 +60,6 @@ from .matrix_mqtt import (
 )
 from .test_calibration_twin import close_mqtt_socket  # noqa: F401 - fixture
 from .twin_rig import Rig, StartRig, deadline_in, settle
-
-_LOGGER = logging.getLogger(__name__)
 
 type Levers = list[tuple[object, ...]]
 
@@ -333,14 +330,7 @@ async def test_the_promise_holds_under_interleaved_faults(
     assert len(scripts) >= len(DEFECT_SCRIPTS)
     for index, script in enumerate(scripts):
         async with system(profile, index) as rig:
-            case = Case(rig=rig, faults=faults, script=script)
-            for step, op in enumerate(script):
-                case.step = step
-                _LOGGER.info("script %d step %d: %s", index, step, op)
-                await case.do(op)
-                case.check()
-            case.step = len(script)
-            await case.converge()
+            await play(Case(rig=rig, faults=faults, script=script), index, script)
             if rig.entry.state is ConfigEntryState.LOADED:
                 await rig.unload()
         await hass.config_entries.async_remove(rig.entry.entry_id)

@@ -17,7 +17,6 @@ not shrunk.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
@@ -40,7 +39,7 @@ from simulator.portal_params import GRID_CHARGE_OFF
 from simulator.settings import AC_CHARGE_TO_FULL
 
 from .calibration_view import EVENT
-from .matrix import COUNT, Op, draw_scripts
+from .matrix import COUNT, Op, draw_scripts, play
 from .system import cloud_entry
 from .test_calibration_cloud import EVERYDAY, EVERYDAY_STOP_SOC, PASSWORD, SCAN_S, USERNAME
 from .test_calibration_cloud import CloudRig as BaseRig
@@ -48,7 +47,6 @@ from .twin_rig import deadline_in
 
 NOT_LOADED, SETUP_RETRY = ConfigEntryState.NOT_LOADED, ConfigEntryState.SETUP_RETRY
 
-_LOGGER = logging.getLogger(__name__)
 
 type Levers = list[tuple[object, ...]]
 
@@ -356,15 +354,8 @@ async def test_the_promise_holds_under_interleaved_faults_over_the_cloud(
     failures: list[str] = []
     for index, script in enumerate(scripts):
         async with station(index) as rig:
-            case = Case(rig=rig, script=script)
             try:
-                for step, op in enumerate(script):
-                    case.step = step
-                    _LOGGER.info("script %d step %d: %s", index, step, op)
-                    await case.do(op)
-                    case.check()
-                case.step = len(script)
-                await case.converge()
+                await play(Case(rig=rig, script=script), index, script)
             except AssertionError as err:
                 failures.append(f"script {index}: {str(err).splitlines()[0]}")
     assert not failures, "\n".join(failures)
