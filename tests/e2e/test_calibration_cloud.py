@@ -18,7 +18,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -72,6 +72,18 @@ EVERYDAY = [(OutputPriority.SBU, ChargerPriority.SOLAR_FIRST)] * 2
 GRID_CHARGE = [(OutputPriority.SUB, ChargerPriority.SOLAR_AND_UTILITY)] * 2
 
 
+def everyday_portal(twin: Twin) -> CloudApiServer:
+    """The simulated portal over ``twin`` (not started), its units stopping AC charge at 90 %."""
+    if all(inv.settings.ac_charge_soc_limit_pct == AC_CHARGE_TO_FULL for inv in twin.inverters):
+        twin.force_settings(ac_charge_soc_limit=EVERYDAY_STOP_SOC)
+    return CloudApiServer(twin, username=USERNAME, password=PASSWORD)
+
+
+def owner_entry(portal: CloudApiServer) -> MockConfigEntry:
+    """The owner's cloud entry for ``portal`` (polling every 60 s), not yet added."""
+    return cloud_entry(portal, username=USERNAME, password=PASSWORD, scan_interval=int(SCAN_S))
+
+
 @pytest.fixture
 async def portal(
     socket_enabled: None,
@@ -85,9 +97,7 @@ async def portal(
     own limits (``soc_capped``).
     """
     twin = build_twin(scenario, inverters=2, packs=6, seed=0, config=twin_config, **twin_options)
-    if all(inv.settings.ac_charge_soc_limit_pct == AC_CHARGE_TO_FULL for inv in twin.inverters):
-        twin.force_settings(ac_charge_soc_limit=EVERYDAY_STOP_SOC)
-    server = CloudApiServer(twin, username=USERNAME, password=PASSWORD)
+    server = everyday_portal(twin)
     await server.start()
     yield server
     await server.stop()
@@ -99,6 +109,21 @@ class CloudRig(CalibrationView):
 
     portal: CloudApiServer
     freezer: FrozenDateTimeFactory
+
+    @classmethod
+    def attach(
+        cls,
+        hass: HomeAssistant,
+        portal: CloudApiServer,
+        entry: MockConfigEntry,
+        freezer: FrozenDateTimeFactory,
+        storage: dict[str, Any],
+    ) -> Self:
+        """A rig on ``entry``, capturing the calibration's events from now on."""
+        events = async_capture_events(hass, EVENT)
+        return cls(
+            hass=hass, portal=portal, entry=entry, freezer=freezer, storage=storage, events=events
+        )
 
     @property
     def twin(self) -> Twin:
@@ -185,19 +210,12 @@ async def rig(
 ) -> AsyncIterator[CloudRig]:
     """The cloud entry set up against the portal (polling every 60 s)."""
     assert cloud_transport.READBACK_DELAYS == (0.0, 3.0, 10.0)  # production delays
-    entry = cloud_entry(portal, username=USERNAME, password=PASSWORD, scan_interval=int(SCAN_S))
+    entry = owner_entry(portal)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    rig = CloudRig(
-        hass=hass,
-        portal=portal,
-        entry=entry,
-        freezer=freezer,
-        storage=hass_storage,
-        events=async_capture_events(hass, EVENT),
-    )
+    rig = CloudRig.attach(hass, portal, entry, freezer, hass_storage)
     rig.watch_notifications()
     await rig.settle()
     yield rig

@@ -29,19 +29,20 @@ from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from hypothesis import strategies as st
-from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.eg4.const import DOMAIN
 from simulator import Command, Setting, build_twin
-from simulator.cloud_api import CloudApiServer
 from simulator.faults import NakRule
 from simulator.portal_params import GRID_CHARGE_OFF
-from simulator.settings import AC_CHARGE_TO_FULL
 
-from .calibration_view import EVENT
 from .matrix import COUNT, Op, draw_scripts, play
-from .system import cloud_entry
-from .test_calibration_cloud import EVERYDAY, EVERYDAY_STOP_SOC, PASSWORD, SCAN_S, USERNAME
+from .test_calibration_cloud import (
+    EVERYDAY,
+    EVERYDAY_STOP_SOC,
+    SCAN_S,
+    everyday_portal,
+    owner_entry,
+)
 from .test_calibration_cloud import CloudRig as BaseRig
 from .twin_rig import deadline_in
 
@@ -315,21 +316,11 @@ def station(
 
     @asynccontextmanager
     async def make(index: int) -> AsyncIterator[CloudRig]:
-        twin = build_twin(scenario, inverters=2, packs=6, seed=index)
-        if all(inv.settings.ac_charge_soc_limit_pct == AC_CHARGE_TO_FULL for inv in twin.inverters):
-            twin.force_settings(ac_charge_soc_limit=EVERYDAY_STOP_SOC)
-        portal = CloudApiServer(twin, username=USERNAME, password=PASSWORD)
+        portal = everyday_portal(build_twin(scenario, inverters=2, packs=6, seed=index))
         await portal.start()
-        entry = cloud_entry(portal, username=USERNAME, password=PASSWORD, scan_interval=int(SCAN_S))
+        entry = owner_entry(portal)
         entry.add_to_hass(hass)
-        rig = CloudRig(
-            hass=hass,
-            portal=portal,
-            entry=entry,
-            freezer=freezer,
-            storage=hass_storage,
-            events=async_capture_events(hass, EVENT),
-        )
+        rig = CloudRig.attach(hass, portal, entry, freezer, hass_storage)
         try:
             assert await hass.config_entries.async_setup(entry.entry_id)
             await rig.step(SCAN_S)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from datetime import time
 from enum import StrEnum
 from typing import Any
 
 from ..model import ChargerPriority, OutputPriority, SettingKey, SettingValue
-from ..numbers import is_number
+from ..numbers import finite
 from ..settings import TIME_KEYS
 from .plan import PlanItem
 
@@ -45,9 +44,10 @@ def decode_value(key: SettingKey, raw: object) -> SettingValue:
 
 def as_float(raw: object, name: str) -> float:
     """A finite number from JSON."""
-    if not is_number(raw) or not math.isfinite(raw):
+    number = finite(raw)
+    if number is None:
         raise RunDataError(f"bad {name}: {raw!r}")
-    return float(raw)
+    return number
 
 
 def opt_float(raw: object, name: str) -> float | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from ..drift import DEFAULT_VOLTAGE_TOLERANCE
-from ..numbers import is_number
+from ..numbers import finite
 from ..refusal import RefusedError
 from ..safety import CELL_DELTA_CEILING_MV, Limits, known_fields
 from .plan import Method
@@ -72,9 +72,8 @@ class RunConfig:
             value = getattr(self, item.name)
             if item.name == "limits" or (item.name == "engage_timeout_s" and value is None):
                 continue
-            if not is_number(value):
-                raise RefusedError("limit_not_a_number", field=item.name, value=str(value))
-            if not math.isfinite(value) or value < 0:
+            number = finite(value)
+            if number is None or number < 0:
                 raise RefusedError("limit_not_a_number", field=item.name, value=str(value))
         if not isinstance(self.limits, Limits):
             raise RefusedError("limit_not_a_mapping", field="limits", value=str(self.limits))

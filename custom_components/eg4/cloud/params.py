@@ -12,14 +12,13 @@ is defined by schedules, so charger priority is not offered there.
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import time
 from enum import StrEnum
 from typing import Literal, NamedTuple
 
 from ..model import ChargerPriority, SettingKey, SettingValue
-from ..numbers import is_number
+from ..numbers import finite
 from ..settings import AC_CHARGE_WINDOWS
 from .models import is_gridboss_model
 from .parse import flag, number
@@ -151,11 +150,12 @@ def readback_window(key: SettingKey, family: ModelFamily = ModelFamily.HYBRID) -
 
 
 def _whole(value: float, key: SettingKey) -> str:
-    if not is_number(value) or not math.isfinite(value):
+    number = finite(value)
+    if number is None:
         raise TypeError(f"{key.value} needs a number")
-    if abs(value - round(value)) > 1e-6:
+    if abs(number - round(number)) > 1e-6:
         raise ValueError(f"{key.value} takes whole numbers only")
-    return str(round(value))
+    return str(round(number))
 
 
 def encode_write(

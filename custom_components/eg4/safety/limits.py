@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from ..drift import DEFAULT_VOLTAGE_TOLERANCE, EPSILON
-from ..numbers import is_number
+from ..numbers import finite
 from ..refusal import RefusedError
 
 # Hard ceilings from the field: the BMS protects at ~3.65 V per cell; nothing above 50 °C.
@@ -72,9 +72,7 @@ class Limits:
         """Refuse non-numbers, limits looser than the ceilings, and empty windows."""
         for item in fields(self):
             value = getattr(self, item.name)
-            if not is_number(value):
-                raise RefusedError("limit_not_a_number", field=item.name, value=str(value))
-            if not math.isfinite(value):
+            if finite(value) is None:
                 raise RefusedError("limit_not_a_number", field=item.name, value=str(value))
         _ceiling("cell_voltage_max", self.cell_voltage_max, CELL_VOLTAGE_CEILING)
         _floor("cell_voltage_max", self.cell_voltage_max, CELL_VOLTAGE_FLOOR)

@@ -8,12 +8,11 @@ these helpers name every *safety* reading older than the bound.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from typing import NamedTuple
 
 from ..model import DeviceState, PackState, SystemState
-from ..numbers import is_number
+from ..numbers import finite
 
 TEMPERATURE_PREFIX = "temperature_"
 # A pack's readings the pre-flight and the live monitor judge it on, besides every
@@ -30,11 +29,8 @@ def is_safety_reading(key: str) -> bool:
 
 def temperatures(pack: PackState) -> list[float]:
     """Every temperature the pack reports (°C), including the derived maximum."""
-    out: list[float] = []
-    for key, value in pack.metrics.items():
-        if key.startswith(TEMPERATURE_PREFIX) and is_number(value) and math.isfinite(value):
-            out.append(float(value))
-    return out
+    readings = (finite(v) for k, v in pack.metrics.items() if k.startswith(TEMPERATURE_PREFIX))
+    return [t for t in readings if t is not None]
 
 
 def protection_label(pack: PackState) -> str | None:
