@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
@@ -29,6 +30,14 @@ from .test_calibration_actions import (  # noqa: F401 - fixtures
 )
 
 SETTING = "max_charge_current"
+
+
+@pytest.fixture(autouse=True)
+def midday(freezer: FrozenDateTimeFactory) -> None:
+    """Every test starts at 12:00 in the tests' time zone (US/Pacific), before the bench is
+    built: an hour of writes started late in the evening would cross midnight, where the day's
+    count starts again."""
+    freezer.move_to("2026-12-07T20:00:00+00:00")
 
 
 async def owner_write(bench: Bench, value: float) -> None:
