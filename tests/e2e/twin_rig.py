@@ -256,5 +256,10 @@ def rig_starter(
 
 
 def deadline_in(hours: float) -> str:
-    """A deadline for ``eg4.charge_to`` as the action's form sends it."""
-    return (dt_util.now() + timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S")
+    """A deadline ``hours`` from now for ``eg4.charge_to``, as the action's form sends it.
+
+    Local wall time, worked out from UTC: a local datetime plus a timedelta moves the wall
+    clock, which is an hour more or less than ``hours`` across a daylight-saving change.
+    """
+    at = dt_util.as_local(dt_util.utcnow() + timedelta(hours=hours))
+    return at.strftime("%Y-%m-%d %H:%M:%S")

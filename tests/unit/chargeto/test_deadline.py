@@ -1,0 +1,75 @@
+"""``eg4.charge_to``'s deadline: a date and time, or the next occurrence of a time of day.
+
+The action's form sends local wall time. What counts is the moment it names, so these check the
+seconds since the epoch, including on the two days a year the wall clock jumps (US/Pacific:
+2027-03-14 02:00 PST -> 03:00 PDT, 2027-11-07 02:00 PDT -> 01:00 PST).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+from freezegun import freeze_time
+from homeassistant.util import dt as dt_util
+
+from custom_components.eg4.services import deadline_timestamp
+
+PACIFIC = ZoneInfo("US/Pacific")
+
+
+@pytest.fixture(autouse=True)
+def pacific() -> Iterator[None]:
+    """Home Assistant's time zone is US/Pacific for these tests."""
+    before = dt_util.get_default_time_zone()
+    dt_util.set_default_time_zone(PACIFIC)
+    yield
+    dt_util.set_default_time_zone(before)
+
+
+def utc(text: str) -> float:
+    """Seconds since the epoch of a UTC time written ``YYYY-MM-DD HH:MM``."""
+    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=UTC).timestamp()
+
+
+@pytest.mark.parametrize(
+    ("now_utc", "at", "expected_utc"),
+    [
+        # 09:00 PST: 17:00 is today, 06:00 tomorrow, and the time it is now tomorrow too
+        ("2026-12-07 17:00", time(17, 0), "2026-12-08 01:00"),
+        ("2026-12-07 17:00", time(6, 0), "2026-12-08 14:00"),
+        ("2026-12-07 17:00", time(9, 0), "2026-12-08 17:00"),
+        # 01:00 PST on the spring-forward day: 06:00 PDT is four hours away, not five
+        ("2027-03-14 09:00", time(6, 0), "2027-03-14 13:00"),
+        # 22:00 PST the evening before: 06:00 tomorrow is PDT (seven hours away, not eight)
+        ("2027-03-14 06:00", time(6, 0), "2027-03-14 13:00"),
+        # 00:30 PDT on the fall-back day: 06:00 PST is six and a half hours away
+        ("2027-11-07 07:30", time(6, 0), "2027-11-07 14:00"),
+        # 23:00 PDT the evening before: 06:00 tomorrow is PST (eight hours away, not seven)
+        ("2027-11-07 06:00", time(6, 0), "2027-11-07 14:00"),
+    ],
+)
+def test_a_time_of_day_is_its_next_occurrence(now_utc: str, at: time, expected_utc: str) -> None:
+    """Local wall time, the next time it comes round, across a daylight-saving change too."""
+    with freeze_time(now_utc):
+        assert deadline_timestamp(at) == utc(expected_utc)
+
+
+def test_a_date_and_time_without_a_zone_is_local() -> None:
+    """What the form sends (no zone) is Home Assistant's local time, summer or winter."""
+    for text, expected in (
+        ("2027-01-10 06:00:00", "2027-01-10 14:00"),
+        ("2027-07-10 06:00:00", "2027-07-10 13:00"),
+    ):
+        naive = dt_util.parse_datetime(text)  # as the action's schema (cv.datetime) reads it
+        assert naive is not None
+        assert naive.tzinfo is None
+        assert deadline_timestamp(naive) == utc(expected)
+
+
+def test_a_date_and_time_with_a_zone_keeps_it() -> None:
+    """A deadline that names its zone means that moment, whatever Home Assistant's zone."""
+    tokyo = datetime(2027, 1, 10, 6, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    assert deadline_timestamp(tokyo) == utc("2027-01-09 21:00")
