@@ -175,16 +175,37 @@ async def _async_cancel(call: ServiceCall) -> ServiceResponse:
 
 
 def deadline_timestamp(value: datetime | time) -> float:
-    """The deadline in seconds since the epoch: a time of day is its next occurrence."""
+    """The deadline in seconds since the epoch.
+
+    A date and time without a zone, and a time of day, are Home Assistant's local wall time; a
+    time of day is its next occurrence. Wall time the clock passes twice (the night it falls
+    back) is the occurrence still to come; wall time it skips (the night it springs forward) is
+    taken with the offset before the change, an hour later on the clock.
+    """
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return dt_util.as_utc(value).timestamp()
+    zone = dt_util.get_default_time_zone()
+    now = dt_util.utcnow().timestamp()
     if isinstance(value, datetime):
-        return dt_util.as_utc(
-            value if value.tzinfo else value.replace(tzinfo=dt_util.get_default_time_zone())
-        ).timestamp()
-    now = dt_util.now()
-    at = now.replace(hour=value.hour, minute=value.minute, second=value.second, microsecond=0)
-    if at <= now:
-        at += timedelta(days=1)
-    return at.timestamp()
+        return _next_moment(now, [value.replace(tzinfo=zone)])
+    today = dt_util.now().date()
+    wall = value.replace(microsecond=0, tzinfo=None)
+    return _next_moment(
+        now, [datetime.combine(today + timedelta(days=n), wall, tzinfo=zone) for n in (0, 1)]
+    )
+
+
+def _next_moment(now: float, walls: list[datetime]) -> float:
+    """The first moment after ``now`` that one of ``walls`` names; the last when none is."""
+    moments: list[float] = []
+    for wall in walls:
+        first, second = wall.replace(fold=0), wall.replace(fold=1)
+        moments.append(first.timestamp())
+        offsets = first.utcoffset(), second.utcoffset()
+        if offsets[0] is not None and offsets[1] is not None and offsets[1] < offsets[0]:
+            moments.append(second.timestamp())  # passed twice (not skipped): both are that time
+    later = [moment for moment in moments if moment > now]
+    return min(later) if later else max(moments)
 
 
 async def _async_charge_to(call: ServiceCall) -> ServiceResponse:

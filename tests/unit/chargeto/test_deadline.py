@@ -73,3 +73,30 @@ def test_a_date_and_time_with_a_zone_keeps_it() -> None:
     """A deadline that names its zone means that moment, whatever Home Assistant's zone."""
     tokyo = datetime(2027, 1, 10, 6, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
     assert deadline_timestamp(tokyo) == utc("2027-01-09 21:00")
+
+
+@pytest.mark.parametrize(
+    ("now_utc", "expected_utc"),
+    [
+        # 01:40 PDT, the first pass through 01:00-02:00: 01:10 comes again, as PST, in 30 min
+        ("2027-11-07 08:40", "2027-11-07 09:10"),
+        # 00:50 PDT: the first 01:10 is still to come
+        ("2027-11-07 07:50", "2027-11-07 08:10"),
+    ],
+)
+def test_a_repeated_hour_means_the_time_still_to_come(now_utc: str, expected_utc: str) -> None:
+    """On the fall-back night 01:10 happens twice: a deadline is the next one, not a past one."""
+    naive = dt_util.parse_datetime("2027-11-07 01:10:00")
+    assert naive is not None
+    with freeze_time(now_utc):
+        assert deadline_timestamp(naive) == utc(expected_utc)
+        assert deadline_timestamp(time(1, 10)) == utc(expected_utc)
+
+
+def test_a_time_the_clock_skips_is_an_hour_later() -> None:
+    """02:30 does not exist on the spring-forward day: it is taken as 03:30 PDT, never 01:30."""
+    naive = dt_util.parse_datetime("2027-03-14 02:30:00")
+    assert naive is not None
+    with freeze_time("2027-03-14 09:00"):  # 01:00 PST
+        assert deadline_timestamp(naive) == utc("2027-03-14 10:30")
+        assert deadline_timestamp(time(2, 30)) == utc("2027-03-14 10:30")
