@@ -142,7 +142,9 @@ class Writer:
         if allowed_at is None:
             return
         wait = max(0.0, allowed_at - self._now())
-        at = dt_util.as_local(dt_util.utcnow()) + timedelta(seconds=wait)
+        # the moment on the local clock (a local time plus a timedelta moves the wall clock,
+        # an hour off across a daylight-saving change)
+        at = dt_util.as_local(dt_util.utcnow() + timedelta(seconds=wait))
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="write_budget_exceeded",
