@@ -199,11 +199,10 @@ def _next_moment(now: float, walls: list[datetime]) -> float:
     """The first moment after ``now`` that one of ``walls`` names; the last when none is."""
     moments: list[float] = []
     for wall in walls:
-        first, second = wall.replace(fold=0), wall.replace(fold=1)
-        moments.append(first.timestamp())
-        offsets = first.utcoffset(), second.utcoffset()
-        if offsets[0] is not None and offsets[1] is not None and offsets[1] < offsets[0]:
-            moments.append(second.timestamp())  # passed twice (not skipped): both are that time
+        first, second = wall.replace(fold=0).timestamp(), wall.replace(fold=1).timestamp()
+        # the second reading is later only for a time the clock passes twice; for a time it
+        # skips it is earlier (the offset after the change), and is not taken
+        moments.extend((first, second) if second > first else (first,))
     later = [moment for moment in moments if moment > now]
     return min(later) if later else max(moments)
 

@@ -27,9 +27,7 @@ from .test_calibration_cloud import (  # noqa: F401 - the fixtures
 )
 from .twin_rig import deadline_in
 
-# The outcome depends on the local date or wall clock: scripts/test runs these again at
-# the hours that test it (just before midnight, both daylight-saving changes).
-pytestmark = pytest.mark.wall_clock
+pytestmark = pytest.mark.wall_clock  # run again near midnight and DST changes (scripts/test)
 
 
 @pytest.fixture

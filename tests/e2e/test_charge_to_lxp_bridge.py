@@ -42,9 +42,7 @@ LXP = ProfileSpec(
     inverter_topics={},
 )
 
-# The outcome depends on the local date or wall clock: scripts/test runs these again at
-# the hours that test it (just before midnight, both daylight-saving changes).
-pytestmark = pytest.mark.wall_clock
+pytestmark = pytest.mark.wall_clock  # run again near midnight and DST changes (scripts/test)
 
 
 @pytest.fixture

@@ -24,9 +24,7 @@ from .calibration_view import assert_lever_changed_notified, panel
 from .system import PROFILES
 from .twin_rig import STEP_S, Rig, StartRig, deadline_in
 
-# The outcome depends on the local date or wall clock: scripts/test runs these again at
-# the hours that test it (just before midnight, both daylight-saving changes).
-pytestmark = pytest.mark.wall_clock
+pytestmark = pytest.mark.wall_clock  # run again near midnight and DST changes (scripts/test)
 
 EVERYDAY = [(OutputPriority.SBU, ChargerPriority.SOLAR_FIRST)] * 2
 CHARGING = [(OutputPriority.SUB, ChargerPriority.SOLAR_AND_UTILITY)] * 2

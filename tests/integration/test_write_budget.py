@@ -28,9 +28,7 @@ from .test_calibration_actions import (  # noqa: F401 - fixtures
     scenario,
 )
 
-# The outcome depends on the local date or wall clock: scripts/test runs these again at
-# the hours that test it (just before midnight, both daylight-saving changes).
-pytestmark = pytest.mark.wall_clock
+pytestmark = pytest.mark.wall_clock  # run again near midnight and DST changes (scripts/test)
 
 SETTING = "max_charge_current"
 
