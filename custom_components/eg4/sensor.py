@@ -117,6 +117,7 @@ def _temperature(key: str, *, on: bool = True) -> Eg4SensorEntityDescription:
         device_class=SensorDeviceClass.TEMPERATURE,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        suggested_display_precision=1,  # half degrees; HA 2025.4 has no default for the class
         entity_registry_enabled_default=on,
     )
 
@@ -253,6 +254,7 @@ PACK_SENSORS: tuple[Eg4SensorEntityDescription, ...] = (
         key="cycles",
         translation_key="cycles",
         state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=0,  # a count: "201", not "201.0"
         entity_category=EntityCategory.DIAGNOSTIC,
     ),
 )

@@ -264,3 +264,22 @@ def projection(
 def _plain(value: Any) -> Any:
     """Enum members as their plain values, so the snapshot does not depend on reprs."""
     return value.value if isinstance(value, Enum) else value
+
+
+def float_tails(hass: HomeAssistant, entry: MockConfigEntry) -> list[str]:
+    """The entry's measurements that show a fraction without a display precision."""
+    registry = er.async_get(hass)
+    tails = []
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        state = hass.states.get(entity.entity_id)
+        if entity.domain != "sensor" or state is None or "." not in state.state:
+            continue
+        if ATTR_STATE_CLASS not in state.attributes:  # a text such as a firmware version
+            continue
+        try:
+            float(state.state)
+        except ValueError:
+            continue
+        if "suggested_display_precision" not in entity.options.get("sensor", {}):
+            tails.append(f"{entity.entity_id} = {state.state}")
+    return tails

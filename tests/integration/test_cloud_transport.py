@@ -47,7 +47,7 @@ from custom_components.eg4.transport import cloud as cloud_transport
 from simulator import OutputPriority, Setting, build_twin
 from simulator import cloud_payloads as bodies
 from simulator.cloud_api import CloudApiServer
-from tests.integration.conftest import entries_on
+from tests.integration.conftest import entries_on, float_tails
 
 USERNAME = "solar@example.com"
 PASSWORD = "correct horse battery staple"  # noqa: S105 - test credentials
@@ -388,6 +388,13 @@ async def test_entities_show_what_the_portal_reports(
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
     assert len(devices) == 1 + 2 + 6
     assert STATE_UNAVAILABLE not in eg4_states(hass, entry).values()
+
+
+async def test_numbers_have_a_display_precision(
+    hass: HomeAssistant, loaded: MockConfigEntry
+) -> None:
+    """No dashboard shows a float's tail, whatever the portal's decimals."""
+    assert float_tails(hass, loaded) == []
 
 
 @pytest.mark.parametrize("model", ["12000XP"])

@@ -27,7 +27,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.eg4.const import DOMAIN
 
-from .conftest import fire, projection, setup_entry
+from .conftest import fire, float_tails, projection, setup_entry
 
 PM = "sensor.eg4_lvx6048"
 PM_TOPIC = "homeassistant/sensor"
@@ -459,6 +459,27 @@ async def test_measured_currents_show_tenths(
         entry = registry.async_get(entity_id)
         assert entry is not None, entity_id
         assert entry.options["sensor"]["suggested_display_precision"] == 1, entity_id
+
+
+async def test_powermon_numbers_have_a_display_precision(
+    hass: HomeAssistant, powermon_loaded: MockConfigEntry
+) -> None:
+    """No dashboard shows a float's tail ("201.0 cycles", "27.200000001 °C")."""
+    assert float_tails(hass, powermon_loaded) == []
+
+
+async def test_solar_assistant_numbers_have_a_display_precision(
+    hass: HomeAssistant, solar_assistant_loaded: MockConfigEntry
+) -> None:
+    """No dashboard shows a float's tail: a pack's cycle count reads "201", not "201.0"."""
+    assert float_tails(hass, solar_assistant_loaded) == []
+
+
+async def test_lxp_bridge_numbers_have_a_display_precision(
+    hass: HomeAssistant, lxp_bridge_loaded: MockConfigEntry
+) -> None:
+    """No dashboard shows a float's tail."""
+    assert float_tails(hass, lxp_bridge_loaded) == []
 
 
 # ---- Solar Assistant -------------------------------------------------------------------
