@@ -2,18 +2,23 @@
 
 The action's form sends local wall time. What counts is the moment it names, so these check the
 seconds since the epoch, including on the two days a year the wall clock jumps (US/Pacific:
-2027-03-14 02:00 PST -> 03:00 PDT, 2027-11-07 02:00 PDT -> 01:00 PST).
+2027-03-14 02:00 PST -> 03:00 PDT, 2027-11-07 02:00 PDT -> 01:00 PST), and, as properties,
+in zones whose clocks jump in every way there is, at any moment of 2026-2028.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, time
+from contextlib import contextmanager
+from datetime import UTC, datetime, time, timedelta
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 import pytest
 from freezegun import freeze_time
 from homeassistant.util import dt as dt_util
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from custom_components.eg4.services import deadline_timestamp
 
@@ -100,3 +105,107 @@ def test_a_time_the_clock_skips_is_an_hour_later() -> None:
     with freeze_time("2027-03-14 09:00"):  # 01:00 PST
         assert deadline_timestamp(naive) == utc("2027-03-14 10:30")
         assert deadline_timestamp(time(2, 30)) == utc("2027-03-14 10:30")
+
+
+# ---- every zone's changes: a property test --------------------------------------------------
+
+# Zones whose clocks jump in the ways there are: an hour at 02:00 (US, Europe at 01:00 UTC),
+# half an hour (Lord Howe), at midnight (Santiago, Havana), at a 45-minute offset (Chatham),
+# the southern summer, and none (Kolkata).
+ZONES = [
+    "US/Pacific",
+    "Europe/London",
+    "Australia/Lord_Howe",
+    "America/Santiago",
+    "America/Havana",
+    "Pacific/Chatham",
+    "Asia/Kolkata",
+]
+FIRST, LAST = datetime(2026, 1, 1, tzinfo=UTC), datetime(2028, 12, 31, tzinfo=UTC)
+
+
+def transitions(zone: ZoneInfo) -> list[float]:
+    """The moments (seconds since the epoch) the zone's offset changes in 2026-2028."""
+    found, step = [], 3600.0
+    moment = FIRST.timestamp()
+    offset = datetime.fromtimestamp(moment, zone).utcoffset()
+    while moment < LAST.timestamp():
+        moment += step
+        now = datetime.fromtimestamp(moment, zone).utcoffset()
+        if now != offset:
+            found.append(moment)
+            offset = now
+    return found
+
+
+TRANSITIONS = {name: transitions(ZoneInfo(name)) for name in ZONES}
+
+
+@contextmanager
+def at_moment(zone: ZoneInfo, now: float) -> Iterator[None]:
+    """Home Assistant's zone is ``zone`` and its clock reads ``now`` (faster than freezegun
+    for hundreds of examples)."""
+    dt_util.set_default_time_zone(zone)
+    utc_now = datetime.fromtimestamp(now, UTC)
+    with (
+        patch.object(dt_util, "utcnow", return_value=utc_now),
+        patch.object(dt_util, "now", return_value=utc_now.astimezone(zone)),
+    ):
+        yield
+
+
+@st.composite
+def moments(draw: st.DrawFn) -> tuple[str, float]:
+    """A zone and a moment: anywhere in 2026-2028, or within a day and a half of a change."""
+    name = draw(st.sampled_from(ZONES))
+    near = TRANSITIONS[name]
+    if near and draw(st.booleans()):
+        moment = draw(st.sampled_from(near)) + draw(st.integers(-36 * 3600, 36 * 3600))
+    else:
+        moment = draw(st.integers(int(FIRST.timestamp()), int(LAST.timestamp())))
+    return name, float(moment)
+
+
+def occurrences(zone: ZoneInfo, wall: datetime) -> list[float]:
+    """Every moment whose local wall time is ``wall``; for a time the clock skips, the reading
+    with the offset before the change (what the action promises for it)."""
+    readings = [wall.replace(tzinfo=zone, fold=fold).timestamp() for fold in (0, 1)]
+    real = {r for r in readings if datetime.fromtimestamp(r, zone).replace(tzinfo=None) == wall}
+    return sorted(real) if real else [readings[0]]
+
+
+@settings(max_examples=400, deadline=None)
+@given(moments(), st.times().map(lambda t: t.replace(microsecond=0)))
+def test_a_time_of_day_is_always_the_next_moment_with_that_wall_time(
+    zone_and_now: tuple[str, float], at: time
+) -> None:
+    """In any zone, at any moment: the deadline is the first moment still to come whose wall
+    time is the one asked for (a skipped time: the moment the promise names)."""
+    name, now = zone_and_now
+    zone = ZoneInfo(name)
+    today = datetime.fromtimestamp(now, zone).date()
+    expected = min(
+        moment
+        for day in (today, today + timedelta(days=1))
+        for moment in occurrences(zone, datetime.combine(day, at))
+        if moment > now
+    )
+    with at_moment(zone, now):
+        assert deadline_timestamp(at) == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(moments(), st.integers(0, 2 * 86400).map(lambda s: timedelta(seconds=s)))
+def test_a_date_and_time_is_the_moment_with_that_wall_time(
+    zone_and_now: tuple[str, float], ahead: timedelta
+) -> None:
+    """In any zone: a local date and time is the moment with that wall time; when the clock
+    passes it twice, the one still to come."""
+    name, now = zone_and_now
+    zone = ZoneInfo(name)
+    wall = (datetime.fromtimestamp(now, zone) + ahead).replace(tzinfo=None, microsecond=0)
+    found = occurrences(zone, wall)
+    later = [moment for moment in found if moment > now]
+    expected = min(later) if later else max(found)
+    with at_moment(zone, now):
+        assert deadline_timestamp(wall) == expected
