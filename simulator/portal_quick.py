@@ -4,7 +4,9 @@
 grid whatever the unit's priorities, until ``minute`` minutes have passed on the twin's clock
 (the portal's default when none is sent) or ``quickCharge/stop``. ``quickDischarge/start`` opens
 a quick discharge: the bank carries the loads and exports, until ``quickDischarge/stop``. One
-task at a time per unit (a second is refused); a stop with no task open is acknowledged.
+task at a time per unit (a second is refused); a stop with no task open is acknowledged. A NAK
+rule without a setting (``twin.faults``) refuses a start or a stop, as it does a stored
+parameter's write.
 ``quickCharge/getStatusInfo`` reports both, as the real portal's fields.
 """
 
@@ -15,6 +17,7 @@ from typing import Any
 
 from .inverter import QuickTask
 from .portal_params import ParamStore
+from .settings import Command
 from .twin import Twin
 
 DEFAULT_MINUTES = 60  # the portal's default quick charge when no ``minute`` is sent
@@ -42,6 +45,11 @@ class QuickTasks:
         task, start = PATHS[path]
         inverter = self.twin.inverter(unit)
         request = f"{path.rsplit('/', 2)[-2]}/{path.rsplit('/', 1)[-1]}"
+        # NAK rules without a setting refuse these too (the task stays as it is)
+        nak = self.twin.faults.naks([unit], {unit: inverter.settings}, Command(())).get(unit)
+        if nak is not None:
+            self.params.journal(unit, request, nak)
+            return REFUSED
         if not start:
             if inverter.quick is task:
                 inverter.quick, inverter.quick_until_s = None, None

@@ -28,6 +28,7 @@ from custom_components.eg4.cloud import (
 from custom_components.eg4.model import ChargerPriority, SettingKey
 from simulator import OutputPriority, Setting, Twin, build_twin
 from simulator.cloud_api import CloudApiServer
+from simulator.inverter import QuickTask
 from simulator.portal_energy import KINDS, EnergyMeter
 
 RUNTIME = "/WManage/api/inverter/getInverterRuntime"
@@ -665,3 +666,25 @@ async def test_quick_tasks_run_on_the_twin_and_end_by_themselves(
     assert bad["success"] is False
     journal = [e.request for e in twin.journal if e.source == "cloud"]
     assert "quickCharge/start 30" in journal
+
+
+async def test_quick_tasks_take_nak_rules_and_are_journaled(
+    portal: Portal, server: CloudApiServer, twin: Twin
+) -> None:
+    """A NAK rule without a setting refuses a quick start and a quick stop (a portal that
+    refuses every command refuses these too); the task is left as it was."""
+    first, _second = server.serials
+    await portal.login()
+    start = "/WManage/web/config/quickDischarge/start"
+    stop = "/WManage/web/config/quickDischarge/stop"
+    twin.faults.nak_next(1, unit=1)
+    assert (await portal.call(start, inverterSn=first, clientType="WEB"))["success"] is False
+    assert twin.inverter(1).quick is None
+    assert (await portal.call(start, inverterSn=first, clientType="WEB"))["success"] is True
+    twin.faults.nak_next(1)
+    assert (await portal.call(stop, inverterSn=first, clientType="WEB"))["success"] is False
+    assert twin.inverter(1).quick is QuickTask.DISCHARGE
+    assert (await portal.call(stop, inverterSn=first, clientType="WEB"))["success"] is True
+    assert twin.inverter(1).quick is None
+    refused = [e for e in twin.journal if e.source == "cloud" and not e.accepted]
+    assert [e.request for e in refused] == ["quickDischarge/start", "quickDischarge/stop"]
