@@ -126,6 +126,13 @@ class FaultInjector:
             rule.consume()
         return out
 
+    def nak_command(self, unit: int, settings: InverterSettings) -> str | None:
+        """Why a NAK rule refuses a command on ``unit`` that sets no setting; None: accepted.
+
+        Such a command is a stored parameter's write, a quick task, a window; the rule is used.
+        """
+        return self.naks([unit], {unit: settings}, Command(())).get(unit)
+
     def delay_for(self, units: Sequence[int], command: Command) -> dict[int, float]:
         """Delay (s) per accepted unit; consumes the matching rules."""
         out = dict.fromkeys(units, 0.0)

@@ -233,8 +233,7 @@ class ParamStore:
 
     def _settle(self, unit: int, request: str, apply: Callable[[], str | None]) -> str | None:
         """A stored write: NAK rules without a setting first, then ``apply``'s own check."""
-        settings = {unit: self.twin.inverter(unit).settings}
-        reason = self.twin.faults.naks([unit], settings, Command(())).get(unit) or apply()
+        reason = self.twin.faults.nak_command(unit, self.twin.inverter(unit).settings) or apply()
         self.journal(unit, request, reason)
         return None if reason is None else REJECTED
 
@@ -284,8 +283,7 @@ class ParamStore:
 
     def _write_stored(self, unit: int, name: str, text: str, request: str) -> str | None:
         """A parameter kept here: NAK rules without a setting apply, then its range."""
-        settings = {unit: self.twin.inverter(unit).settings}
-        nak = self.twin.faults.naks([unit], settings, Command(())).get(unit)
+        nak = self.twin.faults.nak_command(unit, self.twin.inverter(unit).settings)
         if nak is not None:
             self.journal(unit, request, nak)
             return REJECTED

@@ -17,7 +17,6 @@ from typing import Any
 
 from .inverter import QuickTask
 from .portal_params import ParamStore
-from .settings import Command
 from .twin import Twin
 
 DEFAULT_MINUTES = 60  # the portal's default quick charge when no ``minute`` is sent
@@ -46,7 +45,7 @@ class QuickTasks:
         inverter = self.twin.inverter(unit)
         request = f"{path.rsplit('/', 2)[-2]}/{path.rsplit('/', 1)[-1]}"
         # NAK rules without a setting refuse these too (the task stays as it is)
-        nak = self.twin.faults.naks([unit], {unit: inverter.settings}, Command(())).get(unit)
+        nak = self.twin.faults.nak_command(unit, inverter.settings)
         if nak is not None:
             self.params.journal(unit, request, nak)
             return REFUSED

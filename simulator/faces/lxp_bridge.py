@@ -95,7 +95,7 @@ from ..bms import Protection
 from ..inverter import Inverter, UnitMode
 from ..portal_energy import EnergyMeter
 from ..portal_models import CurrentRule
-from ..settings import Command, Setting
+from ..settings import Setting
 from ..twin import Twin
 from .base import Message
 from .lxp_forced import FORCED_DISCHARGE_BIT, ForcedDischarge
@@ -507,8 +507,7 @@ class LxpBridgeFace:
 
     def _nak(self, unit: int) -> str | None:
         """A NAK rule without a setting (``faults.nak_next``, a refusing bridge) for ``unit``."""
-        settings = {unit: self.twin.inverter(unit).settings}
-        return self.twin.faults.naks([unit], settings, Command(())).get(unit)
+        return self.twin.faults.nak_command(unit, self.twin.inverter(unit).settings)
 
     def _forced_window(
         self,
