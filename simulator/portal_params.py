@@ -283,18 +283,16 @@ class ParamStore:
 
     def _write_stored(self, unit: int, name: str, text: str, request: str) -> str | None:
         """A parameter kept here: NAK rules without a setting apply, then its range."""
-        nak = self.twin.faults.nak_command(unit, self.twin.inverter(unit).settings)
-        if nak is not None:
-            self.journal(unit, request, nak)
-            return REJECTED
-        _, low, high = STORED[name]
-        number = _parse(text, integer=True)
-        if number is None or not low <= number <= high:
-            self.journal(unit, request, f"{name} {text} is outside {low}..{high}")
-            return REJECTED
-        self._unit_store(unit)[name] = int(number)
-        self.journal(unit, request, None)
-        return None
+
+        def store() -> str | None:
+            _, low, high = STORED[name]
+            number = _parse(text, integer=True)
+            if number is None or not low <= number <= high:
+                return f"{name} {text} is outside {low}..{high}"
+            self._unit_store(unit)[name] = int(number)
+            return None
+
+        return self._settle(unit, request, store)
 
     def journal(
         self, unit: int, request: str, reason: str | None, *, apply_at_s: float | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
+from functools import cache
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
@@ -124,8 +125,11 @@ ZONES = [
 FIRST, LAST = datetime(2026, 1, 1, tzinfo=UTC), datetime(2028, 12, 31, tzinfo=UTC)
 
 
-def transitions(zone: ZoneInfo) -> list[float]:
-    """The moments (seconds since the epoch) the zone's offset changes in 2026-2028."""
+@cache
+def transitions(name: str) -> list[float]:
+    """The moments (seconds since the epoch) the zone's offset changes in 2026-2028 (found
+    hour by hour when first drawn, not when the module is collected)."""
+    zone = ZoneInfo(name)
     found, step = [], 3600.0
     moment = FIRST.timestamp()
     offset = datetime.fromtimestamp(moment, zone).utcoffset()
@@ -136,9 +140,6 @@ def transitions(zone: ZoneInfo) -> list[float]:
             found.append(moment)
             offset = now
     return found
-
-
-TRANSITIONS = {name: transitions(ZoneInfo(name)) for name in ZONES}
 
 
 @contextmanager
@@ -158,7 +159,7 @@ def at_moment(zone: ZoneInfo, now: float) -> Iterator[None]:
 def moments(draw: st.DrawFn) -> tuple[str, float]:
     """A zone and a moment: anywhere in 2026-2028, or within a day and a half of a change."""
     name = draw(st.sampled_from(ZONES))
-    near = TRANSITIONS[name]
+    near = transitions(name)
     if near and draw(st.booleans()):
         moment = draw(st.sampled_from(near)) + draw(st.integers(-36 * 3600, 36 * 3600))
     else:
