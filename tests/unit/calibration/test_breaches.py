@@ -61,12 +61,13 @@ def test_over_temperature(key: str, value: float, breach: bool) -> None:
         assert found[0].value == f"{value:g} °C"
 
 
-def test_under_temperature() -> None:
+@pytest.mark.parametrize(("value", "breach"), [(0.0, False), (-0.1, True), (-0.5, True)])
+def test_under_temperature(value: float, breach: bool) -> None:
+    """Below 0 °C aborts; exactly 0 °C does not (the README: 'below 0 °C')."""
     state = bank()
-    update(state, T0, temperature_2={1: -0.5})
-    assert breaches(state, now=NOW) == [
-        Breach(BreachReason.UNDER_TEMPERATURE, "pack_1", "-0.5 °C", "0 °C")
-    ]
+    update(state, T0, temperature_2={1: value})
+    expected = Breach(BreachReason.UNDER_TEMPERATURE, "pack_1", f"{value:g} °C", "0 °C")
+    assert breaches(state, now=NOW) == ([expected] if breach else [])
 
 
 def test_protection() -> None:

@@ -8,7 +8,7 @@ floor it still refuses, and below 0 °C a charge is never allowed.
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from custom_components.eg4.safety import (
@@ -119,6 +119,9 @@ def test_a_stricter_charge_window_moves_the_refusal_up_not_the_warning() -> None
 @given(
     temps=st.lists(st.floats(min_value=-20, max_value=44, allow_nan=False), min_size=1, max_size=6)
 )
+@example(temps=[5.0])  # the window's lower edge: charged, and derated
+@example(temps=[4.99, 20.0])
+@example(temps=[20.0])  # the curve's top: no warning
 def test_never_a_charge_below_the_floor_and_a_warning_exactly_in_between(
     temps: list[float],
 ) -> None:

@@ -235,6 +235,27 @@ def test_temperature_window_edges(temperature: float, ok: bool) -> None:
     assert (run(state) == []) is ok
 
 
+@pytest.mark.parametrize(("cell", "ok"), [(3.60, True), (3.601, False)])
+def test_cell_voltage_edge(cell: float, ok: bool) -> None:
+    """At the abort limit is allowed (the live monitor aborts only above it)."""
+    state = bank(cell_voltage_max=cell, cell_voltage_min=cell - 0.01)
+    assert [f.check for f in run(state)] == ([] if ok else [Check.CELL_VOLTAGE_HIGH])
+
+
+@pytest.mark.parametrize(
+    ("voltages", "ok"),
+    [
+        # 50.4 - 50.3 is 0.10000000000000142 in floats: still the 0.1 V that agrees.
+        ([50.3, 50.4], True),
+        ([50.3, 50.41], False),
+    ],
+)
+def test_pack_voltage_spread_edge(voltages: list[float], ok: bool) -> None:
+    state = bank(2)
+    update(state, T0, voltage=voltages)
+    assert [f.check for f in run(state)] == ([] if ok else [Check.PACK_VOLTAGE_IMBALANCE])
+
+
 @pytest.mark.parametrize(("delta_mv", "ok"), [(50.0, True), (50.5, False)])
 def test_cell_delta_edge(delta_mv: float, ok: bool) -> None:
     state = bank(cell_voltage_delta=delta_mv)
