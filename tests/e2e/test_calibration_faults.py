@@ -243,3 +243,32 @@ async def test_stopping_during_the_engage_sends_no_further_lever(
     assert rig.priorities() == EVERYDAY
     assert all(charger is ChargerPriority.SOLAR_FIRST for _, charger in rig.priorities())
     assert rig.supervisor.last["reason"] == "interrupted"
+
+
+# ---- 6: a defect while judging an update --------------------------------------------------
+
+
+@pytest.mark.parametrize("profile", ["powermon_lvx"])
+async def test_a_defect_while_judging_stops_the_run_and_reverts(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Judging an update raises (a defect in the decisions, here the bulk phase's absorption
+    test): the run does not go on blind. It stops with reason ``error`` on that update, the
+    levers are put back and confirmed, and the log says why."""
+    await start_and_engage(rig)
+    with patch(
+        "custom_components.eg4.calibration.machine.absorbing",
+        side_effect=ZeroDivisionError("float division by zero"),
+    ):
+        await rig.advance(STEP_S)
+        assert rig.phase == "reverting"
+        await rig.drive(lambda: rig.supervisor.run is None, limit_s=900, what="the revert")
+    assert rig.supervisor.last["reason"] == "error"
+    assert rig.supervisor.last["outcome"] == "aborted"
+    assert "ZeroDivisionError: float division by zero" in rig.supervisor.last["detail"]
+    assert rig.priorities() == EVERYDAY
+    assert rig.twin.grid_charge_a == 0
+    assert revert_issue(rig) is None
+    assert "judging an update failed" in caplog.text
+    notes = [n["message"] for key, n in rig.notifications.items() if key.startswith(DOMAIN)]
+    assert notes, rig.notifications

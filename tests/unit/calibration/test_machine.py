@@ -558,6 +558,28 @@ def test_cancel_reverts_from_every_supervised_phase(where: str) -> None:
     assert rig.run.cancel(rig.now) == []
 
 
+@pytest.mark.parametrize("where", list(REACH))
+def test_a_fault_while_judging_stops_and_reverts_from_every_supervised_phase(where: str) -> None:
+    """The supervisor calls ``fault`` when judging an update raised: the run stops rather
+    than go on blind, with the error in its detail; once reverting or ended, nothing more."""
+    rig = Rig()
+    REACH[where](rig)
+    assert rig.run.fault(rig.now, "ZeroDivisionError: float division by zero") == reverting(
+        rig, StopReason.ERROR
+    )
+    assert rig.run.detail == "ZeroDivisionError: float division by zero"
+    assert rig.run.fault(rig.now, "again") == []  # already reverting
+    rig.run.revert_confirmed(rig.now + 5, rig.restored())
+    assert rig.run.outcome is Outcome.ABORTED
+    assert rig.run.fault(rig.now, "after the end") == []
+
+
+def test_a_fault_before_the_start_changes_nothing() -> None:
+    rig = Rig()
+    assert rig.run.fault(T0, "ValueError: early") == []
+    assert rig.run.phase is Phase.PREFLIGHT
+
+
 def test_solar_cancel_finishes_without_a_revert() -> None:
     rig = Rig(Method.SOLAR).bulk()
     assert rig.run.cancel(rig.now) == [
