@@ -25,6 +25,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ..drift import EPSILON
 from .config import RunConfig
 from .observe import BankView, PackView
 
@@ -46,11 +47,6 @@ class PackTally:
     at_ceiling: tuple[int, ...] = ()
     cut_off: tuple[int, ...] = ()
     behind: tuple[int, ...] = ()
-
-    @property
-    def complete(self) -> bool:
-        """True when there are packs and every one re-anchored."""
-        return bool(self.reanchored) and not (self.at_ceiling or self.cut_off or self.behind)
 
     def to_dict(self) -> dict[str, list[int]]:
         """JSON-ready form, one list of pack numbers per status."""
@@ -170,8 +166,28 @@ def terminated(
         view.pack_count > 0
         and not unterminated(view, config, full=full, cut_off=cut_off)
         and view.voltage_spread is not None
-        and view.voltage_spread < config.reanchor_voltage_spread
+        # "Within" as the README, the drift check and the pre-flight read it: 0.1 V apart agree.
+        and view.voltage_spread <= config.reanchor_voltage_spread + EPSILON
     )
+
+
+def holding(
+    view: BankView, config: RunConfig, *, full: AbstractSet[int], cut_off: AbstractSet[int]
+) -> str:
+    """What keeps the bank from being re-anchored, for a run's detail.
+
+    Each pack not terminated, and the pack voltages when they do not agree:
+    ``pack_2: behind (93 %, 1 A, 10 mV); pack voltages 0.15 V apart (at most 0.1 V)``.
+    """
+    parts = [describe(unterminated(view, config, full=full, cut_off=cut_off))]
+    if view.voltage_spread is None:
+        parts.append("pack voltages unknown")
+    elif view.voltage_spread > config.reanchor_voltage_spread + EPSILON:
+        parts.append(
+            f"pack voltages {view.voltage_spread:.2f} V apart"
+            f" (at most {config.reanchor_voltage_spread:g} V)"
+        )
+    return "; ".join(part for part in parts if part)
 
 
 def describe(packs: Mapping[int, str]) -> str:

@@ -18,7 +18,7 @@ from ..model import SettingKey, SettingValue, SystemState
 from ..safety import breaches
 from .actions import Action, ApplyPlan, EnterPhase, Finish, StartRevert
 from .config import RunConfig
-from .judge import absorbing, describe, tapered, terminated, unterminated, witness
+from .judge import absorbing, describe, holding, tapered, terminated, unterminated, witness
 from .levers import LeverChange, describe_changes, watch_levers
 from .observe import BankView, observe
 from .plan import Method, PlanItem, restore_mismatches
@@ -123,7 +123,8 @@ class CalibrationRun(RunRecord):
         if now - self.started_at >= self.config.max_duration_s:
             detail = _fmt(round(now - self.started_at), "s")
             if self.phase in (Phase.ABSORPTION, Phase.VERIFYING):
-                detail += f"; {describe(self._unterminated(view))}"
+                held = holding(view, self.config, full=self.packs_full, cut_off=self.packs_cut_off)
+                detail += f"; {held}"
             return self._stop(StopReason.MAX_DURATION, now, detail)
         return self._advance(view, now)
 

@@ -381,7 +381,7 @@ def test_full_success() -> None:
     "spoil",
     [
         {"soc": [100.0, 100.0, 100.0, 98.9]},  # one pack not re-anchored
-        {"voltage": [55.6, 55.6, 55.6, 55.7]},  # spread 0.1 V: not < 0.1
+        {"voltage": [55.6, 55.6, 55.6, 55.72]},  # spread 0.12 V: more than 0.1 V apart
         {"soc": [100.0, 100.0, 100.0, None]},  # unknown SoC counts as not re-anchored
     ],
 )

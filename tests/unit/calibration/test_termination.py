@@ -268,8 +268,38 @@ def test_a_full_charge_reanchors_every_pack() -> None:
     rig = Rig()
     rig.verified()
     assert rig.run.packs == PackTally(reanchored=(1, 2, 3, 4))
-    assert rig.run.packs.complete
     assert rig.run.summary()["packs_reanchored"] == [1, 2, 3, 4]
+
+
+# ---- the pack voltages must agree: within 0.1 V, as the README says ---------------------------
+
+
+def test_pack_voltages_one_tenth_of_a_volt_apart_agree() -> None:
+    """A bridge that reports 0.1 V steps shows agreeing packs 0 or 0.1 V apart: 55.5 and 55.6
+    (0.10000000000000142 in floats) is within the 0.1 V the README promises, the drift check
+    and the pre-flight allow, so the run succeeds."""
+    rig = Rig()
+    rig.verifying()
+    actions = rig.hold(
+        rig.run.config.verify_hold_s + 60, **{**ANCHORED, "voltage": [55.6, 55.5, 55.6, 55.5]}
+    )
+    assert rig.run.verified
+    assert actions == reverting(rig, StopReason.COMPLETED)
+    assert rig.run.packs == PackTally(reanchored=(1, 2, 3, 4))
+
+
+def test_pack_voltages_further_apart_hold_the_run_and_are_named_at_its_end() -> None:
+    """Every pack terminated, the voltages 0.12 V apart: the run holds, and when the maximum
+    duration ends it, its detail says what held it (not an empty list of packs)."""
+    rig = Rig(config=RunConfig(max_duration_s=4 * 3600))
+    rig.verifying()
+    apart = {**ANCHORED, "voltage": [55.62, 55.5, 55.6, 55.5]}
+    rig.hold(rig.run.config.verify_hold_s + 60, **apart)
+    assert rig.run.phase is Phase.VERIFYING
+    assert rig.run.reanchor_since is None
+    until_stopped(rig, apart, limit_s=4 * 3600)
+    assert rig.run.reason is StopReason.MAX_DURATION
+    assert rig.run.detail == "14420 s; pack voltages 0.12 V apart (at most 0.1 V)"
 
 
 # ---- property: success proves every condition ------------------------------------------------
