@@ -226,6 +226,31 @@ def test_a_pause_shorter_than_the_engage_timeout_is_no_stop() -> None:
     assert rig.run.phase is Phase.BULK
 
 
+def test_the_stall_edges_the_engage_current_and_exactly_the_engage_timeout() -> None:
+    """A bank charging at exactly the engage current (5 A) is charging; a stall lasting
+    exactly the engage timeout is not yet a stop, one more second is."""
+    rig = Rig().bulk()
+    assert rig.hold(1200, **{**BULK, "current": 1.25}) == []  # 4 x 1.25 A = 5 A
+    assert rig.run.stalled_since is None
+    stalled = {**BULK, "current": 0.0}
+    rig.tick(60, **stalled)
+    since = rig.run.stalled_since
+    assert since is not None
+    assert rig.tick(rig.run.config.engage_timeout_s, **stalled) == []
+    assert rig.now - since == rig.run.config.engage_timeout_s
+    assert rig.tick(1, **stalled) == reverting(rig, StopReason.CHARGE_STOPPED)
+
+
+def test_a_message_without_cell_readings_keeps_the_highest_cell_seen() -> None:
+    """The result's highest cell is the highest of the run, not the last message's."""
+    rig = Rig().absorption()
+    assert rig.run.max_cell_voltage == 3.47
+    for pack in rig.state.packs.values():
+        del pack.metrics["cell_voltage_max"]
+    rig.run.on_update(rig.state, rig.now + 1)
+    assert rig.run.max_cell_voltage == 3.47
+
+
 def test_the_solar_method_waits_through_a_cloud() -> None:
     rig = Rig(method=Method.SOLAR)
     rig.run.start(rig.now)
