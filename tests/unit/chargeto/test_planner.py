@@ -125,6 +125,18 @@ def test_solar_first_without_a_grid_share_never_holds_the_sun_back() -> None:
     assert plan.per_unit_a == 57.0
 
 
+def test_solar_first_with_a_little_sun_keeps_the_current_the_target_needs() -> None:
+    """Sun below what the plan needs (2 x 500 W, 18.7 A, against 2 x 16 A): the plan's current
+    stays; only sun above it raises the current (never hold the sun back), never lowers it."""
+    state = bank()
+    needed = plan_charge(state, request(80, 4), HYBRID, now=T0).per_unit_a
+    for inverter in state.inverters.values():
+        inverter.metrics.update({"pv_power": 500.0, "output_power": 0.0})
+    plan = plan_charge(state, request(80, 4, ChargeMethod.SOLAR_FIRST), HYBRID, now=T0)
+    assert plan.sun_a < needed * 2
+    assert plan.per_unit_a == needed
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     soc=st.floats(min_value=5, max_value=95),
