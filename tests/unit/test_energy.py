@@ -202,6 +202,14 @@ def test_a_restored_integrator_starts_a_new_chain() -> None:
             },
             (1000.0, 0.0),
         ),
+        (  # powermon's PI18 while discharging: the discharge current is energy out
+            {
+                "battery_voltage": 50.0,
+                "battery_charge_current": 0.0,
+                "battery_discharge_current": 12.0,
+            },
+            (0.0, 600.0),
+        ),
         ({"battery_voltage": 50.0}, (None, None)),
     ],
 )
