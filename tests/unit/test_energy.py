@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from custom_components.eg4.energy import (
@@ -142,6 +142,8 @@ SAMPLES = st.lists(
 
 
 @given(SAMPLES)
+@example([(0.0, 1000.0), (MAX_GAP_S, 1000.0)])  # exactly 5 minutes apart: still integrated
+@example([(0.0, 1000.0), (MAX_GAP_S + 0.001, 1000.0)])
 def test_the_integral_is_the_left_sum_over_gaps_within_the_limit(
     samples: list[tuple[float, float | None]],
 ) -> None:
@@ -247,6 +249,14 @@ def test_what_a_powermon_unit_can_integrate() -> None:
         EnergyKind.BATTERY_DISCHARGE,
         EnergyKind.LOAD,
     ]  # PI18 measures no grid power: no grid energies are invented
+
+
+def test_a_reported_battery_power_alone_is_enough_to_integrate() -> None:
+    """A bridge that reports the battery's power (``battery_flow``) needs no voltage."""
+    assert [k for k in EnergyKind if can_integrate(k, frozenset({"battery_flow"}))] == [
+        EnergyKind.BATTERY_CHARGE,
+        EnergyKind.BATTERY_DISCHARGE,
+    ]
 
 
 # ---- the group ------------------------------------------------------------------------------
