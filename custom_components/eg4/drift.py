@@ -68,6 +68,15 @@ def number(metrics: Mapping[str, MetricValue], key: str) -> float | None:
     return finite(metrics.get(key))
 
 
+def exceeds(value: float, limit: float) -> bool:
+    """True when ``value`` is above ``limit`` by more than float noise (``EPSILON``).
+
+    One reading of every tolerance: a spread of exactly the tolerance (55.6 - 55.5 is
+    0.10000000000000142 V) is within it.
+    """
+    return value > limit + EPSILON
+
+
 def spread(values: Iterable[float | None]) -> float | None:
     """Return max - min of the known values, or None when none is known."""
     known = [v for v in values if v is not None]
@@ -126,10 +135,10 @@ def analyze(
     outlier: int | None = None
     if not packs or missing:
         verdict = DriftVerdict.UNKNOWN
-    elif voltage_spread is not None and voltage_spread > voltage_tolerance + EPSILON:
+    elif voltage_spread is not None and exceeds(voltage_spread, voltage_tolerance):
         verdict = DriftVerdict.IMBALANCE
         outlier = _outlier({p.index: p.voltage for p in packs})
-    elif soc_spread is not None and soc_spread > soc_threshold + EPSILON:
+    elif soc_spread is not None and exceeds(soc_spread, soc_threshold):
         verdict = DriftVerdict.DRIFT
         outlier = _outlier({p.index: p.soc for p in packs})
     else:

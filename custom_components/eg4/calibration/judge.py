@@ -25,7 +25,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..drift import EPSILON
+from ..drift import exceeds
 from .config import RunConfig
 from .observe import BankView, PackView
 
@@ -167,7 +167,7 @@ def terminated(
         and not unterminated(view, config, full=full, cut_off=cut_off)
         and view.voltage_spread is not None
         # "Within" as the README, the drift check and the pre-flight read it: 0.1 V apart agree.
-        and view.voltage_spread <= config.reanchor_voltage_spread + EPSILON
+        and not exceeds(view.voltage_spread, config.reanchor_voltage_spread)
     )
 
 
@@ -182,7 +182,7 @@ def holding(
     parts = [describe(unterminated(view, config, full=full, cut_off=cut_off))]
     if view.voltage_spread is None:
         parts.append("pack voltages unknown")
-    elif view.voltage_spread > config.reanchor_voltage_spread + EPSILON:
+    elif exceeds(view.voltage_spread, config.reanchor_voltage_spread):
         parts.append(
             f"pack voltages {view.voltage_spread:.2f} V apart"
             f" (at most {config.reanchor_voltage_spread:g} V)"

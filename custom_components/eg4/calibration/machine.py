@@ -124,7 +124,7 @@ class CalibrationRun(RunRecord):
             detail = _fmt(round(now - self.started_at), "s")
             if self.phase in (Phase.ABSORPTION, Phase.VERIFYING):
                 held = holding(view, self.config, full=self.packs_full, cut_off=self.packs_cut_off)
-                detail += f"; {held}"
+                detail += f"; {held}" if held else ""
             return self._stop(StopReason.MAX_DURATION, now, detail)
         return self._advance(view, now)
 

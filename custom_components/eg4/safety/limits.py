@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from ..drift import DEFAULT_VOLTAGE_TOLERANCE, EPSILON
+from ..drift import DEFAULT_VOLTAGE_TOLERANCE, EPSILON, exceeds
 from ..numbers import finite
 from ..refusal import RefusedError
 
@@ -126,7 +126,7 @@ class Limits:
 
 
 def _ceiling(name: str, value: float, ceiling: float) -> None:
-    if value > ceiling + EPSILON:
+    if exceeds(value, ceiling):
         raise RefusedError("limit_above_ceiling", field=name, value=fmt(value), limit=fmt(ceiling))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from ..drift import EPSILON, number, spread
+from ..drift import exceeds, number, spread
 from ..model import PackState, SettingKey, SystemState
 from ..settings import SettingDef
 from .checks import Check, CheckFailure, failure, joined
@@ -129,7 +129,7 @@ def _pack_checks(packs: list[PackState], limits: Limits) -> list[CheckFailure]:
         failures.append(failure(Check.CELL_DELTA_HIGH, deltas, limit=fmt(limits.cell_delta_max_mv)))
     voltages = {p.source: number(p.metrics, "voltage") for p in packs}
     voltage_spread = spread(voltages.values())
-    if voltage_spread is not None and voltage_spread > limits.voltage_spread_max + EPSILON:
+    if voltage_spread is not None and exceeds(voltage_spread, limits.voltage_spread_max):
         values = [f"{s}: {fmt(v)} V" for s, v in voltages.items() if v is not None]
         failures.append(
             failure(

@@ -327,6 +327,16 @@ def test_pack_voltages_further_apart_hold_the_run_and_are_named_at_its_end() -> 
     assert rig.run.detail == "14420 s; pack voltages 0.12 V apart (at most 0.1 V)"
 
 
+def test_a_run_ended_while_holding_a_reanchored_bank_has_nothing_to_name() -> None:
+    """The maximum duration ends the verification hold of a bank that is re-anchored: the
+    detail is the time alone, with no empty list after it."""
+    rig = Rig(config=RunConfig(max_duration_s=3600, verify_hold_s=3600))
+    rig.verifying()
+    until_stopped(rig, ANCHORED, limit_s=3600)
+    assert rig.run.reason is StopReason.MAX_DURATION
+    assert rig.run.detail == "3620 s"
+
+
 # ---- property: success proves every condition ------------------------------------------------
 
 PACK = st.fixed_dictionaries(
