@@ -165,10 +165,17 @@ def terminated(
     return (
         view.pack_count > 0
         and not unterminated(view, config, full=full, cut_off=cut_off)
-        and view.voltage_spread is not None
-        # "Within" as the README, the drift check and the pre-flight read it: 0.1 V apart agree.
-        and not exceeds(view.voltage_spread, config.reanchor_voltage_spread)
+        and _voltages_agree(view, config)
     )
+
+
+def _voltages_agree(view: BankView, config: RunConfig) -> bool:
+    """Every pack's voltage known and within ``reanchor_voltage_spread`` of the others.
+
+    "Within" as the README, the drift check and the pre-flight read it: 0.1 V apart agree.
+    """
+    spread = view.voltage_spread
+    return spread is not None and not exceeds(spread, config.reanchor_voltage_spread)
 
 
 def holding(
@@ -182,7 +189,7 @@ def holding(
     parts = [describe(unterminated(view, config, full=full, cut_off=cut_off))]
     if view.voltage_spread is None:
         parts.append("pack voltages unknown")
-    elif exceeds(view.voltage_spread, config.reanchor_voltage_spread):
+    elif not _voltages_agree(view, config):
         parts.append(
             f"pack voltages {view.voltage_spread:.2f} V apart"
             f" (at most {config.reanchor_voltage_spread:g} V)"
