@@ -220,9 +220,10 @@ def plan_charge(
     split = steps.grid_key is not None and sun > 0
     for value in steps.values():
         # Solar first with a grid share of its own: the sun unthrottled, the grid's share
-        # planned; otherwise one current for the bank, never below what the sun gives.
+        # planned; otherwise one current for the bank, never below what the sun gives. The
+        # units' highest charge current holds either back (the sun beyond it is not stored).
         per_unit, grid = (top, value) if split else (value, value)
-        bank = min(top, grid + sun / steps.units) if split else max(value, sun / steps.units)
+        bank = min(top, grid + sun / steps.units if split else max(value, sun / steps.units))
         current = min(bank * steps.units, bms)
         if time_at(current) <= left:
             break

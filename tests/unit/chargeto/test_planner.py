@@ -137,6 +137,25 @@ def test_solar_first_with_a_little_sun_keeps_the_current_the_target_needs() -> N
     assert plan.per_unit_a == needed
 
 
+def test_sun_beyond_the_highest_charge_current_is_not_planned_with() -> None:
+    """One hybrid unit with 15 kW to spare (281 A at 53.4 V) charges the bank at its highest
+    setting, 250 A: 60 -> 100 % of 600 Ah then takes 1.05 h, so a 1 h deadline is refused and a
+    2 h one finishes when 250 A says, not when 281 A would."""
+    hybrid_one = CurrentSteps.of(HYBRID_CHARGE_CURRENT, (SettingKey.MAX_CHARGE_CURRENT,), 1)
+    state = bank(inverters=1)
+    for inverter in state.inverters.values():
+        inverter.metrics.update({"pv_power": 15_000.0, "output_power": 0.0})
+    with pytest.raises(RefusedError) as err:
+        plan_charge(state, request(100, 1, ChargeMethod.SOLAR_FIRST), hybrid_one, now=T0)
+    assert err.value.translation_key == "charge_to_too_little_time"
+    assert err.value.translation_placeholders["available"] == "250"
+    plan = plan_charge(state, request(100, 2, ChargeMethod.SOLAR_FIRST), hybrid_one, now=T0)
+    assert plan.sun_a == pytest.approx(15_000 / 53.4)
+    assert (plan.per_unit_a, plan.current_a) == (250.0, 250.0)
+    assert plan.finish_at - T0 == pytest.approx(seconds(60, 100, 250.0))
+    assert seconds(60, 100, 250.0) > HOUR > seconds(60, 100, plan.sun_a)
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     soc=st.floats(min_value=5, max_value=95),
