@@ -101,6 +101,10 @@ class CurrentSteps:
         """The highest per-unit value."""
         return self.values()[-1]
 
+    def settings(self, per_unit: float, grid: float) -> dict[SettingKey, float]:
+        """Each charge-current setting's value per unit (the grid's share on its own key)."""
+        return {key: grid if key is self.grid_key else per_unit for key in self.keys}
+
 
 class CapacitySource(StrEnum):
     """Where the bank's capacity comes from."""
@@ -159,10 +163,7 @@ class ChargePlan:
 
     def values(self, steps: CurrentSteps) -> dict[SettingKey, float]:
         """The value of each of the family's charge-current settings, per unit."""
-        return {
-            key: self.grid_per_unit_a if key is steps.grid_key else self.per_unit_a
-            for key in steps.keys
-        }
+        return steps.settings(self.per_unit_a, self.grid_per_unit_a)
 
 
 def bank_soc(state: SystemState, family: PackFamily = LIFEPOWER4) -> float | None:

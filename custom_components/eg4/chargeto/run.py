@@ -194,9 +194,7 @@ class ChargeToRun(CalibrationRun):
             )
             return []
         self.schedule.append((float(now), bank, *held))
-        values = {
-            key: held[1] if key is self.steps.grid_key else held[0] for key in self.steps.keys
-        }
+        values = self.steps.settings(*held)
         self.plan = tuple(
             replace(item, to_value=values[item.setting]) if item.setting in values else item
             for item in self.plan

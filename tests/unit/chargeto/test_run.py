@@ -195,3 +195,72 @@ def test_well_ahead_a_lower_current_is_written() -> None:
     (apply,) = [a for a in actions if isinstance(a, ApplyPlan)]
     assert {i.to_value for i in apply.items} == {run.held_values[0]}
     assert run.held_values[0] <= 0.8 * 16
+
+
+# ---- solar first on the LVX6048 family: the charge current for the sun, the grid's share planned
+
+
+def sunny(soc: float, now: float, pv_w: float) -> SystemState:
+    """``charging`` with ``pv_w`` of PV on each unit and no load."""
+    state = charging(soc, now)
+    for inverter in state.inverters.values():
+        inverter.metrics.update({"pv_power": pv_w, "output_power": 0.0})
+    return state
+
+
+def solar_first_run(hours: float, pv_w: float) -> ChargeToRun:
+    """60 -> 80 % by ``hours`` with the sun's help, started and engaged."""
+    state = sunny(60, T0, pv_w)
+    request = ChargeRequest(
+        target_soc=80, deadline=T0 + hours * HOUR, method=ChargeMethod.SOLAR_FIRST
+    )
+    charge = plan_charge(state, request, STEPS, now=T0)
+    plan = build_plan(Method.GRID, state, {**charge.values(STEPS), **LEVERS})
+    run = ChargeToRun.create_charge(
+        run_id="sun",
+        request=request,
+        steps=STEPS,
+        charge_plan=charge,
+        plan=plan,
+        state=state,
+        now=T0,
+        config=RunConfig(),
+    )
+    run.start(T0)
+    engage(run, T0 + 60)
+    return run
+
+
+def test_solar_first_holds_a_grid_share_a_little_lower() -> None:
+    """2 x 60 A from the grid; 15 min later more sun would do with 2 x 50 A (17 % lower): held."""
+    run = solar_first_run(1.0, 250.0)
+    assert run.held_values == (80.0, 60.0)
+    assert run.on_update(sunny(65, T0 + 900, 750.0), T0 + 900) == []
+    assert run.held_values == (80.0, 60.0)
+    assert len(run.schedule) == 1
+
+
+@pytest.mark.parametrize(
+    ("hours", "first", "soc", "pv_w", "then"),
+    [(1.0, 60.0, 66, 1000.0, 40.0), (1.2, 50.0, 65, 500.0, 40.0)],
+    ids=["a third lower", "exactly 20 % lower"],
+)
+def test_solar_first_writes_a_grid_share_at_least_20_percent_lower_and_keeps_the_sun_free(
+    hours: float, first: float, soc: float, pv_w: float, then: float
+) -> None:
+    run = solar_first_run(hours, 250.0)
+    assert run.held_values == (80.0, first)
+    actions = run.on_update(sunny(soc, T0 + 900, pv_w), T0 + 900)
+    (apply,) = [a for a in actions if isinstance(a, ApplyPlan)]
+    assert {(i.setting, i.to_value) for i in apply.items} == {(KEYS[0], 80.0), (KEYS[1], then)}
+    assert run.held_values == (80.0, then)
+    # A restart keeps the two apart: the charge current for the sun, the grid's share planned.
+    again = load_run(run.to_dict())
+    assert isinstance(again, ChargeToRun)
+    assert again.held_values == (80.0, then)
+    assert again.summary()["schedule"][-1] == {
+        "from": T0 + 900,
+        "current_a": run.schedule[-1][1],
+        "per_unit_current_a": 80.0,
+        "grid_per_unit_current_a": then,
+    }
