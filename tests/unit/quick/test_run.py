@@ -68,7 +68,8 @@ def test_holds_for_its_duration_then_reverts_and_succeeds() -> None:
     engaged(run)
     assert run.ends_at == T0 + 5 + 30 * MINUTE
     assert run.on_update(idle(T0 + 29 * MINUTE, quick=1.0), T0 + 29 * MINUTE) == []
-    actions = run.on_update(idle(T0 + 31 * MINUTE, quick=1.0), T0 + 31 * MINUTE)
+    end = run.ends_at
+    actions = run.on_update(idle(end, quick=1.0), end)  # the update at its end stops it
     (revert,) = [a for a in actions if isinstance(a, StartRevert)]
     assert revert.reason is StopReason.COMPLETED
     assert [(i.unit, i.to_value) for i in revert.items] == [(2, 0.0), (1, 0.0)]
@@ -114,7 +115,10 @@ def test_the_task_ended_outside_eg4_is_the_owners() -> None:
 def test_writes_not_confirmed_in_time_stop_and_revert() -> None:
     run = new_run()
     run.start(T0)
-    late = T0 + run.config.engage_write_timeout_s + 1
+    limit = T0 + run.config.engage_write_timeout_s
+    assert run.on_update(idle(limit), limit) == []  # the whole 15 minutes are waited
+    assert run.phase is Phase.ENGAGING
+    late = limit + 1
     actions = run.on_update(idle(late), late)
     assert any(isinstance(a, StartRevert) for a in actions)
     assert run.reason is StopReason.ENGAGE_FAILED
