@@ -119,10 +119,22 @@ def test_a_stored_watch_resumes_as_it_was(
     late.add([item(*i) for i in items], now, WATCH_S)
     stored = json.loads(json.dumps(late.export()))  # through JSON, as the store keeps it
     resumed = LateLevers.resume(stored, now + later)
-    if not late or now + later >= late.until:
+    if not late or now + later > late.until:
         assert not resumed
     else:
         assert resumed == late
+
+
+def test_a_stored_watch_resumes_while_the_live_one_would_still_run() -> None:
+    """At its last instant the live watch still runs (``expire`` says no), so a reload then
+    resumes it; an instant later both have run out."""
+    late = LateLevers()
+    late.add([item(CURRENT, 1, 80.0, 20.0)], 0.0, WATCH_S)
+    stored = late.export()
+    assert not late.expire(WATCH_S)
+    assert LateLevers.resume(stored, WATCH_S) == late
+    assert not LateLevers.resume(stored, WATCH_S + 0.001)
+    assert late.expire(WATCH_S + 0.001)
 
 
 def test_unreadable_stored_data_resumes_nothing() -> None:

@@ -176,6 +176,27 @@ def test_decode_ignores_topics_that_are_not_ours(
     assert profile.decode(topic, "50") is None
 
 
+@pytest.mark.parametrize(
+    ("metric", "kind"),
+    [
+        ("pv_energy", EnergyKind.PV),
+        ("battery_energy_in", EnergyKind.BATTERY_CHARGE),
+        ("battery_energy_out", EnergyKind.BATTERY_DISCHARGE),
+        ("grid_energy_in", EnergyKind.GRID_IMPORT),
+        ("grid_energy_out", EnergyKind.GRID_EXPORT),
+        ("load_energy", EnergyKind.LOAD),
+    ],
+)
+def test_system_totals_ride_on_inverter_1_without_showing_it_reporting(
+    profile: SolarAssistantProfile, metric: str, kind: EnergyKind
+) -> None:
+    """The system's energy totals are carried on unit 1; they do not keep unit 1 fresh."""
+    total = single(profile.decode(f"{P}/total/{metric}/state", "1234.5"))
+    assert (total.source, total.key, total.value) == (inv(1), f"system_{kind}", 1234.5)
+    assert total.alive is False
+    assert single(profile.decode(f"{P}/inverter_1/pv_power/state", "1200")).alive is True
+
+
 def test_hyphenated_battery_metrics(profile: SolarAssistantProfile) -> None:
     hi = single(profile.decode(f"{P}/battery_1/cell_voltage_-_highest/state", "3.4"))
     assert hi.key == "cell_voltage_max"

@@ -90,7 +90,7 @@ class LateLevers:
         if not isinstance(raw, dict) or not isinstance(raw.get("items"), list):
             return cls()
         until = raw.get("until")
-        if not is_number(until) or until <= now:
+        if not is_number(until) or until < now:  # as ``expire``: the last instant still runs
             return cls()
         try:
             items = [decode_item(item) for item in raw["items"]]
