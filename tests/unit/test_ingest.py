@@ -162,6 +162,15 @@ def test_stale_source_is_revived_even_if_nothing_changed(state: SystemState) -> 
     assert state.packs[1].last_seen == 501.0
 
 
+def test_only_the_stale_source_that_reports_is_revived(state: SystemState) -> None:
+    apply_readings(state, [reading(PACK1, "soc", 80.0), reading(INV1, "pv_power", 1.0)], 0.0)
+    apply_readings(state, [reading(INV1, "pv_power", 1.0)], now=400.0)
+    assert mark_stale(state, now=500.0, timeout=180.0) == {PACK1}
+    change = apply_readings(state, [reading(INV1, "pv_power", 2.0)], now=501.0)
+    assert change.revived == set()  # inverter 1 was never stale
+    assert state.stale == {PACK1}
+
+
 def test_a_reading_carried_on_a_source_stores_its_value_but_does_not_keep_it_fresh(
     state: SystemState,
 ) -> None:
@@ -290,6 +299,8 @@ def test_delta_derived_from_max_minus_min(state: SystemState) -> None:
 def test_derived_delta_rounded_to_a_tenth_of_a_millivolt(state: SystemState) -> None:
     _pack_apply(state, ("cell_voltage_max", 3.3456), ("cell_voltage_min", 3.3001))
     assert state.packs[1].metrics["cell_voltage_delta"] == 45.5
+    _pack_apply(state, ("cell_voltage_max", 3.34567))  # 45.57 mV
+    assert state.packs[1].metrics["cell_voltage_delta"] == 45.6
 
 
 def test_derived_delta_unchanged_is_not_reported(state: SystemState) -> None:

@@ -198,3 +198,11 @@ def test_window_boundaries_are_written_by_time_and_read_by_register(
 )
 def test_a_boundary_that_is_no_time_of_day_is_not_read_back(params: dict[str, str]) -> None:
     assert SettingKey.AC_CHARGE_START_1 not in readback_from_params(params)
+
+
+@pytest.mark.parametrize(("hour", "minute"), [("00", "00"), ("23", "59"), ("0", "5")])
+def test_every_time_of_day_is_read_back_to_the_last_minute(hour: str, minute: str) -> None:
+    params = {"HOLD_AC_CHARGE_END_HOUR": hour, "HOLD_AC_CHARGE_END_MINUTE": minute}
+    assert readback_from_params(params) == {
+        SettingKey.AC_CHARGE_END_1: time(int(hour), int(minute))
+    }
