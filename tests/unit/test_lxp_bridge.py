@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from custom_components.eg4.energy import EnergyKind
 from custom_components.eg4.model import ChargerPriority, SettingKey, SourceId, SourceKind
 from custom_components.eg4.profiles.base import Command
 from custom_components.eg4.profiles.lxp_bridge import LxpBridgeProfile
@@ -316,6 +317,29 @@ def test_capabilities() -> None:
     assert caps.writable[SettingKey.MAX_CHARGE_CURRENT].maximum == 250  # type: ignore[union-attr]
     assert not caps.broadcast_writes
     assert caps.command_replies
+    assert caps.inverter_metrics == {
+        "battery_flow",
+        "battery_soc",
+        "battery_voltage",
+        "grid_power",
+        "grid_voltage",
+        "output_power",
+        "pv_power",
+        "temperature",
+        *EnergyKind,  # the unit's own day counters, all six
+    }
+    assert caps.pack_metrics == {
+        "bank_capacity",
+        "soc",
+        "voltage",
+        "current",
+        "cell_voltage_max",
+        "cell_voltage_min",
+        "cell_voltage_delta",
+        "temperature_cell_max",
+        "temperature_cell_min",
+        "temperature_max",
+    }
 
 
 @given(topic=st.text(max_size=60), payload=st.text(max_size=200))

@@ -37,6 +37,34 @@ def test_load_power_from_the_field_the_model_fills(name: str, load: float | None
     assert parse.runtime("x", fixture(name)).load_power == load
 
 
+@pytest.mark.parametrize(
+    ("to_user", "to_grid", "grid"),
+    [(312, 0, 312.0), (0, 215, -215.0), (0, 0, 0.0), (None, 215, None)],
+    ids=["importing", "exporting", "neither", "half-reported"],
+)
+def test_grid_power_is_positive_importing_and_negative_exporting(
+    to_user: int | None, to_grid: int, grid: float | None
+) -> None:
+    body = {"pToUser": to_user, "pToGrid": to_grid}
+    assert parse.runtime("x", body).grid_power == grid
+
+
+@pytest.mark.parametrize(
+    ("body", "power"),
+    [
+        ({"batPower": -800, "pCharge": 0, "pDisCharge": 750}, -800.0),  # batPower first
+        ({"pCharge": 1045, "pDisCharge": 0}, 1045.0),
+        ({"pCharge": 0, "pDisCharge": 900}, -900.0),
+        ({"pCharge": 1045}, None),  # half a pair says nothing
+    ],
+    ids=["bat-power-first", "charging", "discharging", "half-reported"],
+)
+def test_battery_power_from_bat_power_else_charge_less_discharge(
+    body: dict[str, int], power: float | None
+) -> None:
+    assert parse.runtime("x", {**body, "vBat": 530}).battery_power == power
+
+
 def test_a_quiet_house_reads_zero_not_unknown() -> None:
     body = {"consumptionPower": 0, "pinv": 0, "pToUser": 0, "prec": 0, "pToGrid": 0}
     assert parse.runtime("x", body).load_power == 0.0
