@@ -68,6 +68,14 @@ def test_battery_power_from_bat_power_else_charge_less_discharge(
 def test_a_quiet_house_reads_zero_not_unknown() -> None:
     body = {"consumptionPower": 0, "pinv": 0, "pToUser": 0, "prec": 0, "pToGrid": 0}
     assert parse.runtime("x", body).load_power == 0.0
+    # A load field at 0 and no balance to say otherwise: 0; no load field and no balance: unknown.
+    assert parse.runtime("x", {"consumptionPower": 0}).load_power == 0.0
+    assert parse.runtime("x", {"pinv": 500}).load_power is None
+
+
+def test_a_plant_is_known_by_its_plant_id_else_its_row_id() -> None:
+    rows = [{"plantId": 42017, "id": 1}, {"id": 42101}, {"name": "no id"}, {"plantId": "x"}]
+    assert [p.plant_id for p in parse.plant_list({"rows": rows})] == [42017, 42101]
 
 
 def test_bms_current_of_the_bank() -> None:
