@@ -120,3 +120,40 @@ def test_gridboss_recognised_by_its_model_text_too() -> None:
     assert InverterRef(serial="1", model="Grid Boss").is_gridboss
     assert InverterRef(serial="1", device_type=9).is_gridboss
     assert not InverterRef(serial="1", model="FlexBOSS21", device_type=6).is_gridboss
+
+
+def test_the_ac_balance_counts_each_flow_with_its_sign() -> None:
+    """Inverter output plus import, less what the rectifier takes and what is exported."""
+    body = {"pinv": 2000, "pToUser": 300, "prec": 500, "pToGrid": 100}
+    assert parse.runtime("x", body).load_power == 1700.0
+
+
+def test_the_bms_current_limits_are_in_hundredths_of_an_amp() -> None:
+    limits = parse.runtime("x", {"maxChgCurr": 20000, "maxDischgCurr": 15050})
+    assert (limits.bms_max_charge_current, limits.bms_max_discharge_current) == (200.0, 150.5)
+
+
+@pytest.mark.parametrize(
+    ("value", "read"),
+    [
+        *[(True, True), (1, True), (0, False), (0.0, False), ("true", True), (" FALSE ", False)],
+        *[(2, None), (-1, None), ("maybe", None), (None, None)],
+    ],
+)
+def test_a_flag_is_a_bool_from_json_bools_0_1_or_words(value: object, read: bool | None) -> None:
+    assert parse.flag(value) is read
+
+
+def test_an_inverter_is_named_by_its_app_model_text_else_its_device_type_text() -> None:
+    inverters = [
+        {"serialNum": "1111111111", "deviceTypeText4APP": "18KPV", "deviceTypeText": "x"},
+        {"serialNum": "2222222222", "deviceTypeText": "FlexBOSS21"},
+    ]
+    (plant,) = parse.account({"plants": [{"plantId": 1, "inverters": inverters}]}).plants
+    assert [i.model for i in plant.inverters] == ["18KPV", "FlexBOSS21"]
+
+
+@pytest.mark.parametrize(("bat_index", "index"), [(3, 3), (0, 0), (999, 999), (1000, 1), (-1, 1)])
+def test_a_pack_is_numbered_by_its_bat_index_else_its_place(bat_index: int, index: int) -> None:
+    rows = [{"batIndex": 0}, {"batIndex": bat_index}]
+    assert parse.battery("x", {"batteryArray": rows}).packs[1].index == index
