@@ -344,14 +344,12 @@ def _decode_inputs(unit: int, payload: str) -> DecodeResult:
     if not isinstance(data, dict):
         return Rejected("inverter:inputs")
     readings: list[Reading] = []
-    rejected = 0
     for raw_key, (kind, canonical, bounds) in INPUT_KEYS.items():
         if raw_key not in data:
             continue
         try:
             value = _number(_unwrap(raw_key, data[raw_key]), bounds)
-        except ValueError:
-            rejected += 1
+        except ValueError:  # this value only: the others still count
             continue
         readings.append(Reading(SourceId(kind, unit), canonical, value))
         if raw_key in PACK_COPIES:
