@@ -45,15 +45,23 @@ def charging(soc: float, now: float, current: float = 40.0) -> SystemState:
     return state
 
 
-def new_run(target: float = 80, hours: float = 4) -> ChargeToRun:
-    state = bank(settings=SETTINGS)
-    request = ChargeRequest(target_soc=target, deadline=T0 + hours * HOUR, method=ChargeMethod.GRID)
-    charge = plan_charge(state, request, STEPS, now=T0)
-    plan = build_plan(Method.GRID, state, {**charge.values(STEPS), **LEVERS})
+def new_run(
+    target: float = 80,
+    hours: float = 4,
+    *,
+    steps: CurrentSteps = STEPS,
+    method: ChargeMethod = ChargeMethod.GRID,
+    state: SystemState | None = None,
+) -> ChargeToRun:
+    """A charge to ``target`` by ``hours`` from ``state`` (the bank at 60 %), not yet started."""
+    state = bank(settings=SETTINGS) if state is None else state
+    request = ChargeRequest(target_soc=target, deadline=T0 + hours * HOUR, method=method)
+    charge = plan_charge(state, request, steps, now=T0)
+    plan = build_plan(Method.GRID, state, {**charge.values(steps), **LEVERS})
     return ChargeToRun.create_charge(
         run_id="abc",
         request=request,
-        steps=STEPS,
+        steps=steps,
         charge_plan=charge,
         plan=plan,
         state=state,
@@ -155,20 +163,7 @@ def test_a_restart_mid_charge_reverts_to_the_everyday_values() -> None:
 
 def hybrid_run() -> ChargeToRun:
     """60 -> 80 % in 4 h on the hybrid family's whole amps: 2 x 16 A."""
-    state = bank(settings=SETTINGS)
-    request = ChargeRequest(target_soc=80, deadline=T0 + 4 * HOUR, method=ChargeMethod.GRID)
-    charge = plan_charge(state, request, HYBRID, now=T0)
-    plan = build_plan(Method.GRID, state, {**charge.values(HYBRID), **LEVERS})
-    run = ChargeToRun.create_charge(
-        run_id="hyb",
-        request=request,
-        steps=HYBRID,
-        charge_plan=charge,
-        plan=plan,
-        state=state,
-        now=T0,
-        config=RunConfig(),
-    )
+    run = new_run(steps=HYBRID)
     run.start(T0)
     engage(run, T0 + 60)
     return run
@@ -210,22 +205,7 @@ def sunny(soc: float, now: float, pv_w: float) -> SystemState:
 
 def solar_first_run(hours: float, pv_w: float) -> ChargeToRun:
     """60 -> 80 % by ``hours`` with the sun's help, started and engaged."""
-    state = sunny(60, T0, pv_w)
-    request = ChargeRequest(
-        target_soc=80, deadline=T0 + hours * HOUR, method=ChargeMethod.SOLAR_FIRST
-    )
-    charge = plan_charge(state, request, STEPS, now=T0)
-    plan = build_plan(Method.GRID, state, {**charge.values(STEPS), **LEVERS})
-    run = ChargeToRun.create_charge(
-        run_id="sun",
-        request=request,
-        steps=STEPS,
-        charge_plan=charge,
-        plan=plan,
-        state=state,
-        now=T0,
-        config=RunConfig(),
-    )
+    run = new_run(80, hours, method=ChargeMethod.SOLAR_FIRST, state=sunny(60, T0, pv_w))
     run.start(T0)
     engage(run, T0 + 60)
     return run
