@@ -156,6 +156,7 @@ def _corrupt(path: list[Any], value: Any) -> dict[str, Any]:
         (["history", 0, "phase"], None),
         (["plan", 0, "unit"], 0),
         (["plan", 0, "unit"], True),
+        (["plan", 0, "unit"], "1"),
         (["plan", 0, "setting"], "colour"),
         (["plan", 0, "from"], "sometimes"),
         (["plan", 2, "to"], 3),
