@@ -18,6 +18,7 @@ from custom_components.eg4.profiles.base import (
     DEVICE_MODE_OPTIONS,
     DEVICE_MODES,
     LOAD_PERCENT,
+    MAX_VERSION,
     MILLIVOLT_DELTA,
     PERCENT,
     POWER,
@@ -32,6 +33,7 @@ from custom_components.eg4.profiles.base import (
     option_parser,
     parse_device_mode,
     parse_number,
+    parse_version,
 )
 from custom_components.eg4.profiles.common import (
     BATTERY_DIRECTIONS,
@@ -409,6 +411,27 @@ def test_device_mode_options_are_the_sorted_distinct_modes() -> None:
 )
 def test_parse_device_mode(payload: str, expected: str) -> None:
     assert parse_device_mode(payload) == expected
+
+
+def test_a_device_mode_is_read_up_to_64_characters() -> None:
+    words = "Line mode(" + "x" * 53 + ")"
+    assert (len(words), parse_device_mode(words)) == (64, "line")
+    with pytest.raises(ValueError, match="bad device mode"):
+        parse_device_mode(words[:-1] + "x)")
+
+
+# ---- parse_version ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("payload", ["FAAB-2122", " 05220\n", "2.17", "v" * MAX_VERSION])
+def test_a_version_is_the_device_s_own_short_printable_words(payload: str) -> None:
+    assert parse_version(payload) == payload.strip()
+
+
+@pytest.mark.parametrize("payload", ["", "   ", "v" * (MAX_VERSION + 1), "1.0\x00", "1\u200b.0"])
+def test_a_version_that_is_empty_long_or_unprintable_is_refused(payload: str) -> None:
+    with pytest.raises(ValueError, match="not a version"):
+        parse_version(payload)
 
 
 @pytest.mark.parametrize(
