@@ -196,7 +196,7 @@ def plan_charge(
     """The lowest current (on the family's steps) that reaches the target by the deadline.
 
     Raises RefusedError naming what is missing: the SoC, time, or current (the units' highest
-    setting, or the packs' allowance in the cold).
+    setting, or the packs' allowance in the cold when warm packs would make it in time).
     """
     target = request.target_soc
     est = estimate(state, {}, RunConfig(), family=family)
@@ -229,7 +229,9 @@ def plan_charge(
         if time_at(current) <= left:
             break
     else:
-        available = min(top * steps.units, bms)
+        # Blame the cold only when warm packs would make it at the units' highest setting.
+        cold = bms < top * steps.units and time_at(top * steps.units) <= left
+        available = bms if cold else top * steps.units
         figures = {
             "target": _pct(target),
             "soc": _pct(soc),
@@ -237,7 +239,7 @@ def plan_charge(
             "needed": f"{needed:.0f}",
             "available": f"{available:.0f}",
         }
-        if bms < top * steps.units:
+        if cold:
             coldest = "?" if est.coldest_c is None else f"{est.coldest_c:g}"
             raise RefusedError("charge_to_too_cold", **figures, coldest=coldest)
         raise RefusedError("charge_to_too_little_time", **figures)

@@ -102,6 +102,19 @@ def test_refusals_name_what_is_missing(
     assert placeholders.items() <= err.value.translation_placeholders.items()
 
 
+def test_cold_packs_are_not_blamed_when_warm_ones_would_not_make_it_either() -> None:
+    """At 6 C the BMSs allow 72 A, but 60 -> 100 % in 30 min is too fast even at 2 x 80 A.
+
+    Waiting for the batteries to warm would not help: the refusal is *too little time*, with
+    what the inverters' highest setting gives the bank.
+    """
+    cold = bank(temperature_1=6.0, temperature_2=6.0)
+    with pytest.raises(RefusedError) as err:
+        plan_charge(cold, request(100, 0.5), PI, now=T0)
+    assert err.value.translation_key == "charge_to_too_little_time"
+    assert err.value.translation_placeholders["available"] == "160"
+
+
 def test_solar_first_leaves_the_sun_free_and_plans_the_grid_share() -> None:
     """PI family: the charge current at its highest, the utility current covers the gap."""
     state = bank()
