@@ -27,6 +27,7 @@ from .test_calibration_twin import (  # noqa: F401 - fixtures
     FIRST_REVERT,
     close_mqtt_socket,
     complete_revert,
+    engage_then_fail_the_revert,
     rig,
     start_and_engage,
 )
@@ -103,6 +104,13 @@ async def test_unloading_mid_run_reverts_the_levers(hass: HomeAssistant, rig: Ri
     assert stored["last"]["reason"] == "interrupted"
     assert "unloaded" in stored["last"]["detail"]
     assert revert_issue(rig) is None
+    # The owner is told it was interrupted (not that a retry put things back after a failure),
+    # and automations see the run revert, then end.
+    assert rig.phases_fired()[-2:] == ["reverting", "aborted"]
+    assert rig.endings[-1].data["ending"] == "interrupted"
+    notification = rig.ending_notification
+    assert notification is not None
+    assert notification["title"] == f"{rig.entry.title}: calibration interrupted"
 
 
 async def test_disabling_mid_run_reverts_the_levers(hass: HomeAssistant, rig: Rig) -> None:
@@ -115,6 +123,29 @@ async def test_disabling_mid_run_reverts_the_levers(hass: HomeAssistant, rig: Ri
     await task
     assert rig.entry.state is ConfigEntryState.NOT_LOADED
     assert rig.priorities() == EVERYDAY
+
+
+@pytest.mark.parametrize("profile", ["powermon_lvx"])
+async def test_an_unload_that_confirms_a_failed_revert_closes_the_run(rig: Rig) -> None:
+    """The revert failed (the firmware refused SBU) and takes it now; the entry unloads.
+
+    The unload's revert is confirmed, so the run is closed as failed, the critical issue
+    goes, and the owner is told the settings are back: nothing is left for the next start.
+    """
+    rule = await engage_then_fail_the_revert(rig)
+    assert revert_issue(rig) is not None
+    rig.twin.faults.nak_rules.remove(rule)  # the firmware would take it now
+    await rig.unload()
+    assert rig.priorities() == EVERYDAY
+    stored = rig.stored
+    assert stored is not None
+    assert stored["run"] is None
+    assert stored["last"]["outcome"] == "failed"
+    assert revert_issue(rig) is None
+    assert f"{DOMAIN}_revert_{rig.entry.entry_id}" not in rig.notifications
+    notification = rig.ending_notification
+    assert notification is not None
+    assert notification["title"] == f"{rig.entry.title}: calibration settings restored"
 
 
 @pytest.mark.parametrize("profile", ["powermon_lvx"])
