@@ -79,6 +79,25 @@ async def test_a_lever_applied_late_is_undone(rig: Rig) -> None:
     assert rig.twin.grid_charge_a == 0
 
 
+@pytest.mark.parametrize("profile", ["powermon_lvx"])
+async def test_a_late_lever_that_cannot_be_undone_says_so_and_is_retried(rig: Rig) -> None:
+    """The late charger lever lands while the firmware refuses its everyday value: the owner
+    is told loudly (the critical issue), and the undo is tried again until the firmware
+    takes it; then the issue goes."""
+    rig.twin.faults.delay(90, count=1, setting=Setting.CHARGER_PRIORITY)
+    assert await rig.call("run_calibration") is not None
+    await run_for(rig, 80, step=5)
+    assert rig.supervisor.last["reason"] == "engage_failed"
+    refuse = rig.twin.faults.nak_setting(Setting.CHARGER_PRIORITY, count=None)
+    await run_for(rig, 240, step=5)  # it lands at 90 s; three attempts wait for read-backs
+    assert revert_issue(rig) is not None
+    assert rig.priorities()[0][1] is ChargerPriority.SOLAR_AND_UTILITY
+    rig.twin.faults.nak_rules.remove(refuse)  # the firmware would take it now
+    await run_for(rig, 300, step=5)
+    assert rig.priorities() == EVERYDAY
+    assert revert_issue(rig) is None
+
+
 # ---- 2: unloading or disabling the entry mid-run ------------------------------------------
 
 
