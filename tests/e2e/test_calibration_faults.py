@@ -89,8 +89,19 @@ async def test_a_late_lever_that_cannot_be_undone_says_so_and_is_retried(rig: Ri
     await run_for(rig, 80, step=5)
     assert rig.supervisor.last["reason"] == "engage_failed"
     refuse = rig.twin.faults.nak_setting(Setting.CHARGER_PRIORITY, count=None)
-    await run_for(rig, 240, step=5)  # it lands at 90 s; three attempts wait for read-backs
+
+    def sent() -> int:
+        return sum("charger_priority" in topic for topic, _ in rig.published())
+
+    before = sent()
+    # It lands at 90 s: one undo, three attempts, each waiting for its read-back (the reports
+    # meanwhile start no second undo), then the alarm.
+    for _ in range(120):  # the bridge reports every 5 s
+        await rig.advance(5)
+        if revert_issue(rig) is not None:
+            break
     assert revert_issue(rig) is not None
+    assert sent() - before == 3
     assert rig.priorities()[0][1] is ChargerPriority.SOLAR_AND_UTILITY
     rig.twin.faults.nak_rules.remove(refuse)  # the firmware would take it now
     await run_for(rig, 300, step=5)
