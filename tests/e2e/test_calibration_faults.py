@@ -80,6 +80,19 @@ async def test_a_lever_applied_late_is_undone(rig: Rig) -> None:
 
 
 @pytest.mark.parametrize("profile", ["powermon_lvx"])
+async def test_the_watch_undoes_the_next_late_lever_too(rig: Rig) -> None:
+    """One late lever was put back; a second run's lever lands late as well: it is put back
+    too (the watch is not spent by the first)."""
+    for _ in range(2):
+        rig.twin.faults.delay(90, count=1, setting=Setting.CHARGER_PRIORITY)
+        assert await rig.call("run_calibration") is not None
+        await run_for(rig, 80, step=5)
+        assert rig.supervisor.last["reason"] == "engage_failed"
+        await run_for(rig, 120, step=5)  # the lever lands at 90 s
+        assert rig.priorities() == EVERYDAY
+
+
+@pytest.mark.parametrize("profile", ["powermon_lvx"])
 async def test_a_late_lever_that_cannot_be_undone_says_so_and_is_retried(rig: Rig) -> None:
     """The late charger lever lands while the firmware refuses its everyday value: the owner
     is told loudly (the critical issue), and the undo is tried again until the firmware
