@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from unittest.mock import Mock
+from unittest.mock import Mock, patch
 
 import pytest
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
@@ -763,3 +763,46 @@ async def test_a_stale_read_back_after_the_revert_is_checked_again_not_failed(
     assert rig.priorities() == EVERYDAY
     assert "revert_failed" not in rig.phases_fired()
     assert rig.supervisor.last["outcome"] == "aborted"
+
+
+@pytest.mark.parametrize("profile", ["powermon_lvx"])
+async def test_a_read_back_that_keeps_differing_fails_the_revert_loudly(rig: Rig) -> None:
+    """After every confirmed attempt a late answer shows unit 2 on SUB again, three times.
+
+    The run fails and the critical issue stands (the owner must look at the inverters), and
+    Home Assistant keeps trying: once the answers agree, a retry confirms the revert, the
+    issue goes and the owner is told the settings are back.
+    """
+    await start_and_engage(rig)
+    stale = (
+        "homeassistant/sensor/lvx6048_2_output_source_priority/state",
+        "Solar - Utility - Battery",
+    )
+    disagree = [True]
+    publish = rig.publish
+
+    def publish_then_disagree() -> None:
+        publish()
+        if disagree[0]:
+            async_fire_mqtt_message(rig.hass, *stale)
+
+    with patch.object(rig, "publish", publish_then_disagree):
+        task = rig.start("cancel_calibration")
+        await rig.drive(task.done, limit_s=600, what="the cancel")
+        result = await task
+        assert result is not None
+        assert result["outcome"] == "failed"
+        assert result["confirmed"] is False
+        issue_id = f"revert_failed_{rig.entry.entry_id}"
+        assert ir.async_get(rig.hass).async_get_issue(DOMAIN, issue_id) is not None
+        assert f"{DOMAIN}_revert_{rig.entry.entry_id}" in rig.notifications
+        assert rig.supervisor.last["outcome"] == "failed"
+
+        disagree[0] = False
+        await rig.drive(lambda: rig.supervisor.run is None, limit_s=900, what="the retry")
+    assert ir.async_get(rig.hass).async_get_issue(DOMAIN, issue_id) is None
+    assert f"{DOMAIN}_revert_{rig.entry.entry_id}" not in rig.notifications
+    notification = rig.ending_notification
+    assert notification is not None
+    assert notification["title"] == f"{rig.entry.title}: calibration settings restored"
+    assert rig.priorities() == EVERYDAY

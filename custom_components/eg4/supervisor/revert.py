@@ -146,8 +146,7 @@ class Reverter:
             was_failed = run.outcome is Outcome.FAILED
             sup.execute(run.revert_confirmed(sup.now(), restored))
             if run.outcome is Outcome.FAILED and run.restored_at is None:
-                detail = run.revert_detail or "read-back differs"
-                break
+                break  # the read-back differs: the run failed, and says why (revert_detail)
             await sup.async_reverted(run, was_failed=was_failed)
             return
         sup.execute(run.revert_failed(sup.now(), detail))
