@@ -25,6 +25,9 @@ def test_a_quick_charge_carries_its_own_end_and_a_discharge_none() -> None:
         "minute": "65",
     }
     assert quick_write(CHARGE, 1.0, 5000).minute == 1440  # the portal's longest
+    assert quick_write(CHARGE, 1.0, 1440).minute == 1440
+    assert quick_write(CHARGE, 1.0, 1).minute == 1
+    assert quick_write(CHARGE, 1.0, 0).minute == 1  # the portal's shortest
     assert quick_write(CHARGE, 1.0, None).minute is None
     assert quick_write(DISCHARGE, 1.0, 65) == QuickWrite(
         "quick", "/WManage/web/config/quickDischarge/start", None
