@@ -93,6 +93,29 @@ async def test_the_watch_undoes_the_next_late_lever_too(rig: Rig) -> None:
 
 
 @pytest.mark.parametrize("profile", ["powermon_lvx"])
+async def test_a_lever_the_owner_sets_through_eg4_after_a_run_is_theirs(
+    hass: HomeAssistant, rig: Rig
+) -> None:
+    """Inside the late-lever watch the owner sets charger priority to the run's lever value
+    through eg4: it stays, rather than being put back as a late lever (the watch ends for
+    it)."""
+    await start_and_engage(rig)
+    cancel = rig.start("cancel_calibration")
+    await _drive_until(rig, cancel, limit_s=600)
+    result = await cancel
+    assert result is not None
+    assert result["outcome"] == "aborted"
+    assert rig.priorities() == EVERYDAY
+    write = hass.async_create_task(
+        rig.write_lever("select", "charger_priority", "solar_and_utility")
+    )
+    await _drive_until(rig, write)
+    await write
+    await run_for(rig, 300, step=5)
+    assert [charger for _, charger in rig.priorities()] == [ChargerPriority.SOLAR_AND_UTILITY] * 2
+
+
+@pytest.mark.parametrize("profile", ["powermon_lvx"])
 async def test_a_late_lever_that_cannot_be_undone_says_so_and_is_retried(rig: Rig) -> None:
     """The late charger lever lands while the firmware refuses its everyday value: the owner
     is told loudly (the critical issue), and the undo is tried again until the firmware
