@@ -64,6 +64,21 @@ async def test_select_sub_confirms_only_after_both_units(
     assert len(published(mqtt_mock)) == 1
 
 
+async def test_a_write_waiting_when_the_entry_unloads_is_not_confirmed(
+    hass: HomeAssistant, mqtt_mock: Any, powermon_loaded: MockConfigEntry
+) -> None:
+    """The entry unloads while a write waits for its read-back: it fails, not succeeds."""
+    call = start_call(
+        hass, "select", "select_option", {"entity_id": CHARGER, "option": "solar_and_utility"}
+    )
+    await settle()
+    assert not call.done()
+    assert await hass.config_entries.async_unload(powermon_loaded.entry_id)
+    with pytest.raises(HomeAssistantError) as err:
+        await call
+    assert err.value.translation_key == "write_not_confirmed"
+
+
 async def test_never_confirmed_raises_translated_error(
     hass: HomeAssistant, mqtt_mock: Any, powermon_loaded: MockConfigEntry
 ) -> None:
