@@ -170,6 +170,28 @@ async def test_the_calibration_is_never_refused_when_the_budget_is_used_up(
     await refused(bench, values[1])  # the calibration used none of the owner's budget
 
 
+@pytest.mark.parametrize("profile", ["powermon_lvx"])
+async def test_a_calibration_uses_none_of_the_owners_budget(bench: Bench) -> None:
+    """A budget of one write an hour; a calibration engages and is put back (four commands).
+    The owner's one write is still free afterwards, and the next one is refused."""
+    await set_budget(bench, 1)
+    values = two_other_values(bench)
+    assert await bench.call(RUN) is not None
+    await bench.engage()
+    task = bench.start(CANCEL)
+    await settle()
+    for _ in range(8):
+        if task.done():
+            break
+        await bench.readback()
+    assert task.done(), "the cancel's revert was not confirmed"
+    assert bench.priorities() == EVERYDAY
+    assert bench.state("writes_today").state == "4"
+    await owner_write(bench, values[0])
+    assert float(bench.state(SETTING, "number").state) == values[0]
+    await refused(bench, values[1])
+
+
 # ---- kept across a reload and a restart ----------------------------------------------------
 
 
