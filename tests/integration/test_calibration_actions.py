@@ -95,6 +95,23 @@ class Bench(Rig):
         await self.advance(60)
         assert self.supervisor.run.phase.value == "bulk", self.supervisor.run.phase
 
+    async def answered(self, task: asyncio.Task[ServiceResponse]) -> dict[str, Any]:
+        """Answer the writes with read-backs until the action ``task`` is answered; its answer."""
+        for _ in range(8):
+            if task.done():
+                break
+            await self.readback()
+        assert task.done(), "the action's writes were not confirmed"
+        result = await task
+        assert result is not None
+        return dict(result)
+
+    async def cancel(self) -> dict[str, Any]:
+        """Cancel the run and answer its revert with read-backs; the cancel's answer."""
+        task = self.start(CANCEL)
+        await settle()
+        return await self.answered(task)
+
 
 @pytest.fixture(params=sorted(PROFILES))
 def profile(request: pytest.FixtureRequest) -> str:
@@ -562,11 +579,7 @@ async def test_cancel_reverts_and_reports_what_was_restored(bench: Bench) -> Non
     task = bench.start(CANCEL)
     await settle()
     assert bench.published()[applied:][:1] == REVERT_COMMANDS[bench.profile][:1]
-    for _ in range(8):
-        if task.done():
-            break
-        await bench.readback()
-    result = await task
+    result = await bench.answered(task)
     # What was put back, in the words the selects use, with the codes for automations.
     sbu = {"name": "Output priority", "label": "Solar - Battery - Utility (SBU)"}
     solar_first = {"name": "Charger priority", "label": "Solar first"}
@@ -635,13 +648,7 @@ async def test_cancel_while_engaging_writes_no_further_lever(bench: Bench) -> No
     await settle()
     first = APPLY_COMMANDS[bench.profile][0]
     assert bench.commands == [first]  # sent, not yet read back
-    task = bench.start(CANCEL)
-    await settle()
-    for _ in range(8):
-        if task.done():
-            break
-        await bench.readback()
-    result = await task
+    result = await bench.cancel()
     assert result["confirmed"] is True
     assert result["outcome"] == "aborted"
     assert bench.priorities() == EVERYDAY

@@ -73,13 +73,7 @@ async def test_renaming_the_entry_leaves_the_run_going(bench: Bench) -> None:
 
 async def cancelled(bench: Bench) -> None:
     """Cancel the run and answer its revert with read-backs until the cancel is answered."""
-    task = bench.start(CANCEL)
-    await settle()
-    for _ in range(8):
-        if task.done():
-            break
-        await bench.readback()
-    assert (await task)["confirmed"] is True
+    assert (await bench.cancel())["confirmed"] is True
     assert bench.supervisor.run is None
     assert bench.priorities() == EVERYDAY
 

@@ -148,15 +148,7 @@ async def test_the_calibration_is_never_refused_when_the_budget_is_used_up(
     assert run is not None
     await bench.engage()
     assert bench.priorities() == CALIBRATING
-    task = bench.start(CANCEL)
-    await settle()
-    for _ in range(8):
-        if task.done():
-            break
-        await bench.readback()
-    assert task.done(), "the cancel's revert was not confirmed"
-    result = task.result()
-    assert result is not None
+    result = await bench.cancel()
     assert result["confirmed"] is True
     assert bench.priorities() == EVERYDAY
 
@@ -178,13 +170,7 @@ async def test_a_calibration_uses_none_of_the_owners_budget(bench: Bench) -> Non
     values = two_other_values(bench)
     assert await bench.call(RUN) is not None
     await bench.engage()
-    task = bench.start(CANCEL)
-    await settle()
-    for _ in range(8):
-        if task.done():
-            break
-        await bench.readback()
-    assert task.done(), "the cancel's revert was not confirmed"
+    assert (await bench.cancel())["confirmed"] is True
     assert bench.priorities() == EVERYDAY
     assert bench.state("writes_today").state == "4"
     await owner_write(bench, values[0])
