@@ -64,15 +64,20 @@ async def run_for(rig: Rig, seconds: float, step: float = STEP_S) -> None:
 # ---- 1: a lever the inverters apply after its confirmation timed out -----------------------
 
 
-async def test_a_lever_applied_late_is_undone(rig: Rig) -> None:
-    """Charger priority takes 90 s to apply (confirmation: 60 s): engage fails, and when the
-    lever shows up afterwards it is put back, not left on."""
+async def engage_fails_on_a_late_charger_lever(rig: Rig) -> None:
+    """Charger priority takes 90 s to apply (confirmation: 60 s): the engage fails at 60 s,
+    and the lever is still on its way (it lands at 90 s)."""
     rig.twin.faults.delay(90, count=1, setting=Setting.CHARGER_PRIORITY)
-    response = await rig.call("run_calibration")
-    assert response is not None
+    assert await rig.call("run_calibration") is not None
     await run_for(rig, 80, step=5)  # the bridge reports every 5 s
     assert rig.supervisor.run is None
     assert rig.supervisor.last["reason"] == "engage_failed"
+
+
+async def test_a_lever_applied_late_is_undone(rig: Rig) -> None:
+    """The engage fails on a late charger lever; when the lever shows up it is put back, not
+    left on."""
+    await engage_fails_on_a_late_charger_lever(rig)
     assert rig.priorities() == EVERYDAY  # so far
     await run_for(rig, 600, step=10)  # the late lever lands at 90 s; ten minutes later:
     assert rig.priorities() == EVERYDAY
@@ -84,10 +89,7 @@ async def test_the_watch_undoes_the_next_late_lever_too(rig: Rig) -> None:
     """One late lever was put back; a second run's lever lands late as well: it is put back
     too (the watch is not spent by the first)."""
     for _ in range(2):
-        rig.twin.faults.delay(90, count=1, setting=Setting.CHARGER_PRIORITY)
-        assert await rig.call("run_calibration") is not None
-        await run_for(rig, 80, step=5)
-        assert rig.supervisor.last["reason"] == "engage_failed"
+        await engage_fails_on_a_late_charger_lever(rig)
         await run_for(rig, 120, step=5)  # the lever lands at 90 s
         assert rig.priorities() == EVERYDAY
 
@@ -120,10 +122,7 @@ async def test_a_late_lever_that_cannot_be_undone_says_so_and_is_retried(rig: Ri
     """The late charger lever lands while the firmware refuses its everyday value: the owner
     is told loudly (the critical issue), and the undo is tried again until the firmware
     takes it; then the issue goes."""
-    rig.twin.faults.delay(90, count=1, setting=Setting.CHARGER_PRIORITY)
-    assert await rig.call("run_calibration") is not None
-    await run_for(rig, 80, step=5)
-    assert rig.supervisor.last["reason"] == "engage_failed"
+    await engage_fails_on_a_late_charger_lever(rig)
     refuse = rig.twin.faults.nak_setting(Setting.CHARGER_PRIORITY, count=None)
 
     def sent() -> int:
