@@ -134,6 +134,30 @@ async def test_failed_rollback_is_reported(
     assert hass.states.get("binary_sensor.eg4_lvx6048_settings_mismatch").state == "on"
 
 
+async def test_units_that_disagreed_before_are_not_rolled_back_to_a_guess(
+    hass: HomeAssistant, mqtt_mock: Any, powermon_loaded: MockConfigEntry
+) -> None:
+    """The units differed before (solar first / solar and utility); unit 1 takes solar only
+    and unit 2 never does: there is no one value to put back, so nothing more is sent and the
+    error says the units now differ."""
+    readback(hass, 2, "charger_source_priority", "Solar and Utility")
+    await settle()
+    mqtt_mock.async_publish.reset_mock()
+    call = start_call(
+        hass, "select", "select_option", {"entity_id": CHARGER, "option": "solar_only"}
+    )
+    await settle()
+    readback(hass, 1, "charger_source_priority", "Solar Only")
+    await pass_time(hass, 61)
+    with pytest.raises(HomeAssistantError) as err:
+        await call
+    assert err.value.translation_key == "write_rollback_failed"
+    assert err.value.translation_placeholders["changed"] == "1"
+    assert published(mqtt_mock) == [
+        ("solar/control/lvx6048/charger_priority", "solar_only", 1, False)
+    ]
+
+
 async def test_already_set_publishes_nothing(
     hass: HomeAssistant, mqtt_mock: Any, powermon_loaded: MockConfigEntry
 ) -> None:
