@@ -260,6 +260,50 @@ async def test_solar_assistant_second_unit_refused_rolls_back_first(
     assert hass.states.get(SA_CHARGER).state == "solar_first"
 
 
+async def _solar_assistant_unit_2_silent(hass: HomeAssistant, mqtt_mock: Any) -> Any:
+    """Unit 1 takes solar only, unit 2 never reads it back: unit 1 is sent solar first back."""
+    mqtt_mock.async_publish.reset_mock()
+    call = start_call(
+        hass, "select", "select_option", {"entity_id": SA_CHARGER, "option": "solar_only"}
+    )
+    await settle()
+    readback(hass, 1, "charger_source_priority", "Solar only", SA)
+    await settle()
+    await pass_time(hass, 61)
+    assert published(mqtt_mock)[-1] == (
+        "solar_assistant/inverter_1/charger_source_priority/set",
+        "Solar first",
+        1,
+        False,
+    )
+    return call
+
+
+async def test_solar_assistant_silent_second_unit_rolls_back_the_first(
+    hass: HomeAssistant, mqtt_mock: Any, solar_assistant_loaded: MockConfigEntry
+) -> None:
+    """Unit 1's roll-back is read back: the error says it was rolled back."""
+    call = await _solar_assistant_unit_2_silent(hass, mqtt_mock)
+    readback(hass, 1, "charger_source_priority", "Solar first", SA)
+    with pytest.raises(HomeAssistantError) as err:
+        await call
+    assert err.value.translation_key == "write_rolled_back"
+    assert err.value.translation_placeholders["changed"] == "1"
+    assert hass.states.get(SA_CHARGER).state == "solar_first"
+
+
+async def test_solar_assistant_roll_back_not_read_back_is_reported(
+    hass: HomeAssistant, mqtt_mock: Any, solar_assistant_loaded: MockConfigEntry
+) -> None:
+    """Unit 1 never reads its roll-back back either: the error says the units now differ."""
+    call = await _solar_assistant_unit_2_silent(hass, mqtt_mock)
+    await pass_time(hass, 61)
+    with pytest.raises(HomeAssistantError) as err:
+        await call
+    assert err.value.translation_key == "write_rollback_failed"
+    assert err.value.translation_placeholders["changed"] == "1"
+
+
 async def test_invalid_option_rejected_by_home_assistant(
     hass: HomeAssistant, mqtt_mock: Any, powermon_loaded: MockConfigEntry
 ) -> None:
