@@ -29,6 +29,14 @@ def readback(hass: HomeAssistant, n: int, key: str, value: str, template: str = 
     async_fire_mqtt_message(hass, template.format(n=n, key=key), value)
 
 
+async def write_error(call: Any, key: str) -> HomeAssistantError:
+    """The write ``call`` fails with the translated error ``key``; the error."""
+    with pytest.raises(HomeAssistantError) as err:
+        await call
+    assert err.value.translation_key == key
+    return err.value
+
+
 async def test_initial_state_and_options(
     hass: HomeAssistant, powermon_loaded: MockConfigEntry
 ) -> None:
@@ -74,9 +82,7 @@ async def test_a_write_waiting_when_the_entry_unloads_is_not_confirmed(
     await settle()
     assert not call.done()
     assert await hass.config_entries.async_unload(powermon_loaded.entry_id)
-    with pytest.raises(HomeAssistantError) as err:
-        await call
-    assert err.value.translation_key == "write_not_confirmed"
+    await write_error(call, "write_not_confirmed")
 
 
 async def test_never_confirmed_raises_translated_error(
@@ -88,11 +94,9 @@ async def test_never_confirmed_raises_translated_error(
     )
     await settle()
     await pass_time(hass, 61)
-    with pytest.raises(HomeAssistantError) as err:
-        await call
-    assert err.value.translation_key == "write_not_confirmed"
-    assert err.value.translation_placeholders["units"] == "1, 2"
-    assert "did not read it back" in str(err.value)
+    err = await write_error(call, "write_not_confirmed")
+    assert err.translation_placeholders["units"] == "1, 2"
+    assert "did not read it back" in str(err)
     assert hass.states.get(CHARGER).state == "solar_first"
 
 
@@ -112,10 +116,8 @@ async def test_partial_write_is_rolled_back(
         False,
     )
     readback(hass, 1, "output_source_priority", "Solar - Battery - Utility")
-    with pytest.raises(HomeAssistantError) as err:
-        await call
-    assert err.value.translation_key == "write_rolled_back"
-    assert err.value.translation_placeholders["changed"] == "1"
+    err = await write_error(call, "write_rolled_back")
+    assert err.translation_placeholders["changed"] == "1"
     assert hass.states.get(OUTPUT).state == "sbu"
 
 
@@ -128,9 +130,7 @@ async def test_failed_rollback_is_reported(
     readback(hass, 1, "output_source_priority", "Solar - Utility - Battery")
     await pass_time(hass, 61)
     await pass_time(hass, 61)
-    with pytest.raises(HomeAssistantError) as err:
-        await call
-    assert err.value.translation_key == "write_rollback_failed"
+    await write_error(call, "write_rollback_failed")
     assert hass.states.get("binary_sensor.eg4_lvx6048_settings_mismatch").state == "on"
 
 
@@ -149,10 +149,8 @@ async def test_units_that_disagreed_before_are_not_rolled_back_to_a_guess(
     await settle()
     readback(hass, 1, "charger_source_priority", "Solar Only")
     await pass_time(hass, 61)
-    with pytest.raises(HomeAssistantError) as err:
-        await call
-    assert err.value.translation_key == "write_rollback_failed"
-    assert err.value.translation_placeholders["changed"] == "1"
+    err = await write_error(call, "write_rollback_failed")
+    assert err.translation_placeholders["changed"] == "1"
     assert published(mqtt_mock) == [
         ("solar/control/lvx6048/charger_priority", "solar_only", 1, False)
     ]
@@ -226,10 +224,8 @@ async def test_solar_assistant_refusal_surfaces_message(
     )
     await settle()
     async_fire_mqtt_message(hass, SA_RESPONSE, "Error: Invalid value")
-    with pytest.raises(HomeAssistantError) as err:
-        await call
-    assert err.value.translation_key == "write_refused"
-    assert err.value.translation_placeholders["message"] == "Error: Invalid value"
+    err = await write_error(call, "write_refused")
+    assert err.translation_placeholders["message"] == "Error: Invalid value"
     assert hass.states.get(SA_CHARGER).state == "solar_first"
 
 
@@ -254,9 +250,7 @@ async def test_solar_assistant_second_unit_refused_rolls_back_first(
         False,
     )
     readback(hass, 1, "charger_source_priority", "Solar first", SA)
-    with pytest.raises(HomeAssistantError) as err:
-        await call
-    assert err.value.translation_key == "write_refused"
+    await write_error(call, "write_refused")
     assert hass.states.get(SA_CHARGER).state == "solar_first"
 
 
@@ -285,10 +279,8 @@ async def test_solar_assistant_silent_second_unit_rolls_back_the_first(
     """Unit 1's roll-back is read back: the error says it was rolled back."""
     call = await _solar_assistant_unit_2_silent(hass, mqtt_mock)
     readback(hass, 1, "charger_source_priority", "Solar first", SA)
-    with pytest.raises(HomeAssistantError) as err:
-        await call
-    assert err.value.translation_key == "write_rolled_back"
-    assert err.value.translation_placeholders["changed"] == "1"
+    err = await write_error(call, "write_rolled_back")
+    assert err.translation_placeholders["changed"] == "1"
     assert hass.states.get(SA_CHARGER).state == "solar_first"
 
 
@@ -298,10 +290,8 @@ async def test_solar_assistant_roll_back_not_read_back_is_reported(
     """Unit 1 never reads its roll-back back either: the error says the units now differ."""
     call = await _solar_assistant_unit_2_silent(hass, mqtt_mock)
     await pass_time(hass, 61)
-    with pytest.raises(HomeAssistantError) as err:
-        await call
-    assert err.value.translation_key == "write_rollback_failed"
-    assert err.value.translation_placeholders["changed"] == "1"
+    err = await write_error(call, "write_rollback_failed")
+    assert err.translation_placeholders["changed"] == "1"
 
 
 async def test_invalid_option_rejected_by_home_assistant(
