@@ -19,6 +19,7 @@ from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 
 from custom_components.eg4.const import DEFAULT_CONFIRM_TIMEOUT, DOMAIN
+from custom_components.eg4.supervisor.revert import REVERT_RETRY_S
 from simulator import ChargerPriority, OutputPriority, Setting
 
 from .test_calibration_twin import (  # noqa: F401 - fixtures
@@ -139,7 +140,7 @@ async def test_a_late_lever_that_cannot_be_undone_says_so_and_is_retried(rig: Ri
     assert sent() - before == 3
     assert rig.priorities()[0][1] is ChargerPriority.SOLAR_AND_UTILITY
     rig.twin.faults.nak_rules.remove(refuse)  # the firmware would take it now
-    await run_for(rig, 300, step=5)
+    await run_for(rig, REVERT_RETRY_S + 60, step=5)  # the next round, five minutes on
     assert rig.priorities() == EVERYDAY
     assert revert_issue(rig) is None
 

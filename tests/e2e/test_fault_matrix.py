@@ -178,7 +178,7 @@ class Case:
             return
         # Only a lever the inverters still have to apply (or just applied, and the watch is
         # sending it back) may differ from the everyday settings.
-        assert twin._pending or self.rig.supervisor.reverter._late_busy, (
+        assert twin._pending or self.rig.supervisor.late.undoing, (
             f"ended with {levers(self.rig)} and no repair issue: {self.where()}"
         )
 

@@ -192,7 +192,7 @@ class Case:
     def pending(self) -> bool:
         """A lever the inverters still have to apply, or one the watch is sending back."""
         rig = self.rig
-        busy = self.loaded() and rig.supervisor.reverter._late_busy
+        busy = self.loaded() and rig.supervisor.late.undoing
         return bool(rig.twin._pending or rig.portal.params.deferred or busy)
 
     def where(self) -> str:

@@ -146,3 +146,18 @@ async def test_the_pi_family_has_neither(pi_rig: Rig, service: str, key: str) ->
     assert pi_rig.published()[sent:] == []
     assert pi_rig.supervisor.run is None
     assert pi_rig.stored is None or pi_rig.stored.get("run") is None
+
+
+async def test_a_refused_pre_flight_says_what_failed_and_sends_nothing(rig: Rig) -> None:
+    """The bridge went quiet: a forced discharge is refused in words that say it is not a
+    calibration's refusal and name the stale readings, and nothing is published."""
+    await rig.advance(900, publish=False)
+    sent = len(rig.published())
+    with pytest.raises(ServiceValidationError) as err:
+        await rig.call("forced_discharge", duration=30)
+    assert err.value.translation_key == "run_preflight_failed"
+    message = str(err.value)
+    assert message.startswith("Refused by the pre-flight checks, and nothing was changed: ")
+    assert "telemetry_stale (sources: inverter_1, inverter_2" in message
+    assert rig.published()[sent:] == []
+    assert rig.supervisor.run is None

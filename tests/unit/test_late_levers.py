@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -125,6 +126,35 @@ def test_a_stored_watch_resumes_as_it_was(
         assert resumed == late
 
 
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([CURRENT, STOP_SOC]),
+            st.integers(1, 2),
+            st.sampled_from([10.0, 20.0, 80.0]),
+            st.sampled_from([90.0, 100.0]),
+            st.booleans(),
+        ),
+        max_size=8,
+    ),
+    st.floats(0, 2000),
+)
+def test_a_stored_watch_resumes_its_stuck_levers_whenever(
+    items: list[tuple[SettingKey, int, float, float, bool]], later: float
+) -> None:
+    """Within the watch all of it comes back; after it, exactly the stuck levers."""
+    late = LateLevers()
+    late.add([item(*i[:4]) for i in items], 0.0, WATCH_S)
+    late.stick([item(k, u, lever, saved) for k, u, saved, lever, stuck in items if stuck])
+    stored = json.loads(json.dumps(late.export()))
+    resumed = LateLevers.resume(stored, later)
+    if later <= WATCH_S:
+        assert resumed == late
+    else:
+        assert resumed.stuck == late.stuck
+        assert set(resumed.saved) == late.stuck
+
+
 def test_a_stored_watch_resumes_while_the_live_one_would_still_run() -> None:
     """At its last instant the live watch still runs (``expire`` says no), so a reload then
     resumes it; an instant later both have run out."""
@@ -140,3 +170,60 @@ def test_a_stored_watch_resumes_while_the_live_one_would_still_run() -> None:
 def test_unreadable_stored_data_resumes_nothing() -> None:
     for raw in (None, [], {"items": "x"}, {"until": True, "items": []}, {"until": 5, "items": [1]}):
         assert not LateLevers.resume(raw, 0.0)
+
+
+STUCK = item(CURRENT, 1, 20.0, 80.0)  # a landed lever (20 A) to put back to 80 A
+
+
+def stuck_watch() -> LateLevers:
+    late = LateLevers()
+    late.add([item(CURRENT, 1, 80.0, 20.0), item(STOP_SOC, 2, 90.0, 100.0)], 0.0, WATCH_S)
+    late.stick([STUCK])
+    return late
+
+
+def test_a_stuck_lever_outlives_the_watch_and_the_others_do_not() -> None:
+    late = stuck_watch()
+    assert late.expire(WATCH_S + 1)  # the unstuck one is forgotten
+    assert late.settings() == {CURRENT}
+    assert late.stuck_names() == ["inverter 1 max_charge_current"]
+    assert late.landed(reading(u1={CURRENT: 20.0}), ()) == [STUCK]
+    assert not late.expire(WATCH_S + 2)  # nothing more to forget
+    late.unstick([STUCK])  # its undo confirmed
+    assert late.expire(WATCH_S + 3)
+    assert not late
+
+
+def test_a_stuck_lever_read_back_as_another_value_is_off() -> None:
+    late = stuck_watch()
+    assert not late.unstick_gone(reading(u1={CURRENT: 20.0}), ())  # still on
+    assert not late.unstick_gone(reading(u2={CURRENT: 80.0}), ())  # unit 1 says nothing
+    assert not late.unstick_gone(reading(u1={CURRENT: 80.0}), [CURRENT])  # a run holds it
+    assert late.unstick_gone(reading(u1={CURRENT: 80.0}), ())
+    assert late.stuck_names() == []
+
+
+def test_a_setting_the_owner_wrote_is_not_stuck_any_more() -> None:
+    late = stuck_watch()
+    late.forget(CURRENT)
+    assert late.stuck_names() == []
+    assert late.settings() == {STOP_SOC}
+
+
+def test_a_stored_stuck_lever_resumes_after_the_watch_ran_out() -> None:
+    late = stuck_watch()
+    stored = json.loads(json.dumps(late.export()))
+    resumed = LateLevers.resume(stored, 10 * WATCH_S)  # long after the watch
+    assert resumed.stuck_names() == ["inverter 1 max_charge_current"]
+    assert resumed.settings() == {CURRENT}
+    assert resumed.landed(reading(u1={CURRENT: 20.0}), ()) == [STUCK]
+    assert LateLevers.resume(stored, 0.0) == late  # within the watch: all of it
+
+
+@pytest.mark.parametrize("stuck", [None, "1", [7], [True], [-1], {"a": 1}])
+def test_unreadable_stuck_marks_resume_nothing_stuck(stuck: object) -> None:
+    stored = stuck_watch().export()
+    assert stored is not None
+    stored["stuck"] = stuck
+    resumed = LateLevers.resume(stored, 0.0)
+    assert resumed.stuck_names() == []

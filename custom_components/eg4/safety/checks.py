@@ -11,6 +11,7 @@ class Check(StrEnum):
     """Pre-flight checks, in the order their results are listed (warnings last)."""
 
     RUN_ACTIVE = "run_active"
+    LATE_LEVER_ON = "late_lever_on"  # an earlier run's lever landed late, not yet put back
     TELEMETRY_STALE = "telemetry_stale"
     TELEMETRY_MISSING = "telemetry_missing"
     TEMPERATURE_OUT_OF_RANGE = "temperature_out_of_range"

@@ -30,6 +30,7 @@ def preflight(
     limits: Limits = DEFAULT_LIMITS,
     stale_after_s: float | None = None,
     run_active: bool = False,
+    late_levers: Iterable[str] = (),
     required_settings: Iterable[SettingKey] = (),
     writable: Mapping[SettingKey, SettingDef] | None = None,
     warnings: bool = False,
@@ -43,12 +44,17 @@ def preflight(
     ``limits.effective_stale_after(stale_after_s)``, per device and per safety reading.
     With ``warnings``, warning-level checks (``CheckFailure.blocks`` False: a cold bank's
     derated charge current) follow the refusals; without, the list holds refusals only.
+    ``late_levers`` names the levers of an earlier run that landed late and are not yet
+    confirmed put back (``inverter 1 charger_priority``).
     """
     required = tuple(dict.fromkeys(required_settings))
     bound = limits.effective_stale_after(stale_after_s)
     failures: list[CheckFailure] = []
     if run_active:
         failures.append(CheckFailure(Check.RUN_ACTIVE))
+    late = list(late_levers)
+    if late:
+        failures.append(CheckFailure(Check.LATE_LEVER_ON, {"settings": ", ".join(late)}))
 
     stale = list(stale_telemetry(state, now, bound))
     if stale:

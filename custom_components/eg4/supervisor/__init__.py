@@ -1,7 +1,9 @@
 """The calibration charge inside Home Assistant (the pure decisions live in ``calibration``).
 
 - ``core``: one entry's run — start, engage, judge every update, finish, stop and unload.
-- ``revert``: putting the settings back — attempts, retries, late levers.
+- ``revert``: putting the settings back — attempts, retries; ``late_watch``: a lever the
+  inverters apply after its run ended is put back, and one they refuse stays known
+  (``late_levers``) until it is.
 - ``plan_check``: pre-flight and plan; ``answers``: what the actions answer, in words.
 - ``store``: the record, saved verified before the first write.
 - ``notify``: events, the critical repair issue, notifications; ``endings``: how a run

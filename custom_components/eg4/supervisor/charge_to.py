@@ -23,7 +23,13 @@ from ..refusal import RefusedError
 from ..settings import NumberSetting
 from .answers import plan_response
 from .host import RunHost
-from .plan_check import host_preflight, levers, refuse_if_running_elsewhere, run_config_for
+from .plan_check import (
+    describe_checks,
+    host_preflight,
+    levers,
+    refuse_if_running_elsewhere,
+    run_config_for,
+)
 
 # The settings that carry the charge current, written alike (the first must be writable).
 CURRENT_KEYS = (SettingKey.MAX_CHARGE_CURRENT, SettingKey.MAX_UTILITY_CHARGE_CURRENT)
@@ -136,8 +142,7 @@ async def async_charge_to(sup: RunHost, request: ChargeRequest, *, dry_run: bool
     if sup.run is not None:
         raise _refused("supervised_run_active", kind=sup.run.kind)
     if checks:
-        text = "; ".join(c["check"] for c in checks)
-        raise _refused("preflight_failed", checks=text)
+        raise _refused("run_preflight_failed", checks=describe_checks(checks))
     refuse_if_running_elsewhere(sup)
     run = ChargeToRun.create_charge(
         run_id=uuid.uuid4().hex[:12],

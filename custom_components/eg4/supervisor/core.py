@@ -50,6 +50,7 @@ from ..quick import load_run
 from .answers import cancel_response
 from .drift_watch import DriftWatch
 from .engage import async_engage
+from .late_watch import LateWatch
 from .notify import Notifier
 from .plan_check import plan_run, refuse_if_running_elsewhere, run_config_for
 from .release import async_put_back, async_put_back_at_stop
@@ -79,6 +80,7 @@ class CalibrationSupervisor:
         self.store = RecordStore(hass, entry_id)
         self.notifier = Notifier(hass, entry_id)
         self.reverter = Reverter(self)
+        self.late = LateWatch(self, self.reverter)
         self.drift_watch = DriftWatch(
             entry_id,
             coordinator,
@@ -93,7 +95,7 @@ class CalibrationSupervisor:
         self._engage: asyncio.Task[None] | None = None
         self._stop_unsub: CALLBACK_TYPE | None = None
         self._released = False  # stopping or unloading: no lever leaves any more
-        coordinator.writer.user_wrote = self.reverter.forget_late
+        coordinator.writer.user_wrote = self.late.forget
 
     # ---- what the entities read ----------------------------------------------------------
 
@@ -131,7 +133,7 @@ class CalibrationSupervisor:
         self._unsubs.append(async_track_time_interval(self.hass, self._on_tick, TICK))
         self._stop_unsub = self.hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, self._on_stop)
         self.drift_watch.refresh()
-        self.reverter.resume_late(stored.get("late_watch"))
+        self.late.resume(stored.get("late_watch"))
         raw = stored.get("run")
         if raw is None:
             return
@@ -181,6 +183,7 @@ class CalibrationSupervisor:
         while self._unsubs:
             self._unsubs.pop()()
         self.reverter.cancel_retry()
+        self.late.cancel()
         self.drift_watch.stop()
 
     # ---- actions (called by services) ------------------------------------------------------
@@ -244,7 +247,8 @@ class CalibrationSupervisor:
         """Every coordinator update: judge it at once (breaches abort on this message)."""
         if change.revived:
             self.drift_watch.soon()
-        self.reverter.on_state(state)
+        self.reverter.on_state()
+        self.late.on_state(state)
         run = self.run
         if run is None or not run.is_active:
             return
@@ -308,8 +312,12 @@ class CalibrationSupervisor:
     async def async_reverted(
         self, run: CalibrationRun, *, was_failed: bool, watch: bool = True
     ) -> None:
-        """The revert was confirmed: clear the alarm, close a failed run, watch for late levers."""
-        self.notifier.settings_restored()
+        """The revert was confirmed: clear the alarm, close a failed run, watch for late levers.
+
+        (A stuck late lever of an earlier run keeps the alarm: ``late_watch`` clears it.)
+        """
+        if not self.late.stuck():
+            self.notifier.settings_restored()
         if was_failed:
             self.notifier.restored_after_failure(run)
             self._keep(run, succeeded=False)
@@ -318,7 +326,7 @@ class CalibrationSupervisor:
             self._unhold()
             self.coordinator.async_notify(CALIBRATION)
         if watch:
-            self.reverter.watch_late(run)
+            self.late.watch(run)
         await self.async_save()
 
     def _finish(self, run: CalibrationRun, action: Finish) -> None:
@@ -360,7 +368,7 @@ class CalibrationSupervisor:
             "last_success": self.last_success,
             "last_charge_to": self.last_charge_to,
             "drift_since": self.drift_watch.since,
-            "late_watch": self.reverter.export_late(),
+            "late_watch": self.late.export(),
         }
 
     async def async_save(self) -> None:

@@ -20,6 +20,13 @@ if TYPE_CHECKING:
     from .notify import Notifier
 
 
+class LateLeversOn(Protocol):
+    """The late-lever watch (``late_watch.LateWatch``), as a new run's pre-flight asks it."""
+
+    def stuck(self) -> list[str]:
+        """Levers of an earlier run still on, not confirmed put back (``inverter 1 …``)."""
+
+
 class RunHost(Protocol):
     """One entry's supervisor, as its rooms see it."""
 
@@ -29,6 +36,10 @@ class RunHost(Protocol):
     run: CalibrationRun | None  # the active run, if any
     notifier: Notifier
     revert_done: asyncio.Event  # set when a revert has ended, however it ended
+
+    @property
+    def late(self) -> LateLeversOn:
+        """The late-lever watch: a lever of its still on refuses a new run."""
 
     @property
     def released(self) -> bool:

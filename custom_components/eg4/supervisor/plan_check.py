@@ -59,6 +59,8 @@ def host_preflight(
         # A failed run stays until its revert is confirmed: the inverters may still hold
         # its settings, which a new plan would save as the ones to restore.
         run_active=supervisor.run is not None,
+        # A new run would save a late lever still on as the everyday value to put back.
+        late_levers=supervisor.late.stuck(),
         required_settings=required,
         writable=coordinator.capabilities.writable,
         warnings=warnings,
@@ -112,9 +114,14 @@ def plan_run(
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="preflight_failed",
-            translation_placeholders={"checks": "; ".join(_describe(check) for check in checks)},
+            translation_placeholders={"checks": describe_checks(checks)},
         )
     return plan, response
+
+
+def describe_checks(checks: Iterable[dict[str, str]]) -> str:
+    """Failed checks in a refusal: ``late_lever_on (settings: inverter 1 charger_priority)``."""
+    return "; ".join(_describe(check) for check in checks)
 
 
 def _describe(check: dict[str, str]) -> str:
@@ -141,7 +148,8 @@ def refuse_if_running_elsewhere(supervisor: RunHost) -> None:
     """One run per system: another eg4 entry may reach the same inverters.
 
     The MQTT bridges name no serial, so two entries cannot be told apart from two systems:
-    while any other entry's run has settings not confirmed back, a new run is refused.
+    while any other entry's run has settings not confirmed back, or a late lever of its not
+    yet put back, a new run is refused.
     """
     hass = supervisor.hass
     for entry in hass.config_entries.async_entries(DOMAIN):
@@ -153,4 +161,10 @@ def refuse_if_running_elsewhere(supervisor: RunHost) -> None:
                 translation_domain=DOMAIN,
                 translation_key="calibration_running_elsewhere",
                 translation_placeholders={"title": entry.title},
+            )
+        if stuck := other.late.stuck():
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="late_lever_elsewhere",
+                translation_placeholders={"title": entry.title, "settings": ", ".join(stuck)},
             )

@@ -22,7 +22,12 @@ from ..quick import MAX_MINUTES, MIN_MINUTES, QuickAction, QuickRun
 from ..safety import Check
 from .charge_to import when
 from .host import RunHost
-from .plan_check import host_preflight, refuse_if_running_elsewhere, run_config_for
+from .plan_check import (
+    describe_checks,
+    host_preflight,
+    refuse_if_running_elsewhere,
+    run_config_for,
+)
 
 # The setting each action holds (one per family that has the action).
 LEVERS: dict[QuickAction, SettingKey] = {
@@ -91,9 +96,9 @@ def _preflight(sup: RunHost, action: QuickAction, config: RunConfig, key: Settin
     found = host_preflight(sup, config, [key], now=sup.now())
     if action is QuickAction.DISCHARGE:
         found = [f for f in found if f.check is not Check.TEMPERATURE_OUT_OF_RANGE]
-    checks = [f.check.value for f in found if f.blocks]
+    checks = [{"check": f.check.value, **f.placeholders} for f in found if f.blocks]
     if checks:
-        raise _refused("preflight_failed", checks="; ".join(checks))
+        raise _refused("run_preflight_failed", checks=describe_checks(checks))
 
 
 async def async_quick(sup: RunHost, action: QuickAction, minutes: float) -> dict[str, Any]:

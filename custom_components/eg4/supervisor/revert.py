@@ -1,21 +1,20 @@
-"""Putting the everyday settings back: attempts, retries, and a watch for late levers.
+"""Putting the everyday settings back: attempts and retries.
 
 A revert sends every saved value to every unit the run touched, whatever the cached
 read-back says, and only a read-back received after its command confirms it. Every setting
 is tried even after another failed (each of them ends the grid charge), and nothing that
 goes wrong — a refusal, a silent bridge, an exception in a transport — ends a revert
 silently: it is confirmed, or the run is recorded failed, the owner is told loudly, and Home
-Assistant tries again every few minutes. After a run ends, a lever that the inverters apply
-late (a command they took after its confirmation had timed out) is undone as it shows up.
+Assistant tries again every few minutes. (A lever the inverters apply after its run ended is
+``late_watch``'s: it undoes it with these attempts.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.exceptions import HomeAssistantError
@@ -24,7 +23,6 @@ from homeassistant.helpers.event import async_call_later
 from ..calibration import CalibrationRun, Outcome, PlanItem, restore_mismatches
 from ..model import SettingKey, SettingValue, SystemState, setting_text
 from .host import RunHost
-from .late_levers import LateLevers
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -32,7 +30,6 @@ REVERT_ATTEMPTS = 3
 REVERT_BACKOFF_S = (5.0, 15.0)
 SHUTDOWN_REVERT_S = 25.0  # an unload's or a stop's revert waits this long for read-backs
 REVERT_RETRY_S = 300.0  # while a revert stays unconfirmed, try again this often
-LATE_WATCH_S = 900.0  # after a run, how long a late-applied lever is watched for
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +69,6 @@ class Reverter:
         self._lock = asyncio.Lock()
         self._retry: CALLBACK_TYPE | None = None
         self._reporting: asyncio.Event | None = None
-        self._late = LateLevers()  # the late-lever watch
-        self._late_busy = False
 
     # ---- one attempt ---------------------------------------------------------------------
 
@@ -127,7 +122,7 @@ class Reverter:
         sup = self._sup
         detail = ""
         for attempt in range(REVERT_ATTEMPTS):
-            await self._async_before_attempt(attempt)
+            await self.async_before_attempt(attempt)
             errors = await self.async_restore(items, attempt)
             if errors:
                 detail = "; ".join(errors)
@@ -152,7 +147,7 @@ class Reverter:
         sup.execute(run.revert_failed(sup.now(), detail))
         self.schedule_retry(items)
 
-    async def _async_before_attempt(self, attempt: int) -> None:
+    async def async_before_attempt(self, attempt: int) -> None:
         """A retry waits for its back-off, or (bounded) for a silent bridge to report."""
         if attempt == 0:
             return  # never hold the first command back: it ends the grid charge
@@ -179,27 +174,20 @@ class Reverter:
             self._reporting = None
 
     @callback
-    def on_state(self, state: SystemState) -> None:
-        """Every update: a silent bridge is back; a late lever shows up."""
+    def on_state(self) -> None:
+        """Every update: a silent bridge may be back."""
         if self._reporting is not None and self._sup.coordinator.is_available(None):
             self._reporting.set()
-        if self._late:
-            self._check_late(state)
 
     # ---- retries -------------------------------------------------------------------------
 
-    def schedule_retry(
-        self, items: Sequence[PlanItem], retry: Callable[[], None] | None = None
-    ) -> None:
-        """Try again in a few minutes while the settings are not confirmed back."""
+    def schedule_retry(self, items: Sequence[PlanItem]) -> None:
+        """Try again in a few minutes while the run's settings are not confirmed back."""
         self.cancel_retry()
 
         @callback
         def _retry(_now: object) -> None:
             self._retry = None
-            if retry is not None:
-                retry()
-                return
             run = self._sup.run
             if run is not None and run.restored_at is None:
                 self.start(items)
@@ -212,75 +200,3 @@ class Reverter:
         if self._retry is not None:
             self._retry()
             self._retry = None
-
-    # ---- late levers ---------------------------------------------------------------------
-
-    @callback
-    def watch_late(self, run: CalibrationRun) -> None:
-        """After ``run``: undo a lever that the inverters apply late, for a while.
-
-        (A lever the owner changed meanwhile is theirs: it is not among ``run.restorable``.)
-        """
-        watch_s = max(LATE_WATCH_S, 5 * self._sup.coordinator.confirm_timeout)
-        self._late.add(run.restorable, self._sup.now(), watch_s)
-        self._tell_writer()
-
-    def export_late(self) -> dict[str, Any] | None:
-        """The late-lever watch as stored data (a reload resumes it)."""
-        return self._late.export()
-
-    def resume_late(self, raw: object) -> None:
-        """Resume a stored watch that has not run out (unreadable data is dropped)."""
-        self._late = LateLevers.resume(raw, self._sup.now())
-        self._tell_writer()
-
-    @callback
-    def forget_late(self, key: SettingKey) -> None:
-        """The owner set ``key`` through eg4: it is theirs now, not a late lever."""
-        self._late.forget(key)
-        self._tell_writer()
-
-    def _tell_writer(self) -> None:
-        """Have the transport read the watched settings on every poll while the watch lasts.
-
-        The cloud reads the other settings hourly: a late lever would land unseen.
-        """
-        self._sup.coordinator.writer.watch_late(self._late.settings())
-
-    @callback
-    def _check_late(self, state: SystemState) -> None:
-        if self._late.expire(self._sup.now()):
-            self._tell_writer()
-            return
-        if self._late_busy:
-            return
-        run = self._sup.run  # a run under way holds its own levers: they are not late ones
-        late = self._late.landed(state, () if run is None else (i.setting for i in run.plan))
-        if late:
-            self._late_busy = True
-            self._sup.spawn(self._async_undo_late(late), eager=True, background=True)
-
-    async def _async_undo_late(self, items: list[PlanItem]) -> None:
-        sup = self._sup
-        text = ", ".join(f"inverter {i.unit} {i.setting.value}" for i in items)
-        _LOGGER.warning("A calibration lever was applied late (%s): putting it back", text)
-        try:
-            errors: list[str] = []
-            for attempt in range(REVERT_ATTEMPTS):
-                await self._async_before_attempt(attempt)
-                errors = await self.async_restore(items, attempt)
-                if not errors:
-                    break
-            if errors:
-                detail = f"late lever: {'; '.join(errors)}"
-                sup.notifier.settings_not_restored(detail)
-                self.schedule_retry(items, lambda: self._retry_late(items))
-            else:
-                sup.notifier.settings_restored()
-        finally:
-            self._late_busy = False
-
-    @callback
-    def _retry_late(self, items: list[PlanItem]) -> None:
-        self._late_busy = True
-        self._sup.spawn(self._async_undo_late(items), eager=True, background=True)

@@ -34,6 +34,7 @@ def test_drift_alone_is_no_reason_to_refuse() -> None:
 def test_check_ids_are_stable() -> None:
     assert [c.value for c in Check] == [
         "run_active",
+        "late_lever_on",
         "telemetry_stale",
         "telemetry_missing",
         "temperature_out_of_range",
@@ -189,6 +190,20 @@ def test_run_active_alone() -> None:
     assert failures == [CheckFailure(Check.RUN_ACTIVE)]
 
 
+def test_a_late_lever_still_on_refuses_and_is_named() -> None:
+    late = ["inverter 1 charger_priority", "inverter 2 charger_priority"]
+    failures = run(bank(), late_levers=iter(late), run_active=True)
+    assert failures == [
+        CheckFailure(Check.RUN_ACTIVE),
+        CheckFailure(
+            Check.LATE_LEVER_ON,
+            {"settings": "inverter 1 charger_priority, inverter 2 charger_priority"},
+        ),
+    ]
+    assert failures[1].blocks
+    assert run(bank(), late_levers=[]) == []
+
+
 def test_imbalance_lists_every_pack_voltage() -> None:
     state = bank(3)
     update(state, T0, voltage=[53.4, 53.42, 51.5])
@@ -205,15 +220,21 @@ def test_every_refusal_at_once_in_a_stable_order() -> None:
     for _, spoil, _, _ in CASES[:3]:  # readings revive stale sources: last
         spoil(state)
     state.inverters[2].settings[SettingKey.OUTPUT_PRIORITY] = OutputPriority.USB
+    late = ["inverter 1 charger_priority"]
     failures = run(
-        state, run_active=True, required_settings=LEVERS, writable=WRITABLE, warnings=True
+        state,
+        run_active=True,
+        late_levers=late,
+        required_settings=LEVERS,
+        writable=WRITABLE,
+        warnings=True,
     )
     assert [f.check for f in failures] == list(Check)
     assert [f.blocks for f in failures] == [True] * (len(Check) - 1) + [False]
-    stale = failures[1].placeholders
+    stale = failures[2].placeholders
     assert stale["sources"] == "inverter_2, pack_2, pack_3"
     assert failures[-1].placeholders["sources"] == "pack_1"
-    assert run(state, run_active=True, required_settings=LEVERS) == [
+    assert run(state, run_active=True, late_levers=late, required_settings=LEVERS) == [
         f for f in failures if f.blocks and f.check is not Check.SETTING_NOT_RESTORABLE
     ]
 
