@@ -28,6 +28,14 @@ from .twin_rig import Rig, deadline_in
 pytestmark = pytest.mark.parametrize("profile", ["powermon_lvx"])
 
 
+def stored_stuck(rig: Rig) -> int:
+    """How many levers the stored record (what a restart resumes) has as stuck."""
+    stored = rig.stored
+    assert stored is not None
+    watch = stored["late_watch"]
+    return 0 if watch is None else len(watch["stuck"])
+
+
 def charger_commands(rig: Rig) -> int:
     """Commands sent to charger priority so far."""
     return sum("charger_priority" in topic for topic, _ in rig.published())
@@ -44,6 +52,7 @@ async def a_stuck_late_lever(rig: Rig) -> object:
             break
     assert revert_issue(rig) is not None
     assert rig.priorities()[0][1] is ChargerPriority.SOLAR_AND_UTILITY  # the lever is on
+    assert stored_stuck(rig) == 2  # both units: stored at once
     return refuse
 
 
@@ -145,6 +154,7 @@ async def test_a_stuck_lever_set_back_at_the_panel_is_off(rig: Rig) -> None:
     panel(rig.twin, Setting.CHARGER_PRIORITY, ChargerPriority.SOLAR_FIRST)
     await run_for(rig, 10, step=5)
     assert revert_issue(rig) is None
+    assert stored_stuck(rig) == 0  # a restart now would not refuse runs until a report
     response = await rig.call("run_calibration", dry_run=True)
     assert response is not None
     assert [c["check"] for c in response["preflight"]["failed_checks"]] == []

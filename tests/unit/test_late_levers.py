@@ -194,6 +194,16 @@ def test_a_stuck_lever_outlives_the_watch_and_the_others_do_not() -> None:
     assert not late
 
 
+def test_sticking_says_whether_a_lever_is_newly_stuck() -> None:
+    """(The watch stores the ledger when it is: a restart must know the lever.)"""
+    late = LateLevers()
+    late.add([item(CURRENT, 1, 80.0, 20.0), item(CURRENT, 2, 80.0, 20.0)], 0.0, WATCH_S)
+    assert late.stick([STUCK])
+    assert not late.stick([STUCK])
+    assert late.stick([STUCK, item(CURRENT, 2, 20.0, 80.0)])
+    assert not late.stick([item(CURRENT, 2, 20.0, 80.0)])
+
+
 def test_a_stuck_lever_read_back_as_another_value_is_off() -> None:
     late = stuck_watch()
     assert not late.unstick_gone(reading(u1={CURRENT: 20.0}), ())  # still on
@@ -220,7 +230,7 @@ def test_a_stored_stuck_lever_resumes_after_the_watch_ran_out() -> None:
     assert LateLevers.resume(stored, 0.0) == late  # within the watch: all of it
 
 
-@pytest.mark.parametrize("stuck", [None, "1", [7], [True], [-1], {"a": 1}])
+@pytest.mark.parametrize("stuck", [None, "1", [2], [7], [True], [-1], {"a": 1}])
 def test_unreadable_stuck_marks_resume_nothing_stuck(stuck: object) -> None:
     stored = stuck_watch().export()
     assert stored is not None
