@@ -213,6 +213,19 @@ def test_a_stuck_lever_read_back_as_another_value_is_off() -> None:
     assert late.stuck_names() == []
 
 
+def test_two_stuck_levers_of_one_setting_are_named_once() -> None:
+    """Two runs set one setting to two values, both stuck: the owner reads it once."""
+    late = LateLevers()
+    late.add([item(STOP_SOC, 1, 90.0, 100.0)], 0.0, WATCH_S)
+    late.add([item(CHARGER, 1, ChargerPriority.SOLAR_FIRST, ChargerPriority.SOLAR_ONLY)], 0, 1)
+    late.stick([item(STOP_SOC, 1, 100.0, 90.0), item(STOP_SOC, 1, 95.0, 90.0)])
+    late.stick([item(CHARGER, 1, ChargerPriority.SOLAR_ONLY, ChargerPriority.SOLAR_FIRST)])
+    assert late.stuck_names() == [
+        "inverter 1 ac_charge_soc_limit",
+        "inverter 1 charger_priority",
+    ]
+
+
 def test_a_setting_the_owner_wrote_is_not_stuck_any_more() -> None:
     late = stuck_watch()
     late.forget(CURRENT)

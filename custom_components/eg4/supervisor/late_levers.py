@@ -98,7 +98,10 @@ class LateLevers:
 
     def stuck_names(self) -> list[str]:
         """The stuck levers, as the owner reads them: ``inverter 1 charger_priority``."""
-        return [f"inverter {unit} {key.value}" for unit, key, _lever in sorted(self.stuck)]
+        names = {
+            (unit, key.value) for unit, key, _lever in self.stuck
+        }  # (two runs, two values: one name)
+        return [f"inverter {unit} {key}" for unit, key in sorted(names)]
 
     def landed(self, state: SystemState, held: Iterable[SettingKey]) -> list[PlanItem]:
         """The levers the units read back now, as items that put the saved values back.
