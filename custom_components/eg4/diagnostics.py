@@ -94,6 +94,7 @@ async def async_get_config_entry_diagnostics(
                 "last_success": supervisor.last_success,
                 "last_charge_to": supervisor.last_charge_to,
                 "held_settings": sorted(str(key) for key in coordinator.writer.held),
+                "late_levers_stuck": supervisor.late.stuck(),
             },
             TO_REDACT,
         ),

@@ -17,6 +17,7 @@ from homeassistant.exceptions import ServiceValidationError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.eg4.const import DOMAIN
+from custom_components.eg4.diagnostics import async_get_config_entry_diagnostics
 from custom_components.eg4.supervisor.revert import REVERT_RETRY_S
 from simulator import ChargerPriority, Setting
 
@@ -101,6 +102,20 @@ async def test_no_other_entry_starts_a_run_on_top_of_it(hass: HomeAssistant, rig
     assert "inverter 1 charger_priority" in str(caught.value)
     assert rig.published()[sent:] == []
     assert await hass.config_entries.async_unload(other.entry_id)
+
+
+async def test_diagnostics_list_the_stuck_lever(hass: HomeAssistant, rig: Rig) -> None:
+    """What support reads: the stuck levers, then none once the firmware took them back."""
+    refuse = await a_stuck_late_lever(rig)
+    found = await async_get_config_entry_diagnostics(hass, rig.entry)
+    assert found["calibration"]["late_levers_stuck"] == [
+        "inverter 1 charger_priority",
+        "inverter 2 charger_priority",
+    ]
+    rig.twin.faults.nak_rules.remove(refuse)
+    await run_for(rig, REVERT_RETRY_S + 60, step=5)
+    found = await async_get_config_entry_diagnostics(hass, rig.entry)
+    assert found["calibration"]["late_levers_stuck"] == []
 
 
 async def test_a_dry_run_names_the_stuck_late_lever(rig: Rig) -> None:
