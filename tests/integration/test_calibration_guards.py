@@ -94,6 +94,23 @@ async def test_one_run_per_system_across_entries(hass: HomeAssistant, bench: Ben
 
 
 @pytest.mark.parametrize("profile", ["powermon_lvx"])
+async def test_an_entry_that_is_not_loaded_does_not_stop_a_run(
+    hass: HomeAssistant, bench: Bench
+) -> None:
+    """Another EG4 entry that was never set up (disabled, or its setup failed) has no run to
+    wait for: the calibration starts."""
+    other = MockConfigEntry(
+        domain=DOMAIN, title="EG4 disabled", data=dict(POWERMON_DATA), unique_id="second"
+    )
+    other.add_to_hass(hass)
+    response = await bench.call(RUN)
+    assert response is not None
+    assert response["run_id"] is not None
+    task = bench.start(CANCEL)
+    await bench.drive(task.done, limit_s=600, what="the cancel")
+
+
+@pytest.mark.parametrize("profile", ["powermon_lvx"])
 async def test_a_defect_while_judging_an_update_stops_and_reverts(bench: Bench) -> None:
     """An exception inside the pure monitor does not leave the bank unsupervised."""
     await bench.call(RUN)
