@@ -24,6 +24,7 @@ from ..settings import NumberSetting
 from .answers import plan_response
 from .host import RunHost
 from .plan_check import (
+    answered,
     describe_checks,
     host_preflight,
     levers,
@@ -127,7 +128,7 @@ async def async_charge_to(sup: RunHost, request: ChargeRequest, *, dry_run: bool
     config = run_config_for(sup, RunConfig())
     charge, items = _plan(sup, request, steps, config)
     found = host_preflight(sup, config, [item.setting for item in items], now=sup.now())
-    checks = [{"check": f.check.value, **f.placeholders} for f in found if f.blocks]
+    checks = answered(f for f in found if f.blocks)
     writable = coordinator.capabilities.writable
     response: dict[str, Any] = {
         "run_id": None,

@@ -314,10 +314,9 @@ class CalibrationSupervisor:
     ) -> None:
         """The revert was confirmed: clear the alarm, close a failed run, watch for late levers.
 
-        (A stuck late lever of an earlier run keeps the alarm: ``late_watch`` clears it.)
+        (A stuck late lever of an earlier run keeps the alarm: ``settings_back``.)
         """
-        if not self.late.stuck():
-            self.notifier.settings_restored()
+        self.settings_back()
         if was_failed:
             self.notifier.restored_after_failure(run)
             self._keep(run, succeeded=False)
@@ -328,6 +327,17 @@ class CalibrationSupervisor:
         if watch:
             self.late.watch(run)
         await self.async_save()
+
+    @callback
+    def settings_back(self) -> None:
+        """Something was put back: the critical issue goes if nothing is left to put back.
+
+        Left: a late lever still stuck, or a failed run whose revert is not yet confirmed.
+        """
+        run = self.run
+        if self.late.stuck() or (run is not None and run.awaits_revert and not run.is_active):
+            return
+        self.notifier.settings_restored()
 
     def _finish(self, run: CalibrationRun, action: Finish) -> None:
         _LOGGER.info(

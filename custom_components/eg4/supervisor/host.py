@@ -56,6 +56,9 @@ class RunHost(Protocol):
     ) -> None:
         """Run ``coro`` as a task of the supervisor's (cancelled when the entry unloads)."""
 
+    def settings_back(self) -> None:
+        """Something was put back: the critical issue goes if nothing is left to put back."""
+
     async def async_save(self) -> None:
         """Store the run and the results as they are now."""
 

@@ -136,13 +136,8 @@ class LateWatch:
 
     @callback
     def _settled(self) -> None:
-        """A stuck lever is off: stored so. None left: the alarm goes.
-
-        (Unless a failed run's own revert still stands behind it.)
-        """
+        """A stuck lever is off: stored so. None left: the alarm may go (``settings_back``)."""
         if not self._levers.stuck:
             self.cancel()
-            run = self._sup.run
-            if run is None or run.is_active or not run.awaits_revert:
-                self._sup.notifier.settings_restored()
+            self._sup.settings_back()
         self._sup.spawn(self._sup.async_save())

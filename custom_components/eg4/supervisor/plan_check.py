@@ -82,8 +82,8 @@ def plan_run(
     writable = coordinator.capabilities.writable
     found = host_preflight(supervisor, config, wanted, now=now, warnings=True)
     failures = [f for f in found if f.blocks]
-    checks = [{"check": f.check.value, **f.placeholders} for f in failures]
-    notes = [{"check": f.check.value, **f.placeholders} for f in found if not f.blocks]
+    checks = answered(failures)
+    notes = answered(f for f in found if not f.blocks)
     if method is Method.GRID and not wanted:
         raise ServiceValidationError(
             translation_domain=DOMAIN, translation_key="calibration_unsupported"
@@ -117,6 +117,11 @@ def plan_run(
             translation_placeholders={"checks": describe_checks(checks)},
         )
     return plan, response
+
+
+def answered(found: Iterable[CheckFailure]) -> list[dict[str, str]]:
+    """Failed checks as an action answers them: ``{"check": id, **placeholders}``."""
+    return [{"check": f.check.value, **f.placeholders} for f in found]
 
 
 def describe_checks(checks: Iterable[dict[str, str]]) -> str:

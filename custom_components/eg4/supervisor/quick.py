@@ -23,6 +23,7 @@ from ..safety import Check
 from .charge_to import when
 from .host import RunHost
 from .plan_check import (
+    answered,
     describe_checks,
     host_preflight,
     refuse_if_running_elsewhere,
@@ -96,7 +97,7 @@ def _preflight(sup: RunHost, action: QuickAction, config: RunConfig, key: Settin
     found = host_preflight(sup, config, [key], now=sup.now())
     if action is QuickAction.DISCHARGE:
         found = [f for f in found if f.check is not Check.TEMPERATURE_OUT_OF_RANGE]
-    checks = [{"check": f.check.value, **f.placeholders} for f in found if f.blocks]
+    checks = answered(f for f in found if f.blocks)
     if checks:
         raise _refused("run_preflight_failed", checks=describe_checks(checks))
 
